@@ -1,0 +1,173 @@
+"""The service's settings: defaults, then YAML under ``config/`` (or ``CSINS_CONFIG_DIR``), then env.
+
+Every value is parsed explicitly; a bad one raises :class:`SettingsError` naming the setting.
+Environment variables: ``CSINS_*`` for our own settings, plus ``DATABASE_URL`` and ``REDIS_URL``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent
+"""The folder holding the shipped ``policy.yaml``, ``addressees.yaml`` and ``profiles/``."""
+
+MAX_EXPORT_BYTES = 100 * 1024 * 1024
+"""Largest export file (bytes) that ``convert`` and ``POST /imports`` accept."""
+
+MAX_EXPORT_ROWS = 500_000
+"""Most data rows one export may hold."""
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and what was expected."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Policy values from ``policy.yaml``: where the guidance gives no number (DESIGN.md §4-§6)."""
+
+    due_soon_working_days: int = 2
+    review_decision_working_days: int = 5
+    death_notification_working_days: int = 5
+    quick_tries: int = 3
+    retry_schedule_seconds: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000)
+    calendar_first_year: int = 2000
+    calendar_last_year: int = 2030
+    extra_closure_dates: tuple[dt.date, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is configured with. Built by :func:`load_settings`."""
+
+    config_dir: Path = DEFAULT_CONFIG_DIR
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    max_export_bytes: int = MAX_EXPORT_BYTES
+    max_export_rows: int = MAX_EXPORT_ROWS
+    policy: Policy = field(default_factory=Policy)
+    addressees: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def profile_path(self, system: str) -> Path:
+        """The importer profile YAML for ``system``: the LA's own if present, else the shipped one."""
+        own = self.config_dir / "profiles" / f"{system}.yaml"
+        return own if own.exists() else DEFAULT_CONFIG_DIR / "profiles" / f"{system}.yaml"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced (tests and CLI options)."""
+        return replace(self, **changes)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML ({exc})") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"{path}: expected a mapping at the top level")
+    return loaded
+
+
+def _as_int(name: str, value: Any, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected a whole number, got {value!r}") from None
+    if isinstance(value, bool) or number < minimum:
+        raise SettingsError(f"{name}: expected a whole number >= {minimum}, got {value!r}")
+    return number
+
+
+def _as_date(name: str, value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise SettingsError(f"{name}: expected an ISO date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in (p.strip() for p in value.split(",")) if part]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def _policy(raw: Mapping[str, Any]) -> Policy:
+    known = set(Policy.__dataclass_fields__)
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise SettingsError(f"policy.yaml: unknown setting(s) {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for name in ("due_soon_working_days", "review_decision_working_days",
+                 "death_notification_working_days", "calendar_first_year", "calendar_last_year"):
+        if name in raw:
+            values[name] = _as_int(name, raw[name])
+    if "quick_tries" in raw:
+        values["quick_tries"] = _as_int("quick_tries", raw["quick_tries"], minimum=1)
+    if "retry_schedule_seconds" in raw:
+        schedule = tuple(_as_int("retry_schedule_seconds", s, minimum=1)
+                         for s in _as_list(raw["retry_schedule_seconds"]))
+        if not schedule:
+            raise SettingsError("retry_schedule_seconds: expected at least one interval")
+        values["retry_schedule_seconds"] = schedule
+    if "extra_closure_dates" in raw:
+        values["extra_closure_dates"] = tuple(
+            sorted(_as_date("extra_closure_dates", d) for d in _as_list(raw["extra_closure_dates"]))
+        )
+    policy = Policy(**values)
+    if policy.calendar_first_year > policy.calendar_last_year:
+        raise SettingsError("calendar_first_year: must not be after calendar_last_year")
+    return policy
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from defaults, YAML, then ``env`` (``os.environ`` when None), then overrides."""
+    environ = os.environ if env is None else env
+    config_dir = Path(environ.get("CSINS_CONFIG_DIR", "") or DEFAULT_CONFIG_DIR)
+    if not config_dir.is_dir():
+        raise SettingsError(f"CSINS_CONFIG_DIR: {config_dir} is not a folder")
+
+    policy_raw = {**_read_yaml(DEFAULT_CONFIG_DIR / "policy.yaml")}
+    if config_dir != DEFAULT_CONFIG_DIR:
+        policy_raw.update(_read_yaml(config_dir / "policy.yaml"))
+    if "CSINS_EXTRA_CLOSURE_DATES" in environ:
+        policy_raw["extra_closure_dates"] = environ["CSINS_EXTRA_CLOSURE_DATES"]
+    if "CSINS_DUE_SOON_WORKING_DAYS" in environ:
+        policy_raw["due_soon_working_days"] = environ["CSINS_DUE_SOON_WORKING_DAYS"]
+
+    addressees = _read_yaml(config_dir / "addressees.yaml") or _read_yaml(
+        DEFAULT_CONFIG_DIR / "addressees.yaml"
+    )
+
+    settings = Settings(
+        config_dir=config_dir,
+        data_dir=Path(environ.get("CSINS_DATA_DIR", "") or "var"),
+        database_url=environ.get("DATABASE_URL") or None,
+        redis_url=environ.get("REDIS_URL") or None,
+        max_export_bytes=_as_int(
+            "CSINS_MAX_EXPORT_BYTES", environ.get("CSINS_MAX_EXPORT_BYTES", MAX_EXPORT_BYTES), 1
+        ),
+        max_export_rows=_as_int(
+            "CSINS_MAX_EXPORT_ROWS", environ.get("CSINS_MAX_EXPORT_ROWS", MAX_EXPORT_ROWS), 1
+        ),
+        policy=_policy(policy_raw),
+        addressees=addressees,
+    )
+    return settings.with_overrides(**overrides) if overrides else settings

@@ -1,0 +1,65 @@
+"""Code lists of the incident record (DESIGN.md §3). One place, shared by schemas and importers."""
+
+from __future__ import annotations
+
+NATURES = ("death", "serious_harm", "other")
+"""§2: notify as "serious harm" or "death" unless there is a clear rationale for "other"."""
+
+ABUSE_OR_NEGLECT = ("known", "suspected", "not_known_or_suspected")
+OUTCOMES = ("died", "seriously_harmed", "not_harmed", "unknown")
+SEXES = ("male", "female", "not_known")
+DISABILITY = ("yes", "no", "not_known")
+
+ETHNICITIES = (
+    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
+    "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
+)
+"""DfE ethnicity codes."""
+
+CP_CATEGORIES = ("NEG", "PHY", "EMO", "SAB", "MUL")
+"""Child protection plan categories: neglect, physical, emotional, sexual abuse, multiple."""
+
+SETTINGS = (
+    "home", "school", "early_years", "foster_placement", "residential_childrens_home",
+    "secure_childrens_home", "hospital", "mental_health_detention", "police_custody",
+    "young_offender_institution", "secure_training_centre", "other",
+)
+"""Where the incident happened; the institutional settings are those of §4."""
+
+PARALLEL_PROCESSES = (
+    "criminal_investigation", "coroner", "domestic_homicide_review", "mappa_review",
+    "safeguarding_adults_review", "professional_disciplinary",
+)
+"""Other reviewing processes running alongside (§5, §10)."""
+
+SOURCE_SYSTEMS = ("liquidlogic", "mosaic", "json")
+"""Where a record came from: an export of one of the two case systems, or JSON from any system."""
+
+EVENT_TYPES = (
+    "rapid_review_completed", "panel_consulted", "lcspr_decided", "publication_scheduled",
+    "publication_delayed", "published", "panel_response_received",
+)
+"""Lifecycle events (DESIGN.md §7)."""
+
+PANEL_CONSULTATION_OUTCOMES = ("notify", "do_not_notify")
+LCSPR_DECISIONS = ("local_review", "no_review", "national_review_recommended")
+PUBLICATION_MODES = ("full_report", "improvements_only")
+
+DOCUMENTS = (
+    "incident_notification", "looked_after_child_death_notification",
+    "care_leaver_death_notification", "rapid_review", "panel_response", "lcspr_decision",
+    "final_report", "improvements_information", "publication", "publication_delay_notice",
+    "amendment",
+)
+"""Documents (obligations) of DESIGN.md §5, plus amendments of an already-sent notification (§2)."""
+
+ADDRESSEES = ("panel", "secretary_of_state", "ofsted", "dfe")
+"""The national bodies documents are delivered to (DESIGN.md §6)."""
+
+OBLIGATION_KINDS = ("statutory", "policy", "expectation")
+DEADLINE_STATUSES = ("pending", "due_soon", "overdue", "met", "met_late")
+
+
+def allowed(values: tuple[str, ...]) -> str:
+    """The allowed values as they appear in an error message."""
+    return ", ".join(values)

@@ -1,0 +1,70 @@
+"""Lifecycle events (DESIGN.md §7): what happened after the notification, each ``{"type", "on", ...}``.
+
+Events change what is owed (DESIGN.md §5). Those that produce a document carry it as base64
+content with its media type; the deliveries they cause send exactly those bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate, validates_schema
+
+from schemas import codes
+from schemas.fields import MAX_TEXT, code, optional_code, raise_problems, text
+
+MAX_DOCUMENT_BASE64 = 14 * 1024 * 1024
+"""Longest base64 document content (characters), about 10 MiB of bytes."""
+
+REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "rapid_review_completed": (),
+    "panel_consulted": ("outcome",),
+    "lcspr_decided": ("decision",),
+    "publication_scheduled": ("publication_date", "mode"),
+    "publication_delayed": ("reason",),
+    "published": ("url",),
+    "panel_response_received": (),
+}
+"""Fields each event type must carry besides ``type`` and ``on``."""
+
+DOCUMENT_EVENTS = frozenset(
+    {"rapid_review_completed", "lcspr_decided", "publication_scheduled", "publication_delayed"}
+)
+"""Events whose document is delivered to addressees (DESIGN.md §7)."""
+
+
+class DocumentSchema(Schema):
+    media_type = text(100, required=True, validate=validate.Regexp(
+        r"^[\w.+-]+/[\w.+-]+$", error="expected a media type such as application/pdf"))
+    filename = text(255)
+    content_base64 = fields.String(
+        required=True, validate=validate.Length(min=1, max=MAX_DOCUMENT_BASE64)
+    )
+
+
+class EventSchema(Schema):
+    """One lifecycle event; the fields after ``on`` apply to some types only (REQUIRED_BY_TYPE)."""
+
+    type = code(codes.EVENT_TYPES, required=True)
+    on = fields.Date(required=True)
+    outcome = optional_code(codes.PANEL_CONSULTATION_OUTCOMES)
+    decision = optional_code(codes.LCSPR_DECISIONS)
+    reviewer = text()
+    publication_date = fields.Date(allow_none=True, load_default=None)
+    mode = optional_code(codes.PUBLICATION_MODES)
+    reason = text(MAX_TEXT)
+    url = fields.Url(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    document = fields.Nested(DocumentSchema, allow_none=True, load_default=None)
+
+    @validates_schema
+    def _fields_of_type(self, data: dict[str, Any], **_: Any) -> None:
+        kind = data["type"]
+        raise_problems([
+            (name, f"required for a '{kind}' event")
+            for name in REQUIRED_BY_TYPE[kind] if data.get(name) is None
+        ])
+        if kind == "lcspr_decided" and data.get("decision") == "local_review" and not data.get(
+            "reviewer"
+        ):
+            # §3, §4: the Panel, Ofsted and DfE are told "including the name of any reviewer".
+            raise_problems([("reviewer", "required when a local review is decided (§3, §4)")])

@@ -1,0 +1,166 @@
+"""The incident record, schema version 1 (DESIGN.md §3), as marshmallow schemas.
+
+``IncidentRecordSchema().load(data)`` returns a complete record (optional fields default to
+``None``; dates as ``datetime.date``) or raises ``ValidationError`` whose messages name the field
+and the allowed values. Unknown keys are refused: a typo must not vanish silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import Schema, fields, validate, validates_schema
+
+from schemas import codes
+from schemas.consistency import check_record
+from schemas.fields import MAX_TEXT, code, optional_code, raise_problems, text
+
+SCHEMA_VERSION = "1"
+MAX_CHILDREN = 50
+"""Most children one incident record may carry (an input size limit, not a rule of the guidance)."""
+
+_POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
+_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_UPN = r"^[A-Z][0-9]{11}[0-9A-Z]$"
+
+
+def _nhs_number_valid(value: str) -> bool:
+    """Modulus 11 check digit of a 10-digit NHS number."""
+    if len(value) != 10 or not value.isdigit():
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(value[9])
+
+
+def _nhs_number(value: str) -> bool:
+    if not _nhs_number_valid(value):
+        raise validate.ValidationError(
+            f"'{value}' is not a valid NHS number: expected 10 digits with a correct check digit"
+        )
+    return True
+
+
+def _optional(field: fields.Field) -> fields.Field:
+    field.allow_none = True
+    field.load_default = None
+    return field
+
+
+class LocalAuthoritySchema(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{3}$", error="expected a 3-digit LA code, e.g. 812"),
+    )
+    name = text()
+
+
+class NotifierSchema(Schema):
+    name = text()
+    role = text()
+    email = _optional(fields.Email(validate=validate.Length(max=320)))
+    phone = text(40)
+
+
+class LocationSchema(Schema):
+    description = text(2000)
+    postcode = _optional(fields.String(
+        validate=validate.Regexp(_POSTCODE, error="'{input}' is not a UK postcode")
+    ))
+    in_la_area = _optional(fields.Boolean())
+    outside_england_normally_resident = _optional(fields.Boolean())
+
+
+class IncidentSchema(Schema):
+    reference = text(100, required=True, validate=validate.Length(min=1, max=100))
+    nature = code(codes.NATURES, required=True)
+    other_rationale = text(MAX_TEXT)
+    abuse_or_neglect = code(codes.ABUSE_OR_NEGLECT, required=True)
+    date = fields.Date(required=True)
+    time = _optional(fields.String(validate=validate.Regexp(_TIME, error="expected HH:MM (24-hour)")))
+    became_aware_on = fields.Date(required=True)
+    location = _optional(fields.Nested(LocationSchema))
+    setting = optional_code(codes.SETTINGS)
+    suicide = _optional(fields.Boolean())
+    historical_harm = _optional(fields.Boolean())
+    wider_risk_to_other_children = _optional(fields.Boolean())
+    parallel_processes = _optional(fields.List(code(codes.PARALLEL_PROCESSES),
+                                               validate=validate.Length(max=20)))
+    summary = text(MAX_TEXT)
+    other_children_details = text(MAX_TEXT)
+
+
+class ChildProtectionPlanSchema(Schema):
+    active = _optional(fields.Boolean())
+    category = optional_code(codes.CP_CATEGORIES)
+    start_date = _optional(fields.Date())
+
+
+class ChildSchema(Schema):
+    identity_known = fields.Boolean(required=True)
+    local_id = text(100)
+    upn = _optional(fields.String(validate=validate.Regexp(
+        _UPN, error="'{input}' is not a UPN: expected a letter, 11 digits and a digit or letter")))
+    nhs_number = _optional(fields.String(validate=_nhs_number))
+    forenames = text()
+    surname = text()
+    date_of_birth = _optional(fields.Date())
+    date_of_birth_estimated = _optional(fields.Boolean())
+    age_years = _optional(fields.Integer(validate=validate.Range(min=0, max=130)))
+    unborn = _optional(fields.Boolean())
+    sex = optional_code(codes.SEXES)
+    ethnicity = optional_code(codes.ETHNICITIES)
+    disability = optional_code(codes.DISABILITY)
+    looked_after = _optional(fields.Boolean())
+    placement_type = text(20)
+    care_leaver = _optional(fields.Boolean())
+    child_in_need_plan = _optional(fields.Boolean())
+    child_protection_plan = _optional(fields.Nested(ChildProtectionPlanSchema))
+    known_to_childrens_social_care = _optional(fields.Boolean())
+    known_to_agencies = _optional(fields.List(text(100, allow_none=False),
+                                              validate=validate.Length(max=30)))
+    outcome = code(codes.OUTCOMES, required=True)
+    date_of_death = _optional(fields.Date())
+    harm_description = text(MAX_TEXT)
+
+
+class SourceSchema(Schema):
+    system = optional_code(codes.SOURCE_SYSTEMS)
+    file = text(500)
+    row = _optional(fields.Integer(validate=validate.Range(min=1)))
+    record_ids = _optional(fields.List(text(100, allow_none=False),
+                                       validate=validate.Length(max=MAX_CHILDREN)))
+
+
+class IncidentRecordSchema(Schema):
+    """One incident = one notification, however many children (§2).
+
+    ``today`` (a date, Europe/London) turns on the rule that ``became_aware_on`` may not be in the
+    future, which applies when a record is submitted or converted; ``plan`` leaves it off and warns.
+    """
+
+    schema_version = fields.String(
+        required=True,
+        validate=validate.Equal(SCHEMA_VERSION, error="expected '1', the only schema version"),
+    )
+    local_authority = fields.Nested(LocalAuthoritySchema, required=True)
+    notifier = _optional(fields.Nested(NotifierSchema))
+    incident = fields.Nested(IncidentSchema, required=True)
+    children = fields.List(
+        fields.Nested(ChildSchema),
+        required=True,
+        validate=validate.Length(
+            min=1, max=MAX_CHILDREN, error=f"expected between 1 and {MAX_CHILDREN} children"
+        ),
+    )
+    source = _optional(fields.Nested(SourceSchema))
+
+    def __init__(self, *, today: dt.date | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.today = today
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        raise_problems(check_record(data, self.today))
