@@ -1,0 +1,77 @@
+"""Lifecycle events (DESIGN.md §7): each type's required fields and code lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from marshmallow import ValidationError
+
+from schemas import codes
+from schemas.events import REQUIRED_BY_TYPE, EventSchema
+from schemas.fields import flatten
+
+VALID: dict[str, dict[str, Any]] = {
+    "rapid_review_completed": {},
+    "panel_consulted": {"outcome": "notify"},
+    "lcspr_decided": {"decision": "local_review", "reviewer": "J. Reviewer"},
+    "publication_scheduled": {"publication_date": "2027-06-01", "mode": "full_report"},
+    "publication_delayed": {"reason": "criminal trial listed for 2027"},
+    "published": {"url": "https://example.gov.uk/lcspr.pdf"},
+    "panel_response_received": {},
+}
+
+
+def test_every_event_type_has_an_example():
+    assert set(VALID) == set(codes.EVENT_TYPES) == set(REQUIRED_BY_TYPE)
+
+
+@pytest.mark.parametrize("kind", codes.EVENT_TYPES)
+def test_each_event_type_loads(kind):
+    loaded = EventSchema().load({"type": kind, "on": "2026-12-01", **VALID[kind]})
+    assert loaded["type"] == kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"), [(k, f) for k, fs in REQUIRED_BY_TYPE.items() for f in fs]
+)
+def test_each_type_requires_its_fields(kind, field):
+    body = {"type": kind, "on": "2026-12-01", **VALID[kind]}
+    del body[field]
+    with pytest.raises(ValidationError) as caught:
+        EventSchema().load(body)
+    assert dict(flatten(caught.value.messages))[field] == f"required for a '{kind}' event"
+
+
+def test_s3_local_review_decision_names_the_reviewer():
+    with pytest.raises(ValidationError) as caught:
+        EventSchema().load({"type": "lcspr_decided", "on": "2026-12-01", "decision": "local_review"})
+    assert "reviewer" in dict(flatten(caught.value.messages))
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [("outcome", codes.PANEL_CONSULTATION_OUTCOMES), ("decision", codes.LCSPR_DECISIONS),
+     ("mode", codes.PUBLICATION_MODES)],
+)
+def test_event_code_lists(field, values):
+    with pytest.raises(ValidationError) as caught:
+        EventSchema().load({"type": "rapid_review_completed", "on": "2026-12-01", field: "bogus"})
+    message = dict(flatten(caught.value.messages))[field]
+    assert all(value in message for value in values)
+
+
+def test_unknown_event_type_and_keys_are_refused():
+    with pytest.raises(ValidationError) as caught:
+        EventSchema().load({"type": "tea_break", "on": "2026-12-01", "biscuits": 2})
+    found = dict(flatten(caught.value.messages))
+    assert "rapid_review_completed" in found["type"]
+    assert found["biscuits"] == "Unknown field."
+
+
+def test_document_needs_media_type_and_content():
+    with pytest.raises(ValidationError) as caught:
+        EventSchema().load({"type": "rapid_review_completed", "on": "2026-12-01",
+                            "document": {"media_type": "not a type"}})
+    found = dict(flatten(caught.value.messages))
+    assert set(found) == {"document.media_type", "document.content_base64"}
