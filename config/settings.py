@@ -6,8 +6,11 @@ Environment variables: ``CSINS_*`` for our own settings, plus ``DATABASE_URL`` a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,6 +26,11 @@ MAX_EXPORT_BYTES = 100 * 1024 * 1024
 
 MAX_EXPORT_ROWS = 500_000
 """Most data rows one export may hold."""
+
+ENCRYPTION_KEY_BYTES = 32
+"""Length (bytes) of each encryption-at-rest key: AES-256-GCM."""
+
+_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 class SettingsError(ValueError):
@@ -55,6 +63,10 @@ class Settings:
     max_export_rows: int = MAX_EXPORT_ROWS
     policy: Policy = field(default_factory=Policy)
     addressees: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    encryption_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    """Encryption-at-rest keys as ``(key id, 32 bytes)``; the first encrypts, all decrypt."""
+    encryption_keys_file: Path | None = None
+    """A file holding the keys in the ``CSINS_ENCRYPTION_KEYS`` format (used when that is unset)."""
 
     def profile_path(self, system: str) -> Path:
         """The importer profile YAML for ``system``: the LA's own if present, else the shipped one."""
@@ -107,6 +119,35 @@ def _as_list(value: Any) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
     return [value]
+
+
+def parse_encryption_keys(name: str, value: str) -> tuple[tuple[str, bytes], ...]:
+    """Parse ``"kid1:base64key,kid0:base64key"`` (commas or newlines): the first key is current.
+
+    Each key id is 1-32 letters, digits, ``_`` or ``-``; each key is base64 (standard or URL-safe)
+    of exactly 32 random bytes. Lines starting with ``#`` are ignored (key files may comment).
+    """
+    keys: list[tuple[str, bytes]] = []
+    entries = (e.strip() for line in value.splitlines() if not line.strip().startswith("#")
+               for e in line.split(","))
+    for entry in (e for e in entries if e):
+        kid, sep, encoded = entry.partition(":")
+        kid = kid.strip()
+        if not sep or not _KEY_ID.match(kid):
+            raise SettingsError(f"{name}: expected entries 'kid:base64key' with a key id of "
+                                "letters, digits, '_' or '-' (at most 32)")
+        try:
+            key = base64.b64decode(encoded.strip().replace("-", "+").replace("_", "/"),
+                                   validate=True)
+        except (binascii.Error, ValueError):
+            raise SettingsError(f"{name}: key '{kid}' is not valid base64") from None
+        if len(key) != ENCRYPTION_KEY_BYTES:
+            raise SettingsError(f"{name}: key '{kid}' must decode to {ENCRYPTION_KEY_BYTES} bytes, "
+                                f"got {len(key)}")
+        if any(kid == seen for seen, _ in keys):
+            raise SettingsError(f"{name}: key id '{kid}' appears twice")
+        keys.append((kid, key))
+    return tuple(keys)
 
 
 def _policy(raw: Mapping[str, Any]) -> Policy:
@@ -169,5 +210,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         ),
         policy=_policy(policy_raw),
         addressees=addressees,
+        encryption_keys=parse_encryption_keys(
+            "CSINS_ENCRYPTION_KEYS", environ.get("CSINS_ENCRYPTION_KEYS", "")
+        ),
+        encryption_keys_file=Path(environ["CSINS_ENCRYPTION_KEYS_FILE"])
+        if environ.get("CSINS_ENCRYPTION_KEYS_FILE") else None,
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -39,7 +39,7 @@ def text(length: int = MAX_SHORT, **kwargs: Any) -> fields.String:
 
 def nest(problems: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Dotted paths (``children.0.sex``) to marshmallow's nested error dict."""
-    tree: dict[str, Any] = {}
+    tree: dict[Any, Any] = {}
     for path, message in problems:
         node = tree
         *parents, leaf = path.split(".")

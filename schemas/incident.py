@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas import codes
 from schemas.consistency import check_record
@@ -37,13 +37,13 @@ def _nhs_number_valid(value: str) -> bool:
 
 def _nhs_number(value: str) -> bool:
     if not _nhs_number_valid(value):
-        raise validate.ValidationError(
+        raise ValidationError(
             f"'{value}' is not a valid NHS number: expected 10 digits with a correct check digit"
         )
     return True
 
 
-def _optional(field: fields.Field) -> fields.Field:
+def _optional(field: fields.Field[Any]) -> fields.Field[Any]:
     field.allow_none = True
     field.load_default = None
     return field

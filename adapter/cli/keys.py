@@ -1,0 +1,68 @@
+"""``csins-adapter keys``: create, list and revoke API keys (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import click
+
+from adapter import apikeys
+from adapter.cli.db import open_database, require_migrated
+from adapter.store.models import ROLES
+
+
+@click.group()
+def keys() -> None:
+    """API keys: each bound to one local authority (or '*' for admins) and one role."""
+
+
+@keys.command()
+@click.option("--la", "la_code", required=True, help="3-digit LA code, or '*' (admin only).")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the key may do.")
+@click.option("--name", help="A label for people: who or what holds the key.")
+def create(la_code: str, role: str, name: str | None) -> None:
+    """Create a key and print it once, alone on the last line."""
+    database = open_database()
+    try:
+        require_migrated(database)
+        with database.session_scope() as session:
+            new = apikeys.create_key(session, la_code=la_code, role=role, name=name)
+    except apikeys.ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.dispose()
+    scope = "every local authority" if new.la_code == "*" else f"LA {new.la_code}"
+    click.echo(f"Created key {new.key_id} (prefix {new.prefix}) for {scope}, role {new.role}.")
+    click.echo("Store it now: it is shown only this once and cannot be recovered.")
+    click.echo(new.key)
+
+
+@keys.command("list")
+def list_() -> None:
+    """List keys: id, prefix, LA, role, state and name (never the secrets)."""
+    database = open_database()
+    try:
+        require_migrated(database)
+        with database.session_scope() as session:
+            rows = apikeys.list_keys(session)
+            for row in rows:
+                state = "revoked" if row.revoked_at else "active"
+                used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "-"
+                click.echo(f"{row.id}\t{row.prefix}\t{row.la_code}\t{row.role}\t{state}"
+                           f"\tlast used {used}\t{row.name or ''}")
+    finally:
+        database.dispose()
+
+
+@keys.command()
+@click.argument("prefix")
+def revoke(prefix: str) -> None:
+    """Revoke the key whose prefix (the part after 'csins_') is PREFIX."""
+    database = open_database()
+    try:
+        require_migrated(database)
+        with database.session_scope() as session:
+            found = apikeys.revoke_key(session, prefix)
+    finally:
+        database.dispose()
+    if not found:
+        raise click.ClickException(f"no key has the prefix {prefix!r}")
+    click.echo(f"Revoked key {prefix}.")

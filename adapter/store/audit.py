@@ -1,0 +1,81 @@
+"""The audit log: append-only lines saying who did what to which object (no personal data).
+
+Lines are only ever inserted: the ORM refuses to update or delete one. ``detail`` holds ids,
+counts and codes, never a child's details, so the log can be shown to compliance officers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper, Session
+
+from adapter.store.errors import InvalidCursor, StoreError
+from adapter.store.models import AuditEntry
+from adapter.store.pagination import Page, decode_cursor, page_from, page_size
+from adapter.store.scope import ALL_LAS
+
+
+class AuditLogIsAppendOnly(StoreError):
+    """Something tried to change or remove an audit line."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_change(_mapper: Mapper[Any], _connection: Connection, entry: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"audit line {entry.id} cannot be changed or removed")
+
+
+def audit(
+    session: Session,
+    *,
+    action: str,
+    la_code: str | None = None,
+    key_id: int | None = None,
+    actor_role: str | None = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one line (e.g. ``action="incident.created"``) in the caller's transaction."""
+    entry = AuditEntry(
+        action=action, la_code=la_code, key_id=key_id, actor_role=actor_role,
+        object_type=object_type, object_id=None if object_id is None else str(object_id),
+        detail=dict(detail) if detail is not None else None,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_audit(
+    session: Session,
+    la_scope: str,
+    *,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[AuditEntry]:
+    """Audit lines in the scope, newest first. LA-less lines (operator actions) need scope ``*``."""
+    size = page_size(limit)
+    statement = select(AuditEntry)
+    if la_scope != ALL_LAS:
+        statement = statement.where(AuditEntry.la_code == la_scope)
+    if action is not None:
+        statement = statement.where(AuditEntry.action == action)
+    if object_type is not None:
+        statement = statement.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        statement = statement.where(AuditEntry.object_id == object_id)
+    if cursor is not None:
+        (last_id,) = decode_cursor("audit", cursor, 1)
+        if not isinstance(last_id, int):
+            raise InvalidCursor("the cursor is not one this service issued")
+        statement = statement.where(AuditEntry.id < last_id)
+    rows = session.scalars(statement.order_by(AuditEntry.id.desc()).limit(size + 1)).all()
+    return page_from(rows, size, "audit", lambda row: (row.id,))

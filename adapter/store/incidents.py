@@ -1,0 +1,305 @@
+"""Incidents, their versions and children: submitted, amended and read within an LA scope.
+
+One notification per incident: ``(la_code, reference)`` is unique (§2, DESIGN.md §4). A
+resubmission of the same content is a no-op and different content under the same reference is a
+conflict; two concurrent submissions of one reference create one incident, because the insert
+runs in a savepoint and a unique-constraint failure is answered by reading the winner's row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from adapter.crypto import Keyring
+from adapter.store.errors import InvalidCursor, RecordMismatch
+from adapter.store.models import Child, Incident, IncidentVersion, LocalAuthority
+from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.scope import ALL_LAS, require_la, scoped
+from adapter.store.sealing import (
+    as_mapping,
+    canonical_json,
+    child_aad,
+    open_json,
+    seal_json,
+    version_aad,
+)
+from adapter.store.types import utcnow
+
+INITIAL_STATUS = "received"
+"""Status of a new incident until the API records what the rules decided."""
+
+Outcome = Literal["created", "identical", "conflict"]
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    """What a submission did: ``created`` (201), ``identical`` (200) or ``conflict`` (409)."""
+
+    incident: Incident
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    """An amendment's version; ``created`` is False when the content equals the current version."""
+
+    incident: Incident
+    version: IncidentVersion
+    created: bool
+
+
+def content_sha256(record: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the record's canonical JSON: equal records, equal hashes."""
+    return hashlib.sha256(canonical_json(record)).hexdigest()
+
+
+def ensure_local_authority(session: Session, code: str, name: str | None = None) -> None:
+    """Record the LA (race-free upsert); a new name replaces the stored one.
+
+    Reads first so the usual case (known LA, same name) takes no row lock: concurrent submissions
+    of one LA must not queue behind each other here.
+    """
+    known = session.get(LocalAuthority, code)
+    if known is not None and (name is None or known.name == name):
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(LocalAuthority).values(code=code, name=name, created_at=utcnow())
+    if name is None:
+        session.execute(statement.on_conflict_do_nothing(index_elements=["code"]))
+    else:
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["code"], set_={"name": statement.excluded.name}
+        ))
+
+
+def create_incident(
+    session: Session,
+    keyring: Keyring,
+    *,
+    la_scope: str,
+    record: Mapping[str, Any],
+    idempotency_key: str | None = None,
+    key_id: int | None = None,
+    status: str = INITIAL_STATUS,
+) -> CreateResult:
+    """Store a validated record as a new incident, or say why not (identical or conflict).
+
+    ``record`` is the JSON form of a validated incident record; it must belong to an LA the
+    caller may act for. Version 1 and the children are written encrypted in the same transaction.
+    """
+    local_authority = as_mapping(record.get("local_authority"), "local_authority")
+    la_code = require_la(la_scope, str(local_authority.get("code") or ""))
+    reference = str(as_mapping(record.get("incident"), "incident")["reference"])
+    digest = content_sha256(record)
+    ensure_local_authority(session, la_code, local_authority.get("name"))
+
+    existing = _find(session, la_code, reference, idempotency_key)
+    if existing is not None:
+        return _classify(existing, reference, digest)
+
+    incident = Incident(
+        id=str(uuid.uuid4()), la_code=la_code, reference=reference, current_version=1,
+        status=status, content_sha256=digest, idempotency_key=idempotency_key,
+        created_by_key_id=key_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(incident)
+            session.flush()
+    except IntegrityError:
+        # Another transaction stored this reference (or idempotency key) first: answer with theirs.
+        if incident in session:
+            session.expunge(incident)
+        winner = _find(session, la_code, reference, idempotency_key)
+        if winner is None:
+            raise
+        return _classify(winner, reference, digest)
+    _write_version(session, keyring, incident, record, key_id, reason="submitted")
+    return CreateResult(incident, "created")
+
+
+def _find(
+    session: Session, la_code: str, reference: str, idempotency_key: str | None
+) -> Incident | None:
+    by_reference = session.scalars(
+        select(Incident).where(Incident.la_code == la_code, Incident.reference == reference)
+    ).one_or_none()
+    if by_reference is not None or idempotency_key is None:
+        return by_reference
+    return session.scalars(
+        select(Incident).where(
+            Incident.la_code == la_code, Incident.idempotency_key == idempotency_key
+        )
+    ).one_or_none()
+
+
+def _classify(existing: Incident, reference: str, digest: str) -> CreateResult:
+    same = existing.reference == reference and existing.content_sha256 == digest
+    return CreateResult(existing, "identical" if same else "conflict")
+
+
+def _write_version(
+    session: Session,
+    keyring: Keyring,
+    incident: Incident,
+    record: Mapping[str, Any],
+    key_id: int | None,
+    reason: str,
+) -> IncidentVersion:
+    """Add version ``incident.current_version`` and make its children the incident's children."""
+    number = incident.current_version
+    version = IncidentVersion(
+        incident_id=incident.id, version=number, reason=reason, created_by_key_id=key_id,
+        payload=seal_json(keyring, record, version_aad(incident.id, number)),
+        payload_sha256=incident.content_sha256,
+    )
+    session.add(version)
+    session.execute(delete(Child).where(Child.incident_id == incident.id))
+    session.expire(incident, ["children"])
+    for index, child in enumerate(record.get("children") or ()):
+        child = as_mapping(child, f"children[{index}]")
+        session.add(Child(
+            incident_id=incident.id, index=index, version=number,
+            details=seal_json(keyring, child, child_aad(incident.id, number, index)),
+            identity_known=bool(child.get("identity_known")),
+            outcome=str(child.get("outcome")),
+            looked_after=child.get("looked_after"),
+            care_leaver=child.get("care_leaver"),
+        ))
+    session.flush()
+    return version
+
+
+def add_version(
+    session: Session,
+    keyring: Keyring,
+    *,
+    la_scope: str,
+    incident_id: str,
+    record: Mapping[str, Any],
+    key_id: int | None = None,
+    reason: str = "amendment",
+) -> VersionResult | None:
+    """Amend an incident (§2: facts that emerge later); None when it is not in the scope.
+
+    The incident row is locked first, so concurrent amendments get consecutive version numbers.
+    """
+    incident = session.scalars(
+        scoped(select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope)
+        .with_for_update()
+    ).one_or_none()
+    if incident is None:
+        return None
+    if (str(record["local_authority"]["code"]) != incident.la_code
+            or str(record["incident"]["reference"]) != incident.reference):
+        raise RecordMismatch("an amendment must keep the incident's LA code and reference")
+    digest = content_sha256(record)
+    if digest == incident.content_sha256:
+        current = session.get_one(IncidentVersion, (incident.id, incident.current_version))
+        return VersionResult(incident, current, created=False)
+    incident.current_version += 1
+    incident.content_sha256 = digest
+    incident.updated_at = utcnow()
+    version = _write_version(session, keyring, incident, record, key_id, reason)
+    return VersionResult(incident, version, created=True)
+
+
+def get_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:
+    """The incident, or None when it does not exist or belongs to an LA outside the scope."""
+    return session.scalars(
+        scoped(select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope)
+    ).one_or_none()
+
+
+def get_incident_by_reference(
+    session: Session, la_scope: str, la_code: str, reference: str
+) -> Incident | None:
+    """The incident of ``(la_code, reference)`` if the scope may see that LA."""
+    if la_scope not in (ALL_LAS, la_code):
+        return None
+    return session.scalars(
+        select(Incident).where(Incident.la_code == la_code, Incident.reference == reference)
+    ).one_or_none()
+
+
+def list_incidents(
+    session: Session,
+    la_scope: str,
+    *,
+    status: str | Sequence[str] | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Incident]:
+    """Incidents in the scope, oldest first, keyset-paginated on ``(created_at, id)``."""
+    size = page_size(limit)
+    statement = scoped(select(Incident), Incident.la_code, la_scope)
+    if status is not None:
+        statement = statement.where(Incident.status.in_([status] if isinstance(status, str)
+                                                         else list(status)))
+    if cursor is not None:
+        created_at, last_id = decode_cursor("incidents", cursor, 2)
+        statement = statement.where(
+            after([Incident.created_at, Incident.id], [_parse_time(created_at), str(last_id)])
+        )
+    rows = session.scalars(
+        statement.order_by(Incident.created_at, Incident.id).limit(size + 1)
+    ).all()
+    return page_from(rows, size, "incidents", lambda row: (row.created_at.isoformat(), row.id))
+
+
+def _parse_time(value: str | int) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidCursor("the cursor is not one this service issued") from None
+
+
+def set_incident_status(
+    session: Session, la_scope: str, incident_id: str, status: str
+) -> Incident | None:
+    """Record what the rules decided (e.g. ``not_notifiable``); None when out of scope."""
+    incident = get_incident(session, la_scope, incident_id)
+    if incident is not None:
+        incident.status = status
+        incident.updated_at = utcnow()
+    return incident
+
+
+def list_versions(session: Session, la_scope: str, incident_id: str) -> list[IncidentVersion]:
+    """Every version of the incident, oldest first (empty when out of scope)."""
+    statement = (
+        select(IncidentVersion)
+        .join(Incident, Incident.id == IncidentVersion.incident_id)
+        .where(IncidentVersion.incident_id == incident_id)
+        .order_by(IncidentVersion.version)
+    )
+    return list(session.scalars(scoped(statement, Incident.la_code, la_scope)).all())
+
+
+def version_record(keyring: Keyring, version: IncidentVersion) -> dict[str, Any]:
+    """The decrypted record of one version."""
+    record = open_json(keyring, version.payload, version_aad(version.incident_id, version.version))
+    return dict(as_mapping(record, "incident version"))
+
+
+def current_record(session: Session, keyring: Keyring, incident: Incident) -> dict[str, Any]:
+    """The decrypted record of the incident's current version."""
+    version = session.get_one(IncidentVersion, (incident.id, incident.current_version))
+    return version_record(keyring, version)
+
+
+def child_details(keyring: Keyring, child: Child) -> dict[str, Any]:
+    """The decrypted personal details of one child."""
+    details = open_json(keyring, child.details, child_aad(child.incident_id, child.version,
+                                                          child.index))
+    return dict(as_mapping(details, "child"))

@@ -1,0 +1,317 @@
+"""The tables of the source of truth (DESIGN.md §2), as SQLAlchemy 2 typed models.
+
+Columns named ``payload``, ``details`` and ``data`` hold AES-GCM ciphertext (``adapter.crypto``),
+encrypted and decrypted by the repositories with associated data naming the row; every other
+column is free of personal data so that it can be indexed, filtered and shown to admins.
+``la_code`` is copied onto obligations and deliveries so that every list query can be scoped to
+one local authority without a join.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from adapter.store.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so migrations (and SQLite batch mode) can refer to them."""
+
+ROLES = ("local_authority", "agency", "admin", "compliance")
+"""API key roles (DESIGN.md §7)."""
+
+ALL_LAS = "*"
+"""The LA scope of an admin key created for every local authority (``keys create --la '*'``)."""
+
+DELIVERY_STATUSES = ("queued", "sending", "retrying", "acknowledged", "failed")
+"""States of an outbox row (DESIGN.md §6, §7)."""
+
+_LA = String(8)
+_SHA256 = String(64)
+_UUID = String(36)
+_BIGINT_ID = BigInteger().with_variant(Integer(), "sqlite")
+"""A 64-bit id that is still SQLite's auto-incrementing rowid."""
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the naming convention and the UTC datetime mapping."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(), dict[str, Any]: JSON()
+    }
+
+
+class LocalAuthority(Base):
+    """A local authority seen in a submitted record or an API key (code: the 3-digit DfE code)."""
+
+    __tablename__ = "local_authorities"
+
+    code: Mapped[str] = mapped_column(_LA, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A bearer API key: only its public prefix and the SHA-256 of the whole key are stored."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(_SHA256)
+    la_code: Mapped[str] = mapped_column(_LA, index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class Incident(Base):
+    """One notification (§2); its record lives encrypted in :class:`IncidentVersion` rows."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        UniqueConstraint("la_code", "reference"),
+        UniqueConstraint("la_code", "idempotency_key"),
+        Index(None, "la_code", "status"),
+        Index(None, "la_code", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    la_code: Mapped[str] = mapped_column(ForeignKey("local_authorities.code"))
+    reference: Mapped[str] = mapped_column(String(100))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(_SHA256)
+    """SHA-256 of the canonical current record: an identical resubmission is a no-op."""
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    children: Mapped[list[Child]] = relationship(
+        order_by="Child.index", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class IncidentVersion(Base):
+    """One version of an incident's record: 1 as submitted, then one per amendment (§2)."""
+
+    __tablename__ = "incident_versions"
+
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    """Ciphertext of the canonical record JSON."""
+    payload_sha256: Mapped[str] = mapped_column(_SHA256)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Child(Base):
+    """A child of the current version; personal details encrypted, query columns in the clear."""
+
+    __tablename__ = "children"
+
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+    details: Mapped[bytes] = mapped_column(LargeBinary)
+    """Ciphertext of the child's JSON object from the record."""
+    identity_known: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(20), index=True)
+    looked_after: Mapped[bool | None] = mapped_column(Boolean)
+    care_leaver: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class LifecycleEvent(Base):
+    """A lifecycle event (DESIGN.md §7); its fields, and any document, encrypted in ``data``."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "incident_id", "on"),)
+
+    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    on: Mapped[dt.date] = mapped_column(Date)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    document_sha256: Mapped[str | None] = mapped_column(_SHA256)
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Obligation(Base):
+    """A deadline: one document owed to (or expected from) one addressee (DESIGN.md §5).
+
+    ``status`` takes ``schemas.codes.DEADLINE_STATUSES``; the deadline-check job keeps the
+    time-dependent ones (``due_soon``, ``overdue``) current so that lists can filter on it.
+    """
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "document", "addressee"),
+        Index(None, "la_code", "due", "id"),
+        Index(None, "status", "due", "id"),
+        Index(None, "addressee", "due", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    la_code: Mapped[str] = mapped_column(_LA)
+    document: Mapped[str] = mapped_column(String(60))
+    addressee: Mapped[str] = mapped_column(String(40))
+    due: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    explanation: Mapped[str] = mapped_column(Text)
+    trigger: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    satisfied_at: Mapped[dt.datetime | None]
+    acknowledged_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """An outbox row: one document to one addressee, written with the change that caused it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        Index(None, "la_code", "status", "created_at"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "addressee", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    la_code: Mapped[str] = mapped_column(_LA)
+    obligation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("obligations.id", ondelete="SET NULL"), index=True
+    )
+    document: Mapped[str] = mapped_column(String(60))
+    addressee: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    first_attempt_at: Mapped[dt.datetime | None]
+    acknowledged_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    last_response: Mapped[str | None] = mapped_column(String(1000))
+    media_type: Mapped[str] = mapped_column(String(100), default="application/json")
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    """Ciphertext of exactly the bytes to send."""
+    payload_sha256: Mapped[str] = mapped_column(_SHA256)
+    """SHA-256 of the plaintext payload: what the receipt attests."""
+    addressee_reference: Mapped[str | None] = mapped_column(String(200))
+    job_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    obligation: Mapped[Obligation | None] = relationship()
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        order_by="DeliveryAttempt.number", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a delivery: when, and how the addressee answered."""
+
+    __tablename__ = "delivery_attempts"
+
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ImportRecord(Base):
+    """An export file converted through ``POST /imports``: its hash, counts and row errors.
+
+    Row errors are encrypted: a validation message may quote the value it refused (an NHS number).
+    """
+
+    __tablename__ = "imports"
+    __table_args__ = (Index(None, "la_code", "created_at"),)
+
+    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    la_code: Mapped[str] = mapped_column(_LA)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(_SHA256)
+    size: Mapped[int] = mapped_column(BigInteger)
+    system: Mapped[str] = mapped_column(String(20))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    incidents_created: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    row_errors: Mapped[bytes] = mapped_column(LargeBinary)
+    """Ciphertext of the JSON list of ``{"row", "field", "message"}`` objects."""
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """An append-only audit log line: who did what to which object. Never personal data."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "la_code", "at"),)
+
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    la_code: Mapped[str | None] = mapped_column(_LA)
+    key_id: Mapped[int | None] = mapped_column(Integer)
+    """The acting API key (no foreign key: the log outlives the keys)."""
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,166 @@
+"""The deadline tracker: what is owed to whom by when (DESIGN.md §5), per incident.
+
+The deadlines module recomputes an incident's obligations from its record and events; the store
+keeps one row per ``(incident, document, addressee)``, updating it in place so deliveries and
+history keep pointing at the same row. An obligation no longer owed is removed unless it was
+already met. ``GET /deadlines`` is :func:`list_deadlines`, keyset-paginated on ``(due, id)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapter.store.errors import InvalidCursor
+from adapter.store.incidents import get_incident
+from adapter.store.models import Obligation
+from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.scope import scoped
+from adapter.store.types import utcnow
+
+MET_STATUSES = ("met", "met_late")
+"""Deadline statuses of an obligation that has been satisfied (``schemas.codes``)."""
+
+
+@dataclass(frozen=True)
+class ObligationSpec:
+    """One obligation as the deadlines module computes it (the ``plan`` output's items)."""
+
+    document: str
+    addressee: str
+    due: dt.date
+    kind: str
+    explanation: str
+    trigger: str | None = None
+
+    @classmethod
+    def from_mapping(cls, item: Mapping[str, Any]) -> ObligationSpec:
+        """From a ``plan`` obligation dict (``due`` as a date or ISO string)."""
+        due = item["due"]
+        return cls(
+            document=str(item["document"]), addressee=str(item["addressee"]),
+            due=due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due)),
+            kind=str(item["kind"]), explanation=str(item.get("explanation") or ""),
+            trigger=item.get("trigger"),
+        )
+
+
+def replace_obligations(
+    session: Session,
+    *,
+    la_scope: str,
+    incident_id: str,
+    obligations: Iterable[ObligationSpec | Mapping[str, Any]],
+) -> list[Obligation] | None:
+    """Make the incident's obligations equal ``obligations``; None when it is out of scope."""
+    incident = get_incident(session, la_scope, incident_id)
+    if incident is None:
+        return None
+    wanted = {
+        (spec.document, spec.addressee): spec
+        for spec in (o if isinstance(o, ObligationSpec) else ObligationSpec.from_mapping(o)
+                     for o in obligations)
+    }
+    existing = {
+        (row.document, row.addressee): row
+        for row in session.scalars(select(Obligation).where(Obligation.incident_id == incident.id))
+    }
+    now = utcnow()
+    for key, stale in existing.items():
+        if key not in wanted and stale.status not in MET_STATUSES and stale.satisfied_at is None:
+            session.delete(stale)
+    for key, spec in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            row = Obligation(incident_id=incident.id, la_code=incident.la_code,
+                             document=spec.document, addressee=spec.addressee, status="pending")
+            session.add(row)
+        row.due, row.kind, row.explanation, row.trigger = (
+            spec.due, spec.kind, spec.explanation, spec.trigger
+        )
+        row.updated_at = now
+    session.flush()
+    return list_obligations(session, la_scope, incident.id)
+
+
+def list_obligations(session: Session, la_scope: str, incident_id: str) -> list[Obligation]:
+    """The incident's obligations by due date (empty when out of scope)."""
+    statement = select(Obligation).where(Obligation.incident_id == incident_id)
+    return list(session.scalars(
+        scoped(statement, Obligation.la_code, la_scope).order_by(Obligation.due, Obligation.id)
+    ).all())
+
+
+def get_obligation(session: Session, la_scope: str, obligation_id: int) -> Obligation | None:
+    """One obligation, or None when it does not exist or is out of scope."""
+    statement = select(Obligation).where(Obligation.id == obligation_id)
+    return session.scalars(scoped(statement, Obligation.la_code, la_scope)).one_or_none()
+
+
+def list_deadlines(
+    session: Session,
+    la_scope: str,
+    *,
+    status: str | Sequence[str] | None = None,
+    addressee: str | None = None,
+    document: str | None = None,
+    incident_id: str | None = None,
+    due_on_or_before: dt.date | None = None,
+    due_on_or_after: dt.date | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> Page[Obligation]:
+    """Obligations in the scope matching every filter given, soonest due first."""
+    size = page_size(limit)
+    statement = scoped(select(Obligation), Obligation.la_code, la_scope)
+    if status is not None:
+        statement = statement.where(
+            Obligation.status.in_([status] if isinstance(status, str) else list(status))
+        )
+    if addressee is not None:
+        statement = statement.where(Obligation.addressee == addressee)
+    if document is not None:
+        statement = statement.where(Obligation.document == document)
+    if incident_id is not None:
+        statement = statement.where(Obligation.incident_id == incident_id)
+    if due_on_or_before is not None:
+        statement = statement.where(Obligation.due <= due_on_or_before)
+    if due_on_or_after is not None:
+        statement = statement.where(Obligation.due >= due_on_or_after)
+    if cursor is not None:
+        due, last_id = decode_cursor("deadlines", cursor, 2)
+        try:
+            key = (dt.date.fromisoformat(str(due)), int(last_id))
+        except ValueError:
+            raise InvalidCursor("the cursor is not one this service issued") from None
+        statement = statement.where(after([Obligation.due, Obligation.id], key))
+    rows = session.scalars(statement.order_by(Obligation.due, Obligation.id).limit(size + 1)).all()
+    return page_from(rows, size, "deadlines", lambda row: (row.due.isoformat(), row.id))
+
+
+def update_obligation(
+    session: Session,
+    la_scope: str,
+    obligation_id: int,
+    *,
+    status: str | None = None,
+    satisfied_at: dt.datetime | None = None,
+    acknowledged_at: dt.datetime | None = None,
+) -> Obligation | None:
+    """Change an obligation's status or record when it was met; None when out of scope."""
+    row = get_obligation(session, la_scope, obligation_id)
+    if row is None:
+        return None
+    if status is not None:
+        row.status = status
+    if satisfied_at is not None:
+        row.satisfied_at = satisfied_at
+    if acknowledged_at is not None:
+        row.acknowledged_at = acknowledged_at
+    row.updated_at = utcnow()
+    return row

@@ -1,0 +1,78 @@
+"""Keyset pagination: lists answer ``{"items": [...], "next": cursor-or-null}`` (DESIGN.md §7).
+
+A cursor is the sort key of the last item returned, base64url-encoded JSON tagged with the list it
+belongs to. Keyset (not offset) paging stays correct while rows are being added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, literal, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from adapter.store.errors import InvalidCursor
+
+DEFAULT_PAGE_SIZE = 50
+"""Items per page when the caller does not say (items)."""
+
+MAX_PAGE_SIZE = 200
+"""Most items one page may hold (items)."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list and the cursor of the next one (None on the last page)."""
+
+    items: list[T]
+    next: str | None
+
+
+def page_size(limit: int | None) -> int:
+    """``limit`` clamped to 1..:data:`MAX_PAGE_SIZE`; :data:`DEFAULT_PAGE_SIZE` when None."""
+    return DEFAULT_PAGE_SIZE if limit is None else max(1, min(int(limit), MAX_PAGE_SIZE))
+
+
+def encode_cursor(kind: str, key: Sequence[str | int]) -> str:
+    """A cursor for the list ``kind`` that resumes after the item whose sort key is ``key``."""
+    raw = json.dumps([kind, *key], separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
+    """The sort key inside ``cursor``; :class:`InvalidCursor` unless it was issued for ``kind``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        decoded = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise InvalidCursor("the cursor is not one this service issued") from None
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != arity + 1
+        or decoded[0] != kind
+        or not all(isinstance(part, str | int) for part in decoded[1:])
+    ):
+        raise InvalidCursor(f"the cursor does not belong to the {kind} list")
+    return decoded[1:]
+
+
+def page_from(
+    rows: Sequence[T], limit: int, kind: str, key_of: Callable[[T], Sequence[str | int]]
+) -> Page[T]:
+    """A page from ``rows`` fetched with ``limit + 1``: the extra row only says there is more."""
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Page(items, encode_cursor(kind, key_of(items[-1])) if more and items else None)
+
+
+def after(columns: Sequence[InstrumentedAttribute[Any]], key: Sequence[Any]) -> ColumnElement[bool]:
+    """``(columns) > (key)``, each value bound with its column's type (UTC datetimes included)."""
+    values = [literal(value, column.type) for column, value in zip(columns, key, strict=True)]
+    return tuple_(*columns) > tuple_(*values)
