@@ -65,6 +65,9 @@ class Settings:
     addressees: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     encryption_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
     """Encryption-at-rest keys as ``(key id, 32 bytes)``; the first encrypts, all decrypt."""
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The environment the settings were read from: channels look up credentials by env-var
+    name (``config/addressees.yaml``) here, so nothing else needs ``os.environ``."""
     encryption_keys_file: Path | None = None
     """A file holding the keys in the ``CSINS_ENCRYPTION_KEYS`` format (used when that is unset)."""
 
@@ -210,6 +213,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         ),
         policy=_policy(policy_raw),
         addressees=addressees,
+        environ=dict(environ),
         encryption_keys=parse_encryption_keys(
             "CSINS_ENCRYPTION_KEYS", environ.get("CSINS_ENCRYPTION_KEYS", "")
         ),

@@ -1,0 +1,206 @@
+"""The ``https`` channel: POST the envelope as a Standard Webhook (DESIGN.md §6), and ``sandbox``.
+
+Each try sends the same body bytes with ``Idempotency-Key`` and ``webhook-id`` set to the
+delivery id (stable across retries, so the addressee can drop duplicates), a fresh
+``webhook-timestamp`` and a ``webhook-signature`` over ``{id}.{timestamp}.{body}`` with every
+configured key. Redirects are not followed (Standard Webhooks: update the URL instead), so a
+3xx is permanent until the configuration is fixed. Nothing is taken from the environment
+(proxies, CA files): what a channel does is what ``addressees.yaml`` says.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import json
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from adapter import __version__
+from adapter.delivery import defaults
+from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
+from adapter.delivery.envelope import Delivery
+from adapter.delivery.errors import ChannelConfigError, NoAnswer
+from adapter.delivery.outcome import Reply, parse_retry_after
+from adapter.delivery.signing import SigningKey, signature_header
+
+USER_AGENT = f"csins-adapter/{__version__}"
+"""The ``User-Agent`` of every delivery request."""
+
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+@dataclass(frozen=True)
+class HttpTimeouts:
+    """Seconds allowed for each phase of one request (``addressees.yaml`` may set each)."""
+
+    connect: float = defaults.CONNECT_TIMEOUT_SECONDS
+    read: float = defaults.READ_TIMEOUT_SECONDS
+    write: float = defaults.WRITE_TIMEOUT_SECONDS
+    pool: float = defaults.POOL_TIMEOUT_SECONDS
+
+    def for_httpx(self) -> httpx.Timeout:
+        """The same limits as httpx takes them."""
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def display_url(url: str) -> str:
+    """``url`` without user info, query or fragment: safe to log and to put in a receipt."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class HttpsChannel(Channel):
+    """Delivers to an addressee's HTTPS endpoint as a signed Standard Webhook."""
+
+    name: ClassVar[str] = "https"
+    plain_http_allowed: ClassVar[bool] = False
+    """Whether ``http://`` is accepted off loopback (only the sandbox allows it)."""
+
+    def __init__(
+        self,
+        addressee: str,
+        endpoint: str,
+        *,
+        signing_keys: Sequence[SigningKey],
+        timeouts: HttpTimeouts | None = None,
+        auth_token: str | None = None,
+        ca_bundle: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: QuickRetry | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._check_endpoint(addressee, endpoint)
+        if not signing_keys:
+            raise ChannelConfigError(addressee, "at least one signing key is needed")
+        super().__init__(addressee, display_url(endpoint), retry=retry, clock=clock)
+        self.endpoint = endpoint
+        self.signing_keys = tuple(signing_keys)
+        self.timeouts = timeouts or HttpTimeouts()
+        self._auth_token = auth_token
+        self._verify = (
+            ssl.create_default_context(cafile=ca_bundle) if ca_bundle else _default_tls_context()
+        )
+        self._transport = transport
+
+    def _check_endpoint(self, addressee: str, endpoint: str) -> None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ChannelConfigError(
+                addressee, f"endpoint: expected an http(s) URL, got {display_url(endpoint)!r}"
+            )
+        if (
+            parts.scheme == "http"
+            and not self.plain_http_allowed
+            and not is_loopback(parts.hostname)
+        ):
+            raise ChannelConfigError(
+                addressee,
+                "endpoint: an https channel needs an https:// URL (plain http only to loopback)",
+            )
+
+    def headers(self, delivery: Delivery, body: bytes, timestamp: int) -> dict[str, str]:
+        """The request headers of one try at ``timestamp`` (unix seconds)."""
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            "Idempotency-Key": delivery.delivery_id,
+            "webhook-id": delivery.delivery_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature_header(
+                self.signing_keys, delivery.delivery_id, timestamp, body
+            ),
+        }
+        if self._auth_token:
+            headers["Authorization"] = f"Bearer {self._auth_token}"
+        return headers
+
+    def _transmit(self, delivery: Delivery, body: bytes) -> Reply:
+        now = self._clock()
+        headers = self.headers(delivery, body, int(now.timestamp()))
+        try:
+            with (
+                httpx.Client(
+                    timeout=self.timeouts.for_httpx(),
+                    verify=self._verify,
+                    transport=self._transport,
+                    follow_redirects=False,
+                    trust_env=False,  # no proxy or CA settings picked up from the environment
+                ) as client,
+                client.stream("POST", self.endpoint, content=body, headers=headers) as response,
+            ):
+                head = _read_capped(response, defaults.MAX_RESPONSE_BYTES)
+        except httpx.TimeoutException as exc:
+            raise NoAnswer(f"timed out: {type(exc).__name__}", timed_out=True) from None
+        except httpx.RequestError as exc:  # connection refused or reset, protocol, decoding
+            raise NoAnswer(f"no answer: {type(exc).__name__}: {exc}") from None
+        document = _json_object(response, head)
+        detail = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+        title = document.get("title")
+        if isinstance(title, str) and not response.is_success:
+            detail = f"{detail}: {title}"
+        reference = document.get("reference")
+        return Reply(
+            status=response.status_code,
+            reference=str(reference) if isinstance(reference, str | int) else None,
+            retry_after=parse_retry_after(response.headers.get("Retry-After"), self._clock()),
+            detail=detail,
+        )
+
+
+class SandboxChannel(HttpsChannel):
+    """The built-in sandbox receiver (``adapter.sandbox``), reached exactly like an addressee.
+
+    The same request as :class:`HttpsChannel`; plain ``http://`` is allowed anywhere, and the
+    factory signs with the public development key unless a key is configured.
+    """
+
+    name: ClassVar[str] = "sandbox"
+    plain_http_allowed: ClassVar[bool] = True
+
+
+@functools.cache
+def _default_tls_context() -> ssl.SSLContext:
+    """httpx's default verifying TLS context, built once per process (it takes ~0.1 s)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _json_object(response: httpx.Response, head: bytes) -> dict[str, Any]:
+    if "json" not in response.headers.get("Content-Type", "").lower() or not head:
+        return {}
+    try:
+        parsed = json.loads(head)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}

@@ -1,0 +1,190 @@
+"""The ``smtp`` channel: the document as an email through a mail relay (DESIGN.md §6).
+
+The message carries the JSON envelope as the attachment ``<document>-<delivery_id>.json``
+(byte for byte the https body) and, for an uploaded document, the original file too. Its
+``Message-ID`` is derived from the delivery id alone, so a re-sent delivery is recognisable as
+the same message. The acknowledgement is the relay's acceptance of the message (250 after DATA);
+the reference is our Message-ID. Reply codes: 2xx acknowledged, 4xx transient, 5xx permanent;
+no connection or a dropped one is transient (RFC 5321 §4.2.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import email.utils
+import re
+import smtplib
+import ssl
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import ClassVar, Literal
+
+from adapter.delivery import defaults
+from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
+from adapter.delivery.envelope import Delivery, encode_envelope
+from adapter.delivery.errors import ChannelConfigError, NoAnswer
+from adapter.delivery.outcome import OutcomeKind, Reply, classify_smtp_code
+
+TlsMode = Literal["starttls", "tls", "none"]
+"""``starttls`` upgrades a plain connection (port 587); ``tls`` is implicit TLS (port 465)."""
+
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
+"""CRLF line ends; headers folded only past RFC 5322's hard limit, so hashes stay on one line."""
+
+_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_NOT_OFFERED = 530
+"""Reply code reported when the relay does not offer STARTTLS (RFC 3207: "Must issue a STARTTLS
+command first"): a permanent configuration problem, never a reason to send in clear."""
+
+
+def envelope_filename(delivery: Delivery) -> str:
+    """The name of the envelope attachment: ``<document>-<delivery_id>.json``."""
+    return f"{delivery.document}-{delivery.delivery_id}.json"
+
+
+class SmtpChannel(Channel):
+    """Delivers by email to a fixed list of recipients through one relay."""
+
+    name: ClassVar[str] = "smtp"
+
+    def __init__(
+        self,
+        addressee: str,
+        *,
+        host: str,
+        sender: str,
+        recipients: Sequence[str],
+        port: int = defaults.SMTP_PORT,
+        tls: TlsMode = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = defaults.SMTP_TIMEOUT_SECONDS,
+        message_id_domain: str | None = None,
+        retry: QuickRetry | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        if not recipients:
+            raise ChannelConfigError(addressee, "to: at least one recipient is needed")
+        if "@" not in sender:
+            raise ChannelConfigError(addressee, "from: expected an email address")
+        if (username is None) != (password is None):
+            raise ChannelConfigError(addressee, "username and password go together")
+        super().__init__(addressee, "mailto:" + ",".join(recipients), retry=retry, clock=clock)
+        self.host = host
+        self.port = port
+        self.tls: TlsMode = tls
+        self.sender = sender
+        self.recipients = tuple(recipients)
+        self.timeout = timeout
+        self.message_id_domain = message_id_domain or sender.rpartition("@")[2]
+        self._username = username
+        self._password = password
+
+    def message_id(self, delivery: Delivery) -> str:
+        """The deterministic ``Message-ID`` of ``delivery``: the same for every re-send."""
+        return f"<csins.{delivery.delivery_id}@{self.message_id_domain}>"
+
+    def classify(self, status: int) -> OutcomeKind:
+        """SMTP reply codes, not HTTP statuses."""
+        return classify_smtp_code(status)
+
+    def encode(self, delivery: Delivery) -> bytes:
+        """The whole message as sent (CRLF line ends), built once per send."""
+        return self.build_message(delivery).as_bytes(policy=MAIL_POLICY)
+
+    def build_message(self, delivery: Delivery) -> EmailMessage:
+        """The email for ``delivery``: a short cover note, the envelope, any uploaded file."""
+        message = EmailMessage(policy=MAIL_POLICY)
+        message["From"] = self.sender
+        message["To"] = ", ".join(self.recipients)
+        message["Subject"] = (
+            f"{delivery.document}: incident {delivery.incident_reference} "
+            f"(LA {delivery.local_authority}), version {delivery.version}"
+        )
+        message["Date"] = email.utils.format_datetime(self._clock())
+        message["Message-ID"] = self.message_id(delivery)
+        message["X-Csins-Delivery-Id"] = delivery.delivery_id
+        message["X-Csins-Payload-Sha256"] = delivery.payload_sha256
+        name = envelope_filename(delivery)
+        message.set_content(
+            "This message delivers a document from csins-adapter.\n\n"
+            f"Document: {delivery.document}\n"
+            f"Local authority: {delivery.local_authority}\n"
+            f"Incident reference: {delivery.incident_reference}\n"
+            f"Version: {delivery.version}\n"
+            f"Delivery id: {delivery.delivery_id}\n"
+            f"Payload SHA-256: {delivery.payload_sha256}\n\n"
+            f"The document is attached as JSON ({name}).\n"
+        )
+        message.add_attachment(
+            encode_envelope(delivery), maintype="application", subtype="json", filename=name
+        )
+        upload = delivery.payload.get("attachment")
+        if isinstance(upload, dict) and isinstance(upload.get("content_base64"), str):
+            maintype, _, subtype = str(upload.get("media_type") or "").partition("/")
+            message.add_attachment(
+                base64.b64decode(upload["content_base64"]),
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=_safe_filename(upload.get("filename"), delivery),
+            )
+        return message
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.tls == "tls":
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _transmit(self, delivery: Delivery, body: bytes) -> Reply:
+        try:
+            with self._connect() as relay:
+                return self._converse(relay, delivery, body)
+        except smtplib.SMTPNotSupportedError:
+            return Reply(_NOT_OFFERED, detail="the relay does not offer STARTTLS")
+        except smtplib.SMTPResponseException as exc:
+            return Reply(exc.smtp_code, detail=_reply_text("SMTP", exc.smtp_code, exc.smtp_error))
+        except (smtplib.SMTPException, OSError) as exc:
+            timed_out = isinstance(exc, TimeoutError)
+            raise NoAnswer(f"no answer: {type(exc).__name__}: {exc}", timed_out=timed_out) from None
+
+    def _converse(self, relay: smtplib.SMTP, delivery: Delivery, body: bytes) -> Reply:
+        relay.ehlo_or_helo_if_needed()
+        if self.tls == "starttls":
+            relay.starttls(context=ssl.create_default_context())
+            relay.ehlo()
+        if self._username is not None and self._password is not None:
+            relay.login(self._username, self._password)
+        code, text = relay.mail(self.sender)
+        if code != 250:
+            return Reply(code, detail=_reply_text("MAIL FROM", code, text))
+        refused = [
+            (code, text)
+            for code, text in (relay.rcpt(r) for r in self.recipients)
+            if code not in (250, 251)
+        ]
+        if refused:
+            relay.rset()
+            # Any permanent refusal makes the delivery permanent; else it is worth retrying.
+            code, text = ([reply for reply in refused if reply[0] >= 500] or refused)[0]
+            return Reply(
+                code,
+                detail=_reply_text(
+                    f"RCPT TO ({len(refused)} of {len(self.recipients)} refused)", code, text
+                ),
+            )
+        code, text = relay.data(body)
+        reference = self.message_id(delivery) if 200 <= code < 300 else None
+        return Reply(code, reference=reference, detail=_reply_text("DATA", code, text))
+
+
+def _reply_text(stage: str, code: int, text: bytes | str) -> str:
+    message = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{stage}: {code} {message}"
+
+
+def _safe_filename(name: object, delivery: Delivery) -> str:
+    cleaned = _SAFE_FILENAME.sub("_", str(name or "")).strip(" .")
+    return cleaned[:120] or f"{delivery.document}-{delivery.delivery_id}"

@@ -1,0 +1,239 @@
+"""One HTTP call classified as DESIGN.md §6 says, with httpx.MockTransport standing in for the
+addressee (the end-to-end behaviour is tested against the real sandbox in test_https.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from adapter.delivery import HttpsChannel, OutcomeKind, defaults
+from adapter.delivery.factory import dev_signing_key
+from adapter.delivery.signing import Scheme, VerifyingKey, verify_webhook
+from tests.delivery.helpers import FIXED_NOW, Sleeps, make_delivery, quick
+
+ENDPOINT = "https://addressee.example/csins/notifications"
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def channel(handler: Handler, tries: int = 1, sleeps: Sleeps | None = None) -> HttpsChannel:
+    return HttpsChannel(
+        "panel",
+        ENDPOINT,
+        signing_keys=[dev_signing_key(Scheme.V1A)],
+        transport=httpx.MockTransport(handler),
+        retry=quick(tries, sleeps),
+        clock=lambda: FIXED_NOW,
+    )
+
+
+def answer(status: int, body: object = None, headers: dict[str, str] | None = None) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if body is None:
+            return httpx.Response(status, headers=headers)
+        return httpx.Response(status, json=body, headers=headers)
+
+    return handler
+
+
+HTTP_DATE_IN_2_MIN = email.utils.format_datetime(FIXED_NOW + dt.timedelta(minutes=2), usegmt=True)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "kind", "reference", "retry_after"),
+    [
+        (200, {"reference": "PANEL-77"}, None, OutcomeKind.ACKNOWLEDGED, "PANEL-77", None),
+        (201, {"reference": 1234}, None, OutcomeKind.ACKNOWLEDGED, "1234", None),
+        (202, {"status": "queued"}, None, OutcomeKind.ACKNOWLEDGED, None, None),
+        (204, None, None, OutcomeKind.ACKNOWLEDGED, None, None),
+        (301, None, {"Location": "https://elsewhere.example/"}, OutcomeKind.PERMANENT, None, None),
+        (400, {"title": "Bad envelope"}, None, OutcomeKind.PERMANENT, None, None),
+        (401, None, None, OutcomeKind.PERMANENT, None, None),
+        (404, None, None, OutcomeKind.PERMANENT, None, None),
+        (408, None, None, OutcomeKind.TRANSIENT, None, None),
+        (409, {"reference": "not-an-ack"}, None, OutcomeKind.PERMANENT, None, None),
+        (410, None, None, OutcomeKind.PERMANENT, None, None),
+        (422, None, None, OutcomeKind.PERMANENT, None, None),
+        (425, None, None, OutcomeKind.TRANSIENT, None, None),
+        (429, None, {"Retry-After": "30"}, OutcomeKind.TRANSIENT, None, 30.0),
+        (429, None, {"Retry-After": HTTP_DATE_IN_2_MIN}, OutcomeKind.TRANSIENT, None, 120.0),
+        (500, None, None, OutcomeKind.TRANSIENT, None, None),
+        (502, None, None, OutcomeKind.TRANSIENT, None, None),
+        (503, None, {"Retry-After": "7"}, OutcomeKind.TRANSIENT, None, 7.0),
+        (504, None, None, OutcomeKind.TRANSIENT, None, None),
+    ],
+)
+def test_status_classification(status, body, headers, kind, reference, retry_after):
+    outcome = channel(answer(status, body, headers)).send(make_delivery())
+    assert outcome.kind is kind
+    assert outcome.status == status
+    assert outcome.reference == reference
+    assert outcome.retry_after == retry_after
+    assert outcome.tries == 1
+    assert outcome.channel == "https"
+    assert outcome.destination == ENDPOINT
+    assert str(status) in outcome.detail
+
+
+def test_a_problem_title_is_kept_in_the_detail_but_never_the_body():
+    body = {"title": "Envelope rejected", "detail": "child Sam Example not found"}
+    outcome = channel(answer(422, body)).send(make_delivery())
+    assert outcome.detail == "HTTP 422 Unprocessable Entity: Envelope rejected"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ConnectTimeout("slow"),
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectError("refused"),
+        httpx.RemoteProtocolError("peer closed"),
+    ],
+)
+def test_no_answer_is_transient(error):
+    def handler(request):
+        raise error
+
+    outcome = channel(handler).send(make_delivery())
+    assert outcome.kind is OutcomeKind.TRANSIENT
+    assert outcome.status is None
+    assert type(error).__name__ in outcome.detail
+
+
+def test_a_bug_is_not_swallowed():
+    def handler(request):
+        raise RuntimeError("bug")
+
+    with pytest.raises(RuntimeError):
+        channel(handler).send(make_delivery())
+
+
+def test_the_request_carries_idempotency_and_standard_webhook_headers():
+    seen: list[httpx.Request] = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(200, json={"reference": "R"})
+
+    delivery = make_delivery()
+    outcome = channel(handler).send(delivery)
+    request = seen[0]
+    assert request.method == "POST"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Idempotency-Key"] == delivery.delivery_id
+    assert request.headers["webhook-id"] == delivery.delivery_id
+    assert request.headers["webhook-timestamp"] == str(int(FIXED_NOW.timestamp()))
+    assert (
+        verify_webhook(
+            dict(request.headers),
+            request.content,
+            [VerifyingKey.parse(defaults.SANDBOX_DEV_PUBLIC_KEY)],
+            now=FIXED_NOW.timestamp(),
+            tolerance_seconds=1,
+        )
+        is Scheme.V1A
+    )
+    assert json.loads(request.content)["delivery_id"] == delivery.delivery_id
+    assert outcome.sent_sha256 == __import__("hashlib").sha256(request.content).hexdigest()
+    assert outcome.sent_bytes == len(request.content)
+    assert outcome.started_at == outcome.finished_at == FIXED_NOW
+
+
+def test_quick_tries_back_off_and_honour_a_short_retry_after():
+    statuses = iter([503, 503, 200])
+    sleeps = Sleeps()
+
+    def handler(request):
+        status = next(statuses)
+        return httpx.Response(status, headers={"Retry-After": "3"} if status == 503 else None)
+
+    outcome = channel(handler, tries=3, sleeps=sleeps).send(make_delivery())
+    assert outcome.kind is OutcomeKind.ACKNOWLEDGED
+    assert outcome.tries == 3
+    assert len(sleeps.waits) == 2
+    assert all(wait >= 3 for wait in sleeps.waits)  # Retry-After beats the shorter backoff
+
+
+def test_backoff_grows_between_tries_and_the_last_transient_is_returned():
+    sleeps = Sleeps()
+    outcome = channel(answer(500), tries=4, sleeps=sleeps).send(make_delivery())
+    assert outcome.kind is OutcomeKind.TRANSIENT
+    assert outcome.tries == 4
+    initial, jitter = defaults.QUICK_RETRY_INITIAL_WAIT_SECONDS, defaults.QUICK_RETRY_JITTER_SECONDS
+    for number, wait in enumerate(sleeps.waits):
+        assert initial * 2**number <= wait <= initial * 2**number + jitter
+
+
+def test_a_long_retry_after_ends_the_quick_tries_for_the_job_to_reschedule():
+    sleeps = Sleeps()
+    outcome = channel(answer(429, None, {"Retry-After": "600"}), tries=3, sleeps=sleeps).send(
+        make_delivery()
+    )
+    assert (outcome.kind, outcome.tries, outcome.retry_after) == (OutcomeKind.TRANSIENT, 1, 600)
+    assert sleeps.waits == []
+
+
+def test_a_permanent_answer_is_not_retried():
+    sleeps = Sleeps()
+    outcome = channel(answer(400), tries=3, sleeps=sleeps).send(make_delivery())
+    assert (outcome.kind, outcome.tries, sleeps.waits) == (OutcomeKind.PERMANENT, 1, [])
+
+
+def test_the_log_names_the_delivery_but_holds_no_personal_data(caplog):
+    payload = {"notification": {"children": [{"forenames": "Sam", "surname": "Example"}]}}
+    caplog.set_level(logging.INFO, logger="adapter.delivery")
+    channel(answer(503), tries=2).send(make_delivery(payload=payload))
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "dlv_01JD0000000000000000000001" in text and "transient" in text
+    assert "Sam" not in text and "Example" not in text and "NEL-2026-014" not in text
+    final = caplog.records[-1]
+    assert final.levelno == logging.WARNING
+    assert (final.delivery_id, final.addressee, final.document, final.kind, final.status) == (
+        "dlv_01JD0000000000000000000001",
+        "panel",
+        "incident_notification",
+        "transient",
+        503,
+    )
+    assert isinstance(final.duration_ms, int)
+
+
+def test_a_delivery_for_another_addressee_is_refused():
+    from adapter.delivery import InvalidDelivery
+
+    with pytest.raises(InvalidDelivery, match="is for ofsted"):
+        channel(answer(200)).send(make_delivery(addressee="ofsted"))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", 0.0),
+        (" 15 ", 15.0),
+        ("Tue, 24 Nov 2026 09:29:00 GMT", 0.0),
+        ("Tuesday, 24-Nov-26 09:31:00 GMT", 60.0),
+        ("soon", None),
+        ("-5", None),
+        (None, None),
+    ],
+)
+def test_retry_after_forms(value, expected):
+    from adapter.delivery.outcome import parse_retry_after
+
+    assert parse_retry_after(value, FIXED_NOW) == expected
+
+
+def test_an_outcome_has_a_json_ready_form():
+    outcome = channel(answer(200, {"reference": "R-1"})).send(make_delivery())
+    values = outcome.as_dict()
+    assert json.loads(json.dumps(values)) == values
+    assert values["kind"] == "acknowledged"
+    assert values["started_at"] == "2026-11-24T09:30:00+00:00"
+    assert outcome.duration_seconds == 0.0

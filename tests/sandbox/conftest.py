@@ -1,0 +1,24 @@
+"""Fixtures of the sandbox receiver tests: a real sandbox receiver on 127.0.0.1, fresh per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from adapter.sandbox import RunningSandbox, start_in_thread
+
+
+@pytest.fixture
+def sandbox() -> Iterator[RunningSandbox]:
+    """A sandbox receiver serving on a free port for the length of one test."""
+    with start_in_thread() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    """One HTTP client for the tests' own calls to the sandbox (its TLS setup costs ~0.1 s)."""
+    with httpx.Client(timeout=5.0, trust_env=False) as client:
+        yield client
