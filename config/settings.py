@@ -69,6 +69,11 @@ class Settings:
     """The environment the settings were read from: channels look up credentials by env-var
     name (``config/addressees.yaml``) here, so nothing else needs ``os.environ``."""
     encryption_keys_file: Path | None = None
+    signing_key_file: Path | None = None
+    """A PEM file holding the receipt-signing Ed25519 key (``CSINS_SIGNING_KEY_FILE``)."""
+    signing_keys_dir: Path | None = None
+    """A folder of ``receipt-key-NNNN.pem`` files, highest current (``CSINS_SIGNING_KEYS_DIR``);
+    when neither is set, keys are generated under ``{data_dir}/receipt-keys`` with a warning."""
     """A file holding the keys in the ``CSINS_ENCRYPTION_KEYS`` format (used when that is unset)."""
 
     def profile_path(self, system: str) -> Path:
@@ -112,6 +117,11 @@ def _as_date(name: str, value: Any) -> dt.date:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise SettingsError(f"{name}: expected an ISO date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _as_path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = environ.get(name, "").strip()
+    return Path(value) if value else None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -217,7 +227,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         encryption_keys=parse_encryption_keys(
             "CSINS_ENCRYPTION_KEYS", environ.get("CSINS_ENCRYPTION_KEYS", "")
         ),
-        encryption_keys_file=Path(environ["CSINS_ENCRYPTION_KEYS_FILE"])
-        if environ.get("CSINS_ENCRYPTION_KEYS_FILE") else None,
+        encryption_keys_file=_as_path(environ, "CSINS_ENCRYPTION_KEYS_FILE"),
+        signing_key_file=_as_path(environ, "CSINS_SIGNING_KEY_FILE"),
+        signing_keys_dir=_as_path(environ, "CSINS_SIGNING_KEYS_DIR"),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -1,0 +1,125 @@
+"""Public keys as JWK / JWKS (RFC 7517, RFC 8037) and key ids as JWK thumbprints (RFC 7638).
+
+A key id is the RFC 7638 thumbprint of the public key: base64url(SHA-256 of
+``{"crv":"Ed25519","kty":"OKP","x":"<base64url key>"}``). It is standard, derived from the key
+alone, and the same wherever it is computed, so a verifier can check that a ``kid`` names a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from adapter.receipts.errors import MalformedJwks
+from adapter.receipts.jws import ALGORITHM, b64url, b64url_decode
+
+JWKS_FETCH_TIMEOUT_SECONDS = 10.0
+"""How long (seconds) fetching a JWKS over HTTP may take before verification gives up."""
+
+MAX_JWKS_BYTES = 1024 * 1024
+"""Largest JWKS document (bytes) read from a file or URL."""
+
+ED25519_KEY_BYTES = 32
+"""Length (bytes) of an Ed25519 public key, the JWK ``x`` member."""
+
+
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def thumbprint(public_key: Ed25519PublicKey) -> str:
+    """The RFC 7638 JWK thumbprint (SHA-256, base64url) of an Ed25519 public key: our key id."""
+    members = f'{{"crv":"Ed25519","kty":"OKP","x":"{b64url(raw_public_key(public_key))}"}}'
+    return b64url(hashlib.sha256(members.encode("ascii")).digest())
+
+
+def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
+    """The public JWK of an Ed25519 key, with its thumbprint as ``kid``, for signatures only."""
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url(raw_public_key(public_key)),
+        "kid": thumbprint(public_key),
+        "use": "sig",
+        "alg": ALGORITHM,
+    }
+
+
+def public_keys_from_jwks(jwks: object) -> dict[str, Ed25519PublicKey]:
+    """The Ed25519 keys of a JWKS by ``kid``; keys of other types are skipped, as RFC 7517 says.
+
+    A key without ``kid`` is filed under its thumbprint. A private member (``d``) is refused:
+    a JWKS that leaks a private key must not be used, and should be reported.
+    """
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise MalformedJwks('malformed JWKS: expected an object with a "keys" list')
+    keys: dict[str, Ed25519PublicKey] = {}
+    for index, jwk in enumerate(jwks["keys"]):
+        if not isinstance(jwk, dict):
+            raise MalformedJwks(f"malformed JWKS: keys[{index}] is not an object")
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+            continue
+        if "d" in jwk:
+            raise MalformedJwks(f"malformed JWKS: keys[{index}] holds a private key")
+        if jwk.get("use", "sig") != "sig" or jwk.get("alg", ALGORITHM) != ALGORITHM:
+            continue
+        x = jwk.get("x")
+        try:
+            raw = b64url_decode(x) if isinstance(x, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != ED25519_KEY_BYTES:
+            raise MalformedJwks(f"malformed JWKS: keys[{index}].x is not a base64url Ed25519 key")
+        key = Ed25519PublicKey.from_public_bytes(raw)
+        kid = jwk.get("kid", thumbprint(key))
+        if not isinstance(kid, str) or not kid:
+            raise MalformedJwks(f"malformed JWKS: keys[{index}].kid is not a string")
+        keys[kid] = key
+    return keys
+
+
+def jwks_document(public_keys: Mapping[str, Ed25519PublicKey]) -> dict[str, Any]:
+    """A JWKS (``{"keys": [...]}``) publishing ``public_keys``, each under its thumbprint."""
+    return {"keys": [public_jwk(key) for key in public_keys.values()]}
+
+
+def read_jwks(
+    source: str,
+    *,
+    timeout: float = JWKS_FETCH_TIMEOUT_SECONDS,
+    max_bytes: int = MAX_JWKS_BYTES,
+) -> dict[str, Ed25519PublicKey]:
+    """The keys of the JWKS at ``source``: an ``http(s)://`` URL, else a file path."""
+    if source.startswith(("http://", "https://")):
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked just above)
+            source, headers={"Accept": "application/jwk-set+json, application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                body: bytes = response.read(max_bytes + 1)
+        except urllib.error.HTTPError as exc:
+            raise MalformedJwks(f"cannot fetch JWKS from {source}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise MalformedJwks(f"cannot fetch JWKS from {source}: {reason}") from None
+    else:
+        try:
+            with Path(source).open("rb") as handle:
+                body = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise MalformedJwks(f"cannot read JWKS file {source}: {exc.strerror}") from None
+    if len(body) > max_bytes:
+        raise MalformedJwks(f"malformed JWKS: {source} is larger than {max_bytes} bytes")
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedJwks(f"malformed JWKS: {source} is not JSON") from None
+    return public_keys_from_jwks(document)

@@ -1,0 +1,185 @@
+"""Receipts benchmark: signing and verifying throughput, a full chain audit, log-size independence.
+
+Run: ``.venv/bin/python bench/receipts.py [--log-size 100000]``. Baselines in the same run: raw
+Ed25519 sign/verify of the same canonical bytes (the floor: what the cryptography costs), and
+``json.dumps(sort_keys=True)`` beside RFC 8785 canonicalisation (what a canonical form costs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from adapter.receipts import (
+    GENESIS_SHA256,
+    DeliveryFacts,
+    SignedReceipt,
+    SigningKeyring,
+    build_checkpoint,
+    issue_receipt,
+    sign_receipt,
+    verify_chain,
+    verify_receipt,
+)
+from adapter.receipts.receipt import payload_sha256
+
+ISSUED_AT = dt.datetime(2026, 11, 23, 10, 20, tzinfo=dt.UTC)
+
+
+def facts(n: int) -> DeliveryFacts:
+    return DeliveryFacts(
+        delivery_id=f"dlv-{n:08d}",
+        document="incident_notification",
+        addressee="panel",
+        incident_reference=f"NEL-2026-{n:06d}",
+        local_authority_code="812",
+        payload_sha256=payload_sha256(str(n).encode()),
+        channel="https",
+        destination="https://panel.example.gov.uk/api/notifications",
+        attempts=1 + n % 3,
+        first_attempt_at=dt.datetime(2026, 11, 23, 10, 15, tzinfo=dt.UTC),
+        acknowledged_at=dt.datetime(2026, 11, 23, 10, 16, tzinfo=dt.UTC),
+        addressee_status="202",
+        addressee_reference=f"PNL-{n}",
+        due_on=dt.date(2026, 11, 30),
+    )
+
+
+def rate(label: str, action: Callable[[], object], count: int) -> float:
+    """Run ``action`` ``count`` times; print and return operations per second (best of 3)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(count):
+            action()
+        best = min(best, time.perf_counter() - start)
+    per_second = count / best
+    print(f"  {label:<52} {per_second:>10,.0f} /s  {best / count * 1e6:>7.1f} µs each")
+    return per_second
+
+
+def build_log(size: int, keyring: SigningKeyring) -> list[str]:
+    """``size`` chained receipts, kept as their JWS (as the store keeps them)."""
+    compacts: list[str] = []
+    previous = GENESIS_SHA256
+    for sequence in range(1, size + 1):
+        signed = issue_receipt(
+            facts(sequence),
+            sequence=sequence,
+            previous_receipt_sha256=previous,
+            keyring=keyring,
+            issued_at=ISSUED_AT,
+        )
+        compacts.append(signed.jws)
+        previous = signed.chain_hash
+    return compacts
+
+
+def single_verification_us(signed: SignedReceipt, keyring: SigningKeyring, runs: int) -> float:
+    """Median microseconds of verifying one receipt, over ``runs`` timings."""
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        verify_receipt(signed, keyring.public_keys)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--log-size", type=int, default=100_000)
+    parser.add_argument("--count", type=int, default=5_000, help="operations per throughput run")
+    args = parser.parse_args()
+    keyring = SigningKeyring(Ed25519PrivateKey.generate())
+    raw_key = Ed25519PrivateKey.generate()
+    signed = issue_receipt(
+        facts(1),
+        sequence=1,
+        previous_receipt_sha256=GENESIS_SHA256,
+        keyring=keyring,
+        issued_at=ISSUED_AT,
+    )
+    content = signed.content
+    payload = rfc8785.dumps(content)
+    raw_signature = raw_key.sign(payload)
+    n = args.count
+    print(f"receipt: {len(payload)} canonical bytes, JWS {len(signed.jws)} characters\n")
+
+    print("canonical form")
+    rate(
+        "json.dumps(sort_keys=True) (baseline)",
+        lambda: json.dumps(content, sort_keys=True, separators=(",", ":")).encode(),
+        n,
+    )
+    rate("rfc8785.dumps", lambda: rfc8785.dumps(content), n)
+
+    print("signing")
+    raw_sign = rate(
+        "raw Ed25519 sign of the canonical bytes (baseline)", lambda: raw_key.sign(payload), n
+    )
+    sign = rate("sign_receipt (canonicalise + JWS)", lambda: sign_receipt(content, keyring), n)
+    issue = rate(
+        "issue_receipt (build + validate + sign)",
+        lambda: issue_receipt(
+            facts(1),
+            sequence=1,
+            previous_receipt_sha256=GENESIS_SHA256,
+            keyring=keyring,
+            issued_at=ISSUED_AT,
+        ),
+        n,
+    )
+    print(
+        f"  JWS overhead over raw signing: sign_receipt x{raw_sign / sign:.1f}, "
+        f"issue_receipt x{raw_sign / issue:.1f}"
+    )
+
+    print("verifying")
+    raw_verify = rate(
+        "raw Ed25519 verify (baseline)",
+        lambda: raw_key.public_key().verify(raw_signature, payload),
+        n,
+    )
+    verify = rate(
+        "verify_receipt (signature + readable copy + schema)",
+        lambda: verify_receipt(signed, keyring.public_keys),
+        n,
+    )
+    print(f"  overhead over raw verification: x{raw_verify / verify:.1f}")
+
+    size = args.log_size
+    print(f"\nchain of {size:,} receipts")
+    start = time.perf_counter()
+    compacts = build_log(size, keyring)
+    built = time.perf_counter() - start
+    print(f"  issued in {built:.1f} s ({size / built:,.0f} receipts/s)")
+    head = SignedReceipt.from_jws(compacts[-1])
+    checkpoint = build_checkpoint(size, head.chain_hash, keyring)
+    start = time.perf_counter()
+    result = verify_chain(
+        (SignedReceipt.from_jws(c) for c in compacts), [checkpoint], keyring.public_keys
+    )
+    audited = time.perf_counter() - start
+    assert result is None, result
+    print(
+        f"  full audit (every signature, link and the checkpoint): {audited:.1f} s "
+        f"({size / audited:,.0f} receipts/s)"
+    )
+
+    print("\none verification does not depend on the log's size")
+    small = SignedReceipt.from_jws(compacts[min(999, size - 1)])
+    large = SignedReceipt.from_jws(compacts[-1])
+    for receipt in (small, large):
+        label = f"head of a {receipt.content['sequence']:,}-receipt log"
+        print(f"  {label:<32} median {single_verification_us(receipt, keyring, 2000):.1f} µs")
+
+
+if __name__ == "__main__":
+    main()

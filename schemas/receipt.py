@@ -1,0 +1,168 @@
+"""Delivery receipts and log checkpoints, version 1 (DESIGN.md §6): the signed content, a contract.
+
+A receipt proves what was sent to which addressee and when it was acknowledged. Its fields, all
+required (``addressee_reference`` may be null), unknown keys refused:
+
+==========================  ===================================================================
+``version``                 ``"1"``
+``receipt_id``              the receipt's id (a UUID)
+``sequence``                its place in the deployment's receipt log: 1, 2, 3, ... without gaps
+``previous_receipt_sha256`` chain hash of receipt ``sequence - 1`` (64 zeros for sequence 1)
+``issued_at``               when the receipt was signed
+``delivery_id``             the delivery (also its ``Idempotency-Key`` and ``webhook-id``)
+``document``                what was sent, e.g. ``incident_notification``
+``addressee``               to whom: ``panel``, ``secretary_of_state``, ``ofsted``, ``dfe``
+``incident_reference``      the LA's incident reference
+``local_authority_code``    the LA's 3-digit code
+``payload_sha256``          lowercase hex SHA-256 of exactly the bytes sent (the envelope's own)
+``channel``                 ``https``, ``smtp`` or ``sandbox``
+``destination``             the endpoint URL or mailbox it was sent to
+``attempts``                how many attempts it took (at least 1)
+``first_attempt_at``        when the first attempt started
+``acknowledged_at``         when the addressee acknowledged it
+``addressee_status``        the addressee's answer, e.g. ``"202"`` or ``"250 accepted"``
+``addressee_reference``     the addressee's own reference, or null
+``due_at``                  the deadline: the last second (23:59:59) of the due day in
+                            Europe/London, with that day's offset: ``2026-06-30T23:59:59+01:00``
+``on_time``                 acknowledged on or before the due day (Europe/London, DESIGN.md §5)
+==========================  ===================================================================
+
+Times other than ``due_at`` are RFC 3339 UTC to the second with ``Z``: ``2026-11-23T10:15:30Z``.
+Values are strict JSON types: ``sequence`` and ``attempts`` integers, ``on_time`` a boolean.
+
+A checkpoint is ``{"version": "1", "size", "head_sha256", "issued_at"}``: the log held ``size``
+receipts and receipt ``size`` had chain hash ``head_sha256`` (64 zeros when ``size`` is 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from schemas import codes
+from schemas.fields import code
+
+RECEIPT_VERSION = "1"
+CHANNELS = ("https", "smtp", "sandbox")
+"""Delivery channels (DESIGN.md §6)."""
+
+GENESIS_SHA256 = "0" * 64
+"""``previous_receipt_sha256`` of receipt 1, and ``head_sha256`` of an empty log."""
+
+LONDON = ZoneInfo("Europe/London")
+"""Deadlines fall due at the end of their day in this zone (DESIGN.md §5)."""
+
+UTC_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+_OFFSET_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
+_SHA256 = r"^[0-9a-f]{64}$"
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer only: not a boolean, a float or a numeric string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("expected a JSON integer")
+        return int(super()._deserialize(value, attr, data, **kwargs))
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean only: not 0/1 or ``"true"``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("expected a JSON boolean")
+        return value
+
+
+def _time(pattern: str, example: str) -> fields.String:
+    def parses(value: str) -> bool:
+        try:
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"'{value}' is not a valid time, e.g. {example}") from None
+        return True
+
+    return fields.String(
+        required=True,
+        validate=[
+            validate.Regexp(pattern, error=f"'{{input}}' is not a time like {example}"),
+            parses,
+        ],
+    )
+
+
+def utc_time(value: str) -> dt.datetime:
+    """Parse an RFC 3339 time (``Z`` or an offset) as an aware datetime."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _sha256(**kwargs: Any) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Regexp(_SHA256, error="expected 64 lowercase hex digits (SHA-256)"),
+        **kwargs,
+    )
+
+
+def _text(length: int) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=length))
+
+
+class ReceiptSchema(Schema):
+    """The signed content of a delivery receipt, version 1 (see the module docstring)."""
+
+    version = fields.String(required=True, validate=validate.Equal(RECEIPT_VERSION))
+    receipt_id = _text(100)
+    sequence = StrictInteger(required=True, validate=validate.Range(min=1))
+    previous_receipt_sha256 = _sha256()
+    issued_at = _time(_UTC_TIME, "2026-11-23T10:15:30Z")
+    delivery_id = _text(100)
+    document = code(codes.DOCUMENTS, required=True)
+    addressee = code(codes.ADDRESSEES, required=True)
+    incident_reference = _text(100)
+    local_authority_code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{3}$", error="expected a 3-digit LA code, e.g. 812"),
+    )
+    payload_sha256 = _sha256()
+    channel = code(CHANNELS, required=True)
+    destination = _text(2000)
+    attempts = StrictInteger(required=True, validate=validate.Range(min=1))
+    first_attempt_at = _time(_UTC_TIME, "2026-11-23T10:15:30Z")
+    acknowledged_at = _time(_UTC_TIME, "2026-11-23T10:15:30Z")
+    addressee_status = _text(200)
+    addressee_reference = fields.String(
+        required=True, allow_none=True, validate=validate.Length(min=1, max=200)
+    )
+    due_at = _time(_OFFSET_TIME, "2026-11-30T23:59:59+00:00")
+    on_time = StrictBoolean(required=True)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        """Times in order, and ``on_time`` agreeing with the due day (DESIGN.md §5)."""
+        first, acknowledged = utc_time(data["first_attempt_at"]), utc_time(data["acknowledged_at"])
+        if acknowledged < first:
+            raise ValidationError("is before first_attempt_at", "acknowledged_at")
+        if utc_time(data["issued_at"]) < acknowledged:
+            raise ValidationError("is before acknowledged_at", "issued_at")
+        due = utc_time(data["due_at"])
+        if data["on_time"] != (
+            acknowledged.astimezone(LONDON).date() <= due.astimezone(LONDON).date()
+        ):
+            raise ValidationError("disagrees with acknowledged_at and due_at", "on_time")
+        if data["sequence"] == 1 and data["previous_receipt_sha256"] != GENESIS_SHA256:
+            raise ValidationError("must be 64 zeros for sequence 1", "previous_receipt_sha256")
+
+
+class CheckpointSchema(Schema):
+    """A signed statement of the receipt log's head: ``size`` receipts, the last hashing so."""
+
+    version = fields.String(required=True, validate=validate.Equal(RECEIPT_VERSION))
+    size = StrictInteger(required=True, validate=validate.Range(min=0))
+    head_sha256 = _sha256()
+    issued_at = _time(_UTC_TIME, "2026-11-23T10:15:30Z")
