@@ -1,0 +1,269 @@
+"""Lifecycle events replayed in order, refusing the impossible ones (DESIGN.md §5, §7).
+
+Events are ``EventSchema``-loaded dicts. They are replayed by date; events of one day in the
+order the process runs (consultation, rapid review, Panel response, decision, publication), then
+in the order given (two decisions or two schedules on one day). Every event is refused
+(:class:`EventRefused`, naming the event and the reason) when dated before the incident or before
+the local authority became aware of it. The state machine, with the paragraph behind each step::
+
+    awaiting consultation --panel_consulted(notify)--------> notified          (§2 young adults)
+    awaiting consultation --panel_consulted(do_not_notify)-> not notifiable (no further events)
+    notified --rapid_review_completed--> rapid review done                      (§3)
+    rapid review done --panel_response_received (once)                         (§3, §5)
+    rapid review done --lcspr_decided(decision)--> decided                     (§3, §4)
+    decided(local_review) --publication_scheduled (again to reschedule)--> scheduled (§8)
+    decided(local_review) | scheduled --publication_delayed (repeatable)       (§8)
+    scheduled --published--> published (no publication event after it)        (§8)
+
+- ``panel_consulted`` only on a historical-harm case (§2), once.
+- ``rapid_review_completed``, ``lcspr_decided`` and the rest only when a rapid review is owed:
+  only incidents notified as serious incidents follow this process (§2); a blocked case must
+  consult the Panel first (§2), and review events may not predate a ``notify`` consultation.
+- ``lcspr_decided`` needs the rapid review done (§3: the rapid review decides the next steps). A
+  decision is final, except the two changes the guidance names: ``local_review`` then
+  ``national_review_recommended`` ("at a later stage if, during the course of a local ... review,
+  new information comes to light", §3) and ``national_review_recommended`` then ``local_review``
+  (the Panel "concluded a local review may be more appropriate", §4). Any other second decision,
+  or the same decision twice, is refused.
+- Publication events need a ``local_review`` decision (still owed if a national review is later
+  recommended, until the Panel takes the case): the 6-month clock runs from the decision to
+  initiate a review (§8); a publication date may not precede the day it was set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from adapter.errors import EventRefused
+from adapter.rules import PanelConsultation
+
+_ALLOWED_DECISION_CHANGES = frozenset(
+    {
+        ("local_review", "national_review_recommended"),  # §3 "at a later stage"
+        ("national_review_recommended", "local_review"),  # §4 Panel concluded a local review
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An ``lcspr_decided`` event: what was decided, when, and the reviewer commissioned."""
+
+    on: dt.date
+    decision: str
+    reviewer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """The publication date in force (the latest ``publication_scheduled``)."""
+
+    on: dt.date
+    publication_date: dt.date
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """What the events established, after replay; the input of the event-driven obligations."""
+
+    rapid_review_completed_on: dt.date | None = None
+    panel_response_received_on: dt.date | None = None
+    decisions: tuple[Decision, ...] = ()
+    publication: Publication | None = None
+    delayed_on: dt.date | None = None
+    """The first ``publication_delayed`` date, if any."""
+    published_on: dt.date | None = None
+
+    @property
+    def local_review(self) -> Decision | None:
+        """The decision to carry out a local review, which starts the §8 6-month clock."""
+        for decision in self.decisions:
+            if decision.decision == "local_review":
+                return decision
+        return None
+
+
+_SAME_DAY_ORDER = {
+    kind: rank
+    for rank, kind in enumerate(
+        (
+            "panel_consulted",
+            "rapid_review_completed",
+            "panel_response_received",
+            "lcspr_decided",
+            "publication_scheduled",
+            "publication_delayed",
+            "published",
+        )
+    )
+}
+"""Events carry dates, not times: on one day they are taken in the order the process runs."""
+
+
+def ordered(events: Sequence[Mapping[str, Any]]) -> list[tuple[int, Mapping[str, Any]]]:
+    """Events with their original index, by date, then by lifecycle step, then as given."""
+    return sorted(
+        enumerate(events), key=lambda pair: (pair[1]["on"], _SAME_DAY_ORDER[pair[1]["type"]])
+    )
+
+
+def _refuse(index: int, event: Mapping[str, Any], reason: str) -> EventRefused:
+    return EventRefused(
+        f"events.{index} ({event['type']} on {event['on'].isoformat()}) refused: {reason}"
+    )
+
+
+def find_consultation(
+    record: Mapping[str, Any], events: Sequence[tuple[int, Mapping[str, Any]]]
+) -> PanelConsultation | None:
+    """The ``panel_consulted`` event, checked: historical harm only (§2), at most once."""
+    incident = record["incident"]
+    found: PanelConsultation | None = None
+    for index, event in events:
+        if event["on"] < incident["date"]:
+            raise _refuse(index, event, f"before the incident date {incident['date'].isoformat()}")
+        if event["on"] < incident["became_aware_on"]:
+            raise _refuse(
+                index,
+                event,
+                "before the local authority became aware of the incident "
+                f"({incident['became_aware_on'].isoformat()})",
+            )
+        if event["type"] != "panel_consulted":
+            continue
+        if not incident.get("historical_harm"):
+            raise _refuse(
+                index,
+                event,
+                "the Panel is consulted before notifying only about a "
+                "young adult's historical harm (§2), and this incident is not one",
+            )
+        if found is not None:
+            raise _refuse(index, event, f"the Panel was already consulted on {found.on}")
+        found = PanelConsultation(event["on"], event["outcome"])
+    return found
+
+
+def replay(
+    events: Sequence[tuple[int, Mapping[str, Any]]],
+    *,
+    rapid_review_required: bool,
+    blocked: bool,
+    review_from: dt.date | None,
+) -> Lifecycle:
+    """Apply the state machine of the module docstring; ``events`` as :func:`ordered` gives them.
+
+    ``review_from`` is the date the review process starts when the Panel was consulted first.
+    """
+    state = Lifecycle()
+    for index, event in events:
+        kind = event["type"]
+        if kind == "panel_consulted":
+            continue  # checked by find_consultation; it shapes the classification
+        try:
+            if blocked:
+                raise _Impossible(
+                    "the Panel must be consulted about a young adult's historical harm before "
+                    "anything else (§2)"
+                )
+            if not rapid_review_required:
+                raise _Impossible(
+                    "only an incident notified as a serious incident follows the review process "
+                    "(§2), and this one is not"
+                )
+            if review_from is not None and event["on"] < review_from:
+                raise _Impossible(f"before the Panel was consulted ({review_from}, §2)")
+            state = _STEPS[kind](state, event)
+        except _Impossible as impossible:
+            raise _refuse(index, event, str(impossible)) from None
+    return state
+
+
+class _Impossible(Exception):
+    """Why one step of the state machine cannot happen (becomes :class:`EventRefused`)."""
+
+
+def _rapid_review_completed(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
+    if state.rapid_review_completed_on is not None:
+        raise _Impossible(
+            f"the rapid review was already completed on {state.rapid_review_completed_on}"
+        )
+    return replace(state, rapid_review_completed_on=event["on"])
+
+
+def _panel_response_received(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
+    if state.rapid_review_completed_on is None:
+        raise _Impossible("the Panel responds to a rapid review (§3), and none has been completed")
+    if state.panel_response_received_on is not None:
+        raise _Impossible(
+            f"the Panel's response was already received on {state.panel_response_received_on}"
+        )
+    return replace(state, panel_response_received_on=event["on"])
+
+
+def _lcspr_decided(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
+    if state.rapid_review_completed_on is None:
+        raise _Impossible("the decision follows the rapid review (§3), and none has been completed")
+    decision = event["decision"]
+    for earlier in state.decisions:
+        if earlier.decision == decision:
+            raise _Impossible(f"'{decision}' was already decided on {earlier.on}")
+    if state.decisions:
+        previous = state.decisions[-1]
+        if (previous.decision, decision) not in _ALLOWED_DECISION_CHANGES:
+            raise _Impossible(
+                f"conflicts with the decision '{previous.decision}' of {previous.on}; only a "
+                "local review later recommended for a national review (§3), or a "
+                "national recommendation followed by a local review (§4), may follow one"
+            )
+    decided = Decision(event["on"], decision, event.get("reviewer"))
+    return replace(state, decisions=(*state.decisions, decided))
+
+
+def _publication_scheduled(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
+    _publication_open(state)
+    if event["publication_date"] < event["on"]:
+        raise _Impossible(
+            f"the publication date {event['publication_date']} is before the day it was set"
+        )
+    scheduled = Publication(event["on"], event["publication_date"], event["mode"])
+    return replace(state, publication=scheduled)
+
+
+def _publication_delayed(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
+    _publication_open(state)
+    return state if state.delayed_on is not None else replace(state, delayed_on=event["on"])
+
+
+def _published(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
+    _publication_open(state)
+    if state.publication is None:
+        raise _Impossible(
+            "no publication_scheduled before it: the Panel, the Secretary of State and "
+            "Ofsted must receive the report 7 working days before publication (§8)"
+        )
+    return replace(state, published_on=event["on"])
+
+
+def _publication_open(state: Lifecycle) -> None:
+    if state.published_on is not None:
+        raise _Impossible(f"the report was already published on {state.published_on}")
+    if state.local_review is None:
+        raise _Impossible(
+            "publication follows a decision to carry out a local review (§8), and no "
+            "'local_review' has been decided"
+        )
+
+
+_STEPS: dict[str, Callable[[Lifecycle, Mapping[str, Any]], Lifecycle]] = {
+    "rapid_review_completed": _rapid_review_completed,
+    "panel_response_received": _panel_response_received,
+    "lcspr_decided": _lcspr_decided,
+    "publication_scheduled": _publication_scheduled,
+    "publication_delayed": _publication_delayed,
+    "published": _published,
+}

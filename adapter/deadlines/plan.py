@@ -1,0 +1,133 @@
+"""The plan of one incident: classification, events and obligations together (DESIGN.md §4-§5, §7).
+
+:func:`plan_incident` is what ``csins-adapter plan`` prints, what ``POST /plan`` returns
+(:meth:`Plan.to_json_dict`) and what the service recomputes on every incident change.
+:func:`load_plan_input` validates a ``plan`` input (a record that may carry an ``events`` list)
+with the same schemas as the API, collecting every field error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+
+from adapter.deadlines.calendar import calendar_for
+from adapter.deadlines.lifecycle import Lifecycle, find_consultation, ordered, replay
+from adapter.deadlines.obligations import Obligation, derive_obligations
+from adapter.errors import InvalidRecord
+from adapter.rules import PANEL_CONSULTED, Classification, classify
+from config.settings import Policy
+from schemas.events import EventSchema
+from schemas.fields import flatten
+from schemas.incident import IncidentRecordSchema
+
+_RECORD_SCHEMA = IncidentRecordSchema(today=None)
+_EVENT_SCHEMA = EventSchema()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one incident obliges, with the events replayed; ``to_json_dict`` is the §7 contract."""
+
+    classification: Classification
+    lifecycle: Lifecycle
+    obligations: tuple[Obligation, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def notifiable(self) -> bool:
+        return self.classification.notifiable
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """``{"notifiable", "blocked_reason", "classification", "rapid_review_required",
+        "obligations", "warnings"}`` exactly as DESIGN.md §7 describes."""
+        found = self.classification
+        return {
+            "notifiable": found.notifiable,
+            "blocked_reason": found.blocked_reason,
+            "classification": list(found.classification),
+            "rapid_review_required": found.rapid_review_required,
+            "obligations": [obligation.to_json_dict() for obligation in self.obligations],
+            "warnings": list(self.warnings),
+        }
+
+
+def plan_incident(
+    record: Mapping[str, Any],
+    events: Sequence[Mapping[str, Any]],
+    policy: Policy,
+    *,
+    today: dt.date | None = None,
+    rapid_review_delivered_on: dt.date | None = None,
+) -> Plan:
+    """Classify a loaded record, replay its loaded events, and derive every obligation.
+
+    ``today`` (Europe/London) adds a warning when ``became_aware_on`` is in the future (``plan``
+    answers what-if questions rather than refusing them). ``rapid_review_delivered_on`` starts the
+    Panel's 15 working days (§3); without it, the rapid review's completion date is used.
+    Raises :class:`EventRefused` for an impossible event and :class:`CalendarRangeError` for a
+    date outside the known bank-holiday years.
+    """
+    calendar = calendar_for(policy)
+    timeline = ordered(events)
+    consultation = find_consultation(record, timeline)
+    classification = classify(record, consultation)
+    panel = classification.panel_trigger
+    lifecycle = replay(
+        timeline,
+        rapid_review_required=classification.rapid_review_required,
+        blocked=classification.blocked_reason is not None,
+        review_from=(
+            panel.trigger_on if panel is not None and panel.trigger == PANEL_CONSULTED else None
+        ),
+    )
+    obligations = derive_obligations(
+        classification,
+        lifecycle,
+        calendar,
+        policy,
+        rapid_review_delivered_on=rapid_review_delivered_on,
+    )
+    warnings = list(classification.warnings)
+    aware: dt.date = record["incident"]["became_aware_on"]
+    if today is not None and aware > today:
+        warnings.insert(
+            0,
+            f"incident.became_aware_on: {aware.isoformat()} is in the future "
+            f"(today is {today.isoformat()}, Europe/London)",
+        )
+    return Plan(classification, lifecycle, obligations, tuple(warnings))
+
+
+def load_plan_input(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Validate a ``plan`` input: the record (without ``events``) and each event.
+
+    Raises :class:`InvalidRecord` with every ``(path, message)`` problem, events' paths prefixed
+    ``events.N``. A future ``became_aware_on`` is not an error here (see :func:`plan_incident`).
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidRecord([("_schema", "expected a JSON object: an incident record")])
+    body = {key: value for key, value in data.items() if key != "events"}
+    raw_events = data.get("events") or []
+    problems: list[tuple[str, str]] = []
+    record: dict[str, Any] = {}
+    try:
+        record = _RECORD_SCHEMA.load(body)
+    except ValidationError as error:
+        problems += flatten(error.messages)
+    events: list[dict[str, Any]] = []
+    if not isinstance(raw_events, list):
+        problems.append(("events", "expected a list of events"))
+        raw_events = []
+    for index, raw in enumerate(raw_events):
+        try:
+            events.append(_EVENT_SCHEMA.load(raw))
+        except ValidationError as error:
+            problems += flatten(error.messages, f"events.{index}")
+    if problems:
+        raise InvalidRecord(problems)
+    return record, events

@@ -1,0 +1,60 @@
+"""Document payloads: §2 "all children fully represented", four on the form, the rest in text."""
+
+from __future__ import annotations
+
+import copy
+
+from adapter.documents import (
+    FORM_CHILDREN,
+    event_document_payload,
+    notification_payload,
+    render_for_form,
+)
+
+
+def test_four_children_fit_the_form_unchanged(sample_record):
+    sample_record["children"] = [copy.deepcopy(sample_record["children"][0]) for _ in range(4)]
+    assert render_for_form(sample_record) == sample_record
+
+
+def test_s2_children_beyond_four_go_into_other_children_details(sample_record):
+    child = sample_record["children"][0]
+    sample_record["children"] = [dict(child, forenames=f"Child{i}") for i in range(1, 7)]
+    sample_record["incident"]["other_children_details"] = "Siblings at school were spoken to."
+    rendered = render_for_form(sample_record)
+    assert len(rendered["children"]) == FORM_CHILDREN
+    details = rendered["incident"]["other_children_details"].splitlines()
+    assert details[0] == "Siblings at school were spoken to."
+    assert details[1].startswith("Child 5: local_id: MOS-123456; forenames: Child5")
+    assert "Child6" in details[2]
+    assert len(sample_record["children"]) == 6, "the input record is not changed"
+
+
+def test_unknown_identity_is_said_in_text(sample_record):
+    sample_record["children"] = sample_record["children"] * 4 + [
+        {"identity_known": False, "outcome": "died", "age_years": 3}
+    ]
+    text = render_for_form(sample_record)["incident"]["other_children_details"]
+    assert text == "Child 5: identity not known; age_years: 3; outcome: died"
+
+
+def test_amendment_payload_names_the_version_it_replaces(sample_record):
+    payload = notification_payload("incident_notification", sample_record, 2, amended_from=1)
+    assert payload["version"] == 2 and payload["amends_version"] == 1
+    assert payload["notification"]["incident"]["reference"] == "NEL-2026-014"
+
+
+def test_event_document_carries_the_uploaded_bytes_unchanged():
+    event = {
+        "type": "rapid_review_completed",
+        "on": "2026-12-01",
+        "reviewer": None,
+        "document": {
+            "media_type": "application/pdf",
+            "filename": "rr.pdf",
+            "content_base64": "JVBERi0x",
+        },
+    }
+    payload = event_document_payload("rapid_review", event)
+    assert payload["attachment"]["content_base64"] == "JVBERi0x"
+    assert payload["event"] == {"type": "rapid_review_completed", "on": "2026-12-01"}
