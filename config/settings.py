@@ -1,4 +1,4 @@
-"""The service's settings: defaults, then YAML under ``config/`` (or ``CSINS_CONFIG_DIR``), then env.
+"""The service's settings: defaults, then YAML in ``config/`` (or ``CSINS_CONFIG_DIR``), then env.
 
 Every value is parsed explicitly; a bad one raises :class:`SettingsError` naming the setting.
 Environment variables: ``CSINS_*`` for our own settings, plus ``DATABASE_URL`` and ``REDIS_URL``.
@@ -46,6 +46,7 @@ class Policy:
     death_notification_working_days: int = 5
     quick_tries: int = 3
     retry_schedule_seconds: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000)
+    stuck_delivery_seconds: int = 900
     calendar_first_year: int = 2000
     calendar_last_year: int = 2030
     extra_closure_dates: tuple[dt.date, ...] = ()
@@ -69,6 +70,9 @@ class Settings:
     """The environment the settings were read from: channels look up credentials by env-var
     name (``config/addressees.yaml``) here, so nothing else needs ``os.environ``."""
     encryption_keys_file: Path | None = None
+    alert_webhook_url: str | None = None
+    """Where alerts are also POSTed as JSON (``CSINS_ALERT_WEBHOOK_URL``): e.g. a bridge to the
+    LA's safeguarding mailbox or chat. Alerts are always logged and written to the audit log."""
     signing_key_file: Path | None = None
     """A PEM file holding the receipt-signing Ed25519 key (``CSINS_SIGNING_KEY_FILE``)."""
     signing_keys_dir: Path | None = None
@@ -77,7 +81,7 @@ class Settings:
     """A file holding the keys in the ``CSINS_ENCRYPTION_KEYS`` format (used when that is unset)."""
 
     def profile_path(self, system: str) -> Path:
-        """The importer profile YAML for ``system``: the LA's own if present, else the shipped one."""
+        """The importer profile YAML for ``system``: the LA's own if present, else ours."""
         own = self.config_dir / "profiles" / f"{system}.yaml"
         return own if own.exists() else DEFAULT_CONFIG_DIR / "profiles" / f"{system}.yaml"
 
@@ -141,22 +145,30 @@ def parse_encryption_keys(name: str, value: str) -> tuple[tuple[str, bytes], ...
     of exactly 32 random bytes. Lines starting with ``#`` are ignored (key files may comment).
     """
     keys: list[tuple[str, bytes]] = []
-    entries = (e.strip() for line in value.splitlines() if not line.strip().startswith("#")
-               for e in line.split(","))
+    entries = (
+        e.strip()
+        for line in value.splitlines()
+        if not line.strip().startswith("#")
+        for e in line.split(",")
+    )
     for entry in (e for e in entries if e):
         kid, sep, encoded = entry.partition(":")
         kid = kid.strip()
         if not sep or not _KEY_ID.match(kid):
-            raise SettingsError(f"{name}: expected entries 'kid:base64key' with a key id of "
-                                "letters, digits, '_' or '-' (at most 32)")
+            raise SettingsError(
+                f"{name}: expected entries 'kid:base64key' with a key id of "
+                "letters, digits, '_' or '-' (at most 32)"
+            )
         try:
-            key = base64.b64decode(encoded.strip().replace("-", "+").replace("_", "/"),
-                                   validate=True)
+            key = base64.b64decode(
+                encoded.strip().replace("-", "+").replace("_", "/"), validate=True
+            )
         except (binascii.Error, ValueError):
             raise SettingsError(f"{name}: key '{kid}' is not valid base64") from None
         if len(key) != ENCRYPTION_KEY_BYTES:
-            raise SettingsError(f"{name}: key '{kid}' must decode to {ENCRYPTION_KEY_BYTES} bytes, "
-                                f"got {len(key)}")
+            raise SettingsError(
+                f"{name}: key '{kid}' must decode to {ENCRYPTION_KEY_BYTES} bytes, got {len(key)}"
+            )
         if any(kid == seen for seen, _ in keys):
             raise SettingsError(f"{name}: key id '{kid}' appears twice")
         keys.append((kid, key))
@@ -169,15 +181,23 @@ def _policy(raw: Mapping[str, Any]) -> Policy:
     if unknown:
         raise SettingsError(f"policy.yaml: unknown setting(s) {', '.join(unknown)}")
     values: dict[str, Any] = {}
-    for name in ("due_soon_working_days", "review_decision_working_days",
-                 "death_notification_working_days", "calendar_first_year", "calendar_last_year"):
+    for name in (
+        "due_soon_working_days",
+        "review_decision_working_days",
+        "death_notification_working_days",
+        "calendar_first_year",
+        "calendar_last_year",
+        "stuck_delivery_seconds",
+    ):
         if name in raw:
             values[name] = _as_int(name, raw[name])
     if "quick_tries" in raw:
         values["quick_tries"] = _as_int("quick_tries", raw["quick_tries"], minimum=1)
     if "retry_schedule_seconds" in raw:
-        schedule = tuple(_as_int("retry_schedule_seconds", s, minimum=1)
-                         for s in _as_list(raw["retry_schedule_seconds"]))
+        schedule = tuple(
+            _as_int("retry_schedule_seconds", s, minimum=1)
+            for s in _as_list(raw["retry_schedule_seconds"])
+        )
         if not schedule:
             raise SettingsError("retry_schedule_seconds: expected at least one interval")
         values["retry_schedule_seconds"] = schedule
@@ -192,7 +212,7 @@ def _policy(raw: Mapping[str, Any]) -> Policy:
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Build the settings from defaults, YAML, then ``env`` (``os.environ`` when None), then overrides."""
+    """Settings from defaults, YAML, ``env`` (``os.environ`` when None), then ``overrides``."""
     environ = os.environ if env is None else env
     config_dir = Path(environ.get("CSINS_CONFIG_DIR", "") or DEFAULT_CONFIG_DIR)
     if not config_dir.is_dir():
@@ -229,6 +249,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         ),
         encryption_keys_file=_as_path(environ, "CSINS_ENCRYPTION_KEYS_FILE"),
         signing_key_file=_as_path(environ, "CSINS_SIGNING_KEY_FILE"),
+        alert_webhook_url=environ.get("CSINS_ALERT_WEBHOOK_URL") or None,
         signing_keys_dir=_as_path(environ, "CSINS_SIGNING_KEYS_DIR"),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -11,8 +11,26 @@ SEXES = ("male", "female", "not_known")
 DISABILITY = ("yes", "no", "not_known")
 
 ETHNICITIES = (
-    "WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
-    "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT",
+    "WBRI",
+    "WIRI",
+    "WIRT",
+    "WOTH",
+    "WROM",
+    "MWBC",
+    "MWBA",
+    "MWAS",
+    "MOTH",
+    "AIND",
+    "APKN",
+    "ABAN",
+    "AOTH",
+    "BCRB",
+    "BAFR",
+    "BOTH",
+    "CHNE",
+    "OOTH",
+    "REFU",
+    "NOBT",
 )
 """DfE ethnicity codes."""
 
@@ -20,15 +38,28 @@ CP_CATEGORIES = ("NEG", "PHY", "EMO", "SAB", "MUL")
 """Child protection plan categories: neglect, physical, emotional, sexual abuse, multiple."""
 
 SETTINGS = (
-    "home", "school", "early_years", "foster_placement", "residential_childrens_home",
-    "secure_childrens_home", "hospital", "mental_health_detention", "police_custody",
-    "young_offender_institution", "secure_training_centre", "other",
+    "home",
+    "school",
+    "early_years",
+    "foster_placement",
+    "residential_childrens_home",
+    "secure_childrens_home",
+    "hospital",
+    "mental_health_detention",
+    "police_custody",
+    "young_offender_institution",
+    "secure_training_centre",
+    "other",
 )
 """Where the incident happened; the institutional settings are those of §4."""
 
 PARALLEL_PROCESSES = (
-    "criminal_investigation", "coroner", "domestic_homicide_review", "mappa_review",
-    "safeguarding_adults_review", "professional_disciplinary",
+    "criminal_investigation",
+    "coroner",
+    "domestic_homicide_review",
+    "mappa_review",
+    "safeguarding_adults_review",
+    "professional_disciplinary",
 )
 """Other reviewing processes running alongside (§5, §10)."""
 
@@ -36,8 +67,13 @@ SOURCE_SYSTEMS = ("liquidlogic", "mosaic", "json")
 """Where a record came from: an export of one of the two case systems, or JSON from any system."""
 
 EVENT_TYPES = (
-    "rapid_review_completed", "panel_consulted", "lcspr_decided", "publication_scheduled",
-    "publication_delayed", "published", "panel_response_received",
+    "rapid_review_completed",
+    "panel_consulted",
+    "lcspr_decided",
+    "publication_scheduled",
+    "publication_delayed",
+    "published",
+    "panel_response_received",
 )
 """Lifecycle events (DESIGN.md §7)."""
 
@@ -46,9 +82,16 @@ LCSPR_DECISIONS = ("local_review", "no_review", "national_review_recommended")
 PUBLICATION_MODES = ("full_report", "improvements_only")
 
 DOCUMENTS = (
-    "incident_notification", "looked_after_child_death_notification",
-    "care_leaver_death_notification", "rapid_review", "panel_response", "lcspr_decision",
-    "final_report", "improvements_information", "publication", "publication_delay_notice",
+    "incident_notification",
+    "looked_after_child_death_notification",
+    "care_leaver_death_notification",
+    "rapid_review",
+    "panel_response",
+    "lcspr_decision",
+    "final_report",
+    "improvements_information",
+    "publication",
+    "publication_delay_notice",
     "amendment",
 )
 """Documents (obligations) of DESIGN.md §5, plus amendments of an already-sent notification (§2)."""

@@ -1,4 +1,4 @@
-"""Lifecycle events (DESIGN.md §7): what happened after the notification, each ``{"type", "on", ...}``.
+"""Lifecycle events (DESIGN.md §7): what happened after the notification, ``{"type", "on", ...}``.
 
 Events change what is owed (DESIGN.md §5). Those that produce a document carry it as base64
 content with its media type; the deliveries they cause send exactly those bytes.
@@ -34,8 +34,13 @@ DOCUMENT_EVENTS = frozenset(
 
 
 class DocumentSchema(Schema):
-    media_type = text(100, required=True, validate=validate.Regexp(
-        r"^[\w.+-]+/[\w.+-]+$", error="expected a media type such as application/pdf"))
+    media_type = text(
+        100,
+        required=True,
+        validate=validate.Regexp(
+            r"^[\w.+-]+/[\w.+-]+$", error="expected a media type such as application/pdf"
+        ),
+    )
     filename = text(255)
     content_base64 = fields.String(
         required=True, validate=validate.Length(min=1, max=MAX_DOCUMENT_BASE64)
@@ -59,12 +64,17 @@ class EventSchema(Schema):
     @validates_schema
     def _fields_of_type(self, data: dict[str, Any], **_: Any) -> None:
         kind = data["type"]
-        raise_problems([
-            (name, f"required for a '{kind}' event")
-            for name in REQUIRED_BY_TYPE[kind] if data.get(name) is None
-        ])
-        if kind == "lcspr_decided" and data.get("decision") == "local_review" and not data.get(
-            "reviewer"
+        raise_problems(
+            [
+                (name, f"required for a '{kind}' event")
+                for name in REQUIRED_BY_TYPE[kind]
+                if data.get(name) is None
+            ]
+        )
+        if (
+            kind == "lcspr_decided"
+            and data.get("decision") == "local_review"
+            and not data.get("reviewer")
         ):
             # §3, §4: the Panel, Ofsted and DfE are told "including the name of any reviewer".
             raise_problems([("reviewer", "required when a local review is decided (§3, §4)")])

@@ -29,7 +29,9 @@ def _nhs_number_valid(value: str) -> bool:
     """Modulus 11 check digit of a 10-digit NHS number."""
     if len(value) != 10 or not value.isdigit():
         return False
-    total = sum(int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(value[:9], range(10, 1, -1), strict=True)
+    )
     check = 11 - total % 11
     check = 0 if check == 11 else check
     return check != 10 and check == int(value[9])
@@ -66,9 +68,9 @@ class NotifierSchema(Schema):
 
 class LocationSchema(Schema):
     description = text(2000)
-    postcode = _optional(fields.String(
-        validate=validate.Regexp(_POSTCODE, error="'{input}' is not a UK postcode")
-    ))
+    postcode = _optional(
+        fields.String(validate=validate.Regexp(_POSTCODE, error="'{input}' is not a UK postcode"))
+    )
     in_la_area = _optional(fields.Boolean())
     outside_england_normally_resident = _optional(fields.Boolean())
 
@@ -79,15 +81,18 @@ class IncidentSchema(Schema):
     other_rationale = text(MAX_TEXT)
     abuse_or_neglect = code(codes.ABUSE_OR_NEGLECT, required=True)
     date = fields.Date(required=True)
-    time = _optional(fields.String(validate=validate.Regexp(_TIME, error="expected HH:MM (24-hour)")))
+    time = _optional(
+        fields.String(validate=validate.Regexp(_TIME, error="expected HH:MM (24-hour)"))
+    )
     became_aware_on = fields.Date(required=True)
     location = _optional(fields.Nested(LocationSchema))
     setting = optional_code(codes.SETTINGS)
     suicide = _optional(fields.Boolean())
     historical_harm = _optional(fields.Boolean())
     wider_risk_to_other_children = _optional(fields.Boolean())
-    parallel_processes = _optional(fields.List(code(codes.PARALLEL_PROCESSES),
-                                               validate=validate.Length(max=20)))
+    parallel_processes = _optional(
+        fields.List(code(codes.PARALLEL_PROCESSES), validate=validate.Length(max=20))
+    )
     summary = text(MAX_TEXT)
     other_children_details = text(MAX_TEXT)
 
@@ -101,8 +106,14 @@ class ChildProtectionPlanSchema(Schema):
 class ChildSchema(Schema):
     identity_known = fields.Boolean(required=True)
     local_id = text(100)
-    upn = _optional(fields.String(validate=validate.Regexp(
-        _UPN, error="'{input}' is not a UPN: expected a letter, 11 digits and a digit or letter")))
+    upn = _optional(
+        fields.String(
+            validate=validate.Regexp(
+                _UPN,
+                error="'{input}' is not a UPN: expected a letter, 11 digits and a digit or letter",
+            )
+        )
+    )
     nhs_number = _optional(fields.String(validate=_nhs_number))
     forenames = text()
     surname = text()
@@ -119,8 +130,9 @@ class ChildSchema(Schema):
     child_in_need_plan = _optional(fields.Boolean())
     child_protection_plan = _optional(fields.Nested(ChildProtectionPlanSchema))
     known_to_childrens_social_care = _optional(fields.Boolean())
-    known_to_agencies = _optional(fields.List(text(100, allow_none=False),
-                                              validate=validate.Length(max=30)))
+    known_to_agencies = _optional(
+        fields.List(text(100, allow_none=False), validate=validate.Length(max=30))
+    )
     outcome = code(codes.OUTCOMES, required=True)
     date_of_death = _optional(fields.Date())
     harm_description = text(MAX_TEXT)
@@ -130,8 +142,9 @@ class SourceSchema(Schema):
     system = optional_code(codes.SOURCE_SYSTEMS)
     file = text(500)
     row = _optional(fields.Integer(validate=validate.Range(min=1)))
-    record_ids = _optional(fields.List(text(100, allow_none=False),
-                                       validate=validate.Length(max=MAX_CHILDREN)))
+    record_ids = _optional(
+        fields.List(text(100, allow_none=False), validate=validate.Length(max=MAX_CHILDREN))
+    )
 
 
 class IncidentRecordSchema(Schema):

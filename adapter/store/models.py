@@ -65,7 +65,8 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        dt.datetime: UTCDateTime(), dict[str, Any]: JSON()
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
     }
 
 
@@ -315,3 +316,50 @@ class AuditEntry(Base):
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Receipt(Base):
+    """One signed receipt per acknowledged delivery, chained (DESIGN.md §6).
+
+    Holds no personal data: the JWS carries hashes, references and times. ``delivery_id`` is
+    unique, so a delivery can never have two receipts; ``sequence`` is unique, so two workers
+    cannot both extend the log at the same place.
+    """
+
+    __tablename__ = "receipts"
+    __table_args__ = (Index(None, "la_code", "acknowledged_at"),)
+
+    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), unique=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    la_code: Mapped[str] = mapped_column(_LA)
+    document: Mapped[str] = mapped_column(String(60))
+    addressee: Mapped[str] = mapped_column(String(40))
+    on_time: Mapped[bool] = mapped_column(Boolean)
+    acknowledged_at: Mapped[dt.datetime]
+    jws: Mapped[str] = mapped_column(Text)
+    chain_hash: Mapped[str] = mapped_column(_SHA256)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReceiptLogHead(Base):
+    """The head of the receipt log: one row, locked while a receipt is appended."""
+
+    __tablename__ = "receipt_log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_sha256: Mapped[str] = mapped_column(_SHA256)
+
+
+class ReceiptCheckpoint(Base):
+    """A signed statement of the log's size and head hash at a moment (tail-rewrite evidence)."""
+
+    __tablename__ = "receipt_checkpoints"
+
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_sha256: Mapped[str] = mapped_column(_SHA256)
+    jws: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -49,10 +49,17 @@ def enqueue_delivery(
 ) -> Delivery:
     """Add an outbox row sending exactly ``payload`` (stored encrypted, hashed in the clear)."""
     delivery = Delivery(
-        id=str(uuid.uuid4()), incident_id=incident.id, la_code=incident.la_code,
-        obligation_id=obligation_id, document=document, addressee=addressee,
+        id=str(uuid.uuid4()),
+        incident_id=incident.id,
+        la_code=incident.la_code,
+        obligation_id=obligation_id,
+        document=document,
+        addressee=addressee,
         version=incident.current_version if version is None else version,
-        status="queued", attempts=0, next_attempt_at=utcnow(), media_type=media_type,
+        status="queued",
+        attempts=0,
+        next_attempt_at=utcnow(),
+        media_type=media_type,
         payload_sha256=hashlib.sha256(payload).hexdigest(),
     )
     delivery.payload = keyring.encrypt(payload, delivery_aad(delivery.id, delivery.incident_id))
@@ -73,8 +80,9 @@ def get_delivery(
     session: Session, la_scope: str, delivery_id: str, *, for_update: bool = False
 ) -> Delivery | None:
     """One delivery, or None when it does not exist or is out of scope."""
-    statement = scoped(select(Delivery).where(Delivery.id == delivery_id),
-                       Delivery.la_code, la_scope)
+    statement = scoped(
+        select(Delivery).where(Delivery.id == delivery_id), Delivery.la_code, la_scope
+    )
     if for_update:
         statement = statement.with_for_update()
     return session.scalars(statement).one_or_none()
@@ -117,16 +125,23 @@ def list_deliveries(
 
 
 def begin_attempt(
-    session: Session, delivery_id: str, *, la_scope: str = ALL_LAS
+    session: Session,
+    delivery_id: str,
+    *,
+    la_scope: str = ALL_LAS,
+    stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
 ) -> tuple[Delivery, DeliveryAttempt] | None:
-    """Lock the delivery and start its next try; None if missing, acknowledged or failed.
+    """Lock the delivery and start its next try; None if missing, acknowledged, failed, or
+    being sent by another worker right now (``sending`` for less than ``stuck_after``).
 
-    The row lock makes a duplicate job for the same delivery wait, then see it finished.
+    The row lock makes a duplicate job for the same delivery wait, then see it taken or done.
     """
     delivery = get_delivery(session, la_scope, delivery_id, for_update=True)
     if delivery is None or delivery.status in ("acknowledged", "failed"):
         return None
     now = utcnow()
+    if delivery.status == "sending" and delivery.updated_at > now - stuck_after:
+        return None
     delivery.attempts += 1
     delivery.status = "sending"
     delivery.first_attempt_at = delivery.first_attempt_at or now
@@ -187,16 +202,22 @@ def retry_delivery(session: Session, la_scope: str, delivery_id: str) -> Deliver
 
 
 def deliveries_due(
-    session: Session, *, now: dt.datetime | None = None, limit: int = 100
+    session: Session,
+    *,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
 ) -> list[Delivery]:
     """Deliveries the sweeper should (re-)enqueue: queued or retrying and due, or stuck sending."""
     now = now or utcnow()
     statement = (
         select(Delivery)
-        .where(or_(
-            Delivery.status.in_(("queued", "retrying")) & (Delivery.next_attempt_at <= now),
-            (Delivery.status == "sending") & (Delivery.updated_at <= now - STUCK_SENDING_AFTER),
-        ))
+        .where(
+            or_(
+                Delivery.status.in_(("queued", "retrying")) & (Delivery.next_attempt_at <= now),
+                (Delivery.status == "sending") & (Delivery.updated_at <= now - stuck_after),
+            )
+        )
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )

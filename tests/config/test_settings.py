@@ -20,11 +20,15 @@ def test_defaults_come_from_the_shipped_yaml():
 
 
 def test_environment_overrides(tmp_path):
-    settings = load_settings(env={
-        "CSINS_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://x/y",
-        "REDIS_URL": "redis://127.0.0.1:6379/3", "CSINS_MAX_EXPORT_ROWS": "10",
-        "CSINS_EXTRA_CLOSURE_DATES": "2026-12-29, 2026-12-30",
-    })
+    settings = load_settings(
+        env={
+            "CSINS_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgresql://x/y",
+            "REDIS_URL": "redis://127.0.0.1:6379/3",
+            "CSINS_MAX_EXPORT_ROWS": "10",
+            "CSINS_EXTRA_CLOSURE_DATES": "2026-12-29, 2026-12-30",
+        }
+    )
     assert settings.data_dir == tmp_path
     assert settings.database_url == "postgresql://x/y"
     assert settings.max_export_rows == 10

@@ -45,14 +45,19 @@ def test_each_type_requires_its_fields(kind, field):
 
 def test_s3_local_review_decision_names_the_reviewer():
     with pytest.raises(ValidationError) as caught:
-        EventSchema().load({"type": "lcspr_decided", "on": "2026-12-01", "decision": "local_review"})
+        EventSchema().load(
+            {"type": "lcspr_decided", "on": "2026-12-01", "decision": "local_review"}
+        )
     assert "reviewer" in dict(flatten(caught.value.messages))
 
 
 @pytest.mark.parametrize(
     ("field", "values"),
-    [("outcome", codes.PANEL_CONSULTATION_OUTCOMES), ("decision", codes.LCSPR_DECISIONS),
-     ("mode", codes.PUBLICATION_MODES)],
+    [
+        ("outcome", codes.PANEL_CONSULTATION_OUTCOMES),
+        ("decision", codes.LCSPR_DECISIONS),
+        ("mode", codes.PUBLICATION_MODES),
+    ],
 )
 def test_event_code_lists(field, values):
     with pytest.raises(ValidationError) as caught:
@@ -71,7 +76,12 @@ def test_unknown_event_type_and_keys_are_refused():
 
 def test_document_needs_media_type_and_content():
     with pytest.raises(ValidationError) as caught:
-        EventSchema().load({"type": "rapid_review_completed", "on": "2026-12-01",
-                            "document": {"media_type": "not a type"}})
+        EventSchema().load(
+            {
+                "type": "rapid_review_completed",
+                "on": "2026-12-01",
+                "document": {"media_type": "not a type"},
+            }
+        )
     found = dict(flatten(caught.value.messages))
     assert set(found) == {"document.media_type", "document.content_base64"}

@@ -1,4 +1,4 @@
-"""The incident record schema (DESIGN.md §3): every code list, required field and consistency rule."""
+"""The incident record schema (DESIGN.md §3): every code list, required field, consistency rule."""
 
 from __future__ import annotations
 
@@ -85,14 +85,18 @@ def test_every_nature_is_accepted_when_consistent(sample_record, nature):
         record = set_path(record, "children.0.outcome", "seriously_harmed")
         record = set_path(record, "children.0.date_of_death", None)
     if nature == "other":
-        record = set_path(record, "incident.other_rationale", "near miss the partners chose to notify")
+        record = set_path(
+            record, "incident.other_rationale", "near miss the partners chose to notify"
+        )
     load(record)
 
 
 @pytest.mark.parametrize("outcome", codes.OUTCOMES)
 def test_every_outcome_is_accepted(sample_record, outcome):
     record = set_path(sample_record, "children.0.outcome", outcome)
-    record = set_path(record, "children.0.date_of_death", None if outcome != "died" else "2026-11-20")
+    record = set_path(
+        record, "children.0.date_of_death", None if outcome != "died" else "2026-11-20"
+    )
     record = set_path(record, "incident.nature", "other")
     record = set_path(record, "incident.other_rationale", "testing every outcome")
     load(record)
@@ -107,9 +111,18 @@ def test_every_parallel_process_is_accepted_and_unknown_one_refused(sample_recor
 @pytest.mark.parametrize(
     "path",
     [
-        "schema_version", "local_authority", "local_authority.code", "incident",
-        "incident.reference", "incident.nature", "incident.abuse_or_neglect", "incident.date",
-        "incident.became_aware_on", "children", "children.0.identity_known", "children.0.outcome",
+        "schema_version",
+        "local_authority",
+        "local_authority.code",
+        "incident",
+        "incident.reference",
+        "incident.nature",
+        "incident.abuse_or_neglect",
+        "incident.date",
+        "incident.became_aware_on",
+        "children",
+        "children.0.identity_known",
+        "children.0.outcome",
     ],
 )
 def test_required_fields(sample_record, path):
@@ -186,7 +199,9 @@ def test_s2_death_with_an_unknown_outcome_is_allowed(sample_record):
 def test_s2_other_needs_a_rationale(sample_record):
     record = set_path(sample_record, "incident.nature", "other")
     assert "clear rationale" in problems(record)["incident.other_rationale"]
-    assert "incident.other_rationale" in problems(set_path(record, "incident.other_rationale", "  "))
+    assert "incident.other_rationale" in problems(
+        set_path(record, "incident.other_rationale", "  ")
+    )
 
 
 def test_s2_unknown_identity_needs_only_an_outcome(sample_record):

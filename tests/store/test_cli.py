@@ -12,6 +12,7 @@ from adapter.cli.db import db as db_group
 from adapter.cli.keys import keys as keys_group
 from adapter.crypto import format_key, new_key
 from adapter.store.database import Database
+from adapter.store.migrate import head_revision
 from adapter.store.incidents import create_incident, current_record, get_incident
 from config.settings import load_settings
 from tests.store.factories import make_record
@@ -70,8 +71,8 @@ def test_db_upgrade_creates_the_embedded_database_in_a_new_data_dir(tmp_path):
     result = run(db_group, ["upgrade"], env)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "new" / "var" / "csins.db").exists()
-    assert "at revision 0001" in result.stdout
-    assert "newest: 0001" in run(db_group, ["current"], env).stdout
+    assert f"at revision {head_revision()}" in result.stdout
+    assert f"newest: {head_revision()}" in run(db_group, ["current"], env).stdout
     assert not (tmp_path / "new" / "var" / "dev-encryption.key").exists()  # no key was needed
 
 

@@ -1,0 +1,62 @@
+"""Alerts: a delivery failed for good, or a deadline is at risk or passed (DESIGN.md §6).
+
+Every alert is a structured log line, an ``alert.<kind>`` audit entry (counted by ``/metrics``
+and listed on the admin pages), and, when ``CSINS_ALERT_WEBHOOK_URL`` is set, a JSON POST to it.
+Alerts carry ids, documents, addressees and dates: never personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from adapter.store import audit as audit_log
+from config.settings import Settings
+
+ALERT_WEBHOOK_TIMEOUT = 5.0
+"""Seconds to wait for the alert webhook; an alert that cannot be posted is still logged."""
+
+DELIVERY_FAILED = "delivery_failed"
+DEADLINE_AT_RISK = "deadline_at_risk"
+DEADLINE_OVERDUE = "deadline_overdue"
+
+log = logging.getLogger("csins.alerts")
+
+
+def raise_alert(
+    session: Session,
+    settings: Settings,
+    kind: str,
+    *,
+    la_code: str,
+    object_type: str,
+    object_id: str | int,
+    detail: Mapping[str, Any],
+) -> None:
+    """Record an alert in the caller's transaction and tell whoever is configured to listen."""
+    facts = {
+        "kind": kind,
+        "la_code": la_code,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        **detail,
+    }
+    log.warning("alert %s", kind, extra={"alert": facts})
+    audit_log.audit(
+        session,
+        action=f"alert.{kind}",
+        la_code=la_code,
+        actor_role="system",
+        object_type=object_type,
+        object_id=object_id,
+        detail=dict(detail),
+    )
+    if settings.alert_webhook_url:
+        try:
+            httpx.post(settings.alert_webhook_url, json=facts, timeout=ALERT_WEBHOOK_TIMEOUT)
+        except httpx.HTTPError as error:
+            log.error("alert webhook did not answer: %s", type(error).__name__)

@@ -1,0 +1,46 @@
+"""The web application: ``create_app()`` builds it from settings; blueprints live beside it.
+
+problems.py   RFC 9457 problem details for every error
+spec.py       flask-smorest Api: OpenAPI 3 at /api/openapi.json, Swagger UI at /api/docs
+resources.py  settings and database held by the app;  auth.py  bearer keys and roles
+incidents.py  deadlines.py  deliveries.py  imports.py  receipts.py  health.py  the endpoints
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from adapter.api import problems, resources, spec
+from adapter.api.bodies import MAX_JSON_BYTES
+from config.settings import Settings, load_settings
+from schemas.events import EventSchema
+from schemas.incident import IncidentRecordSchema
+
+
+def create_app(
+    overrides: Mapping[str, Any] | None = None, *, settings: Settings | None = None
+) -> Flask:
+    """Build the app: defaults, then settings (YAML and env), then ``overrides`` (tests)."""
+    settings = settings or load_settings()
+    app = Flask("adapter")
+    app.config.update(
+        # The largest request: an export upload (multipart adds a little) or a JSON body.
+        MAX_CONTENT_LENGTH=max(settings.max_export_bytes + 1024 * 1024, MAX_JSON_BYTES),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(overrides or {})
+
+    problems.init_app(app)
+    resources.init_app(app, settings)
+    api = spec.init_app(app)
+    api.spec.components.schema("IncidentRecord", schema=IncidentRecordSchema)
+    api.spec.components.schema("Event", schema=EventSchema)
+
+    from adapter.api import deadlines, deliveries, health, incidents
+
+    for blueprint in (health.blp, incidents.blp, deadlines.blp, deliveries.blp):
+        api.register_blueprint(blueprint)
+    return app

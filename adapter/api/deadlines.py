@@ -1,0 +1,84 @@
+"""``/api/v1/deadlines`` and ``/api/v1/plan``: what is owed, by when (DESIGN.md §5, §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from adapter.api.auth import READERS, principal, requires
+from adapter.api.bodies import json_body
+from adapter.api.resources import resources
+from adapter.api.views import obligation_view
+from adapter.deadlines import load_plan_input, plan_incident
+from adapter.service.clock import london_today, utcnow
+from adapter.store import obligations as obligation_store
+from schemas.api import DeadlineListSchema, DeadlineQuerySchema, PlanSchema
+
+blp = Blueprint(
+    "deadlines",
+    __name__,
+    url_prefix="/api/v1",
+    description="Deadlines of every addressee, and dry-run planning",
+)
+
+_PLAN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "allOf": [{"$ref": "#/components/schemas/IncidentRecord"}],
+                "description": "An incident record that may carry an `events` list",
+            }
+        }
+    },
+}
+
+
+@blp.route("/deadlines", methods=["GET"])
+@blp.arguments(DeadlineQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, DeadlineListSchema)
+@requires(*READERS)
+def list_deadlines(
+    status: str | None,
+    addressee: str | None,
+    document: str | None,
+    incident: str | None,
+    cursor: str | None,
+    limit: int | None,
+) -> Any:
+    """Every obligation of the caller's LA, soonest due first, filtered and paginated.
+
+    ``status`` filters on the status the deadline job last recorded; each item shows its status
+    at the moment of the request.
+    """
+    res, now = resources(), utcnow()
+    with res.transaction() as session:
+        page = obligation_store.list_deadlines(
+            session,
+            principal().la_scope,
+            status=status,
+            addressee=addressee,
+            document=document,
+            incident_id=incident,
+            cursor=cursor,
+            limit=limit,
+        )
+        items = [obligation_view(row, now, res.settings.policy) for row in page.items]
+    return {"items": items, "next": page.next}
+
+
+@blp.route("/plan", methods=["POST"])
+@blp.doc(requestBody=_PLAN_BODY)
+@blp.response(200, PlanSchema)
+@requires("local_authority", "agency", "admin", "compliance")
+def plan() -> Any:
+    """Dry run: what the record (and its events) would oblige; nothing is stored or sent.
+
+    The same JSON as ``csins-adapter plan``: a future ``became_aware_on`` is a warning here.
+    """
+    record, events = load_plan_input(json_body())
+    now = utcnow()
+    return plan_incident(
+        record, events, resources().settings.policy, today=london_today(now)
+    ).to_json_dict()

@@ -1,0 +1,84 @@
+"""``/api/v1/deliveries``: the outbox as admins see it, and retrying a failed delivery by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from adapter.api.auth import READERS, principal, requires
+from adapter.api.problems import ApiProblem
+from adapter.api.resources import resources
+from adapter.api.views import delivery_view
+from adapter.store import audit as audit_log
+from adapter.store import outbox
+from jobs.queues import enqueue_deliveries
+from schemas.api import DeliveryListSchema, DeliveryQuerySchema, DeliverySchema
+
+blp = Blueprint(
+    "deliveries",
+    __name__,
+    url_prefix="/api/v1",
+    description="Deliveries to the addressees, with retry of failed ones",
+)
+
+
+@blp.route("/deliveries", methods=["GET"])
+@blp.arguments(DeliveryQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, DeliveryListSchema)
+@requires(*READERS)
+def list_deliveries(
+    incident: str | None,
+    addressee: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int | None,
+) -> Any:
+    """Deliveries of the caller's LA, oldest first (filters: incident, addressee, status)."""
+    with resources().transaction() as session:
+        page = outbox.list_deliveries(
+            session,
+            principal().la_scope,
+            incident_id=incident,
+            addressee=addressee,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+        return {"items": [delivery_view(row) for row in page.items], "next": page.next}
+
+
+@blp.route("/deliveries/<delivery_id>/retry", methods=["POST"])
+@blp.response(202, DeliverySchema)
+@requires("admin")
+def retry_delivery(delivery_id: str) -> Any:
+    """Send a failed delivery again (after its cause is fixed); nothing is ever dropped (§6).
+
+    Only a ``failed`` delivery can be retried: any other answers 409 with its status.
+    """
+    res, who = resources(), principal()
+    with res.transaction() as session:
+        delivery = outbox.get_delivery(session, who.la_scope, delivery_id)
+        if delivery is None:
+            raise ApiProblem(404, "not-found", f"no delivery {delivery_id} is visible to this key")
+        if delivery.status != "failed":
+            raise ApiProblem(
+                409,
+                "not-failed",
+                f"delivery {delivery_id} is {delivery.status}: only a failed "
+                "delivery is retried by hand",
+            )
+        outbox.retry_delivery(session, who.la_scope, delivery_id)
+        audit_log.audit(
+            session,
+            action="delivery.retried",
+            la_code=delivery.la_code,
+            key_id=who.key_id,
+            actor_role=who.role,
+            object_type="delivery",
+            object_id=delivery.id,
+            detail={"attempts": delivery.attempts},
+        )
+        view = delivery_view(delivery)
+    enqueue_deliveries(res.settings, [(delivery_id, view["addressee"])])
+    return view

@@ -1,0 +1,82 @@
+"""``/healthz`` (the process answers), ``/readyz`` (database and Redis answer), ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapter.api.resources import resources
+from adapter.store.models import Delivery, Obligation
+from jobs.queues import connect
+from schemas.api import HealthSchema
+
+blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, HealthSchema)
+@blp.doc(security=[])
+def healthz() -> Any:
+    """The process is up (no dependency is checked)."""
+    return {"status": "ok", "checks": {}}
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, schema=HealthSchema, description="A dependency does not answer")
+@blp.doc(security=[])
+def readyz() -> Any:
+    """Ready to serve: the database and Redis both answer."""
+    res = resources()
+    checks: dict[str, str] = {}
+    try:
+        with res.transaction() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except SQLAlchemyError as error:
+        checks["database"] = f"error: {type(error).__name__}"
+    try:
+        connect(res.settings).ping()
+        checks["redis"] = "ok"
+    except RedisError as error:
+        checks["redis"] = f"error: {type(error).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+
+
+@blp.route("/metrics", methods=["GET"])
+@blp.doc(
+    security=[],
+    responses={"200": {"description": "Prometheus text format", "content": {"text/plain": {}}}},
+)
+def metrics() -> Response:
+    """Deliveries by status and addressee, and deadlines by status (Prometheus text format).
+
+    Counts only, never personal data; across every LA, so serve it on an internal port.
+    """
+    res = resources()
+    lines = [
+        "# HELP csins_deliveries Deliveries by addressee and status",
+        "# TYPE csins_deliveries gauge",
+    ]
+    with res.transaction() as session:
+        for addressee, status, count in session.execute(
+            select(Delivery.addressee, Delivery.status, func.count()).group_by(
+                Delivery.addressee, Delivery.status
+            )
+        ):
+            lines.append(f'csins_deliveries{{addressee="{addressee}",status="{status}"}} {count}')
+        lines += [
+            "# HELP csins_deadlines Deadlines by stored status",
+            "# TYPE csins_deadlines gauge",
+        ]
+        for status, count in session.execute(
+            select(Obligation.status, func.count()).group_by(Obligation.status)
+        ):
+            lines.append(f'csins_deadlines{{status="{status}"}} {count}')
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")

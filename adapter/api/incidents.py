@@ -1,0 +1,145 @@
+"""``/api/v1/incidents``: submit, read, amend, and record lifecycle events (DESIGN.md §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from adapter.api.auth import READERS, principal, requires
+from adapter.api.bodies import idempotency_key, json_body
+from adapter.api.problems import ApiProblem
+from adapter.api.resources import resources
+from adapter.api.views import delivery_view, incident_view, obligation_view
+from adapter.service import casework
+from adapter.service.clock import utcnow
+from adapter.store import incidents as incident_store
+from adapter.store import obligations as obligation_store
+from jobs.queues import enqueue_deliveries
+from schemas.api import EventCreatedSchema, StoredIncidentSchema
+
+blp = Blueprint(
+    "incidents",
+    __name__,
+    url_prefix="/api/v1",
+    description="Incident notifications, amendments and lifecycle events",
+)
+
+_RECORD_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IncidentRecord"}}},
+}
+_EVENT_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}},
+}
+_IDEMPOTENCY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Makes a retried submission safe: same key and body, same answer",
+}
+
+
+def _not_found(incident_id: str) -> ApiProblem:
+    return ApiProblem(404, "not-found", f"no incident {incident_id} is visible to this key")
+
+
+@blp.route("/incidents", methods=["POST"])
+@blp.doc(requestBody=_RECORD_BODY, parameters=[_IDEMPOTENCY])
+@blp.response(201, StoredIncidentSchema, description="Created; Location names the incident")
+@blp.alt_response(
+    200, schema=StoredIncidentSchema, description="Identical resubmission", success=True
+)
+@requires("local_authority", "agency")
+def create_incident() -> Any:
+    """Submit an incident record: one notification per (LA code, incident reference).
+
+    201 when created, 200 for an identical resubmission, 409 for different content under the
+    same reference (send an amendment instead). Its deliveries are queued in the same transaction.
+    """
+    body, key = json_body(), idempotency_key()
+    res, now = resources(), utcnow()
+    with res.transaction() as session:
+        done = casework.submit(
+            session,
+            res.keyring,
+            res.settings.policy,
+            principal(),
+            body,
+            now=now,
+            idempotency_key=key,
+        )
+        view = incident_view(session, res.keyring, res.settings.policy, done.incident, now)
+    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in done.deliveries])
+    location = url_for("incidents.get_incident", incident_id=done.incident.id)
+    return view, 201 if done.outcome == "created" else 200, {"Location": location}
+
+
+@blp.route("/incidents/<incident_id>", methods=["GET"])
+@blp.response(200, StoredIncidentSchema)
+@requires(*READERS)
+def get_incident(incident_id: str) -> Any:
+    """The incident: current record, obligations with status and explanation, and its timeline."""
+    res, now = resources(), utcnow()
+    with res.transaction() as session:
+        incident = incident_store.get_incident(session, principal().la_scope, incident_id)
+        if incident is None:
+            raise _not_found(incident_id)
+        return incident_view(session, res.keyring, res.settings.policy, incident, now)
+
+
+@blp.route("/incidents/<incident_id>/amendments", methods=["POST"])
+@blp.doc(requestBody=_RECORD_BODY)
+@blp.response(201, StoredIncidentSchema, description="A new version; amendments queued")
+@blp.alt_response(
+    200, schema=StoredIncidentSchema, description="Same as the current version", success=True
+)
+@requires("local_authority")
+def amend_incident(incident_id: str) -> Any:
+    """§2: facts that emerge later: a new version, sent to every addressee already notified."""
+    body = json_body()
+    res, now = resources(), utcnow()
+    with res.transaction() as session:
+        done = casework.amend(
+            session, res.keyring, res.settings.policy, principal(), incident_id, body, now=now
+        )
+        if done is None:
+            raise _not_found(incident_id)
+        incident, created, deliveries = done
+        view = incident_view(session, res.keyring, res.settings.policy, incident, now)
+    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries])
+    return view, 201 if created else 200
+
+
+@blp.route("/incidents/<incident_id>/events", methods=["POST"])
+@blp.doc(requestBody=_EVENT_BODY)
+@blp.response(201, EventCreatedSchema)
+@requires("local_authority")
+def record_event(incident_id: str) -> Any:
+    """Record a lifecycle event; document events carry their document (base64 + media type).
+
+    An impossible event (out of order, before the incident) is refused with 409.
+    """
+    body = json_body()
+    res, now = resources(), utcnow()
+    with res.transaction() as session:
+        done = casework.record_event(
+            session, res.keyring, res.settings.policy, principal(), incident_id, body, now=now
+        )
+        if done is None:
+            raise _not_found(incident_id)
+        event, deliveries = done
+        obligations = obligation_store.list_obligations(session, principal().la_scope, incident_id)
+        view = {
+            "id": event.id,
+            "incident_id": incident_id,
+            "type": event.type,
+            "on": event.on,
+            "deliveries": [delivery_view(d) for d in deliveries],
+            "obligations": [obligation_view(o, now, res.settings.policy) for o in obligations],
+        }
+    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries])
+    return view

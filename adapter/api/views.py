@@ -1,0 +1,128 @@
+"""How stored rows are shown: incidents, obligations (with live status), deliveries, timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from adapter.crypto import Keyring
+from adapter.service.planning import live_status
+from adapter.store import events as event_store
+from adapter.store import incidents as incident_store
+from adapter.store import obligations as obligation_store
+from adapter.store.models import Delivery, Incident, Obligation
+from config.settings import Policy
+
+
+def obligation_view(row: Obligation, now: dt.datetime, policy: Policy) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "incident_id": row.incident_id,
+        "document": row.document,
+        "addressee": row.addressee,
+        "due": row.due,
+        "kind": row.kind,
+        "explanation": row.explanation,
+        "status": live_status(row, now, policy),
+        "acknowledged_at": row.acknowledged_at,
+        "satisfied_at": row.satisfied_at,
+    }
+
+
+def delivery_view(row: Delivery) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "incident_id": row.incident_id,
+        "document": row.document,
+        "addressee": row.addressee,
+        "version": row.version,
+        "status": row.status,
+        "attempts": row.attempts,
+        "due": row.obligation.due if row.obligation else None,
+        "first_attempt_at": row.first_attempt_at,
+        "next_attempt_at": row.next_attempt_at,
+        "acknowledged_at": row.acknowledged_at,
+        "addressee_reference": row.addressee_reference,
+        "last_error": row.last_error,
+        "payload_sha256": row.payload_sha256,
+    }
+
+
+def incident_deliveries(session: Session, incident: Incident) -> list[Delivery]:
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.incident_id == incident.id)
+            .options(selectinload(Delivery.obligation), selectinload(Delivery.attempt_log))
+            .order_by(Delivery.created_at, Delivery.id)
+        )
+    )
+
+
+def incident_view(
+    session: Session, keyring: Keyring, policy: Policy, incident: Incident, now: dt.datetime
+) -> dict[str, Any]:
+    """The whole incident as ``GET /incidents/{id}`` shows it."""
+    scope = incident.la_code
+    deliveries = incident_deliveries(session, incident)
+    return {
+        "id": incident.id,
+        "local_authority_code": incident.la_code,
+        "reference": incident.reference,
+        "status": incident.status,
+        "current_version": incident.current_version,
+        "created_at": incident.created_at,
+        "updated_at": incident.updated_at,
+        "record": incident_store.current_record(session, keyring, incident),
+        "obligations": [
+            obligation_view(row, now, policy)
+            for row in obligation_store.list_obligations(session, scope, incident.id)
+        ],
+        "deliveries": [delivery_view(row) for row in deliveries],
+        "timeline": timeline(session, incident, deliveries),
+    }
+
+
+def timeline(
+    session: Session, incident: Incident, deliveries: list[Delivery]
+) -> list[dict[str, Any]]:
+    """Versions, events, deliveries and attempts in the order they happened."""
+    scope = incident.la_code
+    entries: list[dict[str, Any]] = [
+        {
+            "at": version.created_at,
+            "kind": "version",
+            "summary": f"version {version.version} ({version.reason})",
+        }
+        for version in incident_store.list_versions(session, scope, incident.id)
+    ]
+    entries += [
+        {
+            "at": event.created_at,
+            "kind": "event",
+            "summary": f"{event.type} on {event.on.isoformat()}",
+        }
+        for event in event_store.list_events(session, scope, incident.id)
+    ]
+    for delivery in deliveries:
+        entries.append(
+            {
+                "at": delivery.created_at,
+                "kind": "delivery",
+                "summary": f"{delivery.document} to {delivery.addressee} queued",
+            }
+        )
+        entries += [
+            {
+                "at": attempt.finished_at or attempt.started_at,
+                "kind": "attempt",
+                "summary": f"{delivery.document} to {delivery.addressee}: attempt {attempt.number} "
+                f"{attempt.outcome or 'in progress'}"
+                + (f" ({attempt.status_code})" if attempt.status_code else ""),
+            }
+            for attempt in delivery.attempt_log
+        ]
+    return sorted(entries, key=lambda entry: entry["at"])

@@ -1,0 +1,277 @@
+"""The use cases: submit an incident, amend it, record a lifecycle event (DESIGN.md §4, §7).
+
+Roles (DESIGN.md §7): only a ``local_authority`` key creates notifications (§2 "Only local
+authorities can submit serious incidents to the Panel"); an ``agency`` key may only submit a
+referral for the safeguarding partners to consider (§3, Appendix 1 "SCSI 1"), which is stored
+but neither planned nor sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from adapter.apikeys import Principal
+from adapter.crypto import Keyring
+from adapter.errors import CsinsError, InvalidRecord
+from adapter.service import outbox as owed_deliveries
+from adapter.service.clock import london_today
+from adapter.service.planning import replan
+from adapter.store import audit as audit_log
+from adapter.store import events as event_store
+from adapter.store import incidents as incident_store
+from adapter.store.models import Delivery, Incident, LifecycleEvent
+from config.settings import Policy
+from schemas.consistency import check_record
+from schemas.events import DOCUMENT_EVENTS, EventSchema
+from schemas.fields import flatten
+from schemas.incident import IncidentRecordSchema
+
+REFERRAL = "referral"
+"""Status of an incident an agency referred: for the partners to consider, never sent (§3)."""
+
+_RECORD = IncidentRecordSchema(today=None)
+_EVENT = EventSchema()
+
+
+class NotAllowed(CsinsError):
+    """The caller's role may not do this (the API answers 403)."""
+
+
+class RecordConflict(CsinsError):
+    """Different content under a used reference or idempotency key (the API answers 409)."""
+
+    def __init__(self, incident: Incident, detail: str) -> None:
+        super().__init__(detail)
+        self.incident = incident
+
+
+@dataclass(frozen=True)
+class Submitted:
+    incident: Incident
+    outcome: Literal["created", "identical"]
+    deliveries: list[Delivery]
+
+
+def validate_record(data: Any, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record loaded (dates as dates) and in JSON form; every problem at once if invalid.
+
+    ``became_aware_on`` may not be after ``today`` when a record is submitted (DESIGN.md §3).
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidRecord([("_schema", "expected a JSON object: an incident record")])
+    try:
+        loaded: dict[str, Any] = _RECORD.load(data)
+    except ValidationError as error:
+        raise InvalidRecord(flatten(error.messages)) from None
+    future = [p for p in check_record(loaded, today) if "in the future" in p[1]]
+    if future:
+        raise InvalidRecord(future)
+    return loaded, _RECORD.dump(loaded)
+
+
+def submit(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    principal: Principal,
+    data: Any,
+    *,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    """Store a new incident with its obligations and deliveries, or recognise a resubmission."""
+    if principal.role not in ("local_authority", "agency"):
+        raise NotAllowed(f"a '{principal.role}' key cannot submit incidents")
+    _loaded, record_json = validate_record(data, london_today(now))
+    referral = principal.role == "agency"
+    result = incident_store.create_incident(
+        session,
+        keyring,
+        la_scope=principal.la_scope,
+        record=record_json,
+        idempotency_key=idempotency_key,
+        key_id=principal.key_id,
+        status=REFERRAL if referral else incident_store.INITIAL_STATUS,
+    )
+    if result.outcome == "conflict":
+        raise RecordConflict(result.incident, _conflict_detail(result.incident, record_json))
+    if result.outcome == "identical":
+        return Submitted(result.incident, "identical", [])
+    incident = result.incident
+    deliveries: list[Delivery] = []
+    if not referral:
+        planned = replan(session, keyring, policy, incident, now)
+        deliveries = owed_deliveries.queue_owed(
+            session,
+            keyring,
+            incident,
+            planned.obligations,
+            planned.record_json,
+            planned.events_json,
+        )
+    _audit(
+        session,
+        principal,
+        "referral.created" if referral else "incident.created",
+        incident,
+        {"version": 1, "deliveries": len(deliveries)},
+    )
+    return Submitted(incident, "created", deliveries)
+
+
+def _conflict_detail(incident: Incident, record_json: Mapping[str, Any]) -> str:
+    reference = record_json["incident"]["reference"]
+    if incident.reference != reference:
+        return "this Idempotency-Key was used for another incident"
+    return (
+        f"incident {reference} already exists with different content: submit an "
+        f"amendment to /incidents/{incident.id}/amendments instead"
+    )
+
+
+def amend(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    principal: Principal,
+    incident_id: str,
+    data: Any,
+    *,
+    now: dt.datetime,
+) -> tuple[Incident, bool, list[Delivery]] | None:
+    """§2: a new version of the record; amendments go to every addressee already notified.
+
+    None when the incident is not visible to the caller. The boolean says whether a version was
+    created (False when the content equals the current version).
+    """
+    _require_local_authority(principal, "amend incidents")
+    _loaded, record_json = validate_record(data, london_today(now))
+    incident = incident_store.get_incident(session, principal.la_scope, incident_id)
+    if incident is None:
+        return None
+    previous = incident.current_version
+    result = incident_store.add_version(
+        session,
+        keyring,
+        la_scope=principal.la_scope,
+        incident_id=incident_id,
+        record=record_json,
+        key_id=principal.key_id,
+    )
+    if result is None:
+        return None
+    if not result.created:
+        return result.incident, False, []
+    deliveries: list[Delivery] = []
+    if incident.status != REFERRAL:
+        deliveries = owed_deliveries.queue_amendments(
+            session, keyring, incident, record_json, amended_from=previous
+        )
+        planned = replan(session, keyring, policy, incident, now)
+        deliveries += owed_deliveries.queue_owed(
+            session,
+            keyring,
+            incident,
+            planned.obligations,
+            planned.record_json,
+            planned.events_json,
+        )
+    _audit(
+        session,
+        principal,
+        "incident.amended",
+        incident,
+        {"version": incident.current_version, "deliveries": len(deliveries)},
+    )
+    return incident, True, deliveries
+
+
+def record_event(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    principal: Principal,
+    incident_id: str,
+    data: Any,
+    *,
+    now: dt.datetime,
+) -> tuple[LifecycleEvent, list[Delivery]] | None:
+    """Record a lifecycle event; it adds, satisfies or changes obligations (DESIGN.md §5).
+
+    An impossible event (out of order, before the incident) raises ``EventRefused`` and nothing
+    is written. Events that produce a document must carry it (DESIGN.md §7).
+    """
+    _require_local_authority(principal, "record events")
+    try:
+        loaded = _EVENT.load(data if isinstance(data, Mapping) else {})
+    except ValidationError as error:
+        raise InvalidRecord(flatten(error.messages)) from None
+    if loaded["type"] in DOCUMENT_EVENTS and not loaded.get("document"):
+        raise InvalidRecord(
+            [
+                (
+                    "document",
+                    f"required: a '{loaded['type']}' event carries the "
+                    "document it produced (DESIGN.md §7)",
+                )
+            ]
+        )
+    if loaded["on"] > london_today(now):
+        raise InvalidRecord([("on", f"{loaded['on'].isoformat()} is in the future")])
+    incident = incident_store.get_incident(session, principal.la_scope, incident_id)
+    if incident is None:
+        return None
+    if incident.status == REFERRAL:
+        raise NotAllowed("a referral has no lifecycle: submit it as a notification first")
+    event_json = _EVENT.dump(loaded)
+    planned = replan(session, keyring, policy, incident, now, extra_event=event_json)
+    row = event_store.add_event(
+        session,
+        keyring,
+        la_scope=principal.la_scope,
+        incident_id=incident.id,
+        event=event_json,
+        key_id=principal.key_id,
+    )
+    assert row is not None  # the incident was found in this scope a moment ago
+    deliveries = owed_deliveries.queue_owed(
+        session, keyring, incident, planned.obligations, planned.record_json, planned.events_json
+    )
+    _audit(
+        session,
+        principal,
+        "event.recorded",
+        incident,
+        {"type": loaded["type"], "deliveries": len(deliveries)},
+    )
+    return row, deliveries
+
+
+def _require_local_authority(principal: Principal, action: str) -> None:
+    if principal.role != "local_authority":
+        raise NotAllowed(f"only a local_authority key may {action}")
+
+
+def _audit(
+    session: Session,
+    principal: Principal,
+    action: str,
+    incident: Incident,
+    detail: Mapping[str, Any],
+) -> None:
+    audit_log.audit(
+        session,
+        action=action,
+        la_code=incident.la_code,
+        key_id=principal.key_id,
+        actor_role=principal.role,
+        object_type="incident",
+        object_id=incident.id,
+        detail=detail,
+    )

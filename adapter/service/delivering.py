@@ -1,0 +1,220 @@
+"""One delivery attempt, as the worker sees it: start it, then record how it ended (DESIGN.md §6).
+
+An acknowledgement is recorded in one transaction: the delivery acknowledged, its obligation met
+(or met late) at the acknowledgement time, and the signed receipt appended to the log. A
+transient failure is rescheduled on the policy's growing schedule (``Retry-After`` honoured); a
+permanent one fails the delivery and raises an alert. A delivery whose deadline is at risk is
+escalated, never dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from adapter import alerts
+from adapter.crypto import Keyring
+from adapter.deadlines import calendar_for, deadline_status
+from adapter.delivery import Delivery as Message
+from adapter.delivery import Outcome
+from adapter.receipts import DeliveryFacts, SigningKeyring
+from adapter.receipts.log import append_receipt
+from adapter.service.planning import replan
+from adapter.store import outbox
+from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
+from adapter.store.scope import ALL_LAS
+from config.settings import Policy, Settings
+
+AT_RISK = ("due_soon", "overdue")
+"""Deadline statuses at which a delivery that has not gone through is escalated."""
+
+
+@dataclass(frozen=True)
+class Started:
+    """An attempt under way: what to send, and where to record the result."""
+
+    message: Message
+    delivery_id: str
+    addressee: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """How the attempt was recorded; ``retry_at`` when the delivery should be tried again."""
+
+    status: str
+    retry_at: dt.datetime | None = None
+
+
+def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) -> Started | None:
+    """Mark the delivery ``sending`` and load its exact payload; None when there is nothing to do.
+
+    Nothing to do: missing, finished, or in another worker's hands right now.
+    """
+    begun = outbox.begin_attempt(
+        session, delivery_id, stuck_after=dt.timedelta(seconds=policy.stuck_delivery_seconds)
+    )
+    if begun is None:
+        return None
+    delivery, attempt = begun
+    incident = session.get_one(Incident, delivery.incident_id)
+    message = Message(
+        delivery_id=delivery.id,
+        document=delivery.document,
+        addressee=delivery.addressee,
+        incident_reference=incident.reference,
+        local_authority=delivery.la_code,
+        version=delivery.version,
+        payload=json.loads(outbox.delivery_payload(keyring, delivery)),
+    )
+    return Started(message, delivery.id, delivery.addressee, attempt.number)
+
+
+def retry_delay(policy: Policy, attempts: int, retry_after: float | None) -> dt.timedelta:
+    """How long to wait after the ``attempts``-th failed try: ``Retry-After`` if the addressee
+    said, else the policy schedule (its last interval repeating)."""
+    if retry_after is not None:
+        return dt.timedelta(seconds=max(1.0, retry_after))
+    schedule = policy.retry_schedule_seconds
+    return dt.timedelta(seconds=schedule[min(attempts, len(schedule)) - 1])
+
+
+def record(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    signer: SigningKeyring,
+    started: Started,
+    outcome: Outcome,
+    now: dt.datetime,
+) -> Recorded:
+    """Record the outcome of ``started`` in the caller's transaction (see the module docstring)."""
+    delivery = outbox.get_delivery(session, ALL_LAS, started.delivery_id, for_update=True)
+    attempt = session.get(DeliveryAttempt, (started.delivery_id, started.attempt))
+    if delivery is None or attempt is None or delivery.status in ("acknowledged", "failed"):
+        # Another worker finished it first (a duplicate job): the first answer stands.
+        return Recorded(delivery.status if delivery else "missing")
+    detail = f"{outcome.status or '-'} {outcome.detail}".strip()
+    if outcome.acknowledged:
+        _acknowledged(session, keyring, settings, signer, delivery, attempt, outcome, now)
+        return Recorded("acknowledged")
+    if outcome.kind == "permanent":
+        outbox.finish_attempt(
+            session,
+            delivery,
+            attempt,
+            outcome="permanent",
+            status_code=outcome.status,
+            detail=detail,
+        )
+        _alert(session, settings, alerts.DELIVERY_FAILED, delivery, detail)
+        return Recorded("failed")
+    retry_at = now + retry_delay(settings.policy, delivery.attempts, outcome.retry_after)
+    outbox.finish_attempt(
+        session,
+        delivery,
+        attempt,
+        outcome="transient",
+        status_code=outcome.status,
+        detail=detail,
+        next_attempt_at=retry_at,
+    )
+    if _at_risk(delivery.obligation, now, settings.policy):
+        _alert(session, settings, alerts.DEADLINE_AT_RISK, delivery, detail)
+    return Recorded("retrying", retry_at)
+
+
+def _acknowledged(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    signer: SigningKeyring,
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    outcome: Outcome,
+    now: dt.datetime,
+) -> None:
+    outbox.finish_attempt(
+        session,
+        delivery,
+        attempt,
+        outcome="acknowledged",
+        status_code=outcome.status,
+        detail=outcome.detail,
+        addressee_reference=outcome.reference,
+    )
+    acknowledged_at = delivery.acknowledged_at = outcome.finished_at
+    obligation = delivery.obligation
+    incident = session.get_one(Incident, delivery.incident_id)
+    if obligation is not None and obligation.acknowledged_at is None:
+        obligation.acknowledged_at = acknowledged_at
+        obligation.status = deadline_status(
+            obligation.due,
+            now,
+            acknowledged_at,
+            calendar=calendar_for(settings.policy),
+            due_soon_working_days=settings.policy.due_soon_working_days,
+        )
+    append_receipt(
+        session,
+        signer,
+        DeliveryFacts(
+            delivery_id=delivery.id,
+            document=delivery.document,
+            addressee=delivery.addressee,
+            incident_reference=incident.reference,
+            local_authority_code=delivery.la_code,
+            payload_sha256=outcome.sent_sha256,
+            channel=outcome.channel,
+            destination=outcome.destination,
+            attempts=delivery.attempts,
+            first_attempt_at=delivery.first_attempt_at or attempt.started_at,
+            acknowledged_at=acknowledged_at,
+            addressee_status=str(outcome.status) if outcome.status is not None else "accepted",
+            addressee_reference=outcome.reference,
+            # A document no deadline asks for (an amendment) is due the day it is acknowledged.
+            due_on=obligation.due if obligation is not None else acknowledged_at.date(),
+        ),
+        incident_id=incident.id,
+    )
+    if delivery.document == "rapid_review":
+        # §3: the Panel's 15 working days run from the day it received the rapid review.
+        replan(session, keyring, settings.policy, incident, now)
+
+
+def _at_risk(obligation: Obligation | None, now: dt.datetime, policy: Policy) -> bool:
+    if obligation is None:
+        return False
+    status = deadline_status(
+        obligation.due,
+        now,
+        None,
+        calendar=calendar_for(policy),
+        due_soon_working_days=policy.due_soon_working_days,
+    )
+    return status in AT_RISK
+
+
+def _alert(
+    session: Session, settings: Settings, kind: str, delivery: Delivery, detail: str
+) -> None:
+    obligation = delivery.obligation
+    alerts.raise_alert(
+        session,
+        settings,
+        kind,
+        la_code=delivery.la_code,
+        object_type="delivery",
+        object_id=delivery.id,
+        detail={
+            "document": delivery.document,
+            "addressee": delivery.addressee,
+            "attempts": delivery.attempts,
+            "last_error": detail[:200],
+            "due": obligation.due.isoformat() if obligation else None,
+        },
+    )

@@ -1,0 +1,160 @@
+"""Re-plan one stored incident: its record and events through the rules, into the deadline table.
+
+Run on every change (submission, amendment, event, a rapid review acknowledged), so the stored
+obligations are always what the guidance says of the incident as it now stands (DESIGN.md §4-§5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adapter.crypto import Keyring
+from adapter.deadlines import Plan, calendar_for, deadline_status, london_date, plan_incident
+from adapter.deadlines.obligations import Obligation as Owed
+from adapter.store import events as event_store
+from adapter.store import incidents as incident_store
+from adapter.store import obligations as obligation_store
+from adapter.store.models import Delivery, Incident, Obligation
+from adapter.store.obligations import ObligationSpec
+from config.settings import Policy
+from schemas.events import EventSchema
+from schemas.incident import IncidentRecordSchema
+
+_RECORD = IncidentRecordSchema(today=None)
+_EVENT = EventSchema()
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """The plan and the stored obligation rows it produced, with the JSON forms used."""
+
+    plan: Plan
+    obligations: list[Obligation]
+    record_json: dict[str, Any]
+    events_json: list[dict[str, Any]]
+
+
+def incident_status(plan: Plan) -> str:
+    """The incident's status as the rules see it: notifiable, blocked or not notifiable (§4)."""
+    if plan.classification.blocked_reason:
+        return "blocked"
+    return "notifiable" if plan.notifiable else "not_notifiable"
+
+
+def load_events(session: Session, keyring: Keyring, incident: Incident) -> list[dict[str, Any]]:
+    """The incident's events in their JSON form, oldest first."""
+    return [
+        event_store.event_data(keyring, row)
+        for row in event_store.list_events(session, incident.la_code, incident.id)
+    ]
+
+
+def plan_stored(
+    record_json: Mapping[str, Any],
+    events_json: Sequence[Mapping[str, Any]],
+    policy: Policy,
+    rapid_review_delivered_on: dt.date | None = None,
+) -> Plan:
+    """The plan of a record and events in JSON form (as stored), validated again on the way."""
+    return plan_incident(
+        _RECORD.load(record_json),
+        [_EVENT.load(event) for event in events_json],
+        policy,
+        rapid_review_delivered_on=rapid_review_delivered_on,
+    )
+
+
+def replan(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    incident: Incident,
+    now: dt.datetime,
+    *,
+    extra_event: Mapping[str, Any] | None = None,
+) -> Replanned:
+    """Recompute and store the incident's obligations (with statuses at ``now``) and status.
+
+    ``extra_event`` is an event about to be recorded: planning with it first means an impossible
+    event raises ``EventRefused`` before anything is written.
+    """
+    record_json = incident_store.current_record(session, keyring, incident)
+    events_json = load_events(session, keyring, incident)
+    if extra_event is not None:
+        events_json.append(dict(extra_event))
+    plan = plan_stored(
+        record_json, events_json, policy, _rapid_review_delivered_on(session, incident)
+    )
+    rows = (
+        obligation_store.replace_obligations(
+            session,
+            la_scope=incident.la_code,
+            incident_id=incident.id,
+            obligations=[_spec(owed) for owed in plan.obligations],
+        )
+        or []
+    )
+    by_key = {(owed.document, owed.addressee): owed for owed in plan.obligations}
+    for row in rows:
+        owed = by_key.get((row.document, row.addressee))
+        if owed is not None:
+            row.status = status_of(owed, row, now, policy)
+            if owed.satisfied_on is not None and row.satisfied_at is None:
+                row.satisfied_at = dt.datetime.combine(owed.satisfied_on, dt.time(), dt.UTC)
+    incident_store.set_incident_status(
+        session, incident.la_code, incident.id, incident_status(plan)
+    )
+    return Replanned(plan, rows, record_json, events_json)
+
+
+def status_of(owed: Owed, row: Obligation, now: dt.datetime, policy: Policy) -> str:
+    """The deadline status of a stored obligation at ``now`` (its acknowledgement from the row)."""
+    if row.acknowledged_at is not None:
+        owed = owed.acknowledged(row.acknowledged_at)
+    return owed.status(now, policy)
+
+
+def live_status(row: Obligation, now: dt.datetime, policy: Policy) -> str:
+    """A stored deadline's status at ``now`` (DESIGN.md §5): exact at any moment, whereas the
+    stored ``status`` is what the deadline job last recorded."""
+    done = row.acknowledged_at or row.satisfied_at
+    return deadline_status(
+        row.due,
+        now,
+        done,
+        calendar=calendar_for(policy),
+        due_soon_working_days=policy.due_soon_working_days,
+    )
+
+
+def _spec(owed: Owed) -> ObligationSpec:
+    return ObligationSpec(
+        document=owed.document,
+        addressee=owed.addressee,
+        due=owed.due,
+        kind=owed.kind,
+        explanation=owed.explanation,
+        trigger=owed.trigger,
+    )
+
+
+def _rapid_review_delivered_on(session: Session, incident: Incident) -> dt.date | None:
+    """§3: the Panel's 15 working days run from the day it received the rapid review."""
+    acknowledged = session.scalars(
+        select(Delivery.acknowledged_at)
+        .where(
+            Delivery.incident_id == incident.id,
+            Delivery.document == "rapid_review",
+            Delivery.addressee == "panel",
+            Delivery.acknowledged_at.is_not(None),
+        )
+        .order_by(Delivery.acknowledged_at)
+        .limit(1)
+    ).first()
+    return None if acknowledged is None else london_date(acknowledged)

@@ -1,0 +1,56 @@
+"""What a worker process needs, built once per process from the settings (never at import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapter.delivery import Channel, channel_for
+from adapter.delivery.base import QuickRetry
+from adapter.receipts import SigningKeyring, load_keyring
+from adapter.store import Database
+from config.settings import Settings, load_settings
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    database: Database
+    signer: SigningKeyring
+    _channels: dict[str, Channel] = field(default_factory=dict)
+
+    def channel(self, addressee: str) -> Channel:
+        """The configured channel of an addressee (``config/addressees.yaml``), built once."""
+        if addressee not in self._channels:
+            self._channels[addressee] = channel_for(
+                addressee,
+                self.settings.addressees[addressee],
+                self.settings.environ,
+                retry=QuickRetry(tries=self.settings.policy.quick_tries),
+            )
+        return self._channels[addressee]
+
+
+_current: WorkerContext | None = None
+
+
+def build_context(settings: Settings) -> WorkerContext:
+    database = Database()
+    database.configure(settings)
+    signer = load_keyring(
+        settings.data_dir, key_file=settings.signing_key_file, keys_dir=settings.signing_keys_dir
+    )
+    return WorkerContext(settings=settings, database=database, signer=signer)
+
+
+def context() -> WorkerContext:
+    """This process's context (built from the environment on first use)."""
+    global _current
+    if _current is None:
+        _current = build_context(load_settings())
+    return _current
+
+
+def use_context(value: WorkerContext | None) -> None:
+    """Install a context (tests, and ``csins-adapter run`` sharing one with its threads)."""
+    global _current
+    _current = value

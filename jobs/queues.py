@@ -1,0 +1,109 @@
+"""Queue names and how work is put on them: the one place that knows RQ's names (DESIGN.md §2).
+
+RQ carries only ids. Enqueueing is best-effort: the database row is the truth, and the sweeper
+(:func:`jobs.maintenance.sweep`) re-enqueues any due delivery whose job went missing, so a
+failure here (Redis down, flushed) delays a delivery but never loses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, RateLimit
+from rq.job import Job
+
+from config.settings import Settings
+
+DELIVERIES = "csins-deliveries"
+"""Queue of ``deliver(delivery_id)`` jobs."""
+
+MAINTENANCE = "csins-maintenance"
+"""Queue of the periodic jobs: sweep the outbox, check deadlines, checkpoint the receipt log."""
+
+ALL_QUEUES = (DELIVERIES, MAINTENANCE)
+"""Every queue a worker must listen to (a test checks the worker command uses exactly these)."""
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+"""Redis used when ``REDIS_URL`` is not set (``csins-adapter run`` starts one if none answers)."""
+
+ADDRESSEE_CONCURRENCY = 2
+"""Most deliveries to one addressee in flight at once, so a slow addressee cannot starve others."""
+
+DELIVERY_JOB_TIMEOUT = 300
+"""Seconds one ``deliver`` job may run (its quick tries included) before RQ stops it."""
+
+DELIVERY_RESULT_TTL = 3600
+"""Seconds RQ keeps a finished delivery job (the database keeps the history for good)."""
+
+DELIVERY_FAILURE_TTL = 7 * 24 * 3600
+"""Seconds RQ keeps a crashed delivery job for inspection."""
+
+log = logging.getLogger(__name__)
+
+
+def redis_url(settings: Settings) -> str:
+    return settings.redis_url or DEFAULT_REDIS_URL
+
+
+def connect(settings: Settings) -> Redis:
+    """A Redis connection for RQ (bytes responses, as RQ expects)."""
+    return Redis.from_url(redis_url(settings), socket_connect_timeout=2, socket_timeout=10)
+
+
+def delivery_job_id(delivery_id: str, attempts: int) -> str:
+    """One job id per try: a retry is a new job, and a second enqueue of the same try is not."""
+    return f"deliver-{delivery_id}-{attempts}"
+
+
+def enqueue_delivery(
+    redis: Redis,
+    delivery_id: str,
+    addressee: str,
+    *,
+    attempts: int = 0,
+    at: dt.datetime | None = None,
+) -> bool:
+    """Put the next try of one delivery on the queue (now, or at ``at``); False if it is there.
+
+    RQ refuses ``unique`` with a rate limit, so the check is ``Job.exists``: two enqueues racing
+    can both pass it, which is harmless, because the delivery row lets one worker at a time send.
+    """
+    from jobs.deliver import deliver
+
+    job_id = delivery_job_id(delivery_id, attempts)
+    if Job.exists(job_id, connection=redis):
+        return False
+    queue = Queue(DELIVERIES, connection=redis)
+    options: dict[str, Any] = {
+        "job_id": job_id,
+        "job_timeout": DELIVERY_JOB_TIMEOUT,
+        "result_ttl": DELIVERY_RESULT_TTL,
+        "failure_ttl": DELIVERY_FAILURE_TTL,
+        "description": f"deliver {delivery_id} to {addressee} (try {attempts + 1})",
+        "rate_limit": RateLimit(f"csins:addressee:{addressee}", ADDRESSEE_CONCURRENCY),
+    }
+    if at is not None and at > dt.datetime.now(dt.UTC):
+        queue.enqueue_at(at, deliver, delivery_id, **options)
+    else:
+        queue.enqueue(deliver, delivery_id, **options)
+    return True
+
+
+def enqueue_deliveries(settings: Settings, deliveries: Iterable[tuple[str, str]]) -> int:
+    """Best-effort enqueue after a commit; returns how many went on. Errors are logged only."""
+    pending = list(deliveries)
+    if not pending:
+        return 0
+    try:
+        redis = connect(settings)
+        return sum(
+            enqueue_delivery(redis, delivery_id, addressee) for delivery_id, addressee in pending
+        )
+    except RedisError as error:
+        log.warning("could not enqueue %d deliveries (the sweeper will): %s", len(pending), error)
+        return 0

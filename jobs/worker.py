@@ -1,0 +1,25 @@
+"""The worker process: RQ's ``SimpleWorker`` on every queue, with RQ's scheduler for retries.
+
+``SimpleWorker`` runs each job in the worker process itself, so the context (database pool,
+keyrings, channels) is built once per process rather than once per job; a job that hangs is
+still stopped by RQ's job timeout, and a worker killed mid-job is covered by the sweeper.
+"""
+
+from __future__ import annotations
+
+from rq import SimpleWorker
+
+from config.settings import load_settings
+from jobs.context import build_context, use_context
+from jobs.queues import ALL_QUEUES, connect
+
+
+def make_worker(name: str | None = None) -> SimpleWorker:
+    settings = load_settings()
+    use_context(build_context(settings))
+    return SimpleWorker(list(ALL_QUEUES), connection=connect(settings), name=name)
+
+
+def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
+    """Work until stopped (or, with ``burst``, until the queues are empty)."""
+    return make_worker(name).work(burst=burst, with_scheduler=True, logging_level="INFO")

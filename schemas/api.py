@@ -1,0 +1,151 @@
+"""Bodies the REST API answers with (DESIGN.md §7), for the OpenAPI document and for dumping.
+
+Lists answer ``{"items": [...], "next": cursor-or-null}``; times are RFC 3339 in UTC.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from schemas import codes
+from schemas.fields import code
+
+
+class ListQuerySchema(Schema):
+    cursor = fields.String(load_default=None, metadata={"description": "From a previous `next`"})
+    limit = fields.Integer(load_default=None, metadata={"description": "Page size (1-200)"})
+
+
+class ObligationSchema(Schema):
+    """One deadline: a document owed to (or expected from) one addressee by the end of ``due``."""
+
+    id = fields.Integer()
+    incident_id = fields.String()
+    document = fields.String()
+    addressee = fields.String()
+    due = fields.Date(metadata={"description": "Due by the end of this day, Europe/London"})
+    kind = code(codes.OBLIGATION_KINDS)
+    explanation = fields.String()
+    status = code(codes.DEADLINE_STATUSES)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    satisfied_at = fields.DateTime(allow_none=True)
+
+
+class DeliverySchema(Schema):
+    id = fields.String()
+    incident_id = fields.String()
+    document = fields.String()
+    addressee = fields.String()
+    version = fields.Integer()
+    status = fields.String(
+        metadata={"description": "queued, sending, retrying, acknowledged, failed"}
+    )
+    attempts = fields.Integer()
+    due = fields.Date(allow_none=True)
+    first_attempt_at = fields.DateTime(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    addressee_reference = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    payload_sha256 = fields.String()
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.DateTime()
+    kind = fields.String(metadata={"description": "version, event, delivery or attempt"})
+    summary = fields.String()
+
+
+class StoredIncidentSchema(Schema):
+    """An incident as stored: its current record, what is owed, and what has happened."""
+
+    id = fields.String()
+    local_authority_code = fields.String()
+    reference = fields.String()
+    status = fields.String(
+        metadata={"description": "notifiable, blocked, not_notifiable or referral"}
+    )
+    current_version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    record = fields.Dict(metadata={"description": "The current version of the incident record"})
+    obligations = fields.List(fields.Nested(ObligationSchema))
+    deliveries = fields.List(fields.Nested(DeliverySchema))
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+
+
+class EventCreatedSchema(Schema):
+    id = fields.String()
+    incident_id = fields.String()
+    type = fields.String()
+    on = fields.Date()
+    deliveries = fields.List(fields.Nested(DeliverySchema))
+    obligations = fields.List(fields.Nested(ObligationSchema))
+
+
+class DeadlineQuerySchema(ListQuerySchema):
+    status = code(codes.DEADLINE_STATUSES, load_default=None)
+    addressee = fields.String(load_default=None)
+    document = fields.String(load_default=None)
+    incident = fields.String(load_default=None)
+
+
+class DeadlineListSchema(Schema):
+    items = fields.List(fields.Nested(ObligationSchema))
+    next = fields.String(allow_none=True)
+
+
+class DeliveryQuerySchema(ListQuerySchema):
+    incident = fields.String(load_default=None)
+    addressee = fields.String(load_default=None)
+    status = fields.String(load_default=None)
+
+
+class DeliveryListSchema(Schema):
+    items = fields.List(fields.Nested(DeliverySchema))
+    next = fields.String(allow_none=True)
+
+
+class PlanObligationSchema(Schema):
+    document = fields.String()
+    addressee = fields.String()
+    due = fields.String(metadata={"description": "YYYY-MM-DD"})
+    kind = fields.String()
+    explanation = fields.String()
+    trigger = fields.String()
+    satisfied_on = fields.String(allow_none=True)
+
+
+class PlanSchema(Schema):
+    """What ``csins-adapter plan`` prints (DESIGN.md §7)."""
+
+    notifiable = fields.Boolean()
+    blocked_reason = fields.String(allow_none=True)
+    classification = fields.List(fields.String())
+    rapid_review_required = fields.Boolean()
+    obligations = fields.List(fields.Nested(PlanObligationSchema))
+    warnings = fields.List(fields.String())
+
+
+class ImportSchema(Schema):
+    id = fields.String()
+    filename = fields.String(allow_none=True)
+    sha256 = fields.String()
+    size = fields.Integer()
+    system = fields.String()
+    rows_read = fields.Integer()
+    incidents_created = fields.Integer()
+    error_count = fields.Integer()
+    created_at = fields.DateTime()
+    incidents = fields.List(
+        fields.Dict(),
+        metadata={"description": "Each converted incident: reference, id and outcome"},
+    )
+    row_errors = fields.List(
+        fields.Dict(), metadata={"description": "Each rejected row: row, field, value, message"}
+    )
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    checks = fields.Dict()
