@@ -33,9 +33,11 @@ class WorkerContext:
 _current: WorkerContext | None = None
 
 
-def build_context(settings: Settings) -> WorkerContext:
-    database = Database()
-    database.configure(settings)
+def build_context(settings: Settings, database: Database | None = None) -> WorkerContext:
+    """A context from ``settings``; ``database`` shares an already configured one (tests)."""
+    if database is None:
+        database = Database()
+        database.configure(settings)
     signer = load_keyring(
         settings.data_dir, key_file=settings.signing_key_file, keys_dir=settings.signing_keys_dir
     )

@@ -1,0 +1,104 @@
+"""The whole service under test: settings, database, app, keys, sandbox receiver and worker.
+
+``service`` builds on the ``db`` fixture of :mod:`tests.support.databases` (SQLite, and
+PostgreSQL when ``DATABASE_URL`` names one), a dedicated Redis database flushed around each
+test, and a sandbox receiver on a free loopback port that every addressee points at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+
+from adapter.api import create_app
+from adapter.apikeys import create_key
+from adapter.sandbox import RunningSandbox, start_in_thread
+from adapter.store.database import Database
+from config.settings import Settings, load_settings
+from jobs.context import WorkerContext, build_context, use_context
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
+"""The Redis database the tests own (flushed before and after each test)."""
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def sample_record() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SAMPLES / "incident.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+@dataclass
+class Service:
+    settings: Settings
+    database: Database
+    app: Flask
+    client: FlaskClient
+    sandbox: RunningSandbox
+    redis: Redis
+    _context: WorkerContext | None = field(default=None, repr=False)
+
+    def key(self, role: str = "local_authority", la: str = "812") -> str:
+        """A new API key of ``role`` for LA ``la`` ("*" for a cross-LA admin)."""
+        with self.database.session_scope() as session:
+            return create_key(session, la_code=la, role=role).key
+
+    def headers(self, key: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}", **extra}
+
+    def post(self, path: str, key: str, body: Any, **headers: str) -> Any:
+        return self.client.post(path, json=body, headers=self.headers(key, **headers))
+
+    def get(self, path: str, key: str, **params: Any) -> Any:
+        return self.client.get(path, headers=self.headers(key), query_string=params)
+
+    def work(self) -> None:
+        """Run every queued job in this process until the queues are empty (RQ burst mode)."""
+        from rq import SimpleWorker
+
+        from jobs.queues import ALL_QUEUES
+
+        if self._context is None:
+            self._context = build_context(self.settings, self.database)
+        use_context(self._context)
+        SimpleWorker(list(ALL_QUEUES), connection=self.redis).work(burst=True, with_scheduler=False)
+
+
+def service_settings(
+    tmp_path: Path, database_url: str, sandbox_url: str, env: Mapping[str, str] | None = None
+) -> Settings:
+    settings = load_settings(
+        env={
+            "CSINS_DATA_DIR": str(tmp_path),
+            "REDIS_URL": REDIS_TEST_URL,
+            "DATABASE_URL": database_url,
+            "CSINS_SANDBOX_URL": sandbox_url,
+            **(env or {}),
+        }
+    )
+    return settings
+
+
+@pytest.fixture
+def service(db: Database, tmp_path: Path) -> Iterator[Service]:
+    """The service on the module's database, with its own Redis db and sandbox receiver."""
+    redis = Redis.from_url(REDIS_TEST_URL)
+    redis.flushdb()
+    with start_in_thread(port=0) as sandbox:
+        settings = service_settings(
+            tmp_path, db.engine.url.render_as_string(hide_password=False), sandbox.base_url
+        )
+        app = create_app(settings=settings)
+        # Share the module's database (and its keyring) rather than open a second pool.
+        app.extensions["csins"].database = db
+        yield Service(settings, db, app, app.test_client(), sandbox, redis)
+    use_context(None)
+    redis.flushdb()
