@@ -2,8 +2,12 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
+# The PostgreSQL server the second test run uses (it creates and drops its own databases there).
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Test folders that touch the database: run again on PostgreSQL.
+DATABASE_TESTS ?= tests/store tests/api tests/e2e tests/receipts tests/web
 
-.PHONY: run test test-sqlite test-postgres lint format bench clean
+.PHONY: run test test-sqlite test-postgres assets lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,15 +15,27 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## run: set up, then convert both sample exports to incident records (NDJSON on stdout)
-run: $(BIN)/.installed
-	$(BIN)/csins-adapter convert tests/samples/liquidlogic_incidents.csv
-	$(BIN)/csins-adapter convert tests/samples/mosaic_incidents.csv
-	$(BIN)/csins-adapter plan tests/samples/incident.json
+## assets: GOV.UK Frontend (and axe-core for the accessibility tests) from package-lock.json
+assets: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
+	 else echo "npm not found: the pages will render without GOV.UK styling"; fi
 
-## test: set up, then run the whole suite
-test: $(BIN)/.installed
+## run: set up, then start the whole service on http://127.0.0.1:8000 (Ctrl-C stops it)
+run: $(BIN)/.installed assets
+	$(BIN)/csins-adapter run
+
+## test: set up, then the whole suite on SQLite, and the database tests again on PostgreSQL
+test: test-sqlite test-postgres
+
+test-sqlite: $(BIN)/.installed assets
 	$(BIN)/pytest
+
+test-postgres: $(BIN)/.installed assets
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(subst +psycopg,,$(TEST_POSTGRES_URL))', connect_timeout=3).close()" 2>/dev/null; then \
+	  DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest $(DATABASE_TESTS); \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required but does not answer"; exit 1; \
+	else echo "PostgreSQL does not answer at $(TEST_POSTGRES_URL): its test run was skipped"; fi
 
 ## lint: ruff (lint and format check) and mypy strict on the packages
 lint: $(BIN)/.installed
@@ -35,6 +51,9 @@ format: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/convert.py
 	$(BIN)/python bench/plan.py
+	$(BIN)/python bench/receipts.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/deliver.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -39,8 +39,8 @@ def create_app(
     api.spec.components.schema("IncidentRecord", schema=IncidentRecordSchema)
     api.spec.components.schema("Event", schema=EventSchema)
 
-    from adapter.api import deadlines, deliveries, health, incidents
+    from adapter.api import deadlines, deliveries, health, imports, incidents
 
-    for blueprint in (health.blp, incidents.blp, deadlines.blp, deliveries.blp):
+    for blueprint in (health.blp, incidents.blp, imports.blp, deadlines.blp, deliveries.blp):
         api.register_blueprint(blueprint)
     return app

@@ -86,8 +86,7 @@ def submit(
     idempotency_key: str | None = None,
 ) -> Submitted:
     """Store a new incident with its obligations and deliveries, or recognise a resubmission."""
-    if principal.role not in ("local_authority", "agency"):
-        raise NotAllowed(f"a '{principal.role}' key cannot submit incidents")
+    require_submitter(principal)
     _loaded, record_json = validate_record(data, london_today(now))
     referral = principal.role == "agency"
     result = incident_store.create_incident(
@@ -251,6 +250,12 @@ def record_event(
         {"type": loaded["type"], "deliveries": len(deliveries)},
     )
     return row, deliveries
+
+
+def require_submitter(principal: Principal) -> None:
+    """Only LA keys notify; agency keys refer (§2, §3); admin and compliance keys do neither."""
+    if principal.role not in ("local_authority", "agency"):
+        raise NotAllowed(f"a '{principal.role}' key cannot submit incidents")
 
 
 def _require_local_authority(principal: Principal, action: str) -> None:

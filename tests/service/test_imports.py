@@ -1,0 +1,113 @@
+"""``POST /imports`` (DESIGN.md §3.1, §7): both sample exports become incidents and deliveries."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+
+def upload(service, key, name: str, content: bytes, **form: str):
+    data = {"file": (io.BytesIO(content), name), **form}
+    return service.client.post(
+        "/api/v1/imports",
+        data=data,
+        headers=service.headers(key),
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sample", "system", "references"),
+    [
+        (
+            "liquidlogic_incidents.csv",
+            "liquidlogic",
+            ["NEL-2026-001", "NEL-2026-002", "NEL-2026-003"],
+        ),
+        ("mosaic_incidents.csv", "mosaic", ["MOS-INC-0101", "MOS-INC-0102"]),
+    ],
+)
+def test_a_sample_export_becomes_incidents_with_their_deliveries(
+    service, sample, system, references
+):
+    key = service.key()
+    content = (SAMPLES / sample).read_bytes()
+    response = upload(service, key, sample, content)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["system"] == system
+    assert body["sha256"] == hashlib.sha256(content).hexdigest()
+    assert body["row_errors"] == []
+    assert [i["reference"] for i in body["incidents"]] == references
+    assert {i["outcome"] for i in body["incidents"]} == {"created"}
+    assert response.headers["Location"].endswith(f"/api/v1/imports/{body['id']}")
+
+    again = service.get(f"/api/v1/imports/{body['id']}", key).get_json()
+    assert again["incidents"] == body["incidents"]
+
+    service.work()
+    deliveries = service.get("/api/v1/deliveries", key).get_json()["items"]
+    assert deliveries and {d["status"] for d in deliveries} == {"acknowledged"}
+
+
+def test_reimporting_the_same_export_creates_nothing_new(service):
+    key = service.key()
+    content = (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    upload(service, key, "mosaic.csv", content)
+    body = upload(service, key, "mosaic.csv", content).get_json()
+    assert {i["outcome"] for i in body["incidents"]} == {"identical"}
+    assert body["incidents_created"] == 0
+
+
+def test_bad_rows_are_reported_and_the_rest_still_go_in(service):
+    key = service.key()
+    lines = (SAMPLES / "mosaic_incidents.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("05/11/2026,06/11/2026", "31/02/2026,06/11/2026")
+    body = upload(service, key, "mosaic.csv", "\n".join(lines).encode()).get_json()
+    assert [i["reference"] for i in body["incidents"]] == ["MOS-INC-0102"]
+    assert body["row_errors"][0]["row"] == 2
+    assert body["row_errors"][0]["field"] == "DATE_OF_INCIDENT"
+
+
+def test_an_export_of_another_la_is_refused_per_incident(service):
+    key = service.key(la="999")
+    body = upload(
+        service, key, "mosaic.csv", (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    ).get_json()
+    assert {i["outcome"] for i in body["incidents"]} == {"refused"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "status"),
+    [
+        ("notes.csv", b"just,some,columns\n1,2,3\n", 422),
+        ("binary.csv", b"\x00\x01\x02\x03" * 100, 422),
+    ],
+)
+def test_an_unreadable_export_is_a_problem(service, name, content, status):
+    response = upload(service, service.key(), name, content)
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"
+
+
+def test_the_file_field_is_required_and_keys_are_checked(service):
+    response = service.client.post(
+        "/api/v1/imports",
+        data={},
+        headers=service.headers(service.key()),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert upload(service, service.key(role="compliance"), "x.csv", b"a").status_code == 403
+
+
+def test_another_las_import_is_not_found(service):
+    body = upload(
+        service, service.key(), "mosaic.csv", (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    ).get_json()
+    other = service.key(la="999")
+    assert service.get(f"/api/v1/imports/{body['id']}", other).status_code == 404
