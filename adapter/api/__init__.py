@@ -43,4 +43,8 @@ def create_app(
 
     for blueprint in (health.blp, incidents.blp, imports.blp, deadlines.blp, deliveries.blp):
         api.register_blueprint(blueprint)
+
+    from adapter import web
+
+    web.init_app(app)
     return app

@@ -54,7 +54,7 @@ def import_export(
     database: Database,
     settings: Settings,
     principal: Principal,
-    stream: IO[bytes],
+    stream: BinaryIO,
     filename: str | None,
     *,
     system: str = "auto",
