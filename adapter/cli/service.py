@@ -1,0 +1,71 @@
+"""``serve`` (gunicorn), ``worker`` (RQ) and ``scheduler`` (RQ cron): the service's processes.
+
+Each can run N times on as many machines as needed against one database and one Redis
+(DESIGN.md §2); ``csins-adapter run`` starts one of each on one machine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_WEB_WORKERS = 2
+"""gunicorn worker processes (one per core on the 2-core reference machine)."""
+
+DEFAULT_WEB_THREADS = 4
+"""Threads per gunicorn worker (requests mostly wait on the database)."""
+
+
+@click.command()
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--workers", default=DEFAULT_WEB_WORKERS, show_default=True, type=int)
+@click.option("--threads", default=DEFAULT_WEB_THREADS, show_default=True, type=int)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the REST API (and pages) with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "accesslog": "-",
+                "timeout": 60,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from adapter.api import create_app
+
+            return create_app()  # once per worker process: no connection crosses a fork
+
+    Application().run()
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty (tests, batch runs).")
+@click.option("--name", default=None, help="Worker name (defaults to RQ's own).")
+def worker(burst: bool, name: str | None) -> None:
+    """Run an RQ worker on every queue of the service, with RQ's scheduler for retries."""
+    from jobs.worker import run_worker
+
+    run_worker(burst=burst, name=name)
+
+
+@click.command()
+def scheduler() -> None:
+    """Run RQ's cron scheduler with the service's cron table (jobs/cron.py)."""
+    from rq.cron import CronScheduler
+
+    from config.settings import load_settings
+    from jobs.queues import connect
+
+    cron = CronScheduler(connection=connect(load_settings()), logging_level="INFO")
+    cron.load_config_from_file("jobs.cron")
+    cron.start()  # type: ignore[no-untyped-call]
