@@ -8,6 +8,8 @@ but neither planned nor sent.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from adapter.crypto import Keyring
 from adapter.errors import CsinsError, InvalidRecord
 from adapter.service import outbox as owed_deliveries
 from adapter.service.clock import london_today
-from adapter.service.planning import replan
+from adapter.service.planning import Replanned, replan
 from adapter.store import audit as audit_log
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
@@ -106,14 +108,7 @@ def submit(
     deliveries: list[Delivery] = []
     if not referral:
         planned = replan(session, keyring, policy, incident, now)
-        deliveries = owed_deliveries.queue_owed(
-            session,
-            keyring,
-            incident,
-            planned.obligations,
-            planned.record_json,
-            planned.events_json,
-        )
+        deliveries = _queue_owed(session, keyring, incident, planned)
     _audit(
         session,
         principal,
@@ -173,14 +168,7 @@ def amend(
             session, keyring, incident, record_json, amended_from=previous
         )
         planned = replan(session, keyring, policy, incident, now)
-        deliveries += owed_deliveries.queue_owed(
-            session,
-            keyring,
-            incident,
-            planned.obligations,
-            planned.record_json,
-            planned.events_json,
-        )
+        deliveries += _queue_owed(session, keyring, incident, planned)
     _audit(
         session,
         principal,
@@ -221,6 +209,8 @@ def record_event(
                 )
             ]
         )
+    if loaded.get("document") and not _is_base64(loaded["document"]["content_base64"]):
+        raise InvalidRecord([("document.content_base64", "not valid base64")])
     if loaded["on"] > london_today(now):
         raise InvalidRecord([("on", f"{loaded['on'].isoformat()} is in the future")])
     incident = incident_store.get_incident(session, principal.la_scope, incident_id)
@@ -239,9 +229,7 @@ def record_event(
         key_id=principal.key_id,
     )
     assert row is not None  # the incident was found in this scope a moment ago
-    deliveries = owed_deliveries.queue_owed(
-        session, keyring, incident, planned.obligations, planned.record_json, planned.events_json
-    )
+    deliveries = _queue_owed(session, keyring, incident, planned)
     _audit(
         session,
         principal,
@@ -252,10 +240,28 @@ def record_event(
     return row, deliveries
 
 
+def _queue_owed(
+    session: Session, keyring: Keyring, incident: Incident, planned: Replanned
+) -> list[Delivery]:
+    """The deliveries the incident's new plan calls for and does not have yet."""
+    return owed_deliveries.queue_owed(
+        session, keyring, incident, planned.obligations, planned.record_json, planned.events_json
+    )
+
+
 def require_submitter(principal: Principal) -> None:
     """Only LA keys notify; agency keys refer (§2, §3); admin and compliance keys do neither."""
     if principal.role not in ("local_authority", "agency"):
         raise NotAllowed(f"a '{principal.role}' key cannot submit incidents")
+
+
+def _is_base64(content: str) -> bool:
+    """Whether ``content`` decodes as the store decodes a document (strict base64)."""
+    try:
+        base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def _require_local_authority(principal: Principal, action: str) -> None:
