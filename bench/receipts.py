@@ -3,6 +3,11 @@
 Run: ``.venv/bin/python bench/receipts.py [--log-size 100000]``. Baselines in the same run: raw
 Ed25519 sign/verify of the same canonical bytes (the floor: what the cryptography costs), and
 ``json.dumps(sort_keys=True)`` beside RFC 8785 canonicalisation (what a canonical form costs).
+
+The same log is then stored in a SQLite database and audited through the database path
+(:func:`adapter.receipts.log.audit_log`, one transaction; :func:`audit_database`, one short
+transaction per batch, what ``csins-adapter receipts audit`` runs): the in-memory audit is
+its baseline, so the difference is what reading the rows costs.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import argparse
 import datetime as dt
 import json
 import statistics
+import tempfile
 import time
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,7 +36,12 @@ from adapter.receipts import (
     verify_chain,
     verify_receipt,
 )
+from adapter.receipts.log import AuditResult, audit_database, audit_log
 from adapter.receipts.receipt import payload_sha256
+from adapter.store import migrate
+from adapter.store.database import Database
+from adapter.store.models import Receipt, ReceiptCheckpoint, ReceiptLogHead
+from config.settings import Settings
 
 ISSUED_AT = dt.datetime(2026, 11, 23, 10, 20, tzinfo=dt.UTC)
 
@@ -90,6 +103,95 @@ def single_verification_us(signed: SignedReceipt, keyring: SigningKeyring, runs:
         verify_receipt(signed, keyring.public_keys)
         timings.append(time.perf_counter() - start)
     return statistics.median(timings) * 1e6
+
+
+def store_log(database: Database, compacts: list[str], keyring: SigningKeyring) -> None:
+    """Insert the log as the service stores it: receipt rows, the head, one checkpoint.
+
+    Rows go in through a plain engine, without foreign keys: the deliveries and incidents they
+    name are not stored (the audit never reads them).
+    """
+    from sqlalchemy import create_engine, delete, insert
+
+    incident_id = str(uuid.uuid4())
+    rows = []
+    for compact in compacts:
+        receipt = SignedReceipt.from_jws(compact)
+        content = receipt.content
+        rows.append(
+            {
+                "id": content["receipt_id"],
+                "sequence": content["sequence"],
+                "delivery_id": str(uuid.uuid4()),
+                "incident_id": incident_id,
+                "la_code": content["local_authority_code"],
+                "document": content["document"],
+                "addressee": content["addressee"],
+                "on_time": content["on_time"],
+                "acknowledged_at": dt.datetime(2026, 11, 23, 10, 16, tzinfo=dt.UTC),
+                "jws": compact,
+                "chain_hash": receipt.chain_hash,
+                "created_at": ISSUED_AT,
+            }
+        )
+    head = rows[-1]
+    checkpoint = build_checkpoint(len(rows), head["chain_hash"], keyring)
+    loader = create_engine(database.engine.url)
+    with loader.begin() as connection:
+        connection.execute(insert(Receipt), rows)
+        connection.execute(delete(ReceiptLogHead))
+        connection.execute(
+            insert(ReceiptLogHead),
+            [{"id": 1, "size": len(rows), "head_sha256": head["chain_hash"]}],
+        )
+        connection.execute(
+            insert(ReceiptCheckpoint),
+            [
+                {
+                    "size": len(rows),
+                    "head_sha256": head["chain_hash"],
+                    "jws": checkpoint.jws,
+                    "created_at": ISSUED_AT,
+                }
+            ],
+        )
+    loader.dispose()
+
+
+def database_audit(compacts: list[str], keyring: SigningKeyring, in_memory: float) -> None:
+    """Time the audit of the stored log through :mod:`adapter.receipts.log`."""
+    size = len(compacts)
+    print(f"\naudit of {size:,} receipts stored in SQLite (adapter.receipts.log)")
+    with tempfile.TemporaryDirectory() as folder:
+        database = Database.from_settings(
+            Settings(data_dir=Path(folder)), url=f"sqlite:///{folder}/bench.db"
+        )
+        migrate.upgrade(database.engine)
+        start = time.perf_counter()
+        store_log(database, compacts, keyring)
+        print(f"  stored in {time.perf_counter() - start:.1f} s")
+        runs: list[tuple[str, Callable[[], AuditResult]]] = [
+            ("audit_log (one transaction)", lambda: _in_one_session(database, keyring)),
+            (
+                "audit_database (a transaction per batch, the CLI)",
+                lambda: audit_database(database, keyring.public_keys),
+            ),
+        ]
+        for label, run in runs:
+            start = time.perf_counter()
+            result = run()
+            seconds = time.perf_counter() - start
+            assert result.first_break is None and result.receipts == size, result
+            print(
+                f"  {label:<52} {seconds:>6.1f} s ({size / seconds:,.0f} receipts/s, "
+                f"x{seconds / in_memory:.2f} the in-memory audit)"
+            )
+        database.dispose()
+
+
+def _in_one_session(database: Database, keyring: SigningKeyring) -> AuditResult:
+    with database.session_scope() as session:
+        return audit_log(session, keyring)
 
 
 def main() -> None:
@@ -172,6 +274,8 @@ def main() -> None:
         f"  full audit (every signature, link and the checkpoint): {audited:.1f} s "
         f"({size / audited:,.0f} receipts/s)"
     )
+
+    database_audit(compacts, keyring, audited)
 
     print("\none verification does not depend on the log's size")
     small = SignedReceipt.from_jws(compacts[min(999, size - 1)])

@@ -149,3 +149,58 @@ class ImportSchema(Schema):
 class HealthSchema(Schema):
     status = fields.String()
     checks = fields.Dict()
+
+
+class ReceiptQuerySchema(ListQuerySchema):
+    """Filters of ``GET /receipts``; ``from`` and ``to`` are days in Europe/London, inclusive."""
+
+    incident = fields.String(load_default=None)
+    addressee = fields.String(load_default=None)
+    document = code(codes.DOCUMENTS, load_default=None)
+    acknowledged_from = fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "Acknowledged on or after this day (Europe/London)"},
+    )
+    acknowledged_to = fields.Date(
+        data_key="to",
+        load_default=None,
+        metadata={"description": "Acknowledged on or before this day (Europe/London)"},
+    )
+
+
+class ReceiptItemSchema(Schema):
+    """One receipt in a list: what was acknowledged, by whom, and whether in time (§6)."""
+
+    id = fields.String()
+    sequence = fields.Integer(metadata={"description": "Its place in the receipt log"})
+    delivery_id = fields.String()
+    incident_id = fields.String()
+    local_authority_code = fields.String()
+    document = fields.String()
+    addressee = fields.String()
+    on_time = fields.Boolean()
+    acknowledged_at = fields.DateTime()
+
+
+class ReceiptListSchema(Schema):
+    items = fields.List(fields.Nested(ReceiptItemSchema))
+    next = fields.String(allow_none=True)
+
+
+class ReceiptFileSchema(Schema):
+    """The receipt file ``csins-adapter receipts verify`` checks: readable content and its JWS."""
+
+    receipt = fields.Dict(metadata={"description": "The signed receipt (schemas/receipt.py)"})
+    jws = fields.String(
+        metadata={"description": "JWS compact serialisation (EdDSA) of its RFC 8785 form"}
+    )
+
+
+class JwksSchema(Schema):
+    """RFC 7517 JWK Set of the receipt signing keys (RFC 8037 OKP Ed25519), old keys included."""
+
+    keys = fields.List(
+        fields.Dict(),
+        metadata={"description": 'Each {"kty": "OKP", "crv": "Ed25519", "x", "kid", "use", "alg"}'},
+    )

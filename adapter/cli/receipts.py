@@ -8,20 +8,32 @@ file or JWKS, a JWKS that cannot be fetched). Never a traceback: the file comes 
 machine is fetched (``run`` and ``serve`` listen on 127.0.0.1:8000 by default); anyone verifying
 a receipt for themselves should pass the JWKS they obtained from the deployment they trust.
 
+``receipts audit [--checkpoint FILE] [--jwks FILE|URL]`` re-walks the log in the configured
+database: exit 0 with ``intact: N receipts, M checkpoints``; exit 1 with one
+``broken at #N (kind): reason`` line on standard error at the first break; exit 2 when the audit
+cannot run (settings, database, an untrustworthy checkpoint file or JWKS).
+
 ``receipts new-key KEYS_DIR`` rotates the signing key (see :func:`new_key`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.exc import SQLAlchemyError
 
+from adapter.cli.db import require_migrated
 from adapter.receipts.errors import ReceiptError
 from adapter.receipts.jwks import read_jwks
 from adapter.receipts.keys import create_signing_key
+from adapter.receipts.log import AuditResult, audit_database, signer_for
 from adapter.receipts.signed import SignedCheckpoint, SignedReceipt, read_file, verify_signed
+from adapter.store.database import Database
+from config.settings import Settings, SettingsError, load_settings
 
 DEFAULT_JWKS_URL = "http://127.0.0.1:8000/.well-known/jwks.json"
 """Where ``--jwks`` points when not given: the local service's published keys."""
@@ -63,6 +75,93 @@ def verify(file: Path, jwks_source: str) -> None:
             f"to {content['addressee']}, acknowledged {content['acknowledged_at']}, "
             f"signed by {verified.kid}"
         )
+
+
+class CannotAudit(click.ClickException):
+    """The audit could not run at all (exit 2), as opposed to finding a break (exit 1)."""
+
+    exit_code = 2
+
+
+@receipts.command()
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    metavar="FILE",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint file kept outside the service; the log must still match it. Repeatable.",
+)
+@click.option(
+    "--jwks",
+    "jwks_source",
+    metavar="FILE|URL",
+    default=None,
+    help="Check signatures with these published keys instead of the configured signing keys.",
+)
+def audit(checkpoint_files: tuple[Path, ...], jwks_source: str | None) -> None:
+    """Re-walk the receipt log in the configured database: signatures, links and checkpoints.
+
+    Every receipt is verified, then its sequence number and its link to the one before; every
+    stored checkpoint and each --checkpoint FILE is compared with the log at its size; the end
+    of the log is compared with the head the last append recorded. Exit 0 when intact, 1 at
+    the first break (its receipt number and the reason), 2 when the audit cannot run.
+    """
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise CannotAudit(str(exc)) from exc
+    keys = _audit_keys(settings, jwks_source)
+    checkpoints = [_trusted_checkpoint(path, keys) for path in checkpoint_files]
+    result = _run_audit(settings, keys, checkpoints)
+    found = result.first_break
+    if found is not None:
+        click.echo(
+            f"broken at #{found.sequence} ({found.kind}): {' '.join(found.reason.split())}",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"intact: {result.receipts} receipts, {result.checkpoints} checkpoints")
+
+
+def _audit_keys(settings: Settings, jwks_source: str | None) -> Mapping[str, Ed25519PublicKey]:
+    try:
+        if jwks_source is not None:
+            return read_jwks(jwks_source)
+        return signer_for(settings).public_keys
+    except ReceiptError as exc:
+        raise CannotAudit(str(exc)) from exc
+
+
+def _trusted_checkpoint(path: Path, keys: Mapping[str, Ed25519PublicKey]) -> SignedCheckpoint:
+    """The checkpoint in ``path``, verified on its own before the log is compared with it."""
+    try:
+        checkpoint = read_file(path, (SignedCheckpoint,))
+        verify_signed(checkpoint, keys)
+    except ReceiptError as exc:
+        raise CannotAudit(f"checkpoint {path} cannot be trusted: {exc}") from exc
+    if not isinstance(checkpoint, SignedCheckpoint):  # read_file was asked for checkpoints only
+        raise CannotAudit(f"{path} is not a checkpoint file")
+    return checkpoint
+
+
+def _run_audit(
+    settings: Settings,
+    keys: Mapping[str, Ed25519PublicKey],
+    checkpoints: list[SignedCheckpoint],
+) -> AuditResult:
+    database = Database()
+    try:
+        database.configure(settings)
+        require_migrated(database)
+        return audit_database(database, keys, checkpoints=checkpoints)
+    except click.ClickException as exc:  # not migrated
+        raise CannotAudit(exc.message) from exc
+    except (SettingsError, SQLAlchemyError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CannotAudit(f"cannot read the receipt log: {detail}") from exc
+    finally:
+        database.dispose()
 
 
 @receipts.command("new-key")
