@@ -1,8 +1,8 @@
 """The whole service under test: settings, database, app, keys, sandbox receiver and worker.
 
 ``service`` builds on the ``db`` fixture of :mod:`tests.support.databases` (SQLite, and
-PostgreSQL when ``DATABASE_URL`` names one), a dedicated Redis database flushed around each
-test, and a sandbox receiver on a free loopback port that every addressee points at.
+PostgreSQL when ``DATABASE_URL`` names one), a Redis server of this test run alone (flushed
+around each test), and a sandbox receiver on a free loopback port that every addressee points at.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
+from adapter import localredis
 from adapter.api import create_app
 from adapter.apikeys import create_key
 from adapter.sandbox import RunningSandbox, start_in_thread
@@ -26,7 +27,7 @@ from config.settings import Settings, load_settings
 from jobs.context import WorkerContext, build_context, use_context
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
-"""The Redis database the tests own (flushed before and after each test)."""
+"""Unused since :func:`redis_url` (kept while older conftests still patch it)."""
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -87,14 +88,30 @@ def service_settings(
     return settings
 
 
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of this test run alone, on a free port, stopped at the end of the run.
+
+    A fixed database on a shared server would let another test run's worker (or its FLUSHDB)
+    take this run's jobs.
+    """
+    process, url = localredis.start(tmp_path_factory.mktemp("redis"), localredis.free_port())
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
 @pytest.fixture
-def service(db: Database, tmp_path: Path) -> Iterator[Service]:
-    """The service on the module's database, with its own Redis db and sandbox receiver."""
-    redis = Redis.from_url(REDIS_TEST_URL)
+def service(db: Database, tmp_path: Path, redis_url: str) -> Iterator[Service]:
+    """The service on the module's database, with the run's Redis and a sandbox receiver."""
+    redis = Redis.from_url(redis_url)
     redis.flushdb()
     with start_in_thread(port=0) as sandbox:
         settings = service_settings(
-            tmp_path, db.engine.url.render_as_string(hide_password=False), sandbox.base_url
+            tmp_path,
+            db.engine.url.render_as_string(hide_password=False),
+            sandbox.base_url,
+            {"REDIS_URL": redis_url},
         )
         app = create_app(settings=settings)
         # Share the module's database (and its keyring) rather than open a second pool.
