@@ -1,0 +1,148 @@
+"""The dashboard (queues per addressee, worker heartbeats) and deliveries, with retry by hand.
+
+A retry is only for a ``failed`` delivery and only for an admin (DESIGN.md §7: compliance is
+read-only). It is written to the audit log in the same transaction as the status change, then
+enqueued best-effort: if Redis is down the sweeper finds the queued row later (DESIGN.md §2).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
+from werkzeug.wrappers import Response
+
+from adapter.api.resources import resources
+from adapter.api.views import delivery_view
+from adapter.service.clock import london_today, utcnow
+from adapter.store import audit as audit_log
+from adapter.store import outbox
+from adapter.store.pagination import Page
+from adapter.web import formatting, queries, sessions
+from adapter.web.blueprint import addressee_names, bp
+from adapter.web.filters import Filters, first_page_url, london_midnight, next_page_url
+from adapter.web.workers import worker_beats
+from jobs.queues import connect, enqueue_delivery
+
+DELIVERY_FILTERS = ("failed", "retrying", "queued", "sending", "acknowledged", "all")
+"""The status filter of the deliveries page: failed first, the ones that need a person."""
+
+log = logging.getLogger(__name__)
+
+
+@bp.route("/")
+@sessions.signed_in()
+def dashboard() -> str:
+    """Each addressee's queue, and whether the workers are alive."""
+    res, now = resources(), utcnow()
+    who = sessions.principal()
+    with res.transaction() as db:
+        summaries = queries.queue_summaries(
+            db, who.la_scope, res.settings.addressees, london_midnight(london_today(now))
+        )
+    beats = worker_beats(res.settings, now)
+    return render_template(
+        "admin/dashboard.html",
+        title="Dashboard",
+        summaries=summaries,
+        beats=beats,
+        now=now,
+        age=lambda moment: formatting.age(moment, now),
+    )
+
+
+@bp.route("/deliveries")
+@sessions.signed_in()
+def deliveries() -> str:
+    """Deliveries filtered by status (failed by default), addressee and incident."""
+    res, who, filters = resources(), sessions.principal(), Filters()
+    status = filters.choice("status", DELIVERY_FILTERS, "failed")
+    addressee = filters.text("addressee")
+    incident = filters.text("incident")
+    delivery_id = filters.text("delivery")
+    with res.transaction() as db:
+        if delivery_id:
+            one = outbox.get_delivery(db, who.la_scope, delivery_id)
+            page = Page([one] if one is not None else [], None)
+        else:
+            page = outbox.list_deliveries(
+                db,
+                who.la_scope,
+                incident_id=incident,
+                addressee=addressee,
+                status=None if status == "all" else status,
+                cursor=request.args.get("cursor") or None,
+                limit=filters.limit(),
+            )
+        rows = [
+            dict(delivery_view(row), updated_at=row.updated_at, last_response=row.last_response)
+            for row in page.items
+        ]
+        references = queries.incident_references(
+            db, who.la_scope, [row["incident_id"] for row in rows]
+        )
+    return render_template(
+        "admin/deliveries.html",
+        title="Delivery" if delivery_id else _deliveries_title(status),
+        rows=rows,
+        references=references,
+        filters=filters,
+        statuses=DELIVERY_FILTERS,
+        next_url=next_page_url(page.next),
+        first_url=first_page_url(),
+        can_retry=who.role == "admin",
+    )
+
+
+@bp.route("/deliveries/<delivery_id>/retry", methods=["POST"])
+@sessions.signed_in("admin")
+def retry(delivery_id: str) -> Response:
+    """Queue a failed delivery again, audit it, and put it on the worker queue if Redis answers."""
+    res, who = resources(), sessions.principal()
+    with res.transaction() as db:
+        delivery = outbox.get_delivery(db, who.la_scope, delivery_id)
+        if delivery is None:
+            abort(404)
+        summary = (
+            f"{formatting.words(delivery.document)} to "
+            f"{addressee_names().get(delivery.addressee, delivery.addressee)}"
+        )
+        if delivery.status != "failed":
+            flash(
+                f"{summary} was not retried: it is {delivery.status}, and only a failed "
+                "delivery can be retried.",
+                "info",
+            )
+            return _back()
+        outbox.retry_delivery(db, who.la_scope, delivery_id)
+        audit_log.audit(
+            db,
+            action="delivery.retried",
+            la_code=delivery.la_code,
+            key_id=who.key_id,
+            actor_role=who.role,
+            object_type="delivery",
+            object_id=delivery.id,
+            detail={"attempts": delivery.attempts, "via": "admin pages"},
+        )
+        addressee, attempts = delivery.addressee, delivery.attempts
+    try:
+        enqueue_delivery(connect(res.settings), delivery_id, addressee, attempts=attempts)
+    except (RedisError, OSError) as error:
+        log.warning(
+            "could not enqueue retried delivery %s (the sweeper will): %s",
+            delivery_id,
+            type(error).__name__,
+        )
+    flash(f"{summary} is queued to be sent again.", "success")
+    return _back()
+
+
+def _back() -> Response:
+    target = sessions.safe_next(request.form.get("next"))
+    return redirect(target or url_for("admin.deliveries"))
+
+
+def _deliveries_title(status: str) -> str:
+    return "All deliveries" if status == "all" else f"{formatting.words(status)} deliveries"

@@ -1,0 +1,191 @@
+"""Who is signed in to the admin pages: an API key's id in a signed session cookie.
+
+Only ``admin`` and ``compliance`` keys may sign in (DESIGN.md §7). The cookie holds the key's id
+and public prefix, never the key: it is signed, not encrypted. Every request looks the key up
+again, so revoking it (``csins-adapter keys revoke``) ends its sessions at once, and a changed
+role or scope takes effect on the next page. The cookie is HttpOnly, SameSite=Lax, expires after
+:data:`SESSION_LIFETIME`, and is Secure unless the page was asked for over plain http from this
+machine (``127.0.0.1``, ``localhost``, ``::1``): a browser keeps no Secure cookie over http, and
+that is how ``csins-adapter run`` serves the pages to the person at the machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.wrappers import Response
+
+from adapter.api.resources import resources
+from adapter.apikeys import Principal, verify_key
+from adapter.store import audit as audit_log
+from adapter.store.models import ALL_LAS, ApiKey
+
+WEB_ROLES = ("admin", "compliance")
+"""Roles that may sign in to the pages: admins watch queues and retry, compliance reads."""
+
+SESSION_LIFETIME = dt.timedelta(hours=8)
+"""How long a sign-in lasts (a working day) before the cookie is refused."""
+
+COOKIE_NAME = "csins_admin_session"
+"""Name of the session cookie."""
+
+SECURE_CONFIG_KEY = "WEB_COOKIE_SECURE"
+"""App config forcing the cookie's Secure flag (True or False); None decides per request."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AdminSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, Secure except over plain http to the loopback address."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = app.config.get(SECURE_CONFIG_KEY)
+        if configured is not None:
+            return bool(configured)
+        return not is_local_http()
+
+
+def is_local_http() -> bool:
+    """Whether this request came over plain http to a loopback host name or address."""
+    if request.scheme != "http":
+        return False
+    host = urlsplit(f"//{request.host}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def configure(app: Flask) -> None:
+    """Cookie settings and the session interface (the secret key is set by the caller)."""
+    app.config.setdefault(SECURE_CONFIG_KEY, None)
+    app.config.update(
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
+    app.session_interface = AdminSessionInterface()
+
+
+class SignInRefused(Exception):
+    """A presented key may not sign in; the message is shown to the person signing in."""
+
+
+def sign_in(presented: str) -> Principal:
+    """Start a session for ``presented`` (an API key), or raise :class:`SignInRefused`."""
+    with resources().transaction() as db:
+        principal = verify_key(db, presented)
+        if principal is None:
+            raise SignInRefused(
+                "The API key is not recognised, or it has been revoked. "
+                "Check you copied the whole key."
+            )
+        if principal.role not in WEB_ROLES:
+            raise SignInRefused(
+                f"This is a '{principal.role}' key. Only admin and compliance "
+                "keys can sign in to these pages."
+            )
+        prefix = db.get_one(ApiKey, principal.key_id).prefix
+        _audit(db, principal, "web.signed_in")
+    session.clear()
+    session.permanent = True
+    session["key_id"] = principal.key_id
+    session["key_prefix"] = prefix
+    return principal
+
+
+def sign_out() -> None:
+    """End the session (the audit log says who signed out)."""
+    principal = current_principal()
+    if principal is not None:
+        with resources().transaction() as db:
+            _audit(db, principal, "web.signed_out")
+    session.clear()
+
+
+def current_principal() -> Principal | None:
+    """The signed-in key, looked up again now; None (and the session ended) if it is not valid."""
+    if "web_principal" in g:
+        found: Principal | None = g.web_principal
+        return found
+    key_id, prefix = session.get("key_id"), session.get("key_prefix")
+    principal = None
+    if isinstance(key_id, int) and isinstance(prefix, str):
+        with resources().transaction() as db:
+            row = db.get(ApiKey, key_id)
+            if (
+                row is not None
+                and row.prefix == prefix
+                and row.revoked_at is None
+                and row.role in WEB_ROLES
+            ):
+                principal = Principal(key_id=row.id, la_code=row.la_code, role=row.role)
+        if principal is None:
+            session.clear()
+            flash(
+                "Your session has ended because its API key is no longer valid. "
+                "Sign in again with a current key.",
+                "ended",
+            )
+    g.web_principal = principal
+    return principal
+
+
+def signed_in(*roles: str) -> Callable[[F], F]:
+    """Let a page run only for a signed-in key of one of ``roles`` (default: any web role)."""
+    allowed = roles or WEB_ROLES
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            who = current_principal()
+            if who is None:
+                return redirect(url_for("admin.sign_in", next=request.full_path))
+            if who.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, guarded)
+
+    return decorate
+
+
+def principal() -> Principal:
+    """The signed-in key of this request (inside a :func:`signed_in` page)."""
+    found = current_principal()
+    if found is None:  # pragma: no cover - signed_in() has redirected already
+        abort(401)
+    return found
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path of these pages (no open redirect), else None."""
+    if not target or not target.startswith("/admin") or target.startswith("//"):
+        return None
+    return target if "\\" not in target else None
+
+
+def redirect_after_sign_in() -> Response:
+    return redirect(safe_next(request.args.get("next")) or url_for("admin.dashboard"))
+
+
+def _audit(db: Any, who: Principal, action: str) -> None:
+    audit_log.audit(
+        db,
+        action=action,
+        la_code=None if who.la_code == ALL_LAS else who.la_code,
+        key_id=who.key_id,
+        actor_role=who.role,
+        object_type="api_key",
+        object_id=who.key_id,
+    )

@@ -1,0 +1,10 @@
+// Start GOV.UK Frontend's components (buttons, service navigation, error summary...) and the
+// print button of the receipt page, which is hidden until JavaScript can make it work.
+import { initAll } from "../govuk-frontend/govuk-frontend.min.js";
+
+initAll();
+
+for (const button of document.querySelectorAll("[data-app-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}

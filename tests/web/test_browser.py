@@ -1,0 +1,200 @@
+"""End to end in headless Chromium: sign in, read every page, retry, download, sign out.
+
+Each page is checked with axe-core (no "serious" or "critical" violation) and saved as a
+screenshot under tests/screenshots/ for a person to look at. The app runs for real on a free
+loopback port; the browser is Debian's Chromium driven by Playwright (no browser download).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from adapter.receipts import SignedReceipt, load_keyring, verify_receipt
+from adapter.store.models import AuditEntry, Delivery
+from tests.web.conftest import World
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+GOVUK = REPO / "node_modules" / "govuk-frontend" / "dist" / "govuk" / "govuk-frontend.min.css"
+SCREENSHOTS = REPO / "tests" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+_missing = [str(path) for path in (CHROMIUM, AXE, GOVUK) if not path.exists()]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        bool(_missing),
+        reason=f"browser tests need {', '.join(_missing)} (apt-get install -y chromium; npm ci)",
+    ),
+]
+
+
+@pytest.fixture
+def live(world: World) -> Iterator[str]:
+    """The app serving on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, world.service.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+@pytest.fixture
+def page(live: str) -> Iterator[Any]:
+    """A fresh browser page, with console errors collected on ``page.errors``."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # bypass_csp lets axe be injected; the pages' own scripts run under their CSP as usual
+        # (a CSP violation is still reported on the console, and fails the test below).
+        context = browser.new_context(
+            base_url=live,
+            accept_downloads=True,
+            bypass_csp=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        opened = context.new_page()
+        opened.errors = []
+        opened.on("pageerror", lambda error: opened.errors.append(str(error)))
+        opened.on(
+            "console",
+            lambda message: opened.errors.append(message.text) if message.type == "error" else None,
+        )
+        yield opened
+        context.close()
+        browser.close()
+
+
+def check(page: Any, name: str, *, refused: bool = False) -> None:
+    """No console error, no serious or critical axe violation; save a screenshot.
+
+    ``refused``: the page answered a 4xx on purpose (a form with errors), which the console
+    reports as a failed load; any other error still fails the check.
+    """
+    page.wait_for_load_state("networkidle")
+    errors = [
+        error
+        for error in page.errors
+        if not (refused and error.startswith("Failed to load resource"))
+    ]
+    page.errors.clear()
+    assert errors == [], errors
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run()")
+    bad = [
+        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name}: {bad}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, key: str) -> None:
+    page.goto("/admin/")
+    assert page.url.endswith("/admin/sign-in?next=/admin/?")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_admin_reads_every_page_retries_and_downloads(
+    world: World, page: Any, tmp_path: Path
+) -> None:
+    page.goto("/admin/sign-in")
+    check(page, "01-sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("link", name="Enter your API key").is_visible()
+    check(page, "02-sign-in-error", refused=True)
+
+    sign_in(page, world.key("admin", "812"))
+    assert page.get_by_role("heading", name="Dashboard", level=1).is_visible()
+    check(page, "03-dashboard")
+
+    page.get_by_role("link", name="Deadlines", exact=True).click()
+    page.get_by_label("Show").select_option("all")
+    page.get_by_role("button", name="Apply filters").click()
+    assert page.get_by_text("5 working days after").first.is_visible()
+    check(page, "04-deadlines")
+
+    page.get_by_role("link", name="Incidents", exact=True).click()
+    check(page, "05-incidents")
+    reference = world.incidents["812"][0].reference
+    assert world.incidents["813"][0].reference not in page.content()
+    page.get_by_role("link", name=reference).click()
+    assert page.get_by_role("heading", name=reference).is_visible()
+    check(page, "06-incident-timeline")
+
+    page.get_by_role("link", name="Deliveries", exact=True).click()
+    assert page.get_by_role("heading", name="Failed deliveries").is_visible()
+    check(page, "07-failed-deliveries")
+    page.get_by_role("button", name="Retry").first.click()
+    assert page.get_by_text("is queued to be sent again").is_visible()
+    check(page, "08-retried")
+    with world.service.database.session_scope() as session:
+        statuses = {
+            d.addressee: d.status for d in session.query(Delivery).filter(Delivery.la_code == "812")
+        }
+        retried = session.query(AuditEntry).filter(AuditEntry.action == "delivery.retried").all()
+    assert statuses["ofsted"] == "queued" and len(retried) == 1
+
+    page.get_by_role("link", name="Receipts", exact=True).click()
+    assert page.get_by_text("Verified").first.is_visible()
+    check(page, "09-receipts")
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Download JSON").first.click()
+    saved = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(saved)
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    settings = world.service.settings
+    keys = load_keyring(settings.data_dir).public_keys
+    verified = verify_receipt(SignedReceipt(document["receipt"], document["jws"]), keys)
+    assert verified.content["local_authority_code"] == "812"
+
+    page.get_by_role("link", name="View and print").first.click()
+    assert page.get_by_role("button", name="Print this receipt").is_visible()
+    check(page, "10-receipt-printable")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(SCREENSHOTS / "11-receipt-print-media.png"), full_page=True)
+    page.emulate_media(media="screen")
+
+    page.get_by_role("link", name="Audit log", exact=True).click()
+    assert page.get_by_text("delivery.retried").first.is_visible()
+    assert page.get_by_text("receipt.downloaded").first.is_visible()
+    check(page, "12-audit-log")
+
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_text("You have signed out.").is_visible()
+    page.goto("/admin/receipts")
+    assert "/admin/sign-in" in page.url
+
+
+def test_compliance_officer_reads_but_cannot_retry(world: World, page: Any) -> None:
+    sign_in(page, world.key("compliance", "813"))
+    page.goto("/admin/deliveries")
+    assert page.get_by_role("heading", name="Failed deliveries").is_visible()
+    assert page.get_by_role("button", name="Retry").count() == 0
+    assert world.incidents["813"][0].reference in page.content()
+    assert world.incidents["812"][0].reference not in page.content()
+    check(page, "13-compliance-deliveries")
