@@ -1,32 +1,48 @@
-"""The ``csins-adapter`` command (click). Each subcommand lives in its own module."""
+"""The ``csins-adapter`` command (click). Each subcommand lives in its own module.
+
+Subcommands are imported only when run, so ``convert`` and ``plan`` start without loading the
+web stack (Flask, SQLAlchemy, RQ) that ``serve`` and ``worker`` need.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from adapter import __version__
 
+SUBCOMMANDS: dict[str, str] = {
+    "convert": "adapter.cli.convert:convert",
+    "plan": "adapter.cli.plan:plan",
+    "run": "adapter.cli.run:run",
+    "serve": "adapter.cli.service:serve",
+    "worker": "adapter.cli.service:worker",
+    "scheduler": "adapter.cli.service:scheduler",
+    "sandbox": "adapter.cli.sandbox:sandbox",
+    "db": "adapter.cli.db:db",
+    "keys": "adapter.cli.keys:keys",
+    "receipts": "adapter.cli.receipts:receipts",
+}
+"""Command name → ``module:attribute`` of its click command."""
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module the first time it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in SUBCOMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = SUBCOMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="csins-adapter")
 def main() -> None:
     """Serious child safeguarding incident notifications: convert, plan, deliver, prove."""
-
-
-def _register() -> None:
-    """Attach the subcommands; imported lazily so a missing optional part never breaks the rest."""
-    from adapter.cli import convert, db, keys, plan, receipts, run, sandbox, service
-
-    main.add_command(convert.convert)
-    main.add_command(plan.plan)
-    main.add_command(db.db)
-    main.add_command(keys.keys)
-    main.add_command(receipts.receipts)
-    main.add_command(sandbox.sandbox)
-    main.add_command(run.run)
-    main.add_command(service.serve)
-    main.add_command(service.worker)
-    main.add_command(service.scheduler)
-
-
-_register()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import orjson
 
@@ -41,7 +41,7 @@ class Imported:
     deliveries: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _digest(stream: BinaryIO) -> tuple[str, int]:
+def _digest(stream: IO[bytes]) -> tuple[str, int]:
     sha, size = hashlib.sha256(), 0
     while chunk := stream.read(HASH_CHUNK):
         sha.update(chunk)
@@ -54,7 +54,7 @@ def import_export(
     database: Database,
     settings: Settings,
     principal: Principal,
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str | None,
     *,
     system: str = "auto",
