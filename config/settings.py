@@ -27,6 +27,9 @@ MAX_EXPORT_BYTES = 100 * 1024 * 1024
 MAX_EXPORT_ROWS = 500_000
 """Most data rows one export may hold."""
 
+WEB_SECRET_MIN_CHARS = 32
+"""Shortest session secret accepted (characters)."""
+
 ENCRYPTION_KEY_BYTES = 32
 """Length (bytes) of each encryption-at-rest key: AES-256-GCM."""
 
@@ -73,6 +76,9 @@ class Settings:
     alert_webhook_url: str | None = None
     """Where alerts are also POSTed as JSON (``CSINS_ALERT_WEBHOOK_URL``): e.g. a bridge to the
     LA's safeguarding mailbox or chat. Alerts are always logged and written to the audit log."""
+    web_secret: str | None = field(default=None, repr=False)
+    """Signs the admin pages' session cookie (``CSINS_WEB_SECRET``, at least 32 characters);
+    machines that do not share a data dir need the same one. Unset: a file in the data dir."""
     signing_key_file: Path | None = None
     """A PEM file holding the receipt-signing Ed25519 key (``CSINS_SIGNING_KEY_FILE``)."""
     signing_keys_dir: Path | None = None
@@ -121,6 +127,15 @@ def _as_date(name: str, value: Any) -> dt.date:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise SettingsError(f"{name}: expected an ISO date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _web_secret(value: str) -> str | None:
+    value = value.strip()
+    if value and len(value) < WEB_SECRET_MIN_CHARS:
+        raise SettingsError(
+            f"CSINS_WEB_SECRET: expected at least {WEB_SECRET_MIN_CHARS} random characters"
+        )
+    return value or None
 
 
 def _as_path(environ: Mapping[str, str], name: str) -> Path | None:
@@ -250,6 +265,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         encryption_keys_file=_as_path(environ, "CSINS_ENCRYPTION_KEYS_FILE"),
         signing_key_file=_as_path(environ, "CSINS_SIGNING_KEY_FILE"),
         alert_webhook_url=environ.get("CSINS_ALERT_WEBHOOK_URL") or None,
+        web_secret=_web_secret(environ.get("CSINS_WEB_SECRET", "")),
         signing_keys_dir=_as_path(environ, "CSINS_SIGNING_KEYS_DIR"),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         settings = resources().settings
     if not app.config.get("SECRET_KEY"):
-        app.secret_key = load_or_create_secret(settings.data_dir)
+        app.secret_key = settings.web_secret or load_or_create_secret(settings.data_dir)
     sessions.configure(app)
     # CSRF is checked by the pages' own blueprint only: the API takes bearer keys, not cookies.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)

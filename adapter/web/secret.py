@@ -1,10 +1,10 @@
 """The key that signs the admin pages' session cookie: one random secret per data dir.
 
-Settings carry no web secret yet, so the first process to need one writes 32 random bytes to
+Unless ``CSINS_WEB_SECRET`` gives one, the first process to need one writes 32 random bytes to
 ``{data_dir}/web-secret.key`` (mode 0600) and every later process on that data dir reads it:
 sessions survive restarts and are shared by the web processes of one machine. The file is
 created under a temporary name and linked into place, so two processes starting together agree
-on one secret. Machines that do not share a data dir need a shared secret in the settings.
+on one secret. Machines that do not share a data dir set ``CSINS_WEB_SECRET`` to one secret.
 """
 
 from __future__ import annotations

@@ -80,3 +80,9 @@ def test_profile_path_prefers_the_las_own(tmp_path):
     (tmp_path / "profiles" / "mosaic.yaml").write_text("{}")
     own = load_settings(env={"CSINS_CONFIG_DIR": str(tmp_path)}).profile_path("mosaic")
     assert own == tmp_path / "profiles" / "mosaic.yaml"
+
+
+def test_web_secret_must_be_long_enough():
+    assert load_settings(env={"CSINS_WEB_SECRET": "s" * 32}).web_secret == "s" * 32
+    with pytest.raises(SettingsError, match="CSINS_WEB_SECRET"):
+        load_settings(env={"CSINS_WEB_SECRET": "short"})
