@@ -3,6 +3,9 @@
 Every alert is a structured log line, an ``alert.<kind>`` audit entry (counted by ``/metrics``
 and listed on the admin pages), and, when ``CSINS_ALERT_WEBHOOK_URL`` is set, a JSON POST to it.
 Alerts carry ids, documents, addressees and dates: never personal data.
+
+The POST waits for the caller's transaction to commit: a slow webhook then never holds the row
+locks of that transaction (nor SQLite's write lock), and an alert rolled back is never sent.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from adapter.store import audit as audit_log
@@ -23,6 +27,9 @@ ALERT_WEBHOOK_TIMEOUT = 5.0
 DELIVERY_FAILED = "delivery_failed"
 DEADLINE_AT_RISK = "deadline_at_risk"
 DEADLINE_OVERDUE = "deadline_overdue"
+
+_PENDING = "csins.alerts.pending"
+"""``Session.info`` key of the webhook posts waiting for the transaction to commit."""
 
 log = logging.getLogger("csins.alerts")
 
@@ -56,7 +63,28 @@ def raise_alert(
         detail=dict(detail),
     )
     if settings.alert_webhook_url:
+        _post_after_commit(session, settings.alert_webhook_url, facts)
+
+
+def _post_after_commit(session: Session, url: str, facts: Mapping[str, Any]) -> None:
+    pending: list[tuple[str, Mapping[str, Any]]] | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+        event.listen(session, "after_commit", _post_pending)
+        event.listen(session, "after_rollback", _drop_pending)
+    pending.append((url, facts))
+
+
+def _post_pending(session: Session) -> None:
+    pending: list[tuple[str, Mapping[str, Any]]] = session.info.get(_PENDING, [])
+    posts, pending[:] = list(pending), []
+    for url, facts in posts:
         try:
-            httpx.post(settings.alert_webhook_url, json=facts, timeout=ALERT_WEBHOOK_TIMEOUT)
+            httpx.post(url, json=dict(facts), timeout=ALERT_WEBHOOK_TIMEOUT)
         except httpx.HTTPError as error:
             log.error("alert webhook did not answer: %s", type(error).__name__)
+
+
+def _drop_pending(session: Session) -> None:
+    pending: list[tuple[str, Mapping[str, Any]]] = session.info.get(_PENDING, [])
+    pending.clear()

@@ -80,6 +80,7 @@ def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        process_group=0,  # Ctrl-C reaches the caller alone, which stops the server last
     )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + START_TIMEOUT

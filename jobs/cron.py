@@ -1,7 +1,10 @@
 """The cron table, read by RQ's own scheduler: ``rq cron jobs.cron`` or ``csins-adapter scheduler``.
 
-Several schedulers may run (one per machine): RQ's cron keeps each job's runs apart, and every
-job here is safe to run twice.
+One scheduler is enough (it only enqueues; workers run the jobs), but several may run, e.g. one
+per machine so that losing a machine does not stop the sweeps. RQ's cron does not coordinate
+them: each enqueues its own runs, so with N schedulers every job runs about N times as often.
+Every job here is safe to run twice and at the same time: a sweep enqueues a try once (job ids
+are per try), deadline checks lock the rows they update, and a checkpoint is one more signature.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from rq.job import Job, JobStatus
+from rq.job import JobStatus
 from sqlalchemy import select
 
 from adapter import alerts
@@ -21,37 +21,55 @@ from adapter.service.clock import utcnow
 from adapter.service.planning import live_status
 from adapter.store import outbox
 from adapter.store.models import Obligation
+from jobs import queues
 from jobs.context import context
 from jobs.queues import connect, delivery_job_id, enqueue_delivery
 
 SWEEP_BATCH = 500
 """Most deliveries one sweep re-enqueues (the next sweep takes the rest)."""
 
+SCHEDULER_GRACE = dt.timedelta(seconds=30)
+"""How late a scheduled retry may be before the sweep enqueues it itself: RQ's scheduler runs
+inside one worker at a time, and after that worker dies its lock outlives it for a minute."""
+
 OPEN_STATUSES = ("pending", "due_soon", "overdue")
-_LIVE_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
 _NEWLY = {"due_soon": alerts.DEADLINE_AT_RISK, "overdue": alerts.DEADLINE_OVERDUE}
 
 log = logging.getLogger(__name__)
 
 
 def sweep() -> int:
-    """Enqueue every due delivery whose job is missing or dead; returns how many were enqueued."""
+    """Enqueue every due delivery whose job is missing or dead; returns how many were enqueued.
+
+    A job is dead when it finished or failed without moving the row on, or when it is a retry
+    still waiting for a scheduler that is gone (:data:`SCHEDULER_GRACE`). A delivery stuck
+    ``sending`` (its worker killed) needs no check: its next try has a new job id.
+    """
     ctx = context()
     redis = connect(ctx.settings)
+    now = utcnow()
     stuck_after = dt.timedelta(seconds=ctx.settings.policy.stuck_delivery_seconds)
     with ctx.database.session_scope() as session:
         due = [
-            (d.id, d.addressee, d.attempts)
-            for d in outbox.deliveries_due(session, limit=SWEEP_BATCH, stuck_after=stuck_after)
+            (d.id, d.addressee, d.attempts, d.status, d.next_attempt_at)
+            for d in outbox.deliveries_due(
+                session, now=now, limit=SWEEP_BATCH, stuck_after=stuck_after
+            )
         ]
     enqueued = 0
-    for delivery_id, addressee, attempts in due:
-        job_id = delivery_job_id(delivery_id, attempts)
-        job = Job.fetch(job_id, connection=redis) if Job.exists(job_id, connection=redis) else None
-        if job is not None and job.get_status(refresh=False) in _LIVE_JOB:
-            continue
+    for delivery_id, addressee, attempts, status, next_attempt_at in due:
+        job = queues.fetch_job(redis, delivery_job_id(delivery_id, attempts))
         if job is not None:
-            job.delete()  # finished or crashed without moving the row on: try again
+            stalled = (
+                job.get_status(refresh=False) == JobStatus.SCHEDULED
+                and status == "retrying"
+                and next_attempt_at is not None
+                and next_attempt_at <= now - SCHEDULER_GRACE
+            )
+            if stalled:
+                job.delete()
+            elif job.get_status(refresh=False) in queues.LIVE_JOB_STATUSES:
+                continue
         enqueued += enqueue_delivery(redis, delivery_id, addressee, attempts=attempts)
     if enqueued:
         log.info("sweep re-enqueued %d deliveries", enqueued)
@@ -63,7 +81,12 @@ def check_deadlines() -> int:
     ctx = context()
     now, policy, changed = utcnow(), ctx.settings.policy, 0
     with ctx.database.session_scope() as session:
-        for row in session.scalars(select(Obligation).where(Obligation.status.in_(OPEN_STATUSES))):
+        # Locked, so that two schedulers' runs at once alert once: the second waits, then sees
+        # the status the first stored.
+        open_obligations = (
+            select(Obligation).where(Obligation.status.in_(OPEN_STATUSES)).with_for_update()
+        )
+        for row in session.scalars(open_obligations):
             status = live_status(row, now, policy)
             if status == row.status:
                 continue

@@ -15,7 +15,8 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, RateLimit
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from config.settings import Settings
 
@@ -43,6 +44,17 @@ DELIVERY_RESULT_TTL = 3600
 DELIVERY_FAILURE_TTL = 7 * 24 * 3600
 """Seconds RQ keeps a crashed delivery job for inspection."""
 
+LIVE_JOB_STATUSES = frozenset(
+    {
+        JobStatus.QUEUED,
+        JobStatus.SCHEDULED,
+        JobStatus.STARTED,
+        JobStatus.DEFERRED,
+        JobStatus.RATE_LIMITED,
+    }
+)
+"""Statuses of a job that will still run (or is running): enqueueing its try again is a no-op."""
+
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +72,20 @@ def delivery_job_id(delivery_id: str, attempts: int) -> str:
     return f"deliver-{delivery_id}-{attempts}"
 
 
+def fetch_job(redis: Redis, job_id: str) -> Job | None:
+    """Job ``job_id``, or None when Redis has no such job (never made, expired, flushed)."""
+    try:
+        return Job.fetch(job_id, connection=redis)
+    except NoSuchJobError:
+        return None
+
+
+def job_status(redis: Redis, job_id: str) -> JobStatus | None:
+    """The status of job ``job_id``, or None when Redis has no such job."""
+    job = fetch_job(redis, job_id)
+    return None if job is None else job.get_status(refresh=False)
+
+
 def enqueue_delivery(
     redis: Redis,
     delivery_id: str,
@@ -70,14 +96,21 @@ def enqueue_delivery(
 ) -> bool:
     """Put the next try of one delivery on the queue (now, or at ``at``); False if it is there.
 
-    RQ refuses ``unique`` with a rate limit, so the check is ``Job.exists``: two enqueues racing
-    can both pass it, which is harmless, because the delivery row lets one worker at a time send.
+    "There" means the try's job is still waiting or running (:data:`LIVE_JOB_STATUSES`). A
+    finished, failed or stopped job with the same id is replaced: the delivery row, not RQ, says
+    whether there is work left (a failed delivery retried by hand is enqueued again).
+
+    RQ refuses ``unique`` with a rate limit, so the check is a read: two enqueues racing can both
+    pass it, which is harmless, because the delivery row lets one worker at a time send.
     """
     from jobs.deliver import deliver
 
     job_id = delivery_job_id(delivery_id, attempts)
-    if Job.exists(job_id, connection=redis):
-        return False
+    existing = fetch_job(redis, job_id)
+    if existing is not None:
+        if existing.get_status(refresh=False) in LIVE_JOB_STATUSES:
+            return False
+        existing.delete()
     queue = Queue(DELIVERIES, connection=redis)
     options: dict[str, Any] = {
         "job_id": job_id,

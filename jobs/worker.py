@@ -13,11 +13,21 @@ from config.settings import load_settings
 from jobs.context import build_context, use_context
 from jobs.queues import ALL_QUEUES, connect
 
+MAINTENANCE_INTERVAL = 60
+"""Seconds between a worker's RQ housekeeping runs (RQ's default is 600): each run frees what a
+killed worker left behind (its job's rate-limit slot, once the job's heartbeat has expired) and
+takes over RQ's scheduler when the worker that ran it is gone, so retries do not wait long."""
+
 
 def make_worker(name: str | None = None) -> SimpleWorker:
     settings = load_settings()
     use_context(build_context(settings))
-    return SimpleWorker(list(ALL_QUEUES), connection=connect(settings), name=name)
+    return SimpleWorker(
+        list(ALL_QUEUES),
+        connection=connect(settings),
+        name=name,
+        maintenance_interval=MAINTENANCE_INTERVAL,
+    )
 
 
 def run_worker(*, burst: bool = False, name: str | None = None) -> bool:

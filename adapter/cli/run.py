@@ -1,12 +1,16 @@
 """``csins-adapter run``: the whole service on one machine (web, worker, scheduler, sandbox).
 
 With no configuration it uses SQLite under ``CSINS_DATA_DIR`` and a Redis: ``REDIS_URL`` if set,
-else one answering on 127.0.0.1:6379, else a local one it starts. Every process is a child of
-this one; Ctrl-C (or any child dying) stops them all.
+else one answering on 127.0.0.1:``--redis-port`` (6379), else a local one it starts there, with
+append-only persistence under ``{CSINS_DATA_DIR}/redis``. Every process is a child of this one,
+in its own process group so that only this process decides when they stop: Ctrl-C (or SIGTERM,
+or any child dying) stops them all, each warmly (a worker finishes its delivery first).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -17,11 +21,17 @@ import click
 
 from adapter import localredis
 from adapter.cli.service import DEFAULT_HOST, DEFAULT_PORT
-from config.settings import load_settings
+from config.settings import Settings, load_settings
 from jobs.queues import DEFAULT_REDIS_URL
 
 SANDBOX_PORT = 8070
 """The sandbox receiver's port, as ``config/addressees.yaml`` expects it."""
+
+REDIS_PORT = 6379
+"""The port of the local Redis: one answering there is used, else one is started there."""
+
+STOP_TIMEOUT = 30.0
+"""Seconds a child has to stop after SIGTERM (a worker finishing a delivery) before SIGKILL."""
 
 BANNER = """
 csins-adapter is running: http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs/)
@@ -36,7 +46,9 @@ Stop with Ctrl-C.
 
 
 def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "adapter.cli", *args], env=env)  # noqa: S603
+    return subprocess.Popen(  # noqa: S603 - this very program, with fixed arguments
+        [sys.executable, "-m", "adapter.cli", *args], env=env, process_group=0
+    )
 
 
 @click.command()
@@ -49,72 +61,107 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     show_default=True,
     help="Start the sandbox receiver that plays the four addressees.",
 )
-def run(host: str, port: int, workers: int, sandbox: bool) -> None:
+@click.option(
+    "--sandbox-port",
+    default=SANDBOX_PORT,
+    show_default=True,
+    type=int,
+    help="Port of the sandbox receiver (given to the other processes as CSINS_SANDBOX_URL).",
+)
+@click.option(
+    "--redis-port",
+    default=REDIS_PORT,
+    show_default=True,
+    type=int,
+    help="Without REDIS_URL: the local Redis port (one answering is used, else one is started).",
+)
+def run(
+    host: str, port: int, workers: int, sandbox: bool, sandbox_port: int, redis_port: int
+) -> None:
     """Start web, worker(s), scheduler and sandbox receiver on this machine."""
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stop = _StopRequest()
     env = dict(settings.environ)
-    children: list[subprocess.Popen[bytes]] = []
-    redis_url = settings.redis_url or DEFAULT_REDIS_URL
+    redis_server: subprocess.Popen[bytes] | None = None
+    redis_url = settings.redis_url or local_redis_url(redis_port)
     if not settings.redis_url and not localredis.answers(redis_url):
-        server, redis_url = localredis.start(settings.data_dir, 6379)
-        children.append(server)
+        redis_server, redis_url = localredis.start(settings.data_dir, redis_port)
     env["REDIS_URL"] = redis_url
+    if sandbox:
+        env["CSINS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
+    services: list[subprocess.Popen[bytes]] = []
+    try:
+        _migrate(settings)
+        if sandbox:
+            state_file = str(settings.data_dir / "sandbox.json")
+            sandbox_args = ["sandbox", "--port", str(sandbox_port), "--state-file", state_file]
+            services.append(_start(sandbox_args, env))
+        services += [_start(["worker"], env) for _ in range(workers)]
+        services.append(_start(["scheduler"], env))
+        services.append(_start(["serve", "--host", host, "--port", str(port)], env))
+        click.echo(
+            BANNER.format(
+                host=host,
+                port=port,
+                data_dir=settings.data_dir.resolve(),
+                redis=redis_url,
+                sandbox=sandbox_port,
+            )
+        )
+        while not stop.requested and all(child.poll() is None for child in services):
+            time.sleep(0.5)
+    finally:
+        _stop(services)  # the service first: a worker finishing its delivery still needs Redis
+        if redis_server is not None:
+            _stop([redis_server])
+    if not stop.requested:
+        raise click.ClickException("a process of the service stopped; everything was stopped")
 
+
+def local_redis_url(port: int) -> str:
+    """The URL of the Redis ``run`` looks for (and starts) on this machine."""
+    return DEFAULT_REDIS_URL if port == REDIS_PORT else f"redis://127.0.0.1:{port}/0"
+
+
+def _migrate(settings: Settings) -> None:
     from adapter.store import Database
     from adapter.store.migrate import upgrade
 
     database = Database()
     database.configure(settings)
-    upgrade(database.engine)
-    database.dispose()
-
-    if sandbox:
-        children.append(
-            _start(
-                [
-                    "sandbox",
-                    "--port",
-                    str(SANDBOX_PORT),
-                    "--state-file",
-                    str(settings.data_dir / "sandbox.json"),
-                ],
-                env,
-            )
-        )
-    children += [_start(["worker"], env) for _ in range(workers)]
-    children.append(_start(["scheduler"], env))
-    children.append(_start(["serve", "--host", host, "--port", str(port)], env))
-    click.echo(
-        BANNER.format(
-            host=host,
-            port=port,
-            data_dir=settings.data_dir.resolve(),
-            redis=redis_url,
-            sandbox=SANDBOX_PORT,
-        )
-    )
-    _supervise(children)
+    try:
+        upgrade(database.engine)
+    finally:
+        database.dispose()
 
 
-def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
-    stopping = False
+class _StopRequest:
+    """Set by SIGINT or SIGTERM (installed at once, so that no signal during start-up is lost)."""
 
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+    def __init__(self) -> None:
+        self.requested = False
+        signal.signal(signal.SIGINT, self._request)
+        signal.signal(signal.SIGTERM, self._request)
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    while not stopping and all(child.poll() is None for child in children):
-        time.sleep(0.5)
+    def _request(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every child's process group (gunicorn's workers, RQ's scheduler fork), newest
+    first; SIGKILL what is still there after :data:`STOP_TIMEOUT`."""
     for child in reversed(children):
         if child.poll() is None:
-            child.terminate()
+            _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
     for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    if not stopping:
-        raise click.ClickException("a process of the service stopped; everything was stopped")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        _signal_group(child, signal.SIGKILL)  # anything left behind, e.g. an orphaned fork
+        child.wait()
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signum)

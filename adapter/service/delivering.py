@@ -100,7 +100,7 @@ def record(
         return Recorded(delivery.status if delivery else "missing")
     detail = f"{outcome.status or '-'} {outcome.detail}".strip()
     if outcome.acknowledged:
-        _acknowledged(session, keyring, settings, signer, delivery, attempt, outcome, now)
+        _acknowledged(session, keyring, settings, signer, started, delivery, attempt, outcome, now)
         return Recorded("acknowledged")
     if outcome.kind == "permanent":
         outbox.finish_attempt(
@@ -133,11 +133,13 @@ def _acknowledged(
     keyring: Keyring,
     settings: Settings,
     signer: SigningKeyring,
+    started: Started,
     delivery: Delivery,
     attempt: DeliveryAttempt,
     outcome: Outcome,
     now: dt.datetime,
 ) -> None:
+    acknowledged_at = outcome.finished_at
     outbox.finish_attempt(
         session,
         delivery,
@@ -146,10 +148,9 @@ def _acknowledged(
         status_code=outcome.status,
         detail=outcome.detail,
         addressee_reference=outcome.reference,
+        acknowledged_at=acknowledged_at,
     )
-    acknowledged_at = delivery.acknowledged_at = outcome.finished_at
     obligation = delivery.obligation
-    incident = session.get_one(Incident, delivery.incident_id)
     if obligation is not None and obligation.acknowledged_at is None:
         obligation.acknowledged_at = acknowledged_at
         obligation.status = deadline_status(
@@ -166,7 +167,7 @@ def _acknowledged(
             delivery_id=delivery.id,
             document=delivery.document,
             addressee=delivery.addressee,
-            incident_reference=incident.reference,
+            incident_reference=started.message.incident_reference,
             local_authority_code=delivery.la_code,
             payload_sha256=outcome.sent_sha256,
             channel=outcome.channel,
@@ -179,10 +180,11 @@ def _acknowledged(
             # A document no deadline asks for (an amendment) is due the day it is acknowledged.
             due_on=obligation.due if obligation is not None else acknowledged_at.date(),
         ),
-        incident_id=incident.id,
+        incident_id=delivery.incident_id,
     )
     if delivery.document == "rapid_review":
         # §3: the Panel's 15 working days run from the day it received the rapid review.
+        incident = session.get_one(Incident, delivery.incident_id)
         replan(session, keyring, settings.policy, incident, now)
 
 

@@ -162,8 +162,10 @@ def finish_attempt(
     detail: str | None = None,
     addressee_reference: str | None = None,
     next_attempt_at: dt.datetime | None = None,
+    acknowledged_at: dt.datetime | None = None,
 ) -> Delivery:
-    """Record how a try ended and move the delivery on: acknowledged, retrying or failed."""
+    """Record how a try ended and move the delivery on: acknowledged (at ``acknowledged_at``,
+    by default now), retrying or failed."""
     now = utcnow()
     attempt.finished_at = now
     attempt.outcome = outcome
@@ -172,7 +174,7 @@ def finish_attempt(
     delivery.updated_at = now
     if outcome == "acknowledged":
         delivery.status = "acknowledged"
-        delivery.acknowledged_at = now
+        delivery.acknowledged_at = acknowledged_at or now
         delivery.next_attempt_at = None
         delivery.addressee_reference = addressee_reference
         delivery.last_response = _cut(detail)

@@ -1,0 +1,163 @@
+"""``csins-adapter run``: one command brings up web, worker, scheduler, sandbox receiver and a
+local Redis (none configured, none answering), delivers the sample record end to end, and stops
+every process it started on SIGINT."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from adapter import localredis
+from tests.support.service import sample_record
+
+START_SECONDS = 60.0
+"""Longest the whole service may take to answer /readyz, or a delivery to be acknowledged."""
+
+T = TypeVar("T")
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc; Linux only)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait(
+    condition: Callable[[], T | None], what: str, process: subprocess.Popen[bytes], log: Path
+) -> T:
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        found = condition()
+        if found:
+            return found
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}:\n{log.read_text(errors='replace')[-4000:]}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def run_env(tmp_path: Path) -> dict[str, str]:
+    """No REDIS_URL, no DATABASE_URL, no CSINS_* but the data dir: the embedded defaults."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CSINS_") and k not in ("REDIS_URL", "DATABASE_URL")
+    }
+    env["CSINS_DATA_DIR"] = str(tmp_path / "var")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[Any, ...]]:
+    web, sandbox, redis = (localredis.free_port() for _ in range(3))
+    assert not localredis.answers(f"redis://127.0.0.1:{redis}/0")
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "adapter.cli", "run",
+                "--port", str(web), "--sandbox-port", str(sandbox), "--redis-port", str(redis),
+            ],
+            env=run_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield process, log, web, sandbox, redis
+    finally:
+        if process.poll() is None:  # the test failed half-way: leave nothing behind
+            os.killpg(process.pid, signal.SIGKILL)
+            for pid in _descendants(process.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.mark.slow
+def test_run_brings_up_the_whole_service_and_stops_it(
+    running: tuple[Any, ...], run_env: dict[str, str], tmp_path: Path
+) -> None:
+    process, log, web, sandbox, redis = running
+    base = f"http://127.0.0.1:{web}"
+    with httpx.Client(base_url=base, timeout=5.0, trust_env=False) as http:
+
+        def ready() -> bool:
+            try:
+                return http.get("/readyz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait(ready, "/readyz", process, log)
+        assert localredis.answers(f"redis://127.0.0.1:{redis}/0")  # the Redis run started
+        created = subprocess.run(
+            [sys.executable, "-m", "adapter.cli", "keys", "create",
+             "--la", "812", "--role", "local_authority"],
+            env=run_env, capture_output=True, text=True, check=True, timeout=60,
+        )  # fmt: skip
+        key = created.stdout.strip().splitlines()[-1]
+        headers = {"Authorization": f"Bearer {key}"}
+
+        response = http.post("/api/v1/incidents", json=sample_record(), headers=headers)
+        assert response.status_code == 201, response.text
+        incident = response.json()["id"]
+
+        def acknowledged() -> list[dict[str, Any]] | None:
+            items: list[dict[str, Any]] = http.get(
+                "/api/v1/deliveries", params={"incident": incident}, headers=headers
+            ).json()["items"]
+            return items if items and all(i["status"] == "acknowledged" for i in items) else None
+
+        items = _wait(acknowledged, "the delivery to be acknowledged", process, log)
+        assert [item["addressee"] for item in items] == ["panel"]
+        stats = httpx.get(f"http://127.0.0.1:{sandbox}/_sandbox/stats", trust_env=False).json()
+        assert stats["addressees"]["panel"]["ids"] == [items[0]["id"]]
+
+    # Append-only persistence of the local Redis, under the data dir.
+    redis_dir = tmp_path / "var" / "redis"
+    assert any(path.name.startswith("appendonly") for path in redis_dir.iterdir())
+
+    children = _descendants(process.pid)
+    assert len(children) >= 6  # redis, sandbox, worker (+ its scheduler), scheduler, web (+ its)
+    process.send_signal(signal.SIGINT)
+    try:
+        assert process.wait(timeout=START_SECONDS) == 0, log.read_text(errors="replace")
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"run did not stop on SIGINT:\n{log.read_text(errors='replace')[-4000:]}")
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)], "children outlived run"
+    assert not localredis.answers(f"redis://127.0.0.1:{redis}/0")

@@ -1,0 +1,129 @@
+"""What the processes are wired to: the worker listens to every queue, RQ can import every job,
+and ``rq cron`` (``csins-adapter scheduler``) can load the cron table."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq.cron import CronScheduler
+from rq.utils import import_attribute
+
+import jobs
+from jobs import cron, maintenance, queues, worker
+
+JOBS = Path(jobs.__file__).parent
+
+
+@pytest.fixture
+def redis(e2e_redis: str) -> Iterator[Redis]:
+    connection = Redis.from_url(e2e_redis)
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+    connection.close()
+
+
+def test_the_worker_listens_to_every_queue(
+    redis: Redis, e2e_redis: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("REDIS_URL", e2e_redis)
+    monkeypatch.setenv("CSINS_DATA_DIR", str(tmp_path))
+    try:
+        made = worker.make_worker(name="wiring")
+        assert made.queue_names() == list(queues.ALL_QUEUES)
+    finally:
+        from jobs.context import use_context
+
+        use_context(None)
+
+
+def _queue_constants() -> set[str]:
+    """Every ``csins-*`` queue name written anywhere under ``jobs/``."""
+    names: set[str] = set()
+    for path in JOBS.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.startswith("csins-")
+                and " " not in node.value
+            ):
+                names.add(node.value)
+    return names
+
+
+def test_every_queue_name_is_one_the_worker_listens_to() -> None:
+    assert _queue_constants() == set(queues.ALL_QUEUES)
+
+
+def test_cron_jobs_go_to_queues_the_worker_listens_to(redis: Redis) -> None:
+    scheduler = CronScheduler(connection=redis)
+    scheduler.load_config_from_file("jobs.cron")
+    registered = scheduler.get_jobs()
+    assert len(registered) == 3
+    assert {job.queue_name for job in registered} <= set(queues.ALL_QUEUES)
+    assert {job.func for job in registered} == {
+        maintenance.sweep,
+        maintenance.check_deadlines,
+        maintenance.checkpoint,
+    }
+    assert {job.interval for job in registered} == {
+        cron.SWEEP_INTERVAL,
+        cron.DEADLINE_CHECK_INTERVAL,
+        cron.CHECKPOINT_INTERVAL,
+    }
+
+
+def test_cron_table_loads_again_in_the_same_process(redis: Redis) -> None:
+    """``load_config_from_file`` reloads the module: a second scheduler gets 3 jobs, not 6."""
+    for _ in range(2):
+        scheduler = CronScheduler(connection=redis)
+        scheduler.load_config_from_file("jobs.cron")
+        assert len(scheduler.get_jobs()) == 3
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "jobs.deliver.deliver",
+        "jobs.maintenance.sweep",
+        "jobs.maintenance.check_deadlines",
+        "jobs.maintenance.checkpoint",
+    ],
+)
+def test_every_job_function_is_importable_by_rq(name: str) -> None:
+    """RQ stores a job's function as a dotted name and imports it in the worker."""
+    function = import_attribute(name)
+    module_name, _, attribute = name.rpartition(".")
+    assert getattr(importlib.import_module(module_name), attribute) is function
+    assert f"{function.__module__}.{function.__qualname__}" == name
+
+
+def test_enqueued_jobs_name_importable_functions(redis: Redis) -> None:
+    """What ``enqueue_delivery`` and the cron table put in Redis is what RQ can import."""
+    from rq import Queue
+
+    queues.enqueue_delivery(redis, "00000000-0000-0000-0000-000000000001", "panel")
+    scheduler = CronScheduler(connection=redis)
+    scheduler.load_config_from_file("jobs.cron")
+    scheduler.enqueue_jobs()
+    names = [
+        str(job.func_name)
+        for queue_name in queues.ALL_QUEUES
+        for job in Queue(queue_name, connection=redis).jobs
+    ]
+    assert sorted(names) == sorted(
+        [
+            "jobs.deliver.deliver",
+            "jobs.maintenance.sweep",
+            "jobs.maintenance.check_deadlines",
+            "jobs.maintenance.checkpoint",
+        ]
+    )
+    for name in names:
+        import_attribute(name)
