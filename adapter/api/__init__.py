@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 
 from adapter.api import problems, resources, spec
-from adapter.api.bodies import MAX_JSON_BYTES
+from adapter.api.bodies import MAX_JSON_BYTES, refuse_unstorable_url
 from config.settings import Settings, load_settings
 from schemas.events import EventSchema
 from schemas.incident import IncidentRecordSchema
@@ -34,14 +34,22 @@ def create_app(
     app.config.update(overrides or {})
 
     problems.init_app(app)
+    app.before_request(refuse_unstorable_url)
     resources.init_app(app, settings)
     api = spec.init_app(app)
     api.spec.components.schema("IncidentRecord", schema=IncidentRecordSchema)
     api.spec.components.schema("Event", schema=EventSchema)
 
-    from adapter.api import deadlines, deliveries, health, imports, incidents
+    from adapter.api import deadlines, deliveries, health, imports, incidents, receipts
 
-    for blueprint in (health.blp, incidents.blp, imports.blp, deadlines.blp, deliveries.blp):
+    for blueprint in (
+        health.blp,
+        incidents.blp,
+        imports.blp,
+        deadlines.blp,
+        deliveries.blp,
+        receipts.blp,
+    ):
         api.register_blueprint(blueprint)
 
     from adapter import web

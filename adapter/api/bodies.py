@@ -1,12 +1,23 @@
-"""Request bodies: JSON only where JSON is expected, with size limits and clear problems."""
+"""Request input: JSON only where JSON is expected, with size limits and clear problems.
+
+Text the database cannot hold is refused at the edge, whatever the backend, so that SQLite and
+PostgreSQL answer the same: U+0000 (PostgreSQL text cannot contain it) and unpaired UTF-16
+surrogates (JSON escapes like ``"\\ud800"`` decode to them; they are not Unicode text and cannot
+be encoded as UTF-8 for hashing or encryption).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
 
 from adapter.api.problems import ApiProblem
+from adapter.store.errors import InvalidCursor
+from adapter.store.pagination import decode_cursor
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 """Largest JSON body (bytes): an incident record, or an event carrying a document in base64."""
@@ -14,21 +25,122 @@ MAX_JSON_BYTES = 16 * 1024 * 1024
 IDEMPOTENCY_KEY_MAX = 255
 """Longest ``Idempotency-Key`` header accepted (characters)."""
 
+MAX_CURSOR_CHARS = 512
+"""Longest list cursor accepted (characters); the service issues cursors of about 100."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""A character no stored text may hold: NUL, or half of a UTF-16 surrogate pair."""
+
 
 def json_body() -> Any:
-    """The request's JSON, or a 415 / 413 / 400 problem saying what was wrong."""
+    """The request's JSON, or a 415 / 413 / 400 / 422 problem saying what was wrong."""
     if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
         raise ApiProblem(
             415,
             "unsupported-media-type",
             f"expected Content-Type application/json, got '{request.mimetype or 'none'}'",
         )
-    if (request.content_length or 0) > MAX_JSON_BYTES:
+    # Also bounds a body sent without a length (chunked): at most one byte more is read.
+    request.max_content_length = MAX_JSON_BYTES + 1
+    if (request.content_length or 0) > MAX_JSON_BYTES or len(request.get_data()) > MAX_JSON_BYTES:
         raise ApiProblem(413, "too-large", f"a JSON body may be at most {MAX_JSON_BYTES} bytes")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise ApiProblem(400, "malformed-json", "the body nests too deeply to be read") from None
     if data is None:
         raise ApiProblem(400, "malformed-json", "the body is not valid JSON")
+    unstorable = unstorable_text(data)
+    if unstorable:
+        raise ApiProblem(
+            422,
+            "unstorable-text",
+            "Some text holds characters that cannot be stored; see errors.",
+            field_errors=unstorable,
+        )
     return data
+
+
+def unstorable_text(data: Any) -> list[tuple[str, str]]:
+    """``(path, message)`` of every string (key or value) in ``data`` holding a character that
+    cannot be stored (see the module docstring). Iterative: parsed JSON may nest deeply."""
+    found: list[tuple[str, str]] = []
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                found.append((path or "_schema", _why("text", value)))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                shown = _UNSTORABLE.sub("\N{REPLACEMENT CHARACTER}", str(key))
+                child = f"{path}.{shown}" if path else shown
+                if _UNSTORABLE.search(str(key)):
+                    found.append((child, _why("the key", str(key))))
+                pending.append((child, item))
+        elif isinstance(value, list):
+            pending += [
+                (f"{path}.{index}" if path else str(index), item)
+                for index, item in enumerate(value)
+            ]
+    return sorted(found)
+
+
+def _why(what: str, text: str) -> str:
+    if "\x00" in text:
+        return f"{what} contains U+0000 (NUL), which cannot be stored"
+    return f"{what} contains an unpaired UTF-16 surrogate, which is not Unicode text"
+
+
+def refuse_unstorable_url() -> None:
+    """Before every request: a NUL in the path or the query string is a 400 problem.
+
+    No id or filter value holds one, and PostgreSQL refuses to compare text with it.
+    """
+    if "\x00" in request.path or any(
+        "\x00" in name or "\x00" in value for name, value in request.args.items(multi=True)
+    ):
+        raise ApiProblem(400, "bad-url", "the URL holds a NUL character (%00)")
+
+
+def checked_cursor(
+    kind: str, cursor: str | None, valid: Callable[[str | int, str | int], bool]
+) -> str | None:
+    """``cursor`` when it could have been issued by the ``kind`` list, else a 400 problem.
+
+    The store decodes it again; this refuses first what would make the query itself fail:
+    deep nesting, numbers or times the database cannot hold, naive times, NUL characters.
+    """
+    if cursor is None:
+        return None
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursor("the cursor is not one this service issued")
+    sort_key, last_id = decode_cursor(kind, cursor, 2)
+    try:
+        ok = valid(sort_key, last_id)
+    except (ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InvalidCursor("the cursor is not one this service issued")
+    return cursor
+
+
+def deadline_cursor_key(due: str | int, last_id: str | int) -> bool:
+    """A deadlines cursor holds ``(due date, obligation id)``."""
+    dt.date.fromisoformat(str(due))
+    return isinstance(last_id, int) and 0 < last_id < 2**31  # obligations.id is a 32-bit integer
+
+
+def delivery_cursor_key(created_at: str | int, last_id: str | int) -> bool:
+    """A deliveries cursor holds ``(created_at, delivery id)``: an aware time and a short id."""
+    when = dt.datetime.fromisoformat(str(created_at))
+    when.astimezone(dt.UTC)  # OverflowError at the ends of the calendar
+    return (
+        when.tzinfo is not None
+        and isinstance(last_id, str)
+        and len(last_id) <= 64
+        and not _UNSTORABLE.search(last_id)
+    )
 
 
 def idempotency_key() -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from adapter.api.auth import READERS, principal, requires
-from adapter.api.bodies import json_body
+from adapter.api.bodies import checked_cursor, deadline_cursor_key, json_body
 from adapter.api.resources import resources
 from adapter.api.views import obligation_view
 from adapter.deadlines import load_plan_input, plan_incident
@@ -61,7 +61,7 @@ def list_deadlines(
             addressee=addressee,
             document=document,
             incident_id=incident,
-            cursor=cursor,
+            cursor=checked_cursor("deadlines", cursor, deadline_cursor_key),
             limit=limit,
         )
         items = [obligation_view(row, now, res.settings.policy) for row in page.items]

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from adapter.api.auth import READERS, principal, requires
+from adapter.api.bodies import checked_cursor, delivery_cursor_key
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
 from adapter.api.views import delivery_view
@@ -42,7 +43,7 @@ def list_deliveries(
             incident_id=incident,
             addressee=addressee,
             status=status,
-            cursor=cursor,
+            cursor=checked_cursor("deliveries", cursor, delivery_cursor_key),
             limit=limit,
         )
         return {"items": [delivery_view(row) for row in page.items], "next": page.next}
@@ -58,7 +59,8 @@ def retry_delivery(delivery_id: str) -> Any:
     """
     res, who = resources(), principal()
     with res.transaction() as session:
-        delivery = outbox.get_delivery(session, who.la_scope, delivery_id)
+        # Locked from the first read: of two admins retrying at once, the second sees "queued".
+        delivery = outbox.get_delivery(session, who.la_scope, delivery_id, for_update=True)
         if delivery is None:
             raise ApiProblem(404, "not-found", f"no delivery {delivery_id} is visible to this key")
         if delivery.status != "failed":

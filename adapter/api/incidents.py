@@ -11,7 +11,7 @@ from adapter.api.auth import READERS, principal, requires
 from adapter.api.bodies import idempotency_key, json_body
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
-from adapter.api.views import delivery_view, incident_view, obligation_view
+from adapter.api.views import Created, delivery_view, incident_view, obligation_view
 from adapter.service import casework
 from adapter.service.clock import utcnow
 from adapter.store import incidents as incident_store
@@ -72,7 +72,10 @@ def create_incident() -> Any:
             now=now,
             idempotency_key=key,
         )
-        view = incident_view(session, res.keyring, res.settings.policy, done.incident, now)
+        created = None
+        if done.outcome == "created":
+            created = Created(done.record_json, done.obligations, done.deliveries)
+        view = incident_view(session, res.keyring, res.settings.policy, done.incident, now, created)
     enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in done.deliveries])
     location = url_for("incidents.get_incident", incident_id=done.incident.id)
     return view, 201 if done.outcome == "created" else 200, {"Location": location}

@@ -83,13 +83,16 @@ def _from_http(error: HTTPException) -> Response:
     detail = data.get("message") or (error.description if status != 422 else None)
     if status == 422 and not detail:
         detail = "The request body or parameters failed validation; see errors."
+    # The exception's own headers matter: a 405 must say which methods are Allowed (RFC 9110).
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     return problem_response(
         status,
         error.name,
         detail,
         slug="validation" if field_errors else None,
         field_errors=field_errors,
-        headers=data.get("headers"),
+        headers=headers,
     )
 
 

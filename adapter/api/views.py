@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +15,14 @@ from adapter.service.planning import live_status
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
 from adapter.store import obligations as obligation_store
-from adapter.store.models import Delivery, Incident, Obligation
+from adapter.store.models import (
+    Delivery,
+    DeliveryAttempt,
+    Incident,
+    IncidentVersion,
+    LifecycleEvent,
+    Obligation,
+)
 from config.settings import Policy
 
 
@@ -62,12 +71,37 @@ def incident_deliveries(session: Session, incident: Incident) -> list[Delivery]:
     )
 
 
+@dataclass(frozen=True)
+class Created:
+    """What a submission just stored: the record and the rows of a new incident, which has no
+    events and no delivery attempts yet, so that its view needs reading back nothing else."""
+
+    record: dict[str, Any]
+    obligations: list[Obligation]
+    deliveries: list[Delivery]
+
+
 def incident_view(
-    session: Session, keyring: Keyring, policy: Policy, incident: Incident, now: dt.datetime
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    incident: Incident,
+    now: dt.datetime,
+    created: Created | None = None,
 ) -> dict[str, Any]:
-    """The whole incident as ``GET /incidents/{id}`` shows it."""
+    """The whole incident as ``GET /incidents/{id}`` shows it; ``created`` when it was created
+    in this transaction (see :class:`Created`)."""
     scope = incident.la_code
-    deliveries = incident_deliveries(session, incident)
+    if created is None:
+        record = incident_store.current_record(session, keyring, incident)
+        obligations = obligation_store.list_obligations(session, scope, incident.id)
+        deliveries = incident_deliveries(session, incident)
+        events = event_store.list_events(session, scope, incident.id)
+        attempts = {delivery.id: list(delivery.attempt_log) for delivery in deliveries}
+    else:
+        record, events, attempts = created.record, [], {}
+        obligations = sorted(created.obligations, key=lambda row: (row.due, row.id))
+        deliveries = sorted(created.deliveries, key=lambda row: (row.created_at, row.id))
     return {
         "id": incident.id,
         "local_authority_code": incident.la_code,
@@ -76,13 +110,12 @@ def incident_view(
         "current_version": incident.current_version,
         "created_at": incident.created_at,
         "updated_at": incident.updated_at,
-        "record": incident_store.current_record(session, keyring, incident),
-        "obligations": [
-            obligation_view(row, now, policy)
-            for row in obligation_store.list_obligations(session, scope, incident.id)
-        ],
+        "record": record,
+        "obligations": [obligation_view(row, now, policy) for row in obligations],
         "deliveries": [delivery_view(row) for row in deliveries],
-        "timeline": timeline(session, incident, deliveries),
+        "timeline": timeline_of(
+            incident_store.list_versions(session, scope, incident.id), events, deliveries, attempts
+        ),
     }
 
 
@@ -91,13 +124,28 @@ def timeline(
 ) -> list[dict[str, Any]]:
     """Versions, events, deliveries and attempts in the order they happened."""
     scope = incident.la_code
+    return timeline_of(
+        incident_store.list_versions(session, scope, incident.id),
+        event_store.list_events(session, scope, incident.id),
+        deliveries,
+        {delivery.id: list(delivery.attempt_log) for delivery in deliveries},
+    )
+
+
+def timeline_of(
+    versions: Sequence[IncidentVersion],
+    events: Sequence[LifecycleEvent],
+    deliveries: Sequence[Delivery],
+    attempts: Mapping[str, Sequence[DeliveryAttempt]],
+) -> list[dict[str, Any]]:
+    """Versions, events, deliveries and their attempts in the order they happened."""
     entries: list[dict[str, Any]] = [
         {
             "at": version.created_at,
             "kind": "version",
             "summary": f"version {version.version} ({version.reason})",
         }
-        for version in incident_store.list_versions(session, scope, incident.id)
+        for version in versions
     ]
     entries += [
         {
@@ -105,7 +153,7 @@ def timeline(
             "kind": "event",
             "summary": f"{event.type} on {event.on.isoformat()}",
         }
-        for event in event_store.list_events(session, scope, incident.id)
+        for event in events
     ]
     for delivery in deliveries:
         entries.append(
@@ -123,6 +171,6 @@ def timeline(
                 f"{attempt.outcome or 'in progress'}"
                 + (f" ({attempt.status_code})" if attempt.status_code else ""),
             }
-            for attempt in delivery.attempt_log
+            for attempt in attempts.get(delivery.id, ())
         ]
     return sorted(entries, key=lambda entry: entry["at"])

@@ -12,10 +12,11 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.apikeys import Principal
@@ -23,11 +24,12 @@ from adapter.crypto import Keyring
 from adapter.errors import CsinsError, InvalidRecord
 from adapter.service import outbox as owed_deliveries
 from adapter.service.clock import london_today
-from adapter.service.planning import Replanned, replan
+from adapter.service.planning import CurrentRecord, Replanned, replan
 from adapter.store import audit as audit_log
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store.models import Delivery, Incident, LifecycleEvent
+from adapter.store.models import Delivery, Incident, LifecycleEvent, Obligation
+from adapter.store.scope import scoped
 from config.settings import Policy
 from schemas.consistency import check_record
 from schemas.events import DOCUMENT_EVENTS, EventSchema
@@ -55,9 +57,14 @@ class RecordConflict(CsinsError):
 
 @dataclass(frozen=True)
 class Submitted:
+    """What a submission did. For a created incident, ``record_json`` and ``obligations`` are
+    what was just stored (so the answer needs no reading back); empty for a resubmission."""
+
     incident: Incident
     outcome: Literal["created", "identical"]
     deliveries: list[Delivery]
+    record_json: dict[str, Any] = field(default_factory=dict)
+    obligations: list[Obligation] = field(default_factory=list)
 
 
 def validate_record(data: Any, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -89,7 +96,7 @@ def submit(
 ) -> Submitted:
     """Store a new incident with its obligations and deliveries, or recognise a resubmission."""
     require_submitter(principal)
-    _loaded, record_json = validate_record(data, london_today(now))
+    loaded, record_json = validate_record(data, london_today(now))
     referral = principal.role == "agency"
     result = incident_store.create_incident(
         session,
@@ -106,9 +113,12 @@ def submit(
         return Submitted(result.incident, "identical", [])
     incident = result.incident
     deliveries: list[Delivery] = []
+    obligations: list[Obligation] = []
     if not referral:
-        planned = replan(session, keyring, policy, incident, now)
-        deliveries = _queue_owed(session, keyring, incident, planned)
+        current = CurrentRecord(record_json, loaded)
+        planned = replan(session, keyring, policy, incident, now, current=current, new=True)
+        deliveries = _queue_owed(session, keyring, incident, planned, new=True)
+        obligations = planned.obligations
     _audit(
         session,
         principal,
@@ -116,7 +126,7 @@ def submit(
         incident,
         {"version": 1, "deliveries": len(deliveries)},
     )
-    return Submitted(incident, "created", deliveries)
+    return Submitted(incident, "created", deliveries, record_json, obligations)
 
 
 def _conflict_detail(incident: Incident, record_json: Mapping[str, Any]) -> str:
@@ -145,11 +155,10 @@ def amend(
     created (False when the content equals the current version).
     """
     _require_local_authority(principal, "amend incidents")
-    _loaded, record_json = validate_record(data, london_today(now))
-    incident = incident_store.get_incident(session, principal.la_scope, incident_id)
-    if incident is None:
-        return None
-    previous = incident.current_version
+    loaded, record_json = validate_record(data, london_today(now))
+    # add_version reads the incident under a row lock: it must be the first to load it in this
+    # session, or a concurrent amendment's version would not be seen (the identity map keeps
+    # what was read before the lock).
     result = incident_store.add_version(
         session,
         keyring,
@@ -160,14 +169,17 @@ def amend(
     )
     if result is None:
         return None
+    incident = result.incident
     if not result.created:
-        return result.incident, False, []
+        return incident, False, []
+    previous = incident.current_version - 1
     deliveries: list[Delivery] = []
     if incident.status != REFERRAL:
         deliveries = owed_deliveries.queue_amendments(
             session, keyring, incident, record_json, amended_from=previous
         )
-        planned = replan(session, keyring, policy, incident, now)
+        current = CurrentRecord(record_json, loaded)
+        planned = replan(session, keyring, policy, incident, now, current=current)
         deliveries += _queue_owed(session, keyring, incident, planned)
     _audit(
         session,
@@ -195,8 +207,10 @@ def record_event(
     is written. Events that produce a document must carry it (DESIGN.md §7).
     """
     _require_local_authority(principal, "record events")
+    if not isinstance(data, Mapping):
+        raise InvalidRecord([("_schema", "expected a JSON object: a lifecycle event")])
     try:
-        loaded = _EVENT.load(data if isinstance(data, Mapping) else {})
+        loaded = _EVENT.load(data)
     except ValidationError as error:
         raise InvalidRecord(flatten(error.messages)) from None
     if loaded["type"] in DOCUMENT_EVENTS and not loaded.get("document"):
@@ -213,7 +227,7 @@ def record_event(
         raise InvalidRecord([("document.content_base64", "not valid base64")])
     if loaded["on"] > london_today(now):
         raise InvalidRecord([("on", f"{loaded['on'].isoformat()} is in the future")])
-    incident = incident_store.get_incident(session, principal.la_scope, incident_id)
+    incident = _locked_incident(session, principal.la_scope, incident_id)
     if incident is None:
         return None
     if incident.status == REFERRAL:
@@ -241,12 +255,31 @@ def record_event(
 
 
 def _queue_owed(
-    session: Session, keyring: Keyring, incident: Incident, planned: Replanned
+    session: Session, keyring: Keyring, incident: Incident, planned: Replanned, *, new: bool = False
 ) -> list[Delivery]:
-    """The deliveries the incident's new plan calls for and does not have yet."""
+    """The deliveries the incident's new plan calls for and does not have yet (``new``: the
+    incident was created in this transaction, so it has none)."""
     return owed_deliveries.queue_owed(
-        session, keyring, incident, planned.obligations, planned.record_json, planned.events_json
+        session,
+        keyring,
+        incident,
+        planned.obligations,
+        planned.record_json,
+        planned.events_json,
+        new=new,
     )
+
+
+def _locked_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:
+    """The incident, its row locked until the transaction ends (PostgreSQL; SQLite transactions
+    are serialised already), re-read under the lock: concurrent events and amendments of one
+    incident are then planned one after the other, never each without the other's change."""
+    statement = scoped(
+        select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope
+    )
+    return session.scalars(
+        statement.with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def require_submitter(principal: Principal) -> None:

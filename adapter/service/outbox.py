@@ -58,9 +58,15 @@ def queue_owed(
     obligations: Iterable[Obligation],
     record_json: Mapping[str, Any],
     events_json: Sequence[Mapping[str, Any]],
+    *,
+    new: bool = False,
 ) -> list[Delivery]:
-    """Queue one delivery for every deliverable obligation that has none yet."""
-    sent = {(d.document, d.addressee) for d in existing_deliveries(session, incident)}
+    """Queue one delivery for every deliverable obligation that has none yet.
+
+    ``new`` says the incident was created in this transaction, so it has no deliveries to read.
+    """
+    existing = () if new else existing_deliveries(session, incident)
+    sent = {(d.document, d.addressee) for d in existing}
     queued: list[Delivery] = []
     for obligation in obligations:
         if not deliverable(obligation) or (obligation.document, obligation.addressee) in sent:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from adapter.crypto import Keyring
 from adapter.deadlines import Plan, calendar_for, deadline_status, london_date, plan_incident
 from adapter.deadlines.obligations import Obligation as Owed
+from adapter.service.clock import utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
 from adapter.store import obligations as obligation_store
@@ -60,14 +61,26 @@ def plan_stored(
     events_json: Sequence[Mapping[str, Any]],
     policy: Policy,
     rapid_review_delivered_on: dt.date | None = None,
+    *,
+    record: Mapping[str, Any] | None = None,
 ) -> Plan:
-    """The plan of a record and events in JSON form (as stored), validated again on the way."""
+    """The plan of a record and events in JSON form (as stored), validated again on the way;
+    ``record`` is the record already loaded from ``record_json``, when the caller has it."""
     return plan_incident(
-        _RECORD.load(record_json),
+        _RECORD.load(record_json) if record is None else record,
         [_EVENT.load(event) for event in events_json],
         policy,
         rapid_review_delivered_on=rapid_review_delivered_on,
     )
+
+
+@dataclass(frozen=True)
+class CurrentRecord:
+    """The incident's current record as a use case just validated and stored it: its JSON form
+    and its loaded form, so that re-planning neither reads it back nor validates it again."""
+
+    json: dict[str, Any]
+    loaded: Mapping[str, Any]
 
 
 def replan(
@@ -78,18 +91,30 @@ def replan(
     now: dt.datetime,
     *,
     extra_event: Mapping[str, Any] | None = None,
+    current: CurrentRecord | None = None,
+    new: bool = False,
 ) -> Replanned:
     """Recompute and store the incident's obligations (with statuses at ``now``) and status.
 
     ``extra_event`` is an event about to be recorded: planning with it first means an impossible
-    event raises ``EventRefused`` before anything is written.
+    event raises ``EventRefused`` before anything is written. ``current`` is the record just
+    stored, and ``new`` says the incident was created in this transaction (so it has no events
+    and no deliveries yet): both spare reading back what the caller already has.
     """
-    record_json = incident_store.current_record(session, keyring, incident)
-    events_json = load_events(session, keyring, incident)
+    record_json = (
+        incident_store.current_record(session, keyring, incident)
+        if current is None
+        else current.json
+    )
+    events_json = [] if new else load_events(session, keyring, incident)
     if extra_event is not None:
         events_json.append(dict(extra_event))
     plan = plan_stored(
-        record_json, events_json, policy, _rapid_review_delivered_on(session, incident)
+        record_json,
+        events_json,
+        policy,
+        None if new else _rapid_review_delivered_on(session, incident),
+        record=None if current is None else current.loaded,
     )
     rows = (
         obligation_store.replace_obligations(
@@ -107,9 +132,7 @@ def replan(
             row.status = status_of(owed, row, now, policy)
             if owed.satisfied_on is not None and row.satisfied_at is None:
                 row.satisfied_at = dt.datetime.combine(owed.satisfied_on, dt.time(), dt.UTC)
-    incident_store.set_incident_status(
-        session, incident.la_code, incident.id, incident_status(plan)
-    )
+    incident.status, incident.updated_at = incident_status(plan), utcnow()  # in the session
     return Replanned(plan, rows, record_json, events_json)
 
 

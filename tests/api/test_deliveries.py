@@ -1,0 +1,111 @@
+"""GET /deliveries (filters) and POST /deliveries/{id}/retry (admin only, failed only; §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapter.sandbox.state import Fault
+from tests.api.conftest import API, assert_problem, submit
+from tests.support.service import Service
+
+
+def deliveries(service: Service, key: str, **params: Any) -> list[dict[str, Any]]:
+    response = service.get(f"{API}/deliveries", key, **params)
+    assert response.status_code == 200, response.get_json()
+    items: list[dict[str, Any]] = response.get_json()["items"]
+    return items
+
+
+def test_deliveries_list_carries_the_documented_fields(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    items = deliveries(service, la_key)
+    assert len(items) == 3
+    for item in items:
+        assert {
+            "id",
+            "incident_id",
+            "document",
+            "addressee",
+            "status",
+            "attempts",
+            "due",
+            "acknowledged_at",
+        } <= set(item)
+        assert item["incident_id"] == incident_id
+        assert item["due"] == "2026-11-30"
+
+
+def test_deliveries_filter_by_incident_addressee_and_status(service: Service, la_key: str) -> None:
+    first = submit(service, la_key)["id"]
+    second = submit(service, la_key)["id"]
+    assert {d["incident_id"] for d in deliveries(service, la_key, incident=first)} == {first}
+    panel = deliveries(service, la_key, addressee="panel")
+    assert sorted(d["incident_id"] for d in panel) == sorted([first, second])
+    assert len(deliveries(service, la_key, status="queued")) == 6
+    assert deliveries(service, la_key, status="acknowledged") == []
+    service.work()
+    assert len(deliveries(service, la_key, status="acknowledged")) == 6
+    acknowledged = deliveries(service, la_key, status="acknowledged", addressee="ofsted")
+    assert all(d["acknowledged_at"] and d["attempts"] == 1 for d in acknowledged)
+    assert len(acknowledged) == 2
+
+
+def test_deliveries_paginate(service: Service, la_key: str) -> None:
+    submit(service, la_key)
+    submit(service, la_key)
+    first = service.get(f"{API}/deliveries", la_key, limit=4).get_json()
+    second = service.get(f"{API}/deliveries", la_key, limit=4, cursor=first["next"]).get_json()
+    assert len(first["items"]) == 4 and len(second["items"]) == 2
+    assert second["next"] is None
+    ids = [d["id"] for d in first["items"] + second["items"]]
+    assert len(set(ids)) == 6
+
+
+def test_a_failed_delivery_is_retried_by_an_admin_until_acknowledged(
+    service: Service, la_key: str
+) -> None:
+    admin = service.key("admin", "812")
+    submit(service, la_key)
+    service.sandbox.state.add_faults([Fault(addressee="panel", status=400)])
+    service.work()
+    (failed,) = deliveries(service, admin, status="failed")
+    assert failed["addressee"] == "panel"
+    assert "400" in (failed["last_error"] or "")
+    service.sandbox.state.clear_faults()
+
+    response = service.post(f"{API}/deliveries/{failed['id']}/retry", admin, None)
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["status"] == "queued"
+    service.work()
+    (retried,) = deliveries(service, admin, addressee="panel")
+    assert retried["status"] == "acknowledged"
+    assert retried["attempts"] == 2
+    assert service.sandbox.state.stats()["addressees"]["panel"]["count"] == 1
+
+
+def test_retrying_a_delivery_that_has_not_failed_is_409(service: Service, la_key: str) -> None:
+    admin = service.key("admin", "812")
+    submit(service, la_key)
+    queued = deliveries(service, admin)[0]
+    problem = assert_problem(
+        service.post(f"{API}/deliveries/{queued['id']}/retry", admin, None), 409
+    )
+    assert "queued" in problem["detail"]
+    service.work()
+    assert_problem(service.post(f"{API}/deliveries/{queued['id']}/retry", admin, None), 409)
+
+
+def test_retrying_an_unknown_delivery_is_404(service: Service) -> None:
+    admin = service.key("admin", "*")
+    assert_problem(service.post(f"{API}/deliveries/not-a-delivery/retry", admin, None), 404)
+
+
+def test_only_an_admin_may_retry(service: Service, la_key: str) -> None:
+    submit(service, la_key)
+    service.sandbox.state.add_faults([Fault(status=400)])
+    service.work()
+    failed = deliveries(service, la_key, status="failed")[0]
+    for role in ("local_authority", "compliance"):
+        response = service.post(f"{API}/deliveries/{failed['id']}/retry", service.key(role), None)
+        assert_problem(response, 403)
+    assert deliveries(service, la_key, status="failed")[0]["id"] == failed["id"]

@@ -1,0 +1,192 @@
+"""POST /incidents/{id}/events: each lifecycle event, and what it changes (DESIGN.md §5, §7)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from adapter.store import outbox
+from tests.api.conftest import (
+    API,
+    LOCAL_REVIEW,
+    assert_problem,
+    document_event,
+    new_record,
+    owed,
+    plain_event,
+    post_event,
+    submit,
+    young_adult_record,
+)
+from tests.support.service import Service
+
+RAPID_REVIEW = document_event("rapid_review_completed", on="2026-11-24")
+DECIDED = document_event("lcspr_decided", on="2026-11-25", **LOCAL_REVIEW)
+SCHEDULED = document_event(
+    "publication_scheduled", on="2026-11-26", publication_date="2027-03-01", mode="full_report"
+)
+
+CASES: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
+    # event type: (the events before it, the event)
+    "rapid_review_completed": ([], RAPID_REVIEW),
+    "panel_response_received": ([RAPID_REVIEW], plain_event("panel_response_received")),
+    "lcspr_decided": ([RAPID_REVIEW], DECIDED),
+    "publication_scheduled": ([RAPID_REVIEW, DECIDED], SCHEDULED),
+    "publication_delayed": (
+        [RAPID_REVIEW, DECIDED],
+        document_event("publication_delayed", on="2026-11-26", reason="criminal trial"),
+    ),
+    "published": (
+        [RAPID_REVIEW, DECIDED, SCHEDULED],
+        plain_event("published", on="2026-11-26", url="https://example.org/lcspr"),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_each_event_type_is_recorded(service: Service, la_key: str, kind: str) -> None:
+    before, event = CASES[kind]
+    incident_id = submit(service, la_key)["id"]
+    for earlier in before:
+        post_event(service, la_key, incident_id, earlier)
+    body = post_event(service, la_key, incident_id, event)
+    assert (body["type"], body["on"], body["incident_id"]) == (kind, event["on"], incident_id)
+    timeline = service.get(f"{API}/incidents/{incident_id}", la_key).get_json()["timeline"]
+    assert f"{kind} on {event['on']}" in [e["summary"] for e in timeline if e["kind"] == "event"]
+
+
+def test_panel_consulted_notify_unblocks_a_young_adults_historical_harm(
+    service: Service, la_key: str
+) -> None:
+    created = submit(service, la_key, young_adult_record())
+    assert created["status"] == "blocked"
+    assert created["obligations"] == [] and created["deliveries"] == []
+    body = post_event(
+        service, la_key, created["id"], plain_event("panel_consulted", outcome="notify")
+    )
+    assert ("incident_notification", "panel") in owed(body["obligations"])
+    assert [d["document"] for d in body["deliveries"]] == ["incident_notification"]
+    shown = service.get(f"{API}/incidents/{created['id']}", la_key).get_json()
+    assert shown["status"] == "notifiable"
+
+
+def test_rapid_review_delivery_sends_exactly_the_uploaded_document(
+    service: Service, la_key: str
+) -> None:
+    incident_id = submit(service, la_key)["id"]
+    body = post_event(service, la_key, incident_id, RAPID_REVIEW)
+    (delivery,) = body["deliveries"]
+    assert (delivery["document"], delivery["addressee"]) == ("rapid_review", "panel")
+    assert ("panel_response", "panel") in owed(body["obligations"])
+    with service.database.session_scope() as session:
+        row = outbox.get_delivery(session, "812", delivery["id"])
+        assert row is not None
+        payload = json.loads(outbox.delivery_payload(service.database.keyring, row))
+    attachment = payload["attachment"]
+    assert base64.b64decode(attachment["content_base64"]) == b"%PDF-1.7 rapid_review_completed"
+    assert attachment["media_type"] == "application/pdf"
+    service.work()
+    received = service.sandbox.state.stats()["addressees"]["panel"]["received"]
+    assert received[delivery["id"]]["document"] == "rapid_review"
+
+
+def test_local_review_decision_adds_lcspr_decision_and_publication(
+    service: Service, la_key: str
+) -> None:
+    incident_id = submit(service, la_key)["id"]
+    before = post_event(service, la_key, incident_id, RAPID_REVIEW)["obligations"]
+    assert not {doc for doc, _ in owed(before)} & {"lcspr_decision", "publication"}
+    body = post_event(service, la_key, incident_id, DECIDED)
+    added = owed(body["obligations"]) - owed(before)
+    assert added == {
+        ("lcspr_decision", "panel"),
+        ("lcspr_decision", "ofsted"),
+        ("lcspr_decision", "dfe"),
+        ("publication", "public"),
+    }
+    publication = next(o for o in body["obligations"] if o["document"] == "publication")
+    assert publication["due"] == "2027-05-25"  # §8: six months from the decision
+    assert sorted(d["addressee"] for d in body["deliveries"]) == ["dfe", "ofsted", "panel"]
+    service.work()
+    assert service.sandbox.state.stats()["addressees"]["dfe"]["count"] == 1
+
+
+def test_a_document_event_without_its_document_is_422(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    response = service.post(
+        f"{API}/incidents/{incident_id}/events",
+        la_key,
+        plain_event("rapid_review_completed"),
+    )
+    problem = assert_problem(response, 422)
+    assert [e["field"] for e in problem["errors"]] == ["document"]
+
+
+def test_an_event_missing_its_type_fields_is_422(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    response = service.post(
+        f"{API}/incidents/{incident_id}/events", la_key, plain_event("published")
+    )
+    problem = assert_problem(response, 422)
+    assert [e["field"] for e in problem["errors"]] == ["url"]
+
+
+def test_an_out_of_order_event_is_a_409_problem(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    response = service.post(
+        f"{API}/incidents/{incident_id}/events", la_key, plain_event("panel_response_received")
+    )
+    problem = assert_problem(response, 409)
+    assert "rapid review" in problem["detail"]
+    shown = service.get(f"{API}/incidents/{incident_id}", la_key).get_json()
+    assert [e for e in shown["timeline"] if e["kind"] == "event"] == []
+
+
+def test_an_event_before_the_la_became_aware_is_409(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    early = document_event("rapid_review_completed", on="2026-11-22")
+    response = service.post(f"{API}/incidents/{incident_id}/events", la_key, early)
+    assert "became aware" in assert_problem(response, 409)["detail"]
+
+
+def test_the_same_event_twice_is_409(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    post_event(service, la_key, incident_id, RAPID_REVIEW)
+    response = service.post(f"{API}/incidents/{incident_id}/events", la_key, RAPID_REVIEW)
+    assert_problem(response, 409)
+
+
+def test_an_event_dated_in_the_future_is_422(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    future = document_event("rapid_review_completed", on="2099-01-01")
+    problem = assert_problem(
+        service.post(f"{API}/incidents/{incident_id}/events", la_key, future), 422
+    )
+    assert [e["field"] for e in problem["errors"]] == ["on"]
+
+
+def test_an_event_of_an_unknown_type_is_422(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key)["id"]
+    response = service.post(
+        f"{API}/incidents/{incident_id}/events", la_key, plain_event("party_held")
+    )
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["field"] == "type"
+
+
+def test_an_event_for_an_unknown_incident_is_404(service: Service, la_key: str) -> None:
+    response = service.post(f"{API}/incidents/nope/events", la_key, RAPID_REVIEW)
+    assert_problem(response, 404)
+
+
+def test_panel_consulted_on_an_ordinary_incident_is_409(service: Service, la_key: str) -> None:
+    incident_id = submit(service, la_key, new_record())["id"]
+    response = service.post(
+        f"{API}/incidents/{incident_id}/events",
+        la_key,
+        plain_event("panel_consulted", outcome="notify"),
+    )
+    assert_problem(response, 409)

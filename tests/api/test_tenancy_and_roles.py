@@ -1,0 +1,162 @@
+"""Tenancy (no key sees another LA's records) and roles (DESIGN.md §4, §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from adapter.sandbox.state import Fault
+from tests.api.conftest import (
+    API,
+    OTHER_LA,
+    assert_problem,
+    document_event,
+    new_record,
+    submit,
+)
+from tests.support.service import Service
+
+
+def failed_delivery_of(service: Service, la: str) -> tuple[str, str]:
+    """An incident of LA ``la`` whose deliveries all failed: ``(incident id, a delivery id)``."""
+    service.sandbox.state.add_faults([Fault(status=400)])
+    created = submit(service, service.key("local_authority", la), new_record(la))
+    service.work()
+    service.sandbox.state.clear_faults()
+    return created["id"], created["deliveries"][0]["id"]
+
+
+def test_another_las_incident_is_404_on_every_endpoint_taking_an_id(service: Service) -> None:
+    incident_b, delivery_b = failed_delivery_of(service, OTHER_LA)
+    key_a, admin_a = service.key("local_authority", "812"), service.key("admin", "812")
+    compliance_a = service.key("compliance", "812")
+    record_b = service.get(f"{API}/incidents/{incident_b}", service.key("admin", "*")).get_json()
+    calls = [
+        service.get(f"{API}/incidents/{incident_b}", key_a),
+        service.get(f"{API}/incidents/{incident_b}", admin_a),
+        service.get(f"{API}/incidents/{incident_b}", compliance_a),
+        service.post(f"{API}/incidents/{incident_b}/amendments", key_a, record_b["record"]),
+        service.post(f"{API}/incidents/{incident_b}/amendments", key_a, new_record()),
+        service.post(
+            f"{API}/incidents/{incident_b}/events",
+            key_a,
+            document_event("rapid_review_completed"),
+        ),
+        service.post(f"{API}/deliveries/{delivery_b}/retry", admin_a, None),
+    ]
+    for response in calls:
+        assert_problem(response, 404)
+    unchanged = service.get(f"{API}/incidents/{incident_b}", service.key("admin", "*")).get_json()
+    assert unchanged["current_version"] == 1 and unchanged["timeline"] == record_b["timeline"]
+
+
+def test_lists_never_show_another_las_rows(service: Service) -> None:
+    incident_b, _ = failed_delivery_of(service, OTHER_LA)
+    key_a = service.key("local_authority", "812")
+    incident_a = submit(service, key_a)["id"]
+    for key in (key_a, service.key("admin", "812"), service.key("compliance", "812")):
+        for path in ("deadlines", "deliveries"):
+            items = service.get(f"{API}/{path}", key).get_json()["items"]
+            assert items and {item["incident_id"] for item in items} == {incident_a}
+            filtered = service.get(f"{API}/{path}", key, incident=incident_b).get_json()
+            assert filtered["items"] == []
+        assert service.get(f"{API}/deliveries", key, status="failed").get_json()["items"] == []
+
+
+def test_a_cross_la_admin_sees_every_la(service: Service) -> None:
+    incident_b, delivery_b = failed_delivery_of(service, OTHER_LA)
+    incident_a = submit(service, service.key("local_authority", "812"))["id"]
+    admin = service.key("admin", "*")
+    for path in ("deadlines", "deliveries"):
+        items = service.get(f"{API}/{path}", admin).get_json()["items"]
+        assert {item["incident_id"] for item in items} == {incident_a, incident_b}
+    assert service.get(f"{API}/incidents/{incident_b}", admin).status_code == 200
+    assert service.post(f"{API}/deliveries/{delivery_b}/retry", admin, None).status_code == 202
+
+
+def test_submitting_another_las_record_is_403(service: Service, la_key: str) -> None:
+    problem = assert_problem(service.post(f"{API}/incidents", la_key, new_record(OTHER_LA)), 403)
+    assert OTHER_LA in problem["detail"]
+    admin = service.key("admin", "*")
+    assert service.get(f"{API}/deadlines", admin).get_json()["items"] == []
+
+
+def test_an_agency_submits_a_referral_that_is_neither_planned_nor_sent(
+    service: Service,
+) -> None:
+    agency = service.key("agency", "812")
+    response = service.post(f"{API}/incidents", agency, new_record())
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "referral"
+    assert body["deliveries"] == [] and body["obligations"] == []
+    service.work()
+    stats = service.sandbox.state.stats()["addressees"]
+    assert all(entry["requests"] == 0 for entry in stats.values())
+    reader = service.key("compliance", "812")
+    assert service.get(f"{API}/deliveries", reader).get_json()["items"] == []
+    assert service.get(f"{API}/incidents/{body['id']}", reader).get_json()["status"] == "referral"
+
+
+def test_events_on_a_referral_are_403(service: Service, la_key: str) -> None:
+    referral = submit(service, service.key("agency", "812"))["id"]
+    response = service.post(
+        f"{API}/incidents/{referral}/events", la_key, document_event("rapid_review_completed")
+    )
+    assert_problem(response, 403)
+
+
+# --- what each role may do ------------------------------------------------------------------
+
+ENDPOINTS = (
+    "submit",
+    "read",
+    "amend",
+    "event",
+    "plan",
+    "deadlines",
+    "deliveries",
+    "retry",
+)
+ALLOWED: dict[str, set[str]] = {
+    "local_authority": {"submit", "read", "amend", "event", "plan", "deadlines", "deliveries"},
+    "agency": {"submit", "plan"},
+    "admin": {"read", "plan", "deadlines", "deliveries", "retry"},
+    "compliance": {"read", "plan", "deadlines", "deliveries"},
+}
+"""DESIGN.md §7 roles: which endpoints a key of each role may call."""
+
+
+def call(service: Service, endpoint: str, key: str, ids: dict[str, Any]) -> Any:
+    incident, delivery, record = ids["incident"], ids["delivery"], ids["record"]
+    changed = {**record, "incident": {**record["incident"], "summary": "amended"}}
+    return {
+        "submit": lambda: service.post(f"{API}/incidents", key, new_record()),
+        "read": lambda: service.get(f"{API}/incidents/{incident}", key),
+        "amend": lambda: service.post(f"{API}/incidents/{incident}/amendments", key, changed),
+        "event": lambda: service.post(
+            f"{API}/incidents/{incident}/events", key, document_event("rapid_review_completed")
+        ),
+        "plan": lambda: service.post(f"{API}/plan", key, new_record()),
+        "deadlines": lambda: service.get(f"{API}/deadlines", key),
+        "deliveries": lambda: service.get(f"{API}/deliveries", key),
+        "retry": lambda: service.post(f"{API}/deliveries/{delivery}/retry", key, None),
+    }[endpoint]()
+
+
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+def test_each_role_may_call_exactly_its_endpoints(service: Service, role: str) -> None:
+    record = new_record()
+    service.sandbox.state.add_faults([Fault(status=400)])
+    created = submit(service, service.key("local_authority", "812"), record)
+    service.work()
+    ids = {"incident": created["id"], "delivery": created["deliveries"][0]["id"], "record": record}
+    key = service.key(role, "812")
+    for endpoint in ENDPOINTS:
+        response = call(service, endpoint, key, ids)
+        if endpoint in ALLOWED[role]:
+            assert response.status_code < 300, (endpoint, response.get_json())
+        else:
+            problem = assert_problem(response, 403)
+            assert role in problem["detail"], endpoint
