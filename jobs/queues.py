@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -63,8 +64,22 @@ def redis_url(settings: Settings) -> str:
 
 
 def connect(settings: Settings) -> Redis:
-    """A Redis connection for RQ (bytes responses, as RQ expects)."""
-    return Redis.from_url(redis_url(settings), socket_connect_timeout=2, socket_timeout=10)
+    """This process's Redis client for ``settings`` (bytes responses, as RQ expects).
+
+    One client per URL and process: its connection pool is thread-safe, and opening a new
+    connection for every request cost more than the enqueue itself.
+    """
+    url = redis_url(settings)
+    key = (url, os.getpid())  # a forked child must not share its parent's sockets
+    client = _clients.get(key)
+    if client is None:
+        client = _clients.setdefault(
+            key, Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+        )
+    return client
+
+
+_clients: dict[tuple[str, int], Redis] = {}
 
 
 def delivery_job_id(delivery_id: str, attempts: int) -> str:
