@@ -7,7 +7,10 @@ loopback port; the browser is Debian's Chromium driven by Playwright (no browser
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,3 +201,95 @@ def test_compliance_officer_reads_but_cannot_retry(world: World, page: Any) -> N
     assert world.incidents["813"][0].reference in page.content()
     assert world.incidents["812"][0].reference not in page.content()
     check(page, "13-compliance-deliveries")
+
+
+def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
+    world: World, page: Any, tmp_path: Path
+) -> None:
+    """Issue 7's whole flow: an export through the API, deliveries reaching the sandbox, a
+    failed one retried from the page once the addressee recovers, its receipt downloaded from
+    the page and verified offline with ``csins-adapter receipts verify``."""
+    service = world.service
+    content = (REPO / "tests" / "samples" / "mosaic_incidents.csv").read_bytes()
+    uploaded = service.client.post(
+        "/api/v1/imports",
+        data={"file": (io.BytesIO(content), "mosaic_incidents.csv")},
+        headers=service.headers(world.key("local_authority", "812")),
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    service.work()  # Ofsted still refuses every delivery (see the world fixture)
+    reached = service.sandbox.state.stats()["addressees"]
+    assert reached["panel"]["count"] >= 1 and reached["secretary_of_state"]["count"] >= 1
+
+    sign_in(page, world.key("admin", "812"))
+    page.get_by_role("link", name="Incidents", exact=True).click()
+    page.get_by_role("link", name="MOS-INC-0102").click()
+    assert page.get_by_text("Failed").first.is_visible()
+    check(page, "14-imported-care-leaver-death")
+
+    service.sandbox.state.clear_faults()  # the addressee recovers
+    page.get_by_role("link", name="Deliveries", exact=True).click()
+    page.get_by_role("button", name="Retry").first.click()
+    assert page.get_by_text("is queued to be sent again").is_visible()
+    with service.database.session_scope() as session:
+        retried = (
+            session.query(AuditEntry)
+            .filter(AuditEntry.action == "delivery.retried")
+            .order_by(AuditEntry.id.desc())
+            .first()
+        )
+        assert retried is not None
+        delivery_id = retried.object_id
+    service.work()
+    with service.database.session_scope() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None and delivery.status == "acknowledged"
+    assert delivery_id in service.sandbox.state.stats()["addressees"]["ofsted"]["ids"]
+
+    page.get_by_role("link", name="Receipts", exact=True).click()
+    check(page, "15-receipts-after-retry")
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Download JSON").first.click()
+    receipt = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(receipt)
+    jwks = tmp_path / "jwks.json"
+    jwks.write_bytes(service.client.get("/.well-known/jwks.json").data)
+    verified = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adapter.cli",
+            "receipts",
+            "verify",
+            str(receipt),
+            "--jwks",
+            str(jwks),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("valid:")
+
+    document = json.loads(receipt.read_text(encoding="utf-8"))
+    document["receipt"]["addressee"] = "dfe"
+    receipt.write_text(json.dumps(document), encoding="utf-8")
+    altered = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adapter.cli",
+            "receipts",
+            "verify",
+            str(receipt),
+            "--jwks",
+            str(jwks),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert altered.returncode != 0
+    assert "addressee" in (altered.stdout + altered.stderr)
