@@ -71,12 +71,11 @@ def retry_delivery(delivery_id: str) -> Any:
                 "delivery is retried by hand",
             )
         outbox.retry_delivery(session, who.la_scope, delivery_id)
-        audit_log.audit(
+        audit_log.audit_by(
             session,
-            action="delivery.retried",
+            who,
+            "delivery.retried",
             la_code=delivery.la_code,
-            key_id=who.key_id,
-            actor_role=who.role,
             object_type="delivery",
             object_id=delivery.id,
             detail={"attempts": delivery.attempts},

@@ -157,12 +157,11 @@ def get_receipt_view(receipt_id: str) -> Response:
             raise ApiProblem(404, "not-found", f"no receipt {receipt_id} is visible to this key")
         body = signed(row).to_json()
         filename = receipt_filename(row)
-        audit_log.audit(
+        audit_log.audit_by(
             session,
-            action="receipt.downloaded",
+            who,
+            "receipt.downloaded",
             la_code=row.la_code,
-            key_id=who.key_id,
-            actor_role=who.role,
             object_type="receipt",
             object_id=row.id,
             detail={"format": "json", "via": "api", "sequence": row.sequence},
@@ -191,12 +190,11 @@ def incident_receipts_zip(incident_id: str) -> Response:
             raise ApiProblem(404, "not-found", f"no incident {incident_id} is visible to this key")
         rows = incident_receipts(session, who.la_scope, incident.id)
         archive = receipts_archive(incident, rows, keys, made_at=utcnow())
-        audit_log.audit(
+        audit_log.audit_by(
             session,
-            action="receipts.zip.downloaded",
+            who,
+            "receipts.zip.downloaded",
             la_code=incident.la_code,
-            key_id=who.key_id,
-            actor_role=who.role,
             object_type="incident",
             object_id=incident.id,
             detail={"receipts": len(rows), "sequences": [row.sequence for row in rows]},

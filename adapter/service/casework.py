@@ -309,12 +309,11 @@ def _audit(
     incident: Incident,
     detail: Mapping[str, Any],
 ) -> None:
-    audit_log.audit(
+    audit_log.audit_by(
         session,
-        action=action,
+        principal,
+        action,
         la_code=incident.la_code,
-        key_id=principal.key_id,
-        actor_role=principal.role,
         object_type="incident",
         object_id=incident.id,
         detail=detail,

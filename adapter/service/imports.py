@@ -93,12 +93,11 @@ def import_export(
             incidents=incidents,
             key_id=principal.key_id,
         )
-        audit_log.audit(
+        audit_log.audit_by(
             session,
-            action="import.created",
+            principal,
+            "import.created",
             la_code=stored.la_code,
-            key_id=principal.key_id,
-            actor_role=principal.role,
             object_type="import",
             object_id=stored.id,
             detail={"sha256": sha256, "rows": summary.rows_read, "errors": len(row_errors)},

@@ -7,7 +7,7 @@ counts and codes, never a child's details, so the log can be shown to compliance
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
@@ -42,13 +42,50 @@ def audit(
 ) -> AuditEntry:
     """Append one line (e.g. ``action="incident.created"``) in the caller's transaction."""
     entry = AuditEntry(
-        action=action, la_code=la_code, key_id=key_id, actor_role=actor_role,
-        object_type=object_type, object_id=None if object_id is None else str(object_id),
+        action=action,
+        la_code=la_code,
+        key_id=key_id,
+        actor_role=actor_role,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
         detail=dict(detail) if detail is not None else None,
     )
     session.add(entry)
     session.flush()
     return entry
+
+
+class Actor(Protocol):
+    """Who acted: an API key's id and role (``adapter.apikeys.Principal`` is one)."""
+
+    @property
+    def key_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def audit_by(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    la_code: str,
+    object_type: str,
+    object_id: str | int,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append what ``actor`` did to one object of ``la_code`` (the usual form of :func:`audit`)."""
+    return audit(
+        session,
+        action=action,
+        la_code=la_code,
+        key_id=actor.key_id,
+        actor_role=actor.role,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+    )
 
 
 def list_audit(

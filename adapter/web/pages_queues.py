@@ -116,12 +116,11 @@ def retry(delivery_id: str) -> Response:
             )
             return _back()
         outbox.retry_delivery(db, who.la_scope, delivery_id)
-        audit_log.audit(
+        audit_log.audit_by(
             db,
-            action="delivery.retried",
+            who,
+            "delivery.retried",
             la_code=delivery.la_code,
-            key_id=who.key_id,
-            actor_role=who.role,
             object_type="delivery",
             object_id=delivery.id,
             detail={"attempts": delivery.attempts, "via": "admin pages"},

@@ -175,12 +175,11 @@ def _visible(db: Any, who: Principal, receipt_id: str) -> Receipt:
 
 
 def _audit_download(db: Any, who: Principal, row: Receipt, form: str) -> None:
-    audit_log.audit(
+    audit_log.audit_by(
         db,
-        action="receipt.downloaded",
+        who,
+        "receipt.downloaded",
         la_code=row.la_code,
-        key_id=who.key_id,
-        actor_role=who.role,
         object_type="receipt",
         object_id=row.id,
         detail={"format": form, "sequence": row.sequence},
