@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from adapter.receipts import SignedReceipt, load_keyring, verify_receipt
@@ -128,17 +128,17 @@ def test_admin_reads_every_page_retries_and_downloads(
     page.goto("/admin/sign-in")
     check(page, "01-sign-in")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("link", name="Enter your API key").is_visible()
+    expect(page.get_by_role("link", name="Enter your API key")).to_be_visible()
     check(page, "02-sign-in-error", refused=True)
 
     sign_in(page, world.key("admin", "812"))
-    assert page.get_by_role("heading", name="Dashboard", level=1).is_visible()
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     check(page, "03-dashboard")
 
     page.get_by_role("link", name="Deadlines", exact=True).click()
     page.get_by_label("Show").select_option("all")
     page.get_by_role("button", name="Apply filters").click()
-    assert page.get_by_text("5 working days after").first.is_visible()
+    expect(page.get_by_text("5 working days after").first).to_be_visible()
     check(page, "04-deadlines")
 
     page.get_by_role("link", name="Incidents", exact=True).click()
@@ -146,14 +146,14 @@ def test_admin_reads_every_page_retries_and_downloads(
     reference = world.incidents["812"][0].reference
     assert world.incidents["813"][0].reference not in page.content()
     page.get_by_role("link", name=reference).click()
-    assert page.get_by_role("heading", name=reference).is_visible()
+    expect(page.get_by_role("heading", name=reference)).to_be_visible()
     check(page, "06-incident-timeline")
 
     page.get_by_role("link", name="Deliveries", exact=True).click()
-    assert page.get_by_role("heading", name="Failed deliveries").is_visible()
+    expect(page.get_by_role("heading", name="Failed deliveries")).to_be_visible()
     check(page, "07-failed-deliveries")
     page.get_by_role("button", name="Retry").first.click()
-    assert page.get_by_text("is queued to be sent again").is_visible()
+    expect(page.get_by_text("is queued to be sent again")).to_be_visible()
     check(page, "08-retried")
     with world.service.database.session_scope() as session:
         statuses = {
@@ -163,7 +163,7 @@ def test_admin_reads_every_page_retries_and_downloads(
     assert statuses["ofsted"] == "queued" and len(retried) == 1
 
     page.get_by_role("link", name="Receipts", exact=True).click()
-    assert page.get_by_text("Verified").first.is_visible()
+    expect(page.get_by_text("Verified").first).to_be_visible()
     check(page, "09-receipts")
     with page.expect_download() as downloading:
         page.get_by_role("link", name="Download JSON").first.click()
@@ -176,19 +176,19 @@ def test_admin_reads_every_page_retries_and_downloads(
     assert verified.content["local_authority_code"] == "812"
 
     page.get_by_role("link", name="View and print").first.click()
-    assert page.get_by_role("button", name="Print this receipt").is_visible()
+    expect(page.get_by_role("button", name="Print this receipt")).to_be_visible()
     check(page, "10-receipt-printable")
     page.emulate_media(media="print")
     page.screenshot(path=str(SCREENSHOTS / "11-receipt-print-media.png"), full_page=True)
     page.emulate_media(media="screen")
 
     page.get_by_role("link", name="Audit log", exact=True).click()
-    assert page.get_by_text("delivery.retried").first.is_visible()
-    assert page.get_by_text("receipt.downloaded").first.is_visible()
+    expect(page.get_by_text("delivery.retried").first).to_be_visible()
+    expect(page.get_by_text("receipt.downloaded").first).to_be_visible()
     check(page, "12-audit-log")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_text("You have signed out.").is_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
     page.goto("/admin/receipts")
     assert "/admin/sign-in" in page.url
 
@@ -196,7 +196,7 @@ def test_admin_reads_every_page_retries_and_downloads(
 def test_compliance_officer_reads_but_cannot_retry(world: World, page: Any) -> None:
     sign_in(page, world.key("compliance", "813"))
     page.goto("/admin/deliveries")
-    assert page.get_by_role("heading", name="Failed deliveries").is_visible()
+    expect(page.get_by_role("heading", name="Failed deliveries")).to_be_visible()
     assert page.get_by_role("button", name="Retry").count() == 0
     assert world.incidents["813"][0].reference in page.content()
     assert world.incidents["812"][0].reference not in page.content()
@@ -225,13 +225,13 @@ def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
     sign_in(page, world.key("admin", "812"))
     page.get_by_role("link", name="Incidents", exact=True).click()
     page.get_by_role("link", name="MOS-INC-0102").click()
-    assert page.get_by_text("Failed").first.is_visible()
+    expect(page.get_by_text("Failed").first).to_be_visible()
     check(page, "14-imported-care-leaver-death")
 
     service.sandbox.state.clear_faults()  # the addressee recovers
     page.get_by_role("link", name="Deliveries", exact=True).click()
     page.get_by_role("button", name="Retry").first.click()
-    assert page.get_by_text("is queued to be sent again").is_visible()
+    expect(page.get_by_text("is queued to be sent again")).to_be_visible()
     with service.database.session_scope() as session:
         retried = (
             session.query(AuditEntry)
