@@ -203,6 +203,25 @@ def test_compliance_officer_reads_but_cannot_retry(world: World, page: Any) -> N
     check(page, "13-compliance-deliveries")
 
 
+def verify_with_cli(receipt: Path, jwks: Path) -> subprocess.CompletedProcess[str]:
+    """``csins-adapter receipts verify RECEIPT --jwks JWKS``, as a compliance officer runs it."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "adapter.cli",
+            "receipts",
+            "verify",
+            str(receipt),
+            "--jwks",
+            str(jwks),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
     world: World, page: Any, tmp_path: Path
 ) -> None:
@@ -255,41 +274,13 @@ def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
     downloading.value.save_as(receipt)
     jwks = tmp_path / "jwks.json"
     jwks.write_bytes(service.client.get("/.well-known/jwks.json").data)
-    verified = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "adapter.cli",
-            "receipts",
-            "verify",
-            str(receipt),
-            "--jwks",
-            str(jwks),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    verified = verify_with_cli(receipt, jwks)
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("valid:")
 
     document = json.loads(receipt.read_text(encoding="utf-8"))
     document["receipt"]["addressee"] = "dfe"
     receipt.write_text(json.dumps(document), encoding="utf-8")
-    altered = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "adapter.cli",
-            "receipts",
-            "verify",
-            str(receipt),
-            "--jwks",
-            str(jwks),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    altered = verify_with_cli(receipt, jwks)
     assert altered.returncode != 0
     assert "addressee" in (altered.stdout + altered.stderr)
