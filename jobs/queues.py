@@ -108,6 +108,7 @@ def enqueue_delivery(
     *,
     attempts: int = 0,
     at: dt.datetime | None = None,
+    new: bool = False,
 ) -> bool:
     """Put the next try of one delivery on the queue (now, or at ``at``); False if it is there.
 
@@ -116,12 +117,14 @@ def enqueue_delivery(
     whether there is work left (a failed delivery retried by hand is enqueued again).
 
     RQ refuses ``unique`` with a rate limit, so the check is a read: two enqueues racing can both
-    pass it, which is harmless, because the delivery row lets one worker at a time send.
+    pass it, which is harmless, because the delivery row lets one worker at a time send. ``new``
+    says the delivery was created by the transaction just committed, so the read is skipped: its
+    first try can only have been enqueued by a sweep racing this call, which is as harmless.
     """
     from jobs.deliver import deliver
 
     job_id = delivery_job_id(delivery_id, attempts)
-    existing = fetch_job(redis, job_id)
+    existing = None if new else fetch_job(redis, job_id)
     if existing is not None:
         if existing.get_status(refresh=False) in LIVE_JOB_STATUSES:
             return False
@@ -142,15 +145,22 @@ def enqueue_delivery(
     return True
 
 
-def enqueue_deliveries(settings: Settings, deliveries: Iterable[tuple[str, str]]) -> int:
-    """Best-effort enqueue after a commit; returns how many went on. Errors are logged only."""
+def enqueue_deliveries(
+    settings: Settings, deliveries: Iterable[tuple[str, str]], *, new: bool = False
+) -> int:
+    """Best-effort enqueue after a commit; returns how many went on. Errors are logged only.
+
+    ``new``: the deliveries were created by the transaction just committed (see
+    :func:`enqueue_delivery`).
+    """
     pending = list(deliveries)
     if not pending:
         return 0
     try:
         redis = connect(settings)
         return sum(
-            enqueue_delivery(redis, delivery_id, addressee) for delivery_id, addressee in pending
+            enqueue_delivery(redis, delivery_id, addressee, new=new)
+            for delivery_id, addressee in pending
         )
     except RedisError as error:
         log.warning("could not enqueue %d deliveries (the sweeper will): %s", len(pending), error)

@@ -96,7 +96,7 @@ def create_import() -> Any:
         system=system,
         now=utcnow(),
     )
-    enqueue_deliveries(res.settings, done.deliveries)
+    enqueue_deliveries(res.settings, done.deliveries, new=True)
     location = url_for("imports.get_import_view", import_id=done.record.id)
     return _view(done.record, done.incidents, done.row_errors), 201, {"Location": location}
 

@@ -73,10 +73,10 @@ def create_incident() -> Any:
             idempotency_key=key,
         )
         created = None
-        if done.outcome == "created":
-            created = Created(done.record_json, done.obligations, done.deliveries)
+        if done.outcome == "created" and done.version is not None:
+            created = Created(done.record_json, done.obligations, done.deliveries, done.version)
         view = incident_view(session, res.keyring, res.settings.policy, done.incident, now, created)
-    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in done.deliveries])
+    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in done.deliveries], new=True)
     location = url_for("incidents.get_incident", incident_id=done.incident.id)
     return view, 201 if done.outcome == "created" else 200, {"Location": location}
 
@@ -113,7 +113,7 @@ def amend_incident(incident_id: str) -> Any:
             raise _not_found(incident_id)
         incident, created, deliveries = done
         view = incident_view(session, res.keyring, res.settings.policy, incident, now)
-    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries])
+    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries], new=True)
     return view, 201 if created else 200
 
 
@@ -144,5 +144,5 @@ def record_event(incident_id: str) -> Any:
             "deliveries": [delivery_view(d) for d in deliveries],
             "obligations": [obligation_view(o, now, res.settings.policy) for o in obligations],
         }
-    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries])
+    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries], new=True)
     return view

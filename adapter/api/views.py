@@ -79,6 +79,7 @@ class Created:
     record: dict[str, Any]
     obligations: list[Obligation]
     deliveries: list[Delivery]
+    version: IncidentVersion
 
 
 def incident_view(
@@ -98,10 +99,12 @@ def incident_view(
         deliveries = incident_deliveries(session, incident)
         events = event_store.list_events(session, scope, incident.id)
         attempts = {delivery.id: list(delivery.attempt_log) for delivery in deliveries}
+        versions = incident_store.list_versions(session, scope, incident.id)
     else:
         record, events, attempts = created.record, [], {}
         obligations = sorted(created.obligations, key=lambda row: (row.due, row.id))
         deliveries = sorted(created.deliveries, key=lambda row: (row.created_at, row.id))
+        versions = [created.version]
     return {
         "id": incident.id,
         "local_authority_code": incident.la_code,
@@ -113,9 +116,7 @@ def incident_view(
         "record": record,
         "obligations": [obligation_view(row, now, policy) for row in obligations],
         "deliveries": [delivery_view(row) for row in deliveries],
-        "timeline": timeline_of(
-            incident_store.list_versions(session, scope, incident.id), events, deliveries, attempts
-        ),
+        "timeline": timeline_of(versions, events, deliveries, attempts),
     }
 
 

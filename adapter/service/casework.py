@@ -24,11 +24,18 @@ from adapter.crypto import Keyring
 from adapter.errors import CsinsError, InvalidRecord
 from adapter.service import outbox as owed_deliveries
 from adapter.service.clock import london_today
-from adapter.service.planning import CurrentRecord, Replanned, replan
+from adapter.service.planning import (
+    CurrentRecord,
+    Replanned,
+    first_plan,
+    incident_status,
+    replan,
+    store_first_plan,
+)
 from adapter.store import audit as audit_log
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store.models import Delivery, Incident, LifecycleEvent, Obligation
+from adapter.store.models import Delivery, Incident, IncidentVersion, LifecycleEvent, Obligation
 from adapter.store.scope import scoped
 from config.settings import Policy
 from schemas.consistency import check_record
@@ -57,14 +64,16 @@ class RecordConflict(CsinsError):
 
 @dataclass(frozen=True)
 class Submitted:
-    """What a submission did. For a created incident, ``record_json`` and ``obligations`` are
-    what was just stored (so the answer needs no reading back); empty for a resubmission."""
+    """What a submission did. For a created incident, ``record_json``, ``obligations`` and
+    ``version`` are what was just stored (so the answer needs no reading back); empty for a
+    resubmission."""
 
     incident: Incident
     outcome: Literal["created", "identical"]
     deliveries: list[Delivery]
     record_json: dict[str, Any] = field(default_factory=dict)
     obligations: list[Obligation] = field(default_factory=list)
+    version: IncidentVersion | None = None
 
 
 def validate_record(data: Any, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -98,6 +107,9 @@ def submit(
     require_submitter(principal)
     loaded, record_json = validate_record(data, london_today(now))
     referral = principal.role == "agency"
+    current = CurrentRecord(record_json, loaded)
+    # The plan needs nothing stored, so the incident is inserted with the status it gives.
+    plan = None if referral else first_plan(current, policy)
     result = incident_store.create_incident(
         session,
         keyring,
@@ -105,7 +117,7 @@ def submit(
         record=record_json,
         idempotency_key=idempotency_key,
         key_id=principal.key_id,
-        status=REFERRAL if referral else incident_store.INITIAL_STATUS,
+        status=REFERRAL if plan is None else incident_status(plan),
     )
     if result.outcome == "conflict":
         raise RecordConflict(result.incident, _conflict_detail(result.incident, record_json))
@@ -114,9 +126,8 @@ def submit(
     incident = result.incident
     deliveries: list[Delivery] = []
     obligations: list[Obligation] = []
-    if not referral:
-        current = CurrentRecord(record_json, loaded)
-        planned = replan(session, keyring, policy, incident, now, current=current, new=True)
+    if plan is not None:
+        planned = store_first_plan(session, policy, incident, plan, current, now)
         deliveries = _queue_owed(session, keyring, incident, planned, new=True)
         obligations = planned.obligations
     _audit(
@@ -125,8 +136,8 @@ def submit(
         "referral.created" if referral else "incident.created",
         incident,
         {"version": 1, "deliveries": len(deliveries)},
-    )
-    return Submitted(incident, "created", deliveries, record_json, obligations)
+    )  # its flush writes the version, children, obligations and deliveries with it
+    return Submitted(incident, "created", deliveries, record_json, obligations, result.version)
 
 
 def _conflict_detail(incident: Incident, record_json: Mapping[str, Any]) -> str:

@@ -82,7 +82,7 @@ def queue_owed(
                 document=obligation.document,
                 addressee=obligation.addressee,
                 payload=payload_bytes(payload),
-                obligation_id=obligation.id,
+                obligation=obligation,
             )
         )
     return queued

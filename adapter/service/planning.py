@@ -83,6 +83,36 @@ class CurrentRecord:
     loaded: Mapping[str, Any]
 
 
+def first_plan(current: CurrentRecord, policy: Policy) -> Plan:
+    """The plan of a record being submitted: no events, nothing delivered (no database read)."""
+    return plan_stored(current.json, [], policy, record=current.loaded)
+
+
+def store_first_plan(
+    session: Session,
+    policy: Policy,
+    incident: Incident,
+    plan: Plan,
+    current: CurrentRecord,
+    now: dt.datetime,
+) -> Replanned:
+    """Add the obligations of :func:`first_plan` for an incident created in this transaction
+    (its status was set from the same plan when it was inserted)."""
+    rows = obligation_store.add_first_obligations(
+        session,
+        (
+            obligation_store.new_obligation(
+                incident,
+                _spec(owed),
+                status=owed.status(now, policy),
+                satisfied_at=_satisfied_at(owed),
+            )
+            for owed in plan.obligations
+        ),
+    )
+    return Replanned(plan, rows, current.json, [])
+
+
 def replan(
     session: Session,
     keyring: Keyring,
@@ -92,28 +122,26 @@ def replan(
     *,
     extra_event: Mapping[str, Any] | None = None,
     current: CurrentRecord | None = None,
-    new: bool = False,
 ) -> Replanned:
     """Recompute and store the incident's obligations (with statuses at ``now``) and status.
 
     ``extra_event`` is an event about to be recorded: planning with it first means an impossible
     event raises ``EventRefused`` before anything is written. ``current`` is the record just
-    stored, and ``new`` says the incident was created in this transaction (so it has no events
-    and no deliveries yet): both spare reading back what the caller already has.
+    stored, which spares reading it back.
     """
     record_json = (
         incident_store.current_record(session, keyring, incident)
         if current is None
         else current.json
     )
-    events_json = [] if new else load_events(session, keyring, incident)
+    events_json = load_events(session, keyring, incident)
     if extra_event is not None:
         events_json.append(dict(extra_event))
     plan = plan_stored(
         record_json,
         events_json,
         policy,
-        None if new else _rapid_review_delivered_on(session, incident),
+        _rapid_review_delivered_on(session, incident),
         record=None if current is None else current.loaded,
     )
     rows = (
@@ -130,8 +158,8 @@ def replan(
         owed = by_key.get((row.document, row.addressee))
         if owed is not None:
             row.status = status_of(owed, row, now, policy)
-            if owed.satisfied_on is not None and row.satisfied_at is None:
-                row.satisfied_at = dt.datetime.combine(owed.satisfied_on, dt.time(), dt.UTC)
+            if row.satisfied_at is None:
+                row.satisfied_at = _satisfied_at(owed)
     incident.status, incident.updated_at = incident_status(plan), utcnow()  # in the session
     return Replanned(plan, rows, record_json, events_json)
 
@@ -154,6 +182,13 @@ def live_status(row: Obligation, now: dt.datetime, policy: Policy) -> str:
         calendar=calendar_for(policy),
         due_soon_working_days=policy.due_soon_working_days,
     )
+
+
+def _satisfied_at(owed: Owed) -> dt.datetime | None:
+    """Midnight UTC of the day the plan says the obligation was satisfied, if it was."""
+    if owed.satisfied_on is None:
+        return None
+    return dt.datetime.combine(owed.satisfied_on, dt.time(), dt.UTC)
 
 
 def _spec(owed: Owed) -> ObligationSpec:

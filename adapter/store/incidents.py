@@ -3,7 +3,8 @@
 One notification per incident: ``(la_code, reference)`` is unique (§2, DESIGN.md §4). A
 resubmission of the same content is a no-op and different content under the same reference is a
 conflict; two concurrent submissions of one reference create one incident, because the insert
-runs in a savepoint and a unique-constraint failure is answered by reading the winner's row.
+is ``INSERT ... ON CONFLICT DO NOTHING``: the loser's insert waits for the winner's transaction,
+inserts nothing, and the winner's row is then read and compared.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from typing import Any, Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapter.crypto import Keyring
-from adapter.store.errors import InvalidCursor, RecordMismatch
+from adapter.store.errors import InvalidCursor, RecordMismatch, StoreError
 from adapter.store.models import Child, Incident, IncidentVersion, LocalAuthority
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import ALL_LAS, require_la, scoped
@@ -43,10 +43,12 @@ Outcome = Literal["created", "identical", "conflict"]
 
 @dataclass(frozen=True)
 class CreateResult:
-    """What a submission did: ``created`` (201), ``identical`` (200) or ``conflict`` (409)."""
+    """What a submission did: ``created`` (201), ``identical`` (200) or ``conflict`` (409);
+    ``version`` is the version just written (None unless created)."""
 
     incident: Incident
     outcome: Outcome
+    version: IncidentVersion | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ def content_sha256(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(record)).hexdigest()
 
 
+def _dialect_insert(session: Session) -> Any:
+    """``insert`` of the session's dialect (both have ``ON CONFLICT``)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def ensure_local_authority(session: Session, code: str, name: str | None = None) -> None:
     """Record the LA (race-free upsert); a new name replaces the stored one.
 
@@ -72,8 +79,9 @@ def ensure_local_authority(session: Session, code: str, name: str | None = None)
     known = session.get(LocalAuthority, code)
     if known is not None and (name is None or known.name == name):
         return
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(LocalAuthority).values(code=code, name=name, created_at=utcnow())
+    statement = _dialect_insert(session)(LocalAuthority).values(
+        code=code, name=name, created_at=utcnow()
+    )
     if name is None:
         session.execute(statement.on_conflict_do_nothing(index_elements=["code"]))
     else:
@@ -95,7 +103,8 @@ def create_incident(
     """Store a validated record as a new incident, or say why not (identical or conflict).
 
     ``record`` is the JSON form of a validated incident record; it must belong to an LA the
-    caller may act for. Version 1 and the children are written encrypted in the same transaction.
+    caller may act for. Version 1 and the children are added to the session encrypted, to be
+    written by the transaction's next flush.
     """
     local_authority = as_mapping(record.get("local_authority"), "local_authority")
     la_code = require_la(la_scope, str(local_authority.get("code") or ""))
@@ -103,29 +112,27 @@ def create_incident(
     digest = content_sha256(record)
     ensure_local_authority(session, la_code, local_authority.get("name"))
 
-    existing = _find(session, la_code, reference, idempotency_key)
-    if existing is not None:
-        return _classify(existing, reference, digest)
-
-    incident = Incident(
-        id=str(uuid.uuid4()), la_code=la_code, reference=reference, current_version=1,
-        status=status, content_sha256=digest, idempotency_key=idempotency_key,
-        created_by_key_id=key_id,
+    now = utcnow()
+    inserted = (
+        _dialect_insert(session)(Incident)
+        .values(
+            id=str(uuid.uuid4()), la_code=la_code, reference=reference, current_version=1,
+            status=status, content_sha256=digest, idempotency_key=idempotency_key,
+            created_by_key_id=key_id, created_at=now, updated_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(Incident)
     )
-    try:
-        with session.begin_nested():
-            session.add(incident)
-            session.flush()
-    except IntegrityError:
-        # Another transaction stored this reference (or idempotency key) first: answer with theirs.
-        if incident in session:
-            session.expunge(incident)
-        winner = _find(session, la_code, reference, idempotency_key)
-        if winner is None:
-            raise
-        return _classify(winner, reference, digest)
-    _write_version(session, keyring, incident, record, key_id, reason="submitted")
-    return CreateResult(incident, "created")
+    incident = session.scalars(inserted).one_or_none()
+    if incident is None:
+        # This reference (or idempotency key) is taken, perhaps by a transaction that committed
+        # while this insert waited for it: answer with that incident.
+        existing = _find(session, la_code, reference, idempotency_key)
+        if existing is None:
+            raise StoreError(f"incident {reference} conflicts with a row that is now gone")
+        return _classify(existing, reference, digest)
+    version = _write_version(session, keyring, incident, record, key_id, "submitted", new=True)
+    return CreateResult(incident, "created", version)
 
 
 def _find(
@@ -155,8 +162,11 @@ def _write_version(
     record: Mapping[str, Any],
     key_id: int | None,
     reason: str,
+    *,
+    new: bool = False,
 ) -> IncidentVersion:
-    """Add version ``incident.current_version`` and make its children the incident's children."""
+    """Add version ``incident.current_version`` and make its children the incident's children
+    (``new``: the incident was inserted in this transaction, so it has no children to drop)."""
     number = incident.current_version
     version = IncidentVersion(
         incident_id=incident.id, version=number, reason=reason, created_by_key_id=key_id,
@@ -164,8 +174,9 @@ def _write_version(
         payload_sha256=incident.content_sha256,
     )
     session.add(version)
-    session.execute(delete(Child).where(Child.incident_id == incident.id))
-    session.expire(incident, ["children"])
+    if not new:
+        session.execute(delete(Child).where(Child.incident_id == incident.id))
+        session.expire(incident, ["children"])
     for index, child in enumerate(record.get("children") or ()):
         child = as_mapping(child, f"children[{index}]")
         session.add(Child(
@@ -176,7 +187,6 @@ def _write_version(
             looked_after=child.get("looked_after"),
             care_leaver=child.get("care_leaver"),
         ))
-    session.flush()
     return version
 
 
@@ -211,6 +221,7 @@ def add_version(
     incident.content_sha256 = digest
     incident.updated_at = utcnow()
     version = _write_version(session, keyring, incident, record, key_id, reason)
+    session.flush()
     return VersionResult(incident, version, created=True)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from adapter.store.errors import InvalidCursor
 from adapter.store.incidents import get_incident
-from adapter.store.models import Obligation
+from adapter.store.models import Incident, Obligation
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import scoped
 from adapter.store.types import utcnow
@@ -77,8 +77,7 @@ def replace_obligations(
     for key, spec in wanted.items():
         row = existing.get(key)
         if row is None:
-            row = Obligation(incident_id=incident.id, la_code=incident.la_code,
-                             document=spec.document, addressee=spec.addressee, status="pending")
+            row = new_obligation(incident, spec, status="pending")
             session.add(row)
         row.due, row.kind, row.explanation, row.trigger = (
             spec.due, spec.kind, spec.explanation, spec.trigger
@@ -86,6 +85,28 @@ def replace_obligations(
         row.updated_at = now
     session.flush()
     return list_obligations(session, la_scope, incident.id)
+
+
+def new_obligation(
+    incident: Incident, spec: ObligationSpec, *, status: str,
+    satisfied_at: dt.datetime | None = None,
+) -> Obligation:
+    """A row for ``spec`` (not yet in a session)."""
+    now = utcnow()
+    return Obligation(
+        incident_id=incident.id, la_code=incident.la_code, document=spec.document,
+        addressee=spec.addressee, due=spec.due, kind=spec.kind, explanation=spec.explanation,
+        trigger=spec.trigger, status=status, satisfied_at=satisfied_at,
+        created_at=now, updated_at=now,
+    )
+
+
+def add_first_obligations(session: Session, rows: Iterable[Obligation]) -> list[Obligation]:
+    """Add the obligations of an incident created in this transaction, which has none to
+    replace, to be written by the transaction's next flush."""
+    added = list(rows)
+    session.add_all(added)
+    return added
 
 
 def list_obligations(session: Session, la_scope: str, incident_id: str) -> list[Obligation]:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from adapter.crypto import DecryptionError, Keyring
 from adapter.store.errors import InvalidCursor
-from adapter.store.models import Delivery, DeliveryAttempt, Incident
+from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import ALL_LAS, scoped
 from adapter.store.sealing import delivery_aad
@@ -44,15 +44,16 @@ def enqueue_delivery(
     addressee: str,
     payload: bytes,
     version: int | None = None,
-    obligation_id: int | None = None,
+    obligation: Obligation | None = None,
     media_type: str = "application/json",
 ) -> Delivery:
-    """Add an outbox row sending exactly ``payload`` (stored encrypted, hashed in the clear)."""
+    """Add an outbox row sending exactly ``payload`` (stored encrypted, hashed in the clear),
+    to be written with the obligation it meets by the transaction's next flush."""
     delivery = Delivery(
         id=str(uuid.uuid4()),
         incident_id=incident.id,
         la_code=incident.la_code,
-        obligation_id=obligation_id,
+        obligation=obligation,
         document=document,
         addressee=addressee,
         version=incident.current_version if version is None else version,
@@ -64,7 +65,6 @@ def enqueue_delivery(
     )
     delivery.payload = keyring.encrypt(payload, delivery_aad(delivery.id, delivery.incident_id))
     session.add(delivery)
-    session.flush()
     return delivery
 
 

@@ -114,7 +114,7 @@ def test_delivery_lifecycle_and_attempt_log(db):
                                             obligations=[make_obligation()])
         delivery = enqueue_delivery(session, db.keyring, incident=incident,
                                     document="incident_notification", addressee="panel",
-                                    payload=b'{"exact": "bytes"}', obligation_id=obligation.id)
+                                    payload=b'{"exact": "bytes"}', obligation=obligation)
         delivery_id = delivery.id
         assert delivery.status == "queued" and delivery.version == 1
     with db.session_scope() as session:
