@@ -35,7 +35,7 @@ def authenticate() -> Principal:
             "send an API key as 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": 'Bearer realm="csins-adapter"'},
         )
-    with resources().transaction() as session:
+    with resources().database.autocommit_scope() as session:
         principal = verify_key(session, presented.strip())
     if principal is None:
         raise ApiProblem(

@@ -92,6 +92,7 @@ class Database:
     def __init__(self) -> None:
         self._engine: Engine | None = None
         self._sessionmaker: sessionmaker[Session] | None = None
+        self._autocommit_sessionmaker: sessionmaker[Session] | None = None
         self._keyring: Keyring | None = None
         self._settings: Settings | None = None
 
@@ -119,6 +120,12 @@ class Database:
             url or database_url(settings), **(engine_options or {})
         )
         self._sessionmaker = sessionmaker(self._engine, expire_on_commit=False)
+        self._autocommit_sessionmaker = self._sessionmaker
+        if self._engine.dialect.name == "postgresql":
+            self._autocommit_sessionmaker = sessionmaker(
+                self._engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
 
     @property
     def engine(self) -> Engine:
@@ -153,9 +160,19 @@ class Database:
         with self.session() as session, session.begin():
             yield session
 
+    @contextmanager
+    def autocommit_scope(self) -> Iterator[Session]:
+        """A session whose statements each commit on their own, for a short read that needs no
+        transaction around it (an API key check): on PostgreSQL it spares the ``BEGIN`` and
+        ``COMMIT`` round trips. On SQLite it is :meth:`session_scope`."""
+        if self._autocommit_sessionmaker is None:
+            raise RuntimeError("Database.configure() has not been called")
+        with self._autocommit_sessionmaker() as session, session.begin():
+            yield session
+
     def dispose(self) -> None:
         """Close every pooled connection (after fork, at shutdown, in tests)."""
         if self._engine is not None:
             self._engine.dispose()
         self._engine = None
-        self._sessionmaker = None
+        self._sessionmaker = self._autocommit_sessionmaker = None
