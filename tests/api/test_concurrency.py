@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from adapter.sandbox.state import Fault
 from adapter.store.models import AuditEntry, Delivery, Incident, IncidentVersion
-from tests.api.conftest import API, LOCAL_REVIEW, document_event, new_record, submit
+from tests.support.api import API, LOCAL_REVIEW, document_event, new_record, submit
 from tests.support.service import Service
 
 THREADS = 4

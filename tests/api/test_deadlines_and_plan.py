@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from adapter.cli.plan import plan as plan_command
 from adapter.deadlines import load_plan_input, plan_incident
 from adapter.service.clock import london_today
-from tests.api.conftest import (
+from tests.support.api import (
     API,
     LOCAL_REVIEW,
     assert_problem,

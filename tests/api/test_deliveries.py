@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapter.sandbox.state import Fault
-from tests.api.conftest import API, assert_problem, submit
+from tests.support.api import API, assert_problem, submit
 from tests.support.service import Service
 
 

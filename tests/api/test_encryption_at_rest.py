@@ -10,8 +10,8 @@ from sqlalchemy import text
 from adapter.api import create_app
 from adapter.crypto import format_key, new_key
 from adapter.store.models import Base
-from tests.api.conftest import API, document_event, new_record, post_event, submit
 from tests.store.factories import CHILD_FORENAMES, CHILD_NHS_NUMBER, CHILD_SURNAME
+from tests.support.api import API, document_event, new_record, post_event, submit
 from tests.support.service import Service, service_settings
 
 SECRETS = [value.encode() for value in (CHILD_FORENAMES, CHILD_SURNAME, CHILD_NHS_NUMBER)]
@@ -61,6 +61,7 @@ def test_rotated_keys_keep_old_rows_readable(
         tmp_path / "rotated",
         service.database.engine.url.render_as_string(hide_password=False),
         service.sandbox.base_url,
+        service.settings.redis_url or "",
         env={
             "CSINS_ENCRYPTION_KEYS": f"{format_key('new', new_key())},"
             f"{format_key('test-1', test_key)}"

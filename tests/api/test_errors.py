@@ -8,7 +8,7 @@ import json
 import pytest
 
 from adapter.api.bodies import MAX_JSON_BYTES
-from tests.api.conftest import API, assert_problem, document_event, new_record, submit
+from tests.support.api import API, assert_problem, document_event, new_record, submit
 from tests.support.service import Service
 
 

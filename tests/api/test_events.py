@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapter.store import outbox
-from tests.api.conftest import (
+from tests.support.api import (
     API,
     LOCAL_REVIEW,
     assert_problem,

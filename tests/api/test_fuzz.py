@@ -22,7 +22,7 @@ from adapter.api import create_app
 from adapter.crypto import format_key, new_key
 from config.settings import load_settings
 from schemas.events import REQUIRED_BY_TYPE
-from tests.api.conftest import API, PROBLEM_JSON, new_record, submit
+from tests.support.api import API, PROBLEM_JSON, new_record, submit
 from tests.support.service import Service
 
 MAX_EXAMPLES = 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from adapter.api import create_app
-from tests.api.conftest import API, new_record, submit
+from tests.support.api import API, new_record, submit
 from tests.support.service import Service
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"

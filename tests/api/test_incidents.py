@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from adapter.store.models import Incident, IncidentVersion
-from tests.api.conftest import API, assert_problem, new_record, owed, submit, young_adult_record
+from tests.support.api import API, assert_problem, new_record, owed, submit, young_adult_record
 from tests.support.service import Service
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from adapter.sandbox.state import Fault
-from tests.api.conftest import (
+from tests.support.api import (
     API,
     OTHER_LA,
     assert_problem,

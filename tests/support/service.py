@@ -26,9 +26,6 @@ from adapter.store.database import Database
 from config.settings import Settings, load_settings
 from jobs.context import WorkerContext, build_context, use_context
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
-"""Unused since :func:`redis_url` (kept while older conftests still patch it)."""
-
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
@@ -74,12 +71,17 @@ class Service:
 
 
 def service_settings(
-    tmp_path: Path, database_url: str, sandbox_url: str, env: Mapping[str, str] | None = None
+    tmp_path: Path,
+    database_url: str,
+    sandbox_url: str,
+    redis_url: str,
+    env: Mapping[str, str] | None = None,
 ) -> Settings:
+    """Settings of the service under test: its data dir, database, Redis and sandbox."""
     settings = load_settings(
         env={
             "CSINS_DATA_DIR": str(tmp_path),
-            "REDIS_URL": REDIS_TEST_URL,
+            "REDIS_URL": redis_url,
             "DATABASE_URL": database_url,
             "CSINS_SANDBOX_URL": sandbox_url,
             **(env or {}),
@@ -111,7 +113,7 @@ def service(db: Database, tmp_path: Path, redis_url: str) -> Iterator[Service]:
             tmp_path,
             db.engine.url.render_as_string(hide_password=False),
             sandbox.base_url,
-            {"REDIS_URL": redis_url},
+            redis_url,
         )
         app = create_app(settings=settings)
         # Share the module's database (and its keyring) rather than open a second pool.

@@ -21,7 +21,7 @@ from adapter.sandbox.state import Fault
 from adapter.service import casework
 from adapter.service.clock import utcnow
 from jobs.queues import enqueue_deliveries
-from tests.api.conftest import new_record
+from tests.support.api import new_record
 from tests.support.service import Service
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -182,7 +182,7 @@ def test_the_secure_flag_can_be_forced_by_configuration(world: World) -> None:
 
 
 def test_the_api_takes_bearer_keys_without_csrf(world: World) -> None:
-    from tests.api.conftest import new_record
+    from tests.support.api import new_record
 
     key = world.key("local_authority")
     response = world.service.post("/api/v1/incidents", key, new_record())
