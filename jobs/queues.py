@@ -162,6 +162,20 @@ def enqueue_deliveries(
             enqueue_delivery(redis, delivery_id, addressee, new=new)
             for delivery_id, addressee in pending
         )
-    except RedisError as error:
+    except (RedisError, OSError) as error:
         log.warning("could not enqueue %d deliveries (the sweeper will): %s", len(pending), error)
         return 0
+
+
+def enqueue_retry(settings: Settings, delivery_id: str, addressee: str, attempts: int) -> bool:
+    """Best-effort enqueue of a delivery retried by hand, after the commit: its job id follows
+    the tries already made, as the sweeper's does. Errors are logged only."""
+    try:
+        return enqueue_delivery(connect(settings), delivery_id, addressee, attempts=attempts)
+    except (RedisError, OSError) as error:
+        log.warning(
+            "could not enqueue retried delivery %s (the sweeper will): %s",
+            delivery_id,
+            type(error).__name__,
+        )
+        return False

@@ -11,9 +11,9 @@ from adapter.api.bodies import checked_cursor, delivery_cursor_key
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
 from adapter.api.views import delivery_view
-from adapter.store import audit as audit_log
+from adapter.service import casework
 from adapter.store import outbox
-from jobs.queues import enqueue_deliveries
+from jobs.queues import enqueue_retry
 from schemas.api import DeliveryListSchema, DeliveryQuerySchema, DeliverySchema
 
 blp = Blueprint(
@@ -57,29 +57,19 @@ def retry_delivery(delivery_id: str) -> Any:
 
     Only a ``failed`` delivery can be retried: any other answers 409 with its status.
     """
-    res, who = resources(), principal()
+    res = resources()
     with res.transaction() as session:
-        # Locked from the first read: of two admins retrying at once, the second sees "queued".
-        delivery = outbox.get_delivery(session, who.la_scope, delivery_id, for_update=True)
-        if delivery is None:
+        done = casework.retry_delivery(session, principal(), delivery_id)
+        if done is None:
             raise ApiProblem(404, "not-found", f"no delivery {delivery_id} is visible to this key")
-        if delivery.status != "failed":
+        delivery, retried = done
+        if not retried:
             raise ApiProblem(
                 409,
                 "not-failed",
                 f"delivery {delivery_id} is {delivery.status}: only a failed "
                 "delivery is retried by hand",
             )
-        outbox.retry_delivery(session, who.la_scope, delivery_id)
-        audit_log.audit_by(
-            session,
-            who,
-            "delivery.retried",
-            la_code=delivery.la_code,
-            object_type="delivery",
-            object_id=delivery.id,
-            detail={"attempts": delivery.attempts},
-        )
-        view = delivery_view(delivery)
-    enqueue_deliveries(res.settings, [(delivery_id, view["addressee"])])
+        view, attempts = delivery_view(delivery), delivery.attempts
+    enqueue_retry(res.settings, delivery_id, view["addressee"], attempts)
     return view

@@ -7,28 +7,23 @@ enqueued best-effort: if Redis is down the sweeper finds the queued row later (D
 
 from __future__ import annotations
 
-import logging
-
 from flask import abort, flash, redirect, render_template, request, url_for
-from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from adapter.api.resources import resources
 from adapter.api.views import delivery_view
+from adapter.service import casework
 from adapter.service.clock import london_today, utcnow
-from adapter.store import audit as audit_log
 from adapter.store import outbox
 from adapter.store.pagination import Page
 from adapter.web import formatting, queries, sessions
 from adapter.web.blueprint import addressee_names, bp
 from adapter.web.filters import Filters, first_page_url, london_midnight, next_page_url
 from adapter.web.workers import worker_beats
-from jobs.queues import connect, enqueue_delivery
+from jobs.queues import enqueue_retry
 
 DELIVERY_FILTERS = ("failed", "retrying", "queued", "sending", "acknowledged", "all")
 """The status filter of the deliveries page: failed first, the ones that need a person."""
-
-log = logging.getLogger(__name__)
 
 
 @bp.route("/")
@@ -99,41 +94,25 @@ def deliveries() -> str:
 @sessions.signed_in("admin")
 def retry(delivery_id: str) -> Response:
     """Queue a failed delivery again, audit it, and put it on the worker queue if Redis answers."""
-    res, who = resources(), sessions.principal()
+    res = resources()
     with res.transaction() as db:
-        delivery = outbox.get_delivery(db, who.la_scope, delivery_id)
-        if delivery is None:
+        done = casework.retry_delivery(db, sessions.principal(), delivery_id, via="admin pages")
+        if done is None:
             abort(404)
+        delivery, retried = done
         summary = (
             f"{formatting.words(delivery.document)} to "
             f"{addressee_names().get(delivery.addressee, delivery.addressee)}"
         )
-        if delivery.status != "failed":
+        if not retried:
             flash(
                 f"{summary} was not retried: it is {delivery.status}, and only a failed "
                 "delivery can be retried.",
                 "info",
             )
             return _back()
-        outbox.retry_delivery(db, who.la_scope, delivery_id)
-        audit_log.audit_by(
-            db,
-            who,
-            "delivery.retried",
-            la_code=delivery.la_code,
-            object_type="delivery",
-            object_id=delivery.id,
-            detail={"attempts": delivery.attempts, "via": "admin pages"},
-        )
         addressee, attempts = delivery.addressee, delivery.attempts
-    try:
-        enqueue_delivery(connect(res.settings), delivery_id, addressee, attempts=attempts)
-    except (RedisError, OSError) as error:
-        log.warning(
-            "could not enqueue retried delivery %s (the sweeper will): %s",
-            delivery_id,
-            type(error).__name__,
-        )
+    enqueue_retry(res.settings, delivery_id, addressee, attempts)
     flash(f"{summary} is queued to be sent again.", "success")
     return _back()
 
