@@ -14,13 +14,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import fcntl
 import itertools
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -49,16 +47,6 @@ from adapter.store.models import (
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
 from tests.support.service import sample_record
-
-REDIS_E2E_URL = "redis://127.0.0.1:6379/12"
-"""The Redis database these tests own (flushed before and after each test)."""
-
-REDIS_LOCK_FILE = Path(tempfile.gettempdir()) / "csins-e2e-redis-6379-12.lock"
-"""Held for a whole test run: a second run on this machine waits instead of sharing the queues
-(its workers would take the first run's jobs, and its flushes would drop them)."""
-
-REDIS_LOCK_WAIT_SECONDS = 600.0
-"""Longest a test run waits for another run to release :data:`REDIS_LOCK_FILE`."""
 
 WAIT_SECONDS = 30.0
 """Longest any state is waited for before the test fails (it normally takes well under 5 s)."""
@@ -303,22 +291,10 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def e2e_redis() -> Iterator[str]:
-    """The URL of the e2e Redis database, held exclusively for this test run."""
-    with open(REDIS_LOCK_FILE, "a+b") as lock:
-        deadline = time.monotonic() + REDIS_LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"another test run has held {REDIS_LOCK_FILE} for too long")
-                time.sleep(0.5)
-        try:
-            yield REDIS_E2E_URL
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def e2e_redis(redis_url: str) -> str:
+    """This test run's own Redis server (:func:`tests.support.service.redis_url`): no other
+    run's workers can take its jobs, and its flushes empty no one else's queues."""
+    return redis_url
 
 
 @pytest.fixture
