@@ -29,6 +29,11 @@ class WorkerContext:
             )
         return self._channels[addressee]
 
+    def close(self) -> None:
+        """Close the channels' kept-alive connections (the context stays usable)."""
+        for channel in self._channels.values():
+            channel.close()
+
 
 _current: WorkerContext | None = None
 
@@ -53,6 +58,9 @@ def context() -> WorkerContext:
 
 
 def use_context(value: WorkerContext | None) -> None:
-    """Install a context (tests, and ``csins-adapter run`` sharing one with its threads)."""
+    """Install a context (tests, and ``csins-adapter run`` sharing one with its threads); the
+    one it replaces has its connections closed."""
     global _current
+    if _current is not None and _current is not value:
+        _current.close()
     _current = value

@@ -153,6 +153,9 @@ class Channel(abc.ABC):
         """Classify a status or reply code: HTTP rules unless a channel says otherwise."""
         return classify_http_status(status)
 
+    def close(self) -> None:  # noqa: B027 (a hook: most channels keep nothing open)
+        """Release what the channel keeps open between sends (by default nothing)."""
+
     @abc.abstractmethod
     def _transmit(self, delivery: Delivery, body: bytes) -> Reply:
         """Put ``body`` in front of the addressee once and return its answer.

@@ -7,7 +7,10 @@ A :class:`Delivery` is one document for one addressee. Every channel sends it as
      "payload", "payload_sha256", "version"}
 
 serialised once as RFC 8785 (JCS) canonical JSON, so the bytes are the same for every try and
-every re-send of the delivery. Two hashes, each covering something exact:
+every re-send of the delivery. The outbox already stores each payload as canonical bytes, so a
+delivery built with :meth:`Delivery.from_canonical` splices those bytes into the envelope and
+hashes them as they are instead of canonicalising the payload again. Two hashes, each covering
+something exact:
 
 - ``payload_sha256`` (inside the envelope, :attr:`Delivery.payload_sha256`): SHA-256 of the
   *document bytes*. For a document that was uploaded as a file (``payload["attachment"]`` with
@@ -27,7 +30,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -66,18 +69,24 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def attachment_bytes(payload: Mapping[str, Any]) -> bytes | None:
+    """The bytes of the file an uploaded document carries (``payload["attachment"]``), if any."""
+    attachment = payload.get("attachment")
+    if not isinstance(attachment, Mapping) or "content_base64" not in attachment:
+        return None
+    content = attachment["content_base64"]
+    if not isinstance(content, str):
+        raise InvalidDelivery("payload.attachment.content_base64: expected a base64 string")
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidDelivery("payload.attachment.content_base64: not valid base64") from None
+
+
 def document_bytes(payload: Mapping[str, Any]) -> bytes:
     """What ``payload_sha256`` covers: an uploaded file's bytes, else the payload's JCS bytes."""
-    attachment = payload.get("attachment")
-    if isinstance(attachment, Mapping) and "content_base64" in attachment:
-        content = attachment["content_base64"]
-        if not isinstance(content, str):
-            raise InvalidDelivery("payload.attachment.content_base64: expected a base64 string")
-        try:
-            return base64.b64decode(content, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidDelivery("payload.attachment.content_base64: not valid base64") from None
-    return canonical_json(dict(payload))
+    attached = attachment_bytes(payload)
+    return canonical_json(dict(payload)) if attached is None else attached
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,22 @@ class Delivery:
     local_authority: str
     version: int
     payload: Mapping[str, Any]
+    payload_json: bytes | None = field(default=None, repr=False, compare=False)
+    """``payload`` as RFC 8785 canonical bytes, when the caller holds them already: sent and
+    hashed as they are. Set it through :meth:`from_canonical`, which keeps the two in step."""
+
+    @classmethod
+    def from_canonical(cls, payload_json: bytes, **fields: Any) -> Delivery:
+        """A delivery of ``payload_json``, RFC 8785 canonical bytes such as the outbox stores;
+        ``fields`` are the other fields. The bytes are parsed once, for channels that read the
+        payload (an attachment), and never canonicalised again."""
+        try:
+            payload = json.loads(payload_json)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InvalidDelivery("payload: not JSON") from None
+        if not isinstance(payload, dict):
+            raise InvalidDelivery("payload: expected a JSON object")
+        return cls(payload=payload, payload_json=payload_json, **fields)
 
     def __post_init__(self) -> None:
         if not DELIVERY_ID_PATTERN.match(self.delivery_id):
@@ -113,12 +138,24 @@ class Delivery:
                 )
 
     @cached_property
+    def canonical_payload(self) -> bytes:
+        """The payload's RFC 8785 canonical bytes: ``payload_json``, else computed once."""
+        if self.payload_json is not None:
+            return self.payload_json
+        return canonical_json(dict(self.payload))
+
+    @cached_property
     def payload_sha256(self) -> str:
         """Hex SHA-256 of :func:`document_bytes` of the payload (see the module docstring)."""
-        return sha256_hex(document_bytes(self.payload))
+        attached = attachment_bytes(self.payload)
+        return sha256_hex(self.canonical_payload if attached is None else attached)
 
     def envelope(self) -> dict[str, Any]:
         """The JSON envelope as a dict (DESIGN.md §6)."""
+        return {**self._envelope_fields(), "payload": dict(self.payload)}
+
+    def _envelope_fields(self) -> dict[str, Any]:
+        """Every member of the envelope but the payload."""
         return {
             "delivery_id": self.delivery_id,
             "document": self.document,
@@ -126,14 +163,28 @@ class Delivery:
             "incident_reference": self.incident_reference,
             "local_authority": self.local_authority,
             "version": self.version,
-            "payload": dict(self.payload),
             "payload_sha256": self.payload_sha256,
         }
 
 
 def encode_envelope(delivery: Delivery) -> bytes:
-    """The envelope's canonical bytes: exactly the https body, the same for every try."""
-    return canonical_json(delivery.envelope())
+    """The envelope's canonical bytes: exactly the https body, the same for every try.
+
+    RFC 8785 writes an object's members sorted by key, each as ``key:value`` in canonical form;
+    the members are written that way here, the payload's being its canonical bytes as they are.
+    (The keys are ASCII, so sorting by UTF-16 code unit, as the RFC says, is plain sorting.)
+    """
+    members = {**delivery._envelope_fields(), "payload": None}
+    return (
+        b"{"
+        + b",".join(
+            canonical_json(key)
+            + b":"
+            + (delivery.canonical_payload if key == "payload" else canonical_json(value))
+            for key, value in sorted(members.items())
+        )
+        + b"}"
+    )
 
 
 def check_envelope(body: bytes) -> dict[str, Any]:

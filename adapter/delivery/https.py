@@ -6,6 +6,10 @@ delivery id (stable across retries, so the addressee can drop duplicates), a fre
 configured key. Redirects are not followed (Standard Webhooks: update the URL instead), so a
 3xx is permanent until the configuration is fixed. Nothing is taken from the environment
 (proxies, CA files): what a channel does is what ``addressees.yaml`` says.
+
+A channel keeps one HTTP client per process, so consecutive deliveries to an addressee reuse a
+kept-alive connection (no TCP and TLS handshake each time); a connection the addressee dropped
+meanwhile is a transient failure like any other, and the quick tries send again on a new one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import os
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,6 +106,7 @@ class HttpsChannel(Channel):
             ssl.create_default_context(cafile=ca_bundle) if ca_bundle else _default_tls_context()
         )
         self._transport = transport
+        self._client, self._client_pid = self._new_client(), os.getpid()
 
     def _check_endpoint(self, addressee: str, endpoint: str) -> None:
         parts = urlsplit(endpoint)
@@ -135,20 +141,34 @@ class HttpsChannel(Channel):
             headers["Authorization"] = f"Bearer {self._auth_token}"
         return headers
 
+    def close(self) -> None:
+        """Close this process's kept-alive connections; a later send opens a new one."""
+        if self._client_pid == os.getpid():
+            self._client.close()
+            self._client = self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(
+            timeout=self.timeouts.for_httpx(),
+            verify=self._verify,
+            transport=self._transport,
+            follow_redirects=False,
+            trust_env=False,  # no proxy or CA settings picked up from the environment
+        )
+
+    def _process_client(self) -> httpx.Client:
+        """The client of this process: a forked child (RQ's scheduler) must not write on its
+        parent's sockets, so it makes its own and leaves the parent's alone."""
+        if self._client_pid != os.getpid():
+            self._client, self._client_pid = self._new_client(), os.getpid()
+        return self._client
+
     def _transmit(self, delivery: Delivery, body: bytes) -> Reply:
         now = self._clock()
         headers = self.headers(delivery, body, int(now.timestamp()))
+        client = self._process_client()
         try:
-            with (
-                httpx.Client(
-                    timeout=self.timeouts.for_httpx(),
-                    verify=self._verify,
-                    transport=self._transport,
-                    follow_redirects=False,
-                    trust_env=False,  # no proxy or CA settings picked up from the environment
-                ) as client,
-                client.stream("POST", self.endpoint, content=body, headers=headers) as response,
-            ):
+            with client.stream("POST", self.endpoint, content=body, headers=headers) as response:
                 head = _read_capped(response, defaults.MAX_RESPONSE_BYTES)
         except httpx.TimeoutException as exc:
             raise NoAnswer(f"timed out: {type(exc).__name__}", timed_out=True) from None

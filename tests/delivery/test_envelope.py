@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from adapter.delivery import InvalidDelivery, check_envelope, encode_envelope
+from adapter.delivery import Delivery, InvalidDelivery, check_envelope, encode_envelope
 from adapter.delivery.envelope import ENVELOPE_KEYS, canonical_json
 from tests.delivery.helpers import make_delivery, uploaded_document_payload
 
@@ -89,3 +89,36 @@ def test_bad_base64_in_an_uploaded_document_is_refused():
 def test_a_float_that_json_cannot_carry_is_refused():
     with pytest.raises(InvalidDelivery, match="canonical JSON"):
         encode_envelope(make_delivery(payload={"score": float("nan")}))
+
+
+def other_fields() -> dict[str, object]:
+    """A delivery's fields but its payload, as ``Delivery.from_canonical`` takes them."""
+    return {k: v for k, v in vars(make_delivery()).items() if k not in ("payload", "payload_json")}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        make_delivery().payload,
+        uploaded_document_payload(b"\x00\xff%PDF"),
+        {"name": "Zoë \u2028 \U0001f600", "score": 1.5e-7, "big": 2**53 - 1, "list": [None, True]},
+    ],
+)
+def test_stored_canonical_bytes_are_sent_as_they_are_with_the_same_envelope(payload):
+    stored = canonical_json(dict(payload))
+    fields = other_fields()
+    from_store = Delivery.from_canonical(stored, **fields)
+    built = make_delivery(payload=payload)
+    assert from_store.payload == json.loads(stored)
+    assert encode_envelope(from_store) == encode_envelope(built)
+    assert encode_envelope(built) == canonical_json(built.envelope())
+    assert from_store.payload_sha256 == built.payload_sha256
+    check_envelope(encode_envelope(from_store))
+
+
+def test_stored_bytes_that_are_not_a_json_object_are_refused():
+    fields = other_fields()
+    with pytest.raises(InvalidDelivery, match="payload"):
+        Delivery.from_canonical(b"[1]", **fields)
+    with pytest.raises(InvalidDelivery, match="payload"):
+        Delivery.from_canonical(b"\xff", **fields)
