@@ -316,12 +316,17 @@ def _queue_owed(
 def _locked_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:
     """The incident, its row locked until the transaction ends (PostgreSQL; SQLite transactions
     are serialised already), re-read under the lock: concurrent events and amendments of one
-    incident are then planned one after the other, never each without the other's change."""
+    incident, and a worker's re-plan after an acknowledgement, then run one after the other,
+    never each without the other's change.
+
+    ``FOR NO KEY UPDATE``, as the worker takes it: rows that merely refer to the incident (a
+    worker's receipt) can still be inserted meanwhile.
+    """
     statement = scoped(
         select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope
     )
     return session.scalars(
-        statement.with_for_update().execution_options(populate_existing=True)
+        statement.with_for_update(key_share=True).execution_options(populate_existing=True)
     ).one_or_none()
 
 

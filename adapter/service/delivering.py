@@ -10,9 +10,9 @@ escalated, never dropped.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter import alerts
@@ -25,11 +25,14 @@ from adapter.receipts.log import append_receipt
 from adapter.service.planning import replan
 from adapter.store import outbox
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
-from adapter.store.scope import ALL_LAS
 from config.settings import Policy, Settings
 
 AT_RISK = ("due_soon", "overdue")
 """Deadline statuses at which a delivery that has not gone through is escalated."""
+
+
+RAPID_REVIEW = "rapid_review"
+"""The document whose acknowledgement re-plans the incident (§3)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class Started:
     delivery_id: str
     addressee: str
     attempt: int
+    incident_id: str
+    changes_plan: bool
+    """Whether its acknowledgement changes the incident's plan: an obligation met, or the rapid
+    review re-planned. Recording it then takes the incident's lock first (see :func:`record`)."""
 
 
 @dataclass(frozen=True)
@@ -55,23 +62,29 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
 
     Nothing to do: missing, finished, or in another worker's hands right now.
     """
-    begun = outbox.begin_attempt(
+    begun = outbox.start_attempt(
         session, delivery_id, stuck_after=dt.timedelta(seconds=policy.stuck_delivery_seconds)
     )
     if begun is None:
         return None
-    delivery, attempt = begun
-    incident = session.get_one(Incident, delivery.incident_id)
-    message = Message(
+    delivery, attempt = begun.delivery, begun.attempt
+    message = Message.from_canonical(
+        outbox.delivery_payload(keyring, delivery),
         delivery_id=delivery.id,
         document=delivery.document,
         addressee=delivery.addressee,
-        incident_reference=incident.reference,
+        incident_reference=begun.incident_reference,
         local_authority=delivery.la_code,
         version=delivery.version,
-        payload=json.loads(outbox.delivery_payload(keyring, delivery)),
     )
-    return Started(message, delivery.id, delivery.addressee, attempt.number)
+    return Started(
+        message,
+        delivery.id,
+        delivery.addressee,
+        attempt.number,
+        delivery.incident_id,
+        changes_plan=delivery.obligation_id is not None or delivery.document == RAPID_REVIEW,
+    )
 
 
 def retry_delay(policy: Policy, attempts: int, retry_after: float | None) -> dt.timedelta:
@@ -92,15 +105,29 @@ def record(
     outcome: Outcome,
     now: dt.datetime,
 ) -> Recorded:
-    """Record the outcome of ``started`` in the caller's transaction (see the module docstring)."""
-    delivery = outbox.get_delivery(session, ALL_LAS, started.delivery_id, for_update=True)
-    attempt = session.get(DeliveryAttempt, (started.delivery_id, started.attempt))
-    if delivery is None or attempt is None or delivery.status in ("acknowledged", "failed"):
+    """Record the outcome of ``started`` in the caller's transaction (see the module docstring).
+
+    An acknowledgement that changes the incident's plan locks the incident before the delivery,
+    in the order the API's event and amendment paths lock (the incident, then what refers to
+    it), so that a re-plan here and one there run one after the other, each seeing the other's
+    change, and neither waits for the other in a cycle.
+    """
+    incident = None
+    if outcome.acknowledged and started.changes_plan:
+        incident = _locked_incident(session, started.incident_id)
+    locked = outbox.lock_attempt(session, started.delivery_id, started.attempt)
+    if locked is None:
+        return Recorded("missing")
+    delivery, attempt = locked
+    if attempt is None or delivery.status in ("acknowledged", "failed"):
         # Another worker finished it first (a duplicate job): the first answer stands.
-        return Recorded(delivery.status if delivery else "missing")
+        return Recorded(delivery.status)
     detail = f"{outcome.status or '-'} {outcome.detail}".strip()
     if outcome.acknowledged:
-        _acknowledged(session, keyring, settings, signer, started, delivery, attempt, outcome, now)
+        _acknowledged(session, settings, signer, started, delivery, attempt, outcome, now)
+        if incident is not None and delivery.document == RAPID_REVIEW:
+            # §3: the Panel's 15 working days run from the day it received the rapid review.
+            replan(session, keyring, settings.policy, incident, now)
         return Recorded("acknowledged")
     if outcome.kind == "permanent":
         outbox.finish_attempt(
@@ -130,7 +157,6 @@ def record(
 
 def _acknowledged(
     session: Session,
-    keyring: Keyring,
     settings: Settings,
     signer: SigningKeyring,
     started: Started,
@@ -182,10 +208,23 @@ def _acknowledged(
         ),
         incident_id=delivery.incident_id,
     )
-    if delivery.document == "rapid_review":
-        # §3: the Panel's 15 working days run from the day it received the rapid review.
-        incident = session.get_one(Incident, delivery.incident_id)
-        replan(session, keyring, settings.policy, incident, now)
+
+
+def _locked_incident(session: Session, incident_id: str) -> Incident:
+    """The incident, its row locked until the transaction ends (PostgreSQL; SQLite transactions
+    are serialised already) and re-read under the lock.
+
+    ``FOR NO KEY UPDATE`` waits for the API's ``FOR UPDATE`` and for another worker's lock, but
+    not for the key-share locks that inserting a row referring to the incident takes: another
+    worker that holds the receipt log's head while it writes a receipt for this incident must
+    not wait for this transaction, which is about to wait for that head.
+    """
+    return session.scalars(
+        select(Incident)
+        .where(Incident.id == incident_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _at_risk(obligation: Obligation | None, now: dt.datetime, policy: Policy) -> bool:

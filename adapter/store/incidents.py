@@ -202,11 +202,12 @@ def add_version(
 ) -> VersionResult | None:
     """Amend an incident (§2: facts that emerge later); None when it is not in the scope.
 
-    The incident row is locked first, so concurrent amendments get consecutive version numbers.
+    The incident row is locked first (``FOR NO KEY UPDATE``, as for events), so concurrent
+    amendments get consecutive version numbers.
     """
     incident = session.scalars(
         scoped(select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope)
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).one_or_none()
     if incident is None:
         return None

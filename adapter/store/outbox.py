@@ -13,9 +13,9 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from adapter.crypto import DecryptionError, Keyring
@@ -124,6 +124,79 @@ def list_deliveries(
     return page_from(rows, size, "deliveries", lambda row: (row.created_at.isoformat(), row.id))
 
 
+class Begun(NamedTuple):
+    """A try just started: the delivery (now ``sending``), the try, and the incident's reference."""
+
+    delivery: Delivery
+    attempt: DeliveryAttempt
+    incident_reference: str
+
+
+_START_ATTEMPT = (
+    update(Delivery)
+    .where(
+        Delivery.id == bindparam("delivery_id"),
+        Delivery.status.not_in(("acknowledged", "failed")),
+        (Delivery.status != "sending") | (Delivery.updated_at <= bindparam("stuck_before")),
+    )
+    .values(
+        attempts=Delivery.attempts + 1,
+        status="sending",
+        first_attempt_at=func.coalesce(Delivery.first_attempt_at, bindparam("now")),
+        updated_at=bindparam("now"),
+    )
+    .returning(
+        Delivery,
+        select(Incident.reference).where(Incident.id == Delivery.incident_id).scalar_subquery(),
+    )
+    # The returned row is the truth: no evaluation of the criteria in Python, and an instance
+    # already in the session takes the returned values.
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+"""Start the next try of a delivery that is startable; built once, as it runs once a job."""
+
+_LOCK_ATTEMPT = (
+    select(Delivery, DeliveryAttempt)
+    .outerjoin(
+        DeliveryAttempt,
+        (DeliveryAttempt.delivery_id == Delivery.id)
+        & (DeliveryAttempt.number == bindparam("number")),
+    )
+    .where(Delivery.id == bindparam("delivery_id"))
+    .with_for_update(of=Delivery)
+)
+"""The delivery, locked, and one of its tries; built once, as it runs once a job."""
+
+
+def start_attempt(
+    session: Session,
+    delivery_id: str,
+    *,
+    la_scope: str = ALL_LAS,
+    stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
+) -> Begun | None:
+    """Start the delivery's next try; None if missing, acknowledged, failed, or being sent by
+    another worker right now (``sending`` for less than ``stuck_after``).
+
+    One conditional ``UPDATE`` locks, checks and moves the row: a duplicate job for the same
+    delivery waits for the row lock, then finds the row no longer matches (taken or done). It
+    returns the incident's reference too. The try's row is written by the next flush.
+    """
+    now = utcnow()
+    statement = _START_ATTEMPT
+    if la_scope != ALL_LAS:
+        statement = statement.where(Delivery.la_code == la_scope)
+    found = session.execute(
+        statement, {"delivery_id": delivery_id, "stuck_before": now - stuck_after, "now": now}
+    ).one_or_none()
+    if found is None:
+        return None
+    delivery, incident_reference = found
+    attempt = DeliveryAttempt(delivery_id=delivery.id, number=delivery.attempts, started_at=now)
+    session.add(attempt)
+    return Begun(delivery, attempt, incident_reference)
+
+
 def begin_attempt(
     session: Session,
     delivery_id: str,
@@ -131,25 +204,20 @@ def begin_attempt(
     la_scope: str = ALL_LAS,
     stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
 ) -> tuple[Delivery, DeliveryAttempt] | None:
-    """Lock the delivery and start its next try; None if missing, acknowledged, failed, or
-    being sent by another worker right now (``sending`` for less than ``stuck_after``).
+    """:func:`start_attempt` for callers that need only the delivery and its new try."""
+    begun = start_attempt(session, delivery_id, la_scope=la_scope, stuck_after=stuck_after)
+    return None if begun is None else (begun.delivery, begun.attempt)
 
-    The row lock makes a duplicate job for the same delivery wait, then see it taken or done.
-    """
-    delivery = get_delivery(session, la_scope, delivery_id, for_update=True)
-    if delivery is None or delivery.status in ("acknowledged", "failed"):
-        return None
-    now = utcnow()
-    if delivery.status == "sending" and delivery.updated_at > now - stuck_after:
-        return None
-    delivery.attempts += 1
-    delivery.status = "sending"
-    delivery.first_attempt_at = delivery.first_attempt_at or now
-    delivery.updated_at = now
-    attempt = DeliveryAttempt(delivery_id=delivery.id, number=delivery.attempts, started_at=now)
-    session.add(attempt)
-    session.flush()
-    return delivery, attempt
+
+def lock_attempt(
+    session: Session, delivery_id: str, number: int
+) -> tuple[Delivery, DeliveryAttempt | None] | None:
+    """The delivery, locked, and its try ``number`` (None if there is no such try), read by
+    one statement: what recording how the try ended changes. None if the delivery is missing."""
+    found = session.execute(
+        _LOCK_ATTEMPT, {"delivery_id": delivery_id, "number": number}
+    ).one_or_none()
+    return None if found is None else (found[0], found[1])
 
 
 def finish_attempt(
@@ -165,7 +233,8 @@ def finish_attempt(
     acknowledged_at: dt.datetime | None = None,
 ) -> Delivery:
     """Record how a try ended and move the delivery on: acknowledged (at ``acknowledged_at``,
-    by default now), retrying or failed."""
+    by default now), retrying or failed. The changes are written by the transaction's next
+    flush, with whatever else the caller changes (the obligation met, the receipt)."""
     now = utcnow()
     attempt.finished_at = now
     attempt.outcome = outcome
@@ -186,7 +255,6 @@ def finish_attempt(
         else:
             delivery.status = "failed"
             delivery.next_attempt_at = None
-    session.flush()
     return delivery
 
 

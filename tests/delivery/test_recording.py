@@ -1,0 +1,70 @@
+"""Recording how a try ended, against the real service database (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import update
+
+from adapter.delivery.outcome import Outcome, OutcomeKind
+from adapter.receipts.log import signer_for
+from adapter.service import delivering
+from adapter.store.models import Delivery, Incident
+from tests.support.service import Service, sample_record
+
+
+def acknowledgement(now: dt.datetime) -> Outcome:
+    return Outcome(
+        kind=OutcomeKind.ACKNOWLEDGED,
+        channel="sandbox",
+        destination="http://sandbox.test/panel",
+        status=200,
+        reference="PANEL-1",
+        retry_after=None,
+        detail="OK",
+        sent_sha256="0" * 64,
+        sent_bytes=2,
+        tries=1,
+        started_at=now,
+        finished_at=now,
+    )
+
+
+def test_an_acknowledgement_that_changes_the_plan_waits_for_the_incidents_lock(service: Service):
+    """While an API event or amendment holds the incident, the worker's recording of an
+    acknowledgement that meets one of its obligations waits, then goes through."""
+    response = service.post("/api/v1/incidents", service.key(), sample_record())
+    assert response.status_code == 201, response.get_json()
+    (queued,) = response.get_json()["deliveries"]
+    database, settings = service.database, service.settings
+    with database.session_scope() as session:
+        started = delivering.start(session, database.keyring, settings.policy, queued["id"])
+    assert started is not None and started.changes_plan
+    now = dt.datetime.now(dt.UTC)
+    recorded: list[str] = []
+
+    def worker() -> None:
+        with database.session_scope() as session:
+            outcome = acknowledgement(now)
+            done = delivering.record(
+                session, database.keyring, settings, signer_for(settings), started, outcome, now
+            )
+        recorded.append(done.status)
+
+    with database.session_scope() as api:
+        # As an event's re-plan does: it changes the incident row, which locks it (not its key).
+        api.execute(
+            update(Incident).where(Incident.id == started.incident_id).values(updated_at=now)
+        )
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive() and recorded == []
+    thread.join(timeout=30)
+    assert recorded == ["acknowledged"]
+    with database.session_scope() as session:
+        delivery = session.get_one(Delivery, started.delivery_id)
+        assert delivery.status == "acknowledged"
+        assert delivery.obligation is not None
+        assert delivery.obligation.acknowledged_at == now
