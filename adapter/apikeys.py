@@ -35,8 +35,17 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 _LA_CODE = re.compile(r"^[0-9]{3}$")
 _PREFIX = re.compile(r"^[0-9a-f]{12}$")
 
-__all__ = ["ROLES", "ApiKeyError", "NewKey", "Principal", "create_key", "hash_key",
-           "list_keys", "revoke_key", "verify_key"]
+__all__ = [
+    "ROLES",
+    "ApiKeyError",
+    "NewKey",
+    "Principal",
+    "create_key",
+    "hash_key",
+    "list_keys",
+    "revoke_key",
+    "verify_key",
+]
 
 
 class ApiKeyError(CsinsError):
@@ -85,9 +94,7 @@ def _split(key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
-def create_key(
-    session: Session, *, la_code: str, role: str, name: str | None = None
-) -> NewKey:
+def create_key(session: Session, *, la_code: str, role: str, name: str | None = None) -> NewKey:
     """Create and store a key; the returned ``NewKey.key`` is the only copy of the secret."""
     if role not in ROLES:
         raise ApiKeyError(f"role: expected one of {', '.join(ROLES)}, got {role!r}")

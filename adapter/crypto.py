@@ -106,7 +106,8 @@ class Keyring:
         body = bytes(ciphertext).split(b".", 2)[2]
         try:
             return cipher.decrypt(
-                body[:NONCE_BYTES], body[NONCE_BYTES:],
+                body[:NONCE_BYTES],
+                body[NONCE_BYTES:],
                 _AAD_PREFIX + associated_data.encode("utf-8"),
             )
         except InvalidTag:
@@ -167,7 +168,8 @@ def _dev_keys(data_dir: Path) -> tuple[tuple[str, bytes], ...]:
             temporary.unlink(missing_ok=True)
     log.warning(
         "No encryption key configured (CSINS_ENCRYPTION_KEYS): using the development key in %s. "
-        "Configure real keys before storing real records.", path,
+        "Configure real keys before storing real records.",
+        path,
     )
     keys = parse_encryption_keys(str(path), path.read_text(encoding="utf-8"))
     if not keys:

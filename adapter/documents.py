@@ -16,22 +16,39 @@ from typing import Any
 FORM_CHILDREN = 4
 """Children the national notification form has room for (DESIGN.md §3)."""
 
-NOTIFICATION_DOCUMENTS = frozenset({
-    "incident_notification", "looked_after_child_death_notification",
-    "care_leaver_death_notification",
-})
+NOTIFICATION_DOCUMENTS = frozenset(
+    {
+        "incident_notification",
+        "looked_after_child_death_notification",
+        "care_leaver_death_notification",
+    }
+)
 """Documents built from the incident record itself, sent as soon as the incident is recorded."""
 
 _CHILD_FIELDS_IN_TEXT = (
-    "local_id", "forenames", "surname", "date_of_birth", "age_years", "unborn", "sex",
-    "ethnicity", "disability", "looked_after", "care_leaver", "outcome", "date_of_death",
+    "local_id",
+    "forenames",
+    "surname",
+    "date_of_birth",
+    "age_years",
+    "unborn",
+    "sex",
+    "ethnicity",
+    "disability",
+    "looked_after",
+    "care_leaver",
+    "outcome",
+    "date_of_death",
     "harm_description",
 )
 
 
 def _describe_child(number: int, child: Mapping[str, Any]) -> str:
-    parts = [f"{name}: {child[name]}" for name in _CHILD_FIELDS_IN_TEXT
-             if child.get(name) not in (None, "")]
+    parts = [
+        f"{name}: {child[name]}"
+        for name in _CHILD_FIELDS_IN_TEXT
+        if child.get(name) not in (None, "")
+    ]
     if not child.get("identity_known"):
         parts.insert(0, "identity not known")
     return f"Child {number}: " + "; ".join(parts)
@@ -54,8 +71,9 @@ def render_for_form(record: Mapping[str, Any]) -> dict[str, Any]:
     return rendered
 
 
-def notification_payload(document: str, record_json: Mapping[str, Any], version: int,
-                         amended_from: int | None = None) -> dict[str, Any]:
+def notification_payload(
+    document: str, record_json: Mapping[str, Any], version: int, amended_from: int | None = None
+) -> dict[str, Any]:
     """The payload of a notification (or of an amendment to one, naming the version it replaces)."""
     payload: dict[str, Any] = {
         "document": document,

@@ -1,12 +1,12 @@
 """The service's exceptions: one base, each error carrying its context.
 
-    CsinsError
-    ├── InvalidRecord          an incident record or event failed validation (field errors)
-    ├── ExportError            an export file cannot be read at all (convert exits 2)
-    │   ├── UnrecognisedExport     headers match neither system; names the missing columns
-    │   └── ExportTooLarge         over the byte or row limit
-    ├── CalendarRangeError     a date outside the years whose bank holidays are known
-    └── EventRefused           a lifecycle event out of order or otherwise impossible
+CsinsError
+├── InvalidRecord          an incident record or event failed validation (field errors)
+├── ExportError            an export file cannot be read at all (convert exits 2)
+│   ├── UnrecognisedExport     headers match neither system; names the missing columns
+│   └── ExportTooLarge         over the byte or row limit
+├── CalendarRangeError     a date outside the years whose bank holidays are known
+└── EventRefused           a lifecycle event out of order or otherwise impossible
 """
 
 from __future__ import annotations

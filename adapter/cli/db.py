@@ -48,8 +48,10 @@ def current() -> None:
     """Show the database's revision and the newest one this version ships."""
     database = open_database()
     try:
-        click.echo(f"{_where(database)}: at revision {migrate.current_revision(database.engine)}"
-                   f" (newest: {migrate.head_revision()})")
+        click.echo(
+            f"{_where(database)}: at revision {migrate.current_revision(database.engine)}"
+            f" (newest: {migrate.head_revision()})"
+        )
     finally:
         database.dispose()
 
@@ -79,4 +81,3 @@ def require_migrated(database: Database) -> None:
         raise click.ClickException(
             f"the database is at revision {current}, not {head}: run 'csins-adapter db upgrade'"
         )
-

@@ -46,8 +46,10 @@ def list_() -> None:
             for row in rows:
                 state = "revoked" if row.revoked_at else "active"
                 used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "-"
-                click.echo(f"{row.id}\t{row.prefix}\t{row.la_code}\t{row.role}\t{state}"
-                           f"\tlast used {used}\t{row.name or ''}")
+                click.echo(
+                    f"{row.id}\t{row.prefix}\t{row.la_code}\t{row.role}\t{state}"
+                    f"\tlast used {used}\t{row.name or ''}"
+                )
     finally:
         database.dispose()
 

@@ -41,7 +41,7 @@ def normalise_url(url: str) -> str:
     """Select the psycopg 3 driver for PostgreSQL URLs written the usual way (``postgres://``)."""
     for scheme in ("postgres://", "postgresql://"):
         if url.startswith(scheme):
-            return "postgresql+psycopg://" + url[len(scheme):]
+            return "postgresql+psycopg://" + url[len(scheme) :]
     backend = url.partition(":")[0].partition("+")[0]
     if backend not in ("postgresql", "sqlite"):
         raise SettingsError(

@@ -1,9 +1,9 @@
 """Errors of the storage layer (subclasses of the service's ``CsinsError``).
 
-    StoreError
-    ├── OutOfScope        a write names a local authority the caller may not act for
-    ├── RecordMismatch    an amendment changes the incident's LA code or reference
-    └── InvalidCursor     a pagination cursor that this service did not issue
+StoreError
+├── OutOfScope        a write names a local authority the caller may not act for
+├── RecordMismatch    an amendment changes the incident's LA code or reference
+└── InvalidCursor     a pagination cursor that this service did not issue
 """
 
 from __future__ import annotations

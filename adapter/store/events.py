@@ -41,8 +41,11 @@ def add_event(
     if incident is None:
         return None
     row = LifecycleEvent(
-        id=str(uuid.uuid4()), incident_id=incident.id, type=str(event["type"]),
-        on=_as_date(event["on"]), document_sha256=_document_sha256(event),
+        id=str(uuid.uuid4()),
+        incident_id=incident.id,
+        type=str(event["type"]),
+        on=_as_date(event["on"]),
+        document_sha256=_document_sha256(event),
         created_by_key_id=key_id,
     )
     row.data = seal_json(keyring, event, event_aad(row.id, row.incident_id))
@@ -64,8 +67,9 @@ def list_events(session: Session, la_scope: str, incident_id: str) -> list[Lifec
 
 def event_data(keyring: Keyring, event: LifecycleEvent) -> dict[str, Any]:
     """The decrypted event as it was submitted (``{"type", "on", ...}``)."""
-    return dict(as_mapping(open_json(keyring, event.data, event_aad(event.id, event.incident_id)),
-                           "event"))
+    return dict(
+        as_mapping(open_json(keyring, event.data, event_aad(event.id, event.incident_id)), "event")
+    )
 
 
 def event_document(keyring: Keyring, event: LifecycleEvent) -> bytes | None:
@@ -89,8 +93,9 @@ def _document_sha256(event: Mapping[str, Any]) -> str | None:
     if not document:
         return None
     try:
-        content = base64.b64decode(as_mapping(document, "document")["content_base64"],
-                                   validate=True)
+        content = base64.b64decode(
+            as_mapping(document, "document")["content_base64"], validate=True
+        )
     except (binascii.Error, ValueError) as exc:
         raise ValueError("document.content_base64 is not valid base64") from exc
     return hashlib.sha256(content).hexdigest()

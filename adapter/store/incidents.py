@@ -85,9 +85,11 @@ def ensure_local_authority(session: Session, code: str, name: str | None = None)
     if name is None:
         session.execute(statement.on_conflict_do_nothing(index_elements=["code"]))
     else:
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["code"], set_={"name": statement.excluded.name}
-        ))
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["code"], set_={"name": statement.excluded.name}
+            )
+        )
 
 
 def create_incident(
@@ -116,9 +118,16 @@ def create_incident(
     inserted = (
         _dialect_insert(session)(Incident)
         .values(
-            id=str(uuid.uuid4()), la_code=la_code, reference=reference, current_version=1,
-            status=status, content_sha256=digest, idempotency_key=idempotency_key,
-            created_by_key_id=key_id, created_at=now, updated_at=now,
+            id=str(uuid.uuid4()),
+            la_code=la_code,
+            reference=reference,
+            current_version=1,
+            status=status,
+            content_sha256=digest,
+            idempotency_key=idempotency_key,
+            created_by_key_id=key_id,
+            created_at=now,
+            updated_at=now,
         )
         .on_conflict_do_nothing()
         .returning(Incident)
@@ -169,7 +178,10 @@ def _write_version(
     (``new``: the incident was inserted in this transaction, so it has no children to drop)."""
     number = incident.current_version
     version = IncidentVersion(
-        incident_id=incident.id, version=number, reason=reason, created_by_key_id=key_id,
+        incident_id=incident.id,
+        version=number,
+        reason=reason,
+        created_by_key_id=key_id,
         payload=seal_json(keyring, record, version_aad(incident.id, number)),
         payload_sha256=incident.content_sha256,
     )
@@ -179,14 +191,18 @@ def _write_version(
         session.expire(incident, ["children"])
     for index, child in enumerate(record.get("children") or ()):
         child = as_mapping(child, f"children[{index}]")
-        session.add(Child(
-            incident_id=incident.id, index=index, version=number,
-            details=seal_json(keyring, child, child_aad(incident.id, number, index)),
-            identity_known=bool(child.get("identity_known")),
-            outcome=str(child.get("outcome")),
-            looked_after=child.get("looked_after"),
-            care_leaver=child.get("care_leaver"),
-        ))
+        session.add(
+            Child(
+                incident_id=incident.id,
+                index=index,
+                version=number,
+                details=seal_json(keyring, child, child_aad(incident.id, number, index)),
+                identity_known=bool(child.get("identity_known")),
+                outcome=str(child.get("outcome")),
+                looked_after=child.get("looked_after"),
+                care_leaver=child.get("care_leaver"),
+            )
+        )
     return version
 
 
@@ -206,13 +222,16 @@ def add_version(
     amendments get consecutive version numbers.
     """
     incident = session.scalars(
-        scoped(select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope)
-        .with_for_update(key_share=True)
+        scoped(
+            select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope
+        ).with_for_update(key_share=True)
     ).one_or_none()
     if incident is None:
         return None
-    if (str(record["local_authority"]["code"]) != incident.la_code
-            or str(record["incident"]["reference"]) != incident.reference):
+    if (
+        str(record["local_authority"]["code"]) != incident.la_code
+        or str(record["incident"]["reference"]) != incident.reference
+    ):
         raise RecordMismatch("an amendment must keep the incident's LA code and reference")
     digest = content_sha256(record)
     if digest == incident.content_sha256:
@@ -256,8 +275,9 @@ def list_incidents(
     size = page_size(limit)
     statement = scoped(select(Incident), Incident.la_code, la_scope)
     if status is not None:
-        statement = statement.where(Incident.status.in_([status] if isinstance(status, str)
-                                                         else list(status)))
+        statement = statement.where(
+            Incident.status.in_([status] if isinstance(status, str) else list(status))
+        )
     if cursor is not None:
         created_at, last_id = decode_cursor("incidents", cursor, 2)
         statement = statement.where(
@@ -312,6 +332,7 @@ def current_record(session: Session, keyring: Keyring, incident: Incident) -> di
 
 def child_details(keyring: Keyring, child: Child) -> dict[str, Any]:
     """The decrypted personal details of one child."""
-    details = open_json(keyring, child.details, child_aad(child.incident_id, child.version,
-                                                          child.index))
+    details = open_json(
+        keyring, child.details, child_aad(child.incident_id, child.version, child.index)
+    )
     return dict(as_mapping(details, "child"))

@@ -43,9 +43,11 @@ class ObligationSpec:
         """From a ``plan`` obligation dict (``due`` as a date or ISO string)."""
         due = item["due"]
         return cls(
-            document=str(item["document"]), addressee=str(item["addressee"]),
+            document=str(item["document"]),
+            addressee=str(item["addressee"]),
             due=due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due)),
-            kind=str(item["kind"]), explanation=str(item.get("explanation") or ""),
+            kind=str(item["kind"]),
+            explanation=str(item.get("explanation") or ""),
             trigger=item.get("trigger"),
         )
 
@@ -63,8 +65,10 @@ def replace_obligations(
         return None
     wanted = {
         (spec.document, spec.addressee): spec
-        for spec in (o if isinstance(o, ObligationSpec) else ObligationSpec.from_mapping(o)
-                     for o in obligations)
+        for spec in (
+            o if isinstance(o, ObligationSpec) else ObligationSpec.from_mapping(o)
+            for o in obligations
+        )
     }
     existing = {
         (row.document, row.addressee): row
@@ -80,7 +84,10 @@ def replace_obligations(
             row = new_obligation(incident, spec, status="pending")
             session.add(row)
         row.due, row.kind, row.explanation, row.trigger = (
-            spec.due, spec.kind, spec.explanation, spec.trigger
+            spec.due,
+            spec.kind,
+            spec.explanation,
+            spec.trigger,
         )
         row.updated_at = now
     session.flush()
@@ -88,16 +95,27 @@ def replace_obligations(
 
 
 def new_obligation(
-    incident: Incident, spec: ObligationSpec, *, status: str,
+    incident: Incident,
+    spec: ObligationSpec,
+    *,
+    status: str,
     satisfied_at: dt.datetime | None = None,
 ) -> Obligation:
     """A row for ``spec`` (not yet in a session)."""
     now = utcnow()
     return Obligation(
-        incident_id=incident.id, la_code=incident.la_code, document=spec.document,
-        addressee=spec.addressee, due=spec.due, kind=spec.kind, explanation=spec.explanation,
-        trigger=spec.trigger, status=status, satisfied_at=satisfied_at,
-        created_at=now, updated_at=now,
+        incident_id=incident.id,
+        la_code=incident.la_code,
+        document=spec.document,
+        addressee=spec.addressee,
+        due=spec.due,
+        kind=spec.kind,
+        explanation=spec.explanation,
+        trigger=spec.trigger,
+        status=status,
+        satisfied_at=satisfied_at,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -112,9 +130,11 @@ def add_first_obligations(session: Session, rows: Iterable[Obligation]) -> list[
 def list_obligations(session: Session, la_scope: str, incident_id: str) -> list[Obligation]:
     """The incident's obligations by due date (empty when out of scope)."""
     statement = select(Obligation).where(Obligation.incident_id == incident_id)
-    return list(session.scalars(
-        scoped(statement, Obligation.la_code, la_scope).order_by(Obligation.due, Obligation.id)
-    ).all())
+    return list(
+        session.scalars(
+            scoped(statement, Obligation.la_code, la_scope).order_by(Obligation.due, Obligation.id)
+        ).all()
+    )
 
 
 def get_obligation(session: Session, la_scope: str, obligation_id: int) -> Obligation | None:

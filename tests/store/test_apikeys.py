@@ -21,7 +21,10 @@ def test_create_verify_revoke(db):
         principal = verify_key(session, new.key)
         assert principal is not None
         assert (principal.key_id, principal.la_scope, principal.role) == (
-            new.key_id, "812", "local_authority")
+            new.key_id,
+            "812",
+            "local_authority",
+        )
         assert session.get(ApiKey, new.key_id).last_used_at is not None
     with db.session_scope() as session:
         assert revoke_key(session, new.prefix)
@@ -35,20 +38,26 @@ def test_only_the_prefix_and_a_hash_are_stored(db):
         new = create_key(session, la_code="*", role="admin")
     secret = new.key.split("_", 2)[2]
     with db.engine.connect() as connection:
-        stored = " ".join(str(value) for row in connection.execute(text("SELECT * FROM api_keys"))
-                          for value in row)
+        stored = " ".join(
+            str(value)
+            for row in connection.execute(text("SELECT * FROM api_keys"))
+            for value in row
+        )
     assert secret not in stored and new.key not in stored
     assert hash_key(new.key) in stored and new.prefix in stored
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda key: key[:-1] + ("A" if key[-1] != "A" else "B"),  # wrong secret, right prefix
-    lambda key: key.replace("csins_", "other_"),
-    lambda key: key.split("_", 2)[0] + "_" + "f" * 12 + "_" + key.split("_", 2)[2],
-    lambda key: "",
-    lambda key: "csins_",
-    lambda key: key[:20],
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda key: key[:-1] + ("A" if key[-1] != "A" else "B"),  # wrong secret, right prefix
+        lambda key: key.replace("csins_", "other_"),
+        lambda key: key.split("_", 2)[0] + "_" + "f" * 12 + "_" + key.split("_", 2)[2],
+        lambda key: "",
+        lambda key: "csins_",
+        lambda key: key[:20],
+    ],
+)
 def test_wrong_keys_do_not_verify(db, tamper):
     with db.session_scope() as session:
         new = create_key(session, la_code="812", role="compliance")
@@ -56,12 +65,15 @@ def test_wrong_keys_do_not_verify(db, tamper):
         assert verify_key(session, tamper(new.key)) is None
 
 
-@pytest.mark.parametrize(("la_code", "role", "message"), [
-    ("*", "local_authority", "only for the admin role"),
-    ("*", "compliance", "only for the admin role"),
-    ("81", "local_authority", "3-digit"),
-    ("812", "superuser", "role"),
-])
+@pytest.mark.parametrize(
+    ("la_code", "role", "message"),
+    [
+        ("*", "local_authority", "only for the admin role"),
+        ("*", "compliance", "only for the admin role"),
+        ("81", "local_authority", "3-digit"),
+        ("812", "superuser", "role"),
+    ],
+)
 def test_invalid_key_requests_are_refused(db, la_code, role, message):
     with db.session_scope() as session, pytest.raises(ApiKeyError, match=message):
         create_key(session, la_code=la_code, role=role)

@@ -17,9 +17,16 @@ from adapter.store.models import ApiKey, AuditEntry
 def test_audit_lines_append_and_list_newest_first_within_scope(db):
     with db.session_scope() as session:
         for n in range(3):
-            audit(session, action="incident.created", la_code="812", key_id=1,
-                  actor_role="local_authority", object_type="incident", object_id=f"id-{n}",
-                  detail={"version": 1})
+            audit(
+                session,
+                action="incident.created",
+                la_code="812",
+                key_id=1,
+                actor_role="local_authority",
+                object_type="incident",
+                object_id=f"id-{n}",
+                detail={"version": 1},
+            )
         audit(session, action="incident.created", la_code="813", object_id="theirs")
         audit(session, action="key.created", detail={"prefix": "abc"})
     with db.session_scope() as session:
@@ -33,7 +40,8 @@ def test_audit_lines_append_and_list_newest_first_within_scope(db):
         assert everything.items[0].action == "key.created"
         assert len(everything.items) == 5
         assert [e.object_id for e in list_audit(session, "*", object_id="theirs").items] == [
-            "theirs"]
+            "theirs"
+        ]
 
 
 def test_audit_lines_cannot_be_changed_or_removed(db):
@@ -50,14 +58,32 @@ def test_audit_lines_cannot_be_changed_or_removed(db):
 def test_import_records_are_scoped_and_keep_their_errors(db):
     errors = [{"row": 2, "field": "DATE_OF_BIRTH", "message": "not a date"}]
     with db.session_scope() as session:
-        record = record_import(session, db.keyring, la_scope="812", la_code="812",
-                               filename="export.csv", sha256="a" * 64, size=1234,
-                               system="mosaic", rows_read=3, incidents_created=2,
-                               row_errors=errors)
+        record = record_import(
+            session,
+            db.keyring,
+            la_scope="812",
+            la_code="812",
+            filename="export.csv",
+            sha256="a" * 64,
+            size=1234,
+            system="mosaic",
+            rows_read=3,
+            incidents_created=2,
+            row_errors=errors,
+        )
         with pytest.raises(OutOfScope):
-            record_import(session, db.keyring, la_scope="812", la_code="813", filename=None,
-                          sha256="b" * 64, size=1, system="mosaic", rows_read=0,
-                          incidents_created=0)
+            record_import(
+                session,
+                db.keyring,
+                la_scope="812",
+                la_code="813",
+                filename=None,
+                sha256="b" * 64,
+                size=1,
+                system="mosaic",
+                rows_read=0,
+                incidents_created=0,
+            )
     with db.session_scope() as session:
         assert get_import(session, "813", record.id) is None
         stored = get_import(session, "812", record.id)
@@ -68,12 +94,22 @@ def test_import_records_are_scoped_and_keep_their_errors(db):
 def test_datetimes_are_aware_utc_on_every_backend(db):
     london = dt.datetime(2026, 7, 1, 12, 30, 15, 123456, tzinfo=ZoneInfo("Europe/London"))
     with db.session_scope() as session:
-        session.add(ApiKey(prefix="0" * 12, key_hash="0" * 64, la_code="812",
-                           role="admin", created_at=london))
+        session.add(
+            ApiKey(
+                prefix="0" * 12, key_hash="0" * 64, la_code="812", role="admin", created_at=london
+            )
+        )
     with db.session_scope() as session:
         stored = session.scalars(select(ApiKey)).one().created_at
     assert stored.tzinfo == dt.UTC
     assert stored == london and stored.hour == 11 and stored.microsecond == 123456
     with pytest.raises(Exception, match="naive datetime"), db.session_scope() as session:
-        session.add(ApiKey(prefix="1" * 12, key_hash="0" * 64, la_code="812", role="admin",
-                           created_at=dt.datetime(2026, 7, 1, 12, 0)))
+        session.add(
+            ApiKey(
+                prefix="1" * 12,
+                key_hash="0" * 64,
+                la_code="812",
+                role="admin",
+                created_at=dt.datetime(2026, 7, 1, 12, 0),
+            )
+        )

@@ -33,8 +33,11 @@ def run(group, args, env):
 
 def test_keys_create_prints_the_key_alone_on_the_last_line_and_it_verifies(cli_env):
     assert run(db_group, ["upgrade"], cli_env).exit_code == 0
-    result = run(keys_group, ["create", "--la", "812", "--role", "local_authority",
-                              "--name", "Mosaic bridge"], cli_env)
+    result = run(
+        keys_group,
+        ["create", "--la", "812", "--role", "local_authority", "--name", "Mosaic bridge"],
+        cli_env,
+    )
     assert result.exit_code == 0, result.output
     key = result.stdout.splitlines()[-1]
     assert KEY_LINE.match(key)
@@ -44,7 +47,9 @@ def test_keys_create_prints_the_key_alone_on_the_last_line_and_it_verifies(cli_e
         with database.session_scope() as session:
             principal = verify_key(session, key)
             assert principal is not None and (principal.la_code, principal.role) == (
-                "812", "local_authority")
+                "812",
+                "local_authority",
+            )
     finally:
         database.dispose()
 
@@ -82,8 +87,9 @@ def test_db_reencrypt_moves_rows_to_the_new_key(tmp_path):
     assert run(db_group, ["upgrade"], env).exit_code == 0
     database = Database.from_settings(load_settings(env))
     with database.session_scope() as session:
-        incident_id = create_incident(session, database.keyring, la_scope="812",
-                                      record=make_record()).incident.id
+        incident_id = create_incident(
+            session, database.keyring, la_scope="812", record=make_record()
+        ).incident.id
     database.dispose()
     rotated = dict(env, CSINS_ENCRYPTION_KEYS=f"{new},{old}")
     result = run(db_group, ["reencrypt"], rotated)
@@ -100,6 +106,7 @@ def test_db_reencrypt_moves_rows_to_the_new_key(tmp_path):
 
 
 def test_bad_settings_are_a_clean_error(tmp_path):
-    result = run(db_group, ["upgrade"], {"DATABASE_URL": "mysql://x/y",
-                                         "CSINS_DATA_DIR": str(tmp_path)})
+    result = run(
+        db_group, ["upgrade"], {"DATABASE_URL": "mysql://x/y", "CSINS_DATA_DIR": str(tmp_path)}
+    )
     assert result.exit_code == 1 and "DATABASE_URL" in result.output

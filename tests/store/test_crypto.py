@@ -42,12 +42,15 @@ def test_ciphertext_moved_to_another_row_or_column_fails():
         keyring.decrypt(sealed, aad("incident_versions", "payload", "incident-1", 1, 0))
 
 
-@pytest.mark.parametrize("damage", [
-    lambda b: b[:-1] + bytes([b[-1] ^ 1]),  # flipped tag bit
-    lambda b: b[:20],  # truncated
-    lambda b: b"v2" + b[2:],  # unknown format
-    lambda b: b"not a ciphertext",
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b[:-1] + bytes([b[-1] ^ 1]),  # flipped tag bit
+        lambda b: b[:20],  # truncated
+        lambda b: b"v2" + b[2:],  # unknown format
+        lambda b: b"not a ciphertext",
+    ],
+)
 def test_damaged_ciphertext_fails(damage):
     keyring = Keyring([("k1", new_key())])
     with pytest.raises(DecryptionError):
@@ -82,8 +85,10 @@ def test_keyring_needs_unique_keys():
 
 def test_keys_from_the_environment_first_is_current(tmp_path):
     new, old = new_key(), new_key()
-    env = {"CSINS_ENCRYPTION_KEYS": f"{format_key('new', new)}, {format_key('old', old)}",
-           "CSINS_DATA_DIR": str(tmp_path)}
+    env = {
+        "CSINS_ENCRYPTION_KEYS": f"{format_key('new', new)}, {format_key('old', old)}",
+        "CSINS_DATA_DIR": str(tmp_path),
+    }
     settings = load_settings(env)
     assert settings.encryption_keys == (("new", new), ("old", old))
     assert base64.b64encode(new).decode() not in repr(settings)
@@ -94,21 +99,29 @@ def test_keys_from_the_environment_first_is_current(tmp_path):
 
 def test_keys_from_a_file(tmp_path):
     key_file = tmp_path / "keys"
-    key_file.write_text(f"# rotated 2026-11\n{format_key('b', new_key())}\n"
-                        f"{format_key('a', new_key())}\n", encoding="utf-8")
+    key_file.write_text(
+        f"# rotated 2026-11\n{format_key('b', new_key())}\n{format_key('a', new_key())}\n",
+        encoding="utf-8",
+    )
     settings = load_settings({"CSINS_ENCRYPTION_KEYS_FILE": str(key_file)})
     assert load_keyring(settings).kids == ("b", "a")
     with pytest.raises(SettingsError, match="CSINS_ENCRYPTION_KEYS_FILE"):
         load_keyring(Settings(encryption_keys_file=tmp_path / "missing"))
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("nocolon", "kid:base64key"),
-    ("bad.kid:AAAA", "kid:base64key"),
-    ("k:!!!", "not valid base64"),
-    ("k:" + base64.b64encode(b"short").decode(), "32 bytes"),
-    (f"k:{base64.b64encode(bytes(32)).decode()},k:{base64.b64encode(bytes(32)).decode()}", "twice"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nocolon", "kid:base64key"),
+        ("bad.kid:AAAA", "kid:base64key"),
+        ("k:!!!", "not valid base64"),
+        ("k:" + base64.b64encode(b"short").decode(), "32 bytes"),
+        (
+            f"k:{base64.b64encode(bytes(32)).decode()},k:{base64.b64encode(bytes(32)).decode()}",
+            "twice",
+        ),
+    ],
+)
 def test_bad_keys_are_refused_naming_the_setting(value, message):
     with pytest.raises(SettingsError, match=message) as caught:
         load_settings({"CSINS_ENCRYPTION_KEYS": value})

@@ -34,28 +34,51 @@ from tests.store.factories import make_obligation, make_record
 
 
 def new_incident(session, keyring, la="812", reference="R-1"):
-    return create_incident(session, keyring, la_scope=la,
-                           record=make_record(la=la, reference=reference)).incident
+    return create_incident(
+        session, keyring, la_scope=la, record=make_record(la=la, reference=reference)
+    ).incident
 
 
 def test_replace_obligations_updates_in_place_and_keeps_met_ones(db):
     with db.session_scope() as session:
         incident = new_incident(session, db.keyring)
-        rows = replace_obligations(session, la_scope="812", incident_id=incident.id, obligations=[
-            make_obligation("incident_notification", "panel", dt.date(2026, 11, 30)),
-            make_obligation("rapid_review", "panel", dt.date(2026, 12, 14)),
-            make_obligation("looked_after_child_death_notification", "ofsted",
-                            dt.date(2026, 11, 30), kind="policy"),
-        ])
+        rows = replace_obligations(
+            session,
+            la_scope="812",
+            incident_id=incident.id,
+            obligations=[
+                make_obligation("incident_notification", "panel", dt.date(2026, 11, 30)),
+                make_obligation("rapid_review", "panel", dt.date(2026, 12, 14)),
+                make_obligation(
+                    "looked_after_child_death_notification",
+                    "ofsted",
+                    dt.date(2026, 11, 30),
+                    kind="policy",
+                ),
+            ],
+        )
         ids = {(r.document, r.addressee): r.id for r in rows}
         notification = ids[("incident_notification", "panel")]
         update_obligation(session, "812", notification, status="met", satisfied_at=utcnow())
-        rows = replace_obligations(session, la_scope="812", incident_id=incident.id, obligations=[
-            ObligationSpec("rapid_review", "panel", dt.date(2026, 12, 15), "statutory",
-                           "15 working days after 2026-11-23", "became_aware_on"),
-        ])
+        rows = replace_obligations(
+            session,
+            la_scope="812",
+            incident_id=incident.id,
+            obligations=[
+                ObligationSpec(
+                    "rapid_review",
+                    "panel",
+                    dt.date(2026, 12, 15),
+                    "statutory",
+                    "15 working days after 2026-11-23",
+                    "became_aware_on",
+                ),
+            ],
+        )
     assert [(r.document, r.status) for r in rows] == [
-        ("incident_notification", "met"), ("rapid_review", "pending")]
+        ("incident_notification", "met"),
+        ("rapid_review", "pending"),
+    ]
     assert rows[1].id == ids[("rapid_review", "panel")] and rows[1].due == dt.date(2026, 12, 15)
     assert rows[1].trigger == "became_aware_on"
 
@@ -64,14 +87,24 @@ def test_list_deadlines_filters_and_pages_by_due_then_id(db):
     with db.session_scope() as session:
         for n in range(3):
             incident = new_incident(session, db.keyring, reference=f"R-{n}")
-            replace_obligations(session, la_scope="812", incident_id=incident.id, obligations=[
-                make_obligation("incident_notification", "panel", dt.date(2026, 12, 1 + n)),
-                make_obligation("looked_after_child_death_notification", "ofsted",
-                                dt.date(2026, 12, 1)),
-            ])
+            replace_obligations(
+                session,
+                la_scope="812",
+                incident_id=incident.id,
+                obligations=[
+                    make_obligation("incident_notification", "panel", dt.date(2026, 12, 1 + n)),
+                    make_obligation(
+                        "looked_after_child_death_notification", "ofsted", dt.date(2026, 12, 1)
+                    ),
+                ],
+            )
         other = new_incident(session, db.keyring, la="813")
-        replace_obligations(session, la_scope="813", incident_id=other.id,
-                            obligations=[make_obligation(due=dt.date(2026, 1, 1))])
+        replace_obligations(
+            session,
+            la_scope="813",
+            incident_id=other.id,
+            obligations=[make_obligation(due=dt.date(2026, 1, 1))],
+        )
     with db.session_scope() as session:
         seen, cursor = [], None
         while True:
@@ -82,16 +115,20 @@ def test_list_deadlines_filters_and_pages_by_due_then_id(db):
             cursor = page.next
         assert len(seen) == 6 and all(row.la_code == "812" for row in seen)
         assert [(r.due, r.id) for r in seen] == sorted((r.due, r.id) for r in seen)
-        panel = list_deadlines(session, "812", addressee="panel",
-                               due_on_or_before=dt.date(2026, 12, 2))
+        panel = list_deadlines(
+            session, "812", addressee="panel", due_on_or_before=dt.date(2026, 12, 2)
+        )
         assert [r.due.day for r in panel.items] == [1, 2] and panel.next is None
         assert list_deadlines(session, "812", status=["overdue", "met"]).items == []
         assert len(list_deadlines(session, "*", status="pending").items) == 7
         with pytest.raises(InvalidCursor):
             list_deadlines(session, "812", cursor="garbage")
         with pytest.raises(InvalidCursor):  # a cursor of another list
-            list_deadlines(session, "812",
-                           cursor=encode_cursor("deliveries", ["2026-01-01T00:00:00+00:00", "x"]))
+            list_deadlines(
+                session,
+                "812",
+                cursor=encode_cursor("deliveries", ["2026-01-01T00:00:00+00:00", "x"]),
+            )
         with pytest.raises(InvalidCursor):  # the right list, a forged key
             list_deadlines(session, "812", cursor=encode_cursor("deadlines", ["soon", "x"]))
 
@@ -99,8 +136,14 @@ def test_list_deadlines_filters_and_pages_by_due_then_id(db):
 def test_outbox_rows_commit_and_roll_back_with_the_incident(db):
     with pytest.raises(RuntimeError), db.session_scope() as session:
         incident = new_incident(session, db.keyring)
-        enqueue_delivery(session, db.keyring, incident=incident, document="incident_notification",
-                         addressee="panel", payload=b"{}")
+        enqueue_delivery(
+            session,
+            db.keyring,
+            incident=incident,
+            document="incident_notification",
+            addressee="panel",
+            payload=b"{}",
+        )
         raise RuntimeError("the request failed after the outbox row was written")
     with db.session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
@@ -110,11 +153,18 @@ def test_outbox_rows_commit_and_roll_back_with_the_incident(db):
 def test_delivery_lifecycle_and_attempt_log(db):
     with db.session_scope() as session:
         incident = new_incident(session, db.keyring)
-        (obligation,) = replace_obligations(session, la_scope="812", incident_id=incident.id,
-                                            obligations=[make_obligation()])
-        delivery = enqueue_delivery(session, db.keyring, incident=incident,
-                                    document="incident_notification", addressee="panel",
-                                    payload=b'{"exact": "bytes"}', obligation=obligation)
+        (obligation,) = replace_obligations(
+            session, la_scope="812", incident_id=incident.id, obligations=[make_obligation()]
+        )
+        delivery = enqueue_delivery(
+            session,
+            db.keyring,
+            incident=incident,
+            document="incident_notification",
+            addressee="panel",
+            payload=b'{"exact": "bytes"}',
+            obligation=obligation,
+        )
         delivery_id = delivery.id
         assert delivery.status == "queued" and delivery.version == 1
     with db.session_scope() as session:
@@ -123,15 +173,29 @@ def test_delivery_lifecycle_and_attempt_log(db):
         assert delivery.status == "sending" and attempt.number == 1
         assert delivery_payload(db.keyring, delivery) == b'{"exact": "bytes"}'
         later = utcnow() + dt.timedelta(minutes=5)
-        finish_attempt(session, delivery, attempt, outcome="transient", status_code=503,
-                       detail="Service Unavailable", next_attempt_at=later)
+        finish_attempt(
+            session,
+            delivery,
+            attempt,
+            outcome="transient",
+            status_code=503,
+            detail="Service Unavailable",
+            next_attempt_at=later,
+        )
         assert delivery.status == "retrying" and delivery.last_error == "Service Unavailable"
         assert deliveries_due(session) == []
         assert [d.id for d in deliveries_due(session, now=later)] == [delivery_id]
     with db.session_scope() as session:
         delivery, attempt = begin_attempt(session, delivery_id)
-        finish_attempt(session, delivery, attempt, outcome="acknowledged", status_code=202,
-                       detail='{"reference": "PANEL-77"}', addressee_reference="PANEL-77")
+        finish_attempt(
+            session,
+            delivery,
+            attempt,
+            outcome="acknowledged",
+            status_code=202,
+            detail='{"reference": "PANEL-77"}',
+            addressee_reference="PANEL-77",
+        )
     with db.session_scope() as session:
         delivery = get_delivery(session, "812", delivery_id)
         assert delivery.status == "acknowledged" and delivery.attempts == 2
@@ -139,7 +203,9 @@ def test_delivery_lifecycle_and_attempt_log(db):
         assert delivery.first_attempt_at <= delivery.acknowledged_at
         assert delivery.addressee_reference == "PANEL-77"
         assert [(a.number, a.outcome, a.status_code) for a in delivery.attempt_log] == [
-            (1, "transient", 503), (2, "acknowledged", 202)]
+            (1, "transient", 503),
+            (2, "acknowledged", 202),
+        ]
         assert begin_attempt(session, delivery_id) is None  # a duplicate job finds it done
         page = list_deliveries(session, "812", status="acknowledged")
         assert [d.id for d in page.items] == [delivery_id]
@@ -150,13 +216,26 @@ def test_delivery_lifecycle_and_attempt_log(db):
 def test_failed_delivery_can_be_retried_by_hand_and_stuck_ones_are_swept(db):
     with db.session_scope() as session:
         incident = new_incident(session, db.keyring)
-        failed = enqueue_delivery(session, db.keyring, incident=incident, document="rapid_review",
-                                  addressee="panel", payload=b"pdf")
-        stuck = enqueue_delivery(session, db.keyring, incident=incident, document="rapid_review",
-                                 addressee="ofsted", payload=b"pdf")
+        failed = enqueue_delivery(
+            session,
+            db.keyring,
+            incident=incident,
+            document="rapid_review",
+            addressee="panel",
+            payload=b"pdf",
+        )
+        stuck = enqueue_delivery(
+            session,
+            db.keyring,
+            incident=incident,
+            document="rapid_review",
+            addressee="ofsted",
+            payload=b"pdf",
+        )
         delivery, attempt = begin_attempt(session, failed.id)
-        finish_attempt(session, delivery, attempt, outcome="permanent", status_code=400,
-                       detail="x" * 5000)
+        finish_attempt(
+            session, delivery, attempt, outcome="permanent", status_code=400, detail="x" * 5000
+        )
         begin_attempt(session, stuck.id)
     with db.session_scope() as session:
         assert len(get_delivery(session, "812", failed.id).last_error) == 1000
@@ -172,10 +251,22 @@ def test_deliveries_are_scoped(db):
     with db.session_scope() as session:
         mine = new_incident(session, db.keyring, la="812")
         theirs = new_incident(session, db.keyring, la="813")
-        enqueue_delivery(session, db.keyring, incident=mine, document="incident_notification",
-                         addressee="panel", payload=b"a")
-        other = enqueue_delivery(session, db.keyring, incident=theirs,
-                                 document="incident_notification", addressee="panel", payload=b"b")
+        enqueue_delivery(
+            session,
+            db.keyring,
+            incident=mine,
+            document="incident_notification",
+            addressee="panel",
+            payload=b"a",
+        )
+        other = enqueue_delivery(
+            session,
+            db.keyring,
+            incident=theirs,
+            document="incident_notification",
+            addressee="panel",
+            payload=b"b",
+        )
     with db.session_scope() as session:
         assert get_delivery(session, "812", other.id) is None
         assert [d.la_code for d in list_deliveries(session, "812").items] == ["812"]

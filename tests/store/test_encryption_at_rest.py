@@ -37,22 +37,50 @@ def store_everything(db, keyring=None):
     keyring = keyring or db.keyring
     with db.session_scope() as session:
         incident = create_incident(session, keyring, la_scope="812", record=make_record()).incident
-        add_event(session, keyring, la_scope="812", incident_id=incident.id,
-                  event=make_event(document=b"Report about " + SECRETS[0]))
-        enqueue_delivery(session, keyring, incident=incident, document="incident_notification",
-                         addressee="panel", payload=b'{"forenames": "' + SECRETS[0] + b'"}')
-        record_import(session, keyring, la_scope="812", la_code="812", filename="export.csv",
-                      sha256="0" * 64, size=10, system="mosaic", rows_read=2,
-                      incidents_created=1, row_errors=[{
-                          "row": 3, "field": "NHS_ID",
-                          "message": f"'{CHILD_NHS_NUMBER}0' is not a valid NHS number"}])
+        add_event(
+            session,
+            keyring,
+            la_scope="812",
+            incident_id=incident.id,
+            event=make_event(document=b"Report about " + SECRETS[0]),
+        )
+        enqueue_delivery(
+            session,
+            keyring,
+            incident=incident,
+            document="incident_notification",
+            addressee="panel",
+            payload=b'{"forenames": "' + SECRETS[0] + b'"}',
+        )
+        record_import(
+            session,
+            keyring,
+            la_scope="812",
+            la_code="812",
+            filename="export.csv",
+            sha256="0" * 64,
+            size=10,
+            system="mosaic",
+            rows_read=2,
+            incidents_created=1,
+            row_errors=[
+                {
+                    "row": 3,
+                    "field": "NHS_ID",
+                    "message": f"'{CHILD_NHS_NUMBER}0' is not a valid NHS number",
+                }
+            ],
+        )
         return incident.id
 
 
 def raw_values(db):
     with db.engine.connect() as connection:
-        return [bytes(value) for query in RAW_COLUMNS
-                for value in connection.execute(text(query)).scalars()]
+        return [
+            bytes(value)
+            for query in RAW_COLUMNS
+            for value in connection.execute(text(query)).scalars()
+        ]
 
 
 def test_raw_rows_hold_no_personal_data(db):
@@ -67,7 +95,8 @@ def test_raw_rows_hold_no_personal_data(db):
     with db.session_scope() as session:
         incident = get_incident(session, "812", incident_id)
         assert current_record(session, db.keyring, incident)["children"][0]["surname"] == (
-            CHILD_SURNAME)
+            CHILD_SURNAME
+        )
         assert child_details(db.keyring, incident.children[0])["nhs_number"] == CHILD_NHS_NUMBER
         event = list_events(session, "812", incident_id)[0]
         assert event_document(db.keyring, event) == b"Report about " + SECRETS[0]
@@ -93,14 +122,18 @@ def test_sqlite_file_holds_no_personal_data(db):
 def test_ciphertext_swapped_between_rows_fails(db):
     store_everything(db)
     with db.session_scope() as session:
-        second = create_incident(session, db.keyring, la_scope="812",
-                                 record=make_record(reference="OTHER")).incident.id
+        second = create_incident(
+            session, db.keyring, la_scope="812", record=make_record(reference="OTHER")
+        ).incident.id
     with db.engine.begin() as connection:
-        rows = {r.incident_id: r.details for r in connection.execute(
-            text("SELECT incident_id, details FROM children"))}
+        rows = {
+            r.incident_id: r.details
+            for r in connection.execute(text("SELECT incident_id, details FROM children"))
+        }
         first = next(i for i in rows if i != second)
-        connection.execute(update(Child).where(Child.incident_id == second)
-                           .values(details=rows[first]))
+        connection.execute(
+            update(Child).where(Child.incident_id == second).values(details=rows[first])
+        )
     with db.session_scope() as session:
         child = session.scalars(select(Child).where(Child.incident_id == second)).one()
         with pytest.raises(DecryptionError):
@@ -113,16 +146,25 @@ def test_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(db, test_key,
     newest = new_key()
     rotated = Keyring([("test-2", newest), ("test-1", test_key)])
     database = Database()
-    database.configure(Settings(data_dir=tmp_path), url=db.engine.url.render_as_string(
-        hide_password=False), keyring=rotated)
+    database.configure(
+        Settings(data_dir=tmp_path),
+        url=db.engine.url.render_as_string(hide_password=False),
+        keyring=rotated,
+    )
     try:
         with database.session_scope() as session:
             incident = get_incident(session, "812", incident_id)
             assert current_record(session, rotated, incident)["incident"]["reference"] == (
-                "NEL-2026-014")
+                "NEL-2026-014"
+            )
             counts = reencrypt(session, rotated, batch_size=2)
-        assert counts == {"incident_versions.payload": 1, "children.details": 1,
-                          "events.data": 1, "deliveries.payload": 1, "imports.row_errors": 1}
+        assert counts == {
+            "incident_versions.payload": 1,
+            "children.details": 1,
+            "events.data": 1,
+            "deliveries.payload": 1,
+            "imports.row_errors": 1,
+        }
         assert all(value.startswith(b"v1.test-2.") for value in raw_values(database))
         only_new = Keyring([("test-2", newest)])
         with database.session_scope() as session:
@@ -136,4 +178,3 @@ def test_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(db, test_key,
                 old_keyring.decrypt(version.payload, "incident_versions:payload:x:1")
     finally:
         database.dispose()
-

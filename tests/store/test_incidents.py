@@ -30,8 +30,13 @@ from tests.store.factories import CHILD_NHS_NUMBER, make_event, make_obligation,
 
 def submit(db, record, *, scope=None, **kwargs):
     with db.session_scope() as session:
-        return create_incident(session, db.keyring, la_scope=scope or record["local_authority"]
-                               ["code"], record=record, **kwargs)
+        return create_incident(
+            session,
+            db.keyring,
+            la_scope=scope or record["local_authority"]["code"],
+            record=record,
+            **kwargs,
+        )
 
 
 def test_create_then_identical_then_conflict(db):
@@ -79,8 +84,9 @@ def test_amendment_adds_a_version_and_replaces_children(db):
     created = submit(db, make_record(children=2))
     amended = make_record(children=1, summary="facts that emerged later")
     with db.session_scope() as session:
-        result = add_version(session, db.keyring, la_scope="812",
-                             incident_id=created.incident.id, record=amended)
+        result = add_version(
+            session, db.keyring, la_scope="812", incident_id=created.incident.id, record=amended
+        )
         assert result is not None and result.created and result.version.version == 2
     with db.session_scope() as session:
         incident = get_incident(session, "812", created.incident.id)
@@ -91,8 +97,9 @@ def test_amendment_adds_a_version_and_replaces_children(db):
         assert version_record(db.keyring, versions[0])["children"][1]["local_id"] == "MOS-1"
         assert [c.version for c in incident.children] == [2]
         assert session.scalar(select(func.count()).select_from(Child)) == 1
-        same = add_version(session, db.keyring, la_scope="812", incident_id=incident.id,
-                           record=amended)
+        same = add_version(
+            session, db.keyring, la_scope="812", incident_id=incident.id, record=amended
+        )
         assert same is not None and not same.created and same.version.version == 2
         # A resubmission of the original is now a conflict with the amended incident.
     assert submit(db, make_record(children=2)).outcome == "conflict"
@@ -101,8 +108,13 @@ def test_amendment_adds_a_version_and_replaces_children(db):
 def test_amendment_cannot_move_an_incident(db):
     created = submit(db, make_record())
     with db.session_scope() as session, pytest.raises(RecordMismatch):
-        add_version(session, db.keyring, la_scope="812", incident_id=created.incident.id,
-                    record=make_record(reference="OTHER"))
+        add_version(
+            session,
+            db.keyring,
+            la_scope="812",
+            incident_id=created.incident.id,
+            record=make_record(reference="OTHER"),
+        )
 
 
 def test_another_las_incident_is_invisible(db):
@@ -110,8 +122,9 @@ def test_another_las_incident_is_invisible(db):
     theirs = submit(db, make_record(la="813", reference="R-1")).incident
     assert mine.id != theirs.id
     with db.session_scope() as session:
-        replace_obligations(session, la_scope="812", incident_id=mine.id,
-                            obligations=[make_obligation()])
+        replace_obligations(
+            session, la_scope="812", incident_id=mine.id, obligations=[make_obligation()]
+        )
         add_event(session, db.keyring, la_scope="812", incident_id=mine.id, event=make_event())
     with db.session_scope() as session:
         assert get_incident(session, "813", mine.id) is None
@@ -121,12 +134,24 @@ def test_another_las_incident_is_invisible(db):
         assert list_versions(session, "813", mine.id) == []
         assert list_events(session, "813", mine.id) == []
         assert list_deadlines(session, "813").items == []
-        assert add_version(session, db.keyring, la_scope="813", incident_id=mine.id,
-                           record=make_record(la="813", reference="R-1")) is None
-        assert add_event(session, db.keyring, la_scope="813", incident_id=mine.id,
-                         event=make_event()) is None
-        assert replace_obligations(session, la_scope="813", incident_id=mine.id,
-                                   obligations=[]) is None
+        assert (
+            add_version(
+                session,
+                db.keyring,
+                la_scope="813",
+                incident_id=mine.id,
+                record=make_record(la="813", reference="R-1"),
+            )
+            is None
+        )
+        assert (
+            add_event(session, db.keyring, la_scope="813", incident_id=mine.id, event=make_event())
+            is None
+        )
+        assert (
+            replace_obligations(session, la_scope="813", incident_id=mine.id, obligations=[])
+            is None
+        )
         assert set_incident_status(session, "813", mine.id, "withdrawn") is None
         assert get_incident(session, "812", mine.id).status == "received"
         # The all-LA scope of an operator's admin key sees both.
@@ -205,9 +230,12 @@ def test_losing_insert_reads_the_winner_postgresql(db):
     blocked = False
     with db.engine.connect() as watcher:
         for _ in range(100):
-            waiting = watcher.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")).scalar()
+            waiting = watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
             if waiting:
                 blocked = True
                 break

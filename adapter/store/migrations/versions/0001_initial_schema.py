@@ -159,7 +159,9 @@ def upgrade() -> None:
         _fk("obligations", "incident_id", "incidents.id", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_obligations")),
         sa.UniqueConstraint(
-            "incident_id", "document", "addressee",
+            "incident_id",
+            "document",
+            "addressee",
             name=op.f("uq_obligations_incident_id_document_addressee"),
         ),
     )
@@ -254,7 +256,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "audit_log", "imports", "delivery_attempts", "deliveries", "obligations", "events",
-        "children", "incident_versions", "incidents", "api_keys", "local_authorities",
+        "audit_log",
+        "imports",
+        "delivery_attempts",
+        "deliveries",
+        "obligations",
+        "events",
+        "children",
+        "incident_versions",
+        "incidents",
+        "api_keys",
+        "local_authorities",
     ):
         op.drop_table(table)
