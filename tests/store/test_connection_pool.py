@@ -1,0 +1,60 @@
+"""Pooled PostgreSQL connections: one that died while idle is replaced before it is handed out
+(adapter/store/database.py ``_ping_when_idle``); one in steady use is not pinged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from adapter.store import database as database_module
+from adapter.store.database import Database
+
+
+@pytest.fixture
+def postgresql(db: Database) -> Iterator[Database]:
+    if db.dialect != "postgresql":
+        pytest.skip("the idle ping is for PostgreSQL; SQLite has no connection to lose")
+    db.engine.dispose()
+    yield db
+    db.engine.dispose()
+
+
+def backend_pid(db: Database) -> int:
+    """The server process of the connection one unit of work was given."""
+    with db.session_scope() as session:
+        return int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def kill(db: Database, pid: int) -> None:
+    """Terminate server process ``pid`` from a connection outside ``db``'s pool."""
+    admin = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+
+
+def test_a_connection_killed_while_idle_is_replaced(
+    postgresql: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    first = backend_pid(postgresql)
+    kill(postgresql, first)
+    assert backend_pid(postgresql) != first  # pinged, found dead, replaced: no error
+
+
+def test_a_connection_in_steady_use_is_not_pinged(
+    postgresql: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    first = backend_pid(postgresql)
+    kill(postgresql, first)
+    # Handed out unpinged, the dead connection fails its unit of work, once; SQLAlchemy then
+    # replaces the pool's connections and the next unit of work gets a live one.
+    with pytest.raises(OperationalError):
+        backend_pid(postgresql)
+    assert backend_pid(postgresql) != first
