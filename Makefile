@@ -5,7 +5,7 @@ PYTHON ?= python3
 # The PostgreSQL server the second test run uses (it creates and drops its own databases there).
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # Test folders that touch the database: run again on PostgreSQL.
-DATABASE_TESTS ?= tests/store tests/api tests/e2e tests/receipts tests/web
+DATABASE_TESTS ?= tests/store tests/service tests/api tests/delivery tests/e2e tests/receipts tests/web
 
 .PHONY: run test test-sqlite test-postgres assets lint format bench clean
 
