@@ -1,8 +1,10 @@
 """The baseline of ``bench/api.py``: a Flask endpoint that parses JSON and inserts one row.
 
 Served by gunicorn with exactly the settings ``csins-adapter serve`` uses (gthread, the same
-workers, threads, timeout and access log), against the same PostgreSQL database, so the
-difference measured is what the service does per submission, not the server around it.
+workers, threads, timeout and access log), against the same PostgreSQL database through an
+engine built as the service builds its own (``create_database_engine``: the same pool and
+connection checks), so the difference measured is what the service does per submission, not the
+server around it.
 
 ``python bench/api_baseline.py --port P --workers W --threads T`` with ``DATABASE_URL`` set.
 """
@@ -15,7 +17,9 @@ import uuid
 from typing import Any
 
 from flask import Flask, jsonify, request
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from adapter.store.database import create_database_engine
 
 TABLE = "bench_baseline"
 CREATE_TABLE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -24,7 +28,7 @@ CREATE_TABLE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
 
 def create_app(database_url: str) -> Flask:
     """``POST /ingest``: the JSON body's reference and the body itself, one row; 201 with its id."""
-    engine = create_engine(database_url, pool_pre_ping=True)
+    engine = create_database_engine(database_url)
     app = Flask("baseline")
 
     @app.get("/healthz")
@@ -61,8 +65,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=DEFAULT_WEB_THREADS)
     args = parser.parse_args()
     database_url = os.environ["DATABASE_URL"]
-    with create_engine(database_url).begin() as connection:
+    setup = create_database_engine(database_url)
+    with setup.begin() as connection:
         connection.execute(text(CREATE_TABLE))
+    setup.dispose()
 
     class Application(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
