@@ -118,8 +118,9 @@ def enqueue_delivery(
 
     RQ refuses ``unique`` with a rate limit, so the check is a read: two enqueues racing can both
     pass it, which is harmless, because the delivery row lets one worker at a time send. ``new``
-    says the delivery was created by the transaction just committed, so the read is skipped: its
-    first try can only have been enqueued by a sweep racing this call, which is as harmless.
+    says the delivery was created by the transaction committed a moment ago, so the read is
+    skipped: its first try can only have been enqueued by a sweep racing this call, which is as
+    harmless (and a job that comes before the delivery is due does nothing).
     """
     from jobs.deliver import deliver
 

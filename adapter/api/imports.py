@@ -96,7 +96,9 @@ def create_import() -> Any:
         system=system,
         now=utcnow(),
     )
-    enqueue_deliveries(res.settings, done.deliveries, new=True)
+    # Not new=True: the first incidents committed long before the last, and a sweep may have
+    # enqueued their deliveries meanwhile.
+    enqueue_deliveries(res.settings, done.deliveries)
     location = url_for("imports.get_import_view", import_id=done.record.id)
     return _view(done.record, done.incidents, done.row_errors), 201, {"Location": location}
 

@@ -29,6 +29,11 @@ from adapter.store.types import utcnow
 STUCK_SENDING_AFTER = dt.timedelta(minutes=15)
 """A delivery ``sending`` for longer than this (a killed worker) is due again."""
 
+EARLY_START_TOLERANCE = dt.timedelta(seconds=2)
+"""How early a try may start before its ``next_attempt_at`` (clocks of machines differ a little).
+A job that comes earlier (a duplicate, a stale one) does nothing: the retry schedule and an
+addressee's ``Retry-After`` hold whatever jobs are in the queue."""
+
 MAX_DETAIL_CHARS = 1000
 """Longest error, response or attempt detail kept (characters); the rest is cut."""
 
@@ -138,6 +143,9 @@ _START_ATTEMPT = (
         Delivery.id == bindparam("delivery_id"),
         Delivery.status.not_in(("acknowledged", "failed")),
         (Delivery.status != "sending") | (Delivery.updated_at <= bindparam("stuck_before")),
+        (Delivery.status == "sending")
+        | Delivery.next_attempt_at.is_(None)
+        | (Delivery.next_attempt_at <= bindparam("due_before")),
     )
     .values(
         attempts=Delivery.attempts + 1,
@@ -174,20 +182,28 @@ def start_attempt(
     *,
     la_scope: str = ALL_LAS,
     stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
+    now: dt.datetime | None = None,
 ) -> Begun | None:
-    """Start the delivery's next try; None if missing, acknowledged, failed, or being sent by
-    another worker right now (``sending`` for less than ``stuck_after``).
+    """Start the delivery's next try; None if missing, acknowledged, failed, not due yet (see
+    :data:`EARLY_START_TOLERANCE`), or being sent by another worker right now (``sending`` for
+    less than ``stuck_after``).
 
     One conditional ``UPDATE`` locks, checks and moves the row: a duplicate job for the same
     delivery waits for the row lock, then finds the row no longer matches (taken or done). It
     returns the incident's reference too. The try's row is written by the next flush.
     """
-    now = utcnow()
+    now = now or utcnow()
     statement = _START_ATTEMPT
     if la_scope != ALL_LAS:
         statement = statement.where(Delivery.la_code == la_scope)
     found = session.execute(
-        statement, {"delivery_id": delivery_id, "stuck_before": now - stuck_after, "now": now}
+        statement,
+        {
+            "delivery_id": delivery_id,
+            "stuck_before": now - stuck_after,
+            "due_before": now + EARLY_START_TOLERANCE,
+            "now": now,
+        },
     ).one_or_none()
     if found is None:
         return None
@@ -203,9 +219,10 @@ def begin_attempt(
     *,
     la_scope: str = ALL_LAS,
     stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
+    now: dt.datetime | None = None,
 ) -> tuple[Delivery, DeliveryAttempt] | None:
     """:func:`start_attempt` for callers that need only the delivery and its new try."""
-    begun = start_attempt(session, delivery_id, la_scope=la_scope, stuck_after=stuck_after)
+    begun = start_attempt(session, delivery_id, la_scope=la_scope, stuck_after=stuck_after, now=now)
     return None if begun is None else (begun.delivery, begun.attempt)
 
 

@@ -186,7 +186,8 @@ def test_delivery_lifecycle_and_attempt_log(db):
         assert deliveries_due(session) == []
         assert [d.id for d in deliveries_due(session, now=later)] == [delivery_id]
     with db.session_scope() as session:
-        delivery, attempt = begin_attempt(session, delivery_id)
+        assert begin_attempt(session, delivery_id) is None  # an early job leaves the schedule
+        delivery, attempt = begin_attempt(session, delivery_id, now=later)
         finish_attempt(
             session,
             delivery,
