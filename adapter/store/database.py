@@ -11,6 +11,7 @@ half-way when a read snapshot turns stale, which is what makes concurrent submis
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,9 @@ SQLITE_FILENAME = "csins.db"
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 """How long (seconds) a SQLite transaction waits for another writer before giving up."""
+
+SQLITE_MIN_VERSION = (3, 35, 0)
+"""The oldest SQLite with ``RETURNING``, which submissions and deliveries use."""
 
 PING_AFTER_IDLE_SECONDS = 5.0
 """A pooled PostgreSQL connection unused for this long is pinged before it is used again."""
@@ -71,6 +75,11 @@ def create_database_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, **options)
         _ping_when_idle(engine)
         return engine
+    if sqlite3.sqlite_version_info < SQLITE_MIN_VERSION:
+        raise SettingsError(
+            f"SQLite {'.'.join(map(str, SQLITE_MIN_VERSION))} or newer is needed; this Python "
+            f"has {sqlite3.sqlite_version} (set DATABASE_URL to a PostgreSQL database instead)"
+        )
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)

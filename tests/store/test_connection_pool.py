@@ -1,9 +1,11 @@
-"""Pooled PostgreSQL connections: one that died while idle is replaced before it is handed out
-(adapter/store/database.py ``_ping_when_idle``); one in steady use is not pinged."""
+"""How engines are built (adapter/store/database.py): a pooled PostgreSQL connection that died
+while idle is replaced before it is handed out, one in steady use is not pinged; an SQLite too
+old for ``RETURNING`` is refused up front."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -11,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from adapter.store import database as database_module
 from adapter.store.database import Database
+from config.settings import SettingsError
 
 
 @pytest.fixture
@@ -58,3 +61,12 @@ def test_a_connection_in_steady_use_is_not_pinged(
     with pytest.raises(OperationalError):
         backend_pid(postgresql)
     assert backend_pid(postgresql) != first
+
+
+def test_an_sqlite_without_returning_is_refused_with_the_way_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(database_module.sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(database_module.sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(SettingsError, match=r"SQLite 3\.35\.0 or newer .* has 3\.31\.1"):
+        database_module.create_database_engine(f"sqlite:///{tmp_path / 'csins.db'}")
