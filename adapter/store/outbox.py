@@ -213,19 +213,6 @@ def start_attempt(
     return Begun(delivery, attempt, incident_reference)
 
 
-def begin_attempt(
-    session: Session,
-    delivery_id: str,
-    *,
-    la_scope: str = ALL_LAS,
-    stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
-    now: dt.datetime | None = None,
-) -> tuple[Delivery, DeliveryAttempt] | None:
-    """:func:`start_attempt` for callers that need only the delivery and its new try."""
-    begun = start_attempt(session, delivery_id, la_scope=la_scope, stuck_after=stuck_after, now=now)
-    return None if begun is None else (begun.delivery, begun.attempt)
-
-
 def lock_attempt(
     session: Session, delivery_id: str, number: int
 ) -> tuple[Delivery, DeliveryAttempt | None] | None:

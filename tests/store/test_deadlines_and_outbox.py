@@ -19,7 +19,6 @@ from adapter.store.obligations import (
 )
 from adapter.store.outbox import (
     STUCK_SENDING_AFTER,
-    begin_attempt,
     deliveries_due,
     delivery_payload,
     enqueue_delivery,
@@ -27,6 +26,7 @@ from adapter.store.outbox import (
     get_delivery,
     list_deliveries,
     retry_delivery,
+    start_attempt,
 )
 from adapter.store.pagination import encode_cursor
 from adapter.store.types import utcnow
@@ -169,7 +169,7 @@ def test_delivery_lifecycle_and_attempt_log(db):
         assert delivery.status == "queued" and delivery.version == 1
     with db.session_scope() as session:
         assert [d.id for d in deliveries_due(session)] == [delivery_id]
-        delivery, attempt = begin_attempt(session, delivery_id)
+        delivery, attempt, _ = start_attempt(session, delivery_id)
         assert delivery.status == "sending" and attempt.number == 1
         assert delivery_payload(db.keyring, delivery) == b'{"exact": "bytes"}'
         later = utcnow() + dt.timedelta(minutes=5)
@@ -186,8 +186,8 @@ def test_delivery_lifecycle_and_attempt_log(db):
         assert deliveries_due(session) == []
         assert [d.id for d in deliveries_due(session, now=later)] == [delivery_id]
     with db.session_scope() as session:
-        assert begin_attempt(session, delivery_id) is None  # an early job leaves the schedule
-        delivery, attempt = begin_attempt(session, delivery_id, now=later)
+        assert start_attempt(session, delivery_id) is None  # an early job leaves the schedule
+        delivery, attempt, _ = start_attempt(session, delivery_id, now=later)
         finish_attempt(
             session,
             delivery,
@@ -207,7 +207,7 @@ def test_delivery_lifecycle_and_attempt_log(db):
             (1, "transient", 503),
             (2, "acknowledged", 202),
         ]
-        assert begin_attempt(session, delivery_id) is None  # a duplicate job finds it done
+        assert start_attempt(session, delivery_id) is None  # a duplicate job finds it done
         page = list_deliveries(session, "812", status="acknowledged")
         assert [d.id for d in page.items] == [delivery_id]
         assert page.items[0].obligation.due == dt.date(2026, 11, 30)
@@ -233,11 +233,11 @@ def test_failed_delivery_can_be_retried_by_hand_and_stuck_ones_are_swept(db):
             addressee="ofsted",
             payload=b"pdf",
         )
-        delivery, attempt = begin_attempt(session, failed.id)
+        delivery, attempt, _ = start_attempt(session, failed.id)
         finish_attempt(
             session, delivery, attempt, outcome="permanent", status_code=400, detail="x" * 5000
         )
-        begin_attempt(session, stuck.id)
+        start_attempt(session, stuck.id)
     with db.session_scope() as session:
         assert len(get_delivery(session, "812", failed.id).last_error) == 1000
         assert deliveries_due(session) == []
