@@ -30,6 +30,7 @@ from adapter.service.planning import (
     first_plan,
     incident_status,
     replan,
+    status_of,
     store_first_plan,
 )
 from adapter.store import audit as audit_log
@@ -129,7 +130,9 @@ def submit(
     obligations: list[Obligation] = []
     if plan is not None:
         planned = store_first_plan(session, policy, incident, plan, current, now)
-        deliveries = _queue_owed(session, keyring, incident, planned, new=True)
+        deliveries = _queue_owed(
+            session, keyring, incident, planned, now=now, policy=policy, new=True
+        )
         obligations = planned.obligations
     _audit(
         session,
@@ -192,7 +195,7 @@ def amend(
         )
         current = CurrentRecord(record_json, loaded)
         planned = replan(session, keyring, policy, incident, now, current=current)
-        deliveries += _queue_owed(session, keyring, incident, planned)
+        deliveries += _queue_owed(session, keyring, incident, planned, now=now, policy=policy)
     _audit(
         session,
         principal,
@@ -255,7 +258,7 @@ def record_event(
         key_id=principal.key_id,
     )
     assert row is not None  # the incident was found in this scope a moment ago
-    deliveries = _queue_owed(session, keyring, incident, planned)
+    deliveries = _queue_owed(session, keyring, incident, planned, now=now, policy=policy)
     _audit(
         session,
         principal,
@@ -298,11 +301,19 @@ def retry_delivery(
 
 
 def _queue_owed(
-    session: Session, keyring: Keyring, incident: Incident, planned: Replanned, *, new: bool = False
+    session: Session,
+    keyring: Keyring,
+    incident: Incident,
+    planned: Replanned,
+    *,
+    now: dt.datetime,
+    policy: Policy,
+    new: bool = False,
 ) -> list[Delivery]:
     """The deliveries the incident's new plan calls for and does not have yet (``new``: the
-    incident was created in this transaction, so it has none)."""
-    return owed_deliveries.queue_owed(
+    incident was created in this transaction, so it has none). An obligation a new document
+    is queued for may be owed afresh (a changed decision): its status is reckoned again."""
+    queued = owed_deliveries.queue_owed(
         session,
         keyring,
         incident,
@@ -311,6 +322,14 @@ def _queue_owed(
         planned.events_json,
         new=new,
     )
+    if new:
+        return queued
+    owed = {(o.document, o.addressee): o for o in planned.plan.obligations}
+    for delivery in queued:
+        row = delivery.obligation
+        if row is not None and (row.document, row.addressee) in owed:
+            row.status = status_of(owed[(row.document, row.addressee)], row, now, policy)
+    return queued
 
 
 def _locked_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:

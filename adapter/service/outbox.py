@@ -1,13 +1,17 @@
 """Which deliveries an incident's obligations call for, with the exact bytes each will send.
 
 A document goes to an addressee once (DESIGN.md §6: a delivery is idempotent and yields at most
-one receipt). Notifications are built from the current record as the Panel's form takes it;
-event documents (rapid review, review decision, reports, delay notice) from the event that
-produced them. Amendments go to every addressee that was already sent a notification (§2).
+one receipt). Notifications are built from the current record as the Panel's form takes it, and
+later facts follow as amendments to every addressee already notified (§2). Event documents (rapid
+review, review decision, reports, delay notice) are built from the event that produced them, so a
+new event makes a new document: a changed review decision (§3 "at a later stage ... new
+information") or a new publication date is sent again, and the obligation is owed afresh until
+the new document is acknowledged.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.crypto import Keyring
+from adapter.deadlines.obligations import DECISION_ADDRESSEES
 from adapter.documents import NOTIFICATION_DOCUMENTS, event_document_payload, notification_payload
 from adapter.store import outbox
 from adapter.store.models import Delivery, Incident, Obligation
@@ -61,19 +66,34 @@ def queue_owed(
     *,
     new: bool = False,
 ) -> list[Delivery]:
-    """Queue one delivery for every deliverable obligation that has none yet.
+    """Queue a delivery for every deliverable obligation whose document has not been queued yet.
 
-    ``new`` says the incident was created in this transaction, so it has no deliveries to read.
+    A notification is queued once per addressee. An event document is queued again when its
+    content changed (another decision, another publication date): the obligation is then owed
+    afresh (not acknowledged; the caller re-reckons its status), and the earlier deliveries
+    still on their way are no longer what meets it. ``new`` says the incident was created in
+    this transaction, so it has no deliveries to read.
     """
-    existing = () if new else existing_deliveries(session, incident)
-    sent = {(d.document, d.addressee) for d in existing}
+    existing = [] if new else existing_deliveries(session, incident)
     queued: list[Delivery] = []
     for obligation in obligations:
-        if not deliverable(obligation) or (obligation.document, obligation.addressee) in sent:
+        if not deliverable(obligation):
             continue
-        payload = _payload_for(obligation.document, incident, record_json, events_json)
+        earlier = [
+            d
+            for d in existing
+            if (d.document, d.addressee) == (obligation.document, obligation.addressee)
+        ]
+        if earlier and obligation.document in NOTIFICATION_DOCUMENTS:
+            continue
+        payload = _payload_for(obligation, incident, record_json, events_json)
         if payload is None:
             continue
+        content = payload_bytes(payload)
+        if any(d.payload_sha256 == hashlib.sha256(content).hexdigest() for d in earlier):
+            continue
+        if earlier:
+            _owed_afresh(obligation, earlier)
         queued.append(
             outbox.enqueue_delivery(
                 session,
@@ -81,11 +101,21 @@ def queue_owed(
                 incident=incident,
                 document=obligation.document,
                 addressee=obligation.addressee,
-                payload=payload_bytes(payload),
+                payload=content,
                 obligation=obligation,
             )
         )
     return queued
+
+
+def _owed_afresh(obligation: Obligation, earlier: Iterable[Delivery]) -> None:
+    """A new document replaces what was sent for ``obligation``: only its acknowledgement
+    meets the obligation now (an earlier one still retrying is sent, but meets nothing)."""
+    obligation.acknowledged_at = None
+    for delivery in earlier:
+        if delivery.status != "acknowledged":
+            delivery.obligation_id = None
+            delivery.obligation = None
 
 
 def queue_amendments(
@@ -121,15 +151,31 @@ def queue_amendments(
 
 
 def _payload_for(
-    document: str,
+    obligation: Obligation,
     incident: Incident,
     record_json: Mapping[str, Any],
     events_json: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any] | None:
+    """The document that meets ``obligation``: the current record's notification, or the latest
+    event that produced the document for its addressee."""
+    document = obligation.document
     if document in NOTIFICATION_DOCUMENTS:
         return notification_payload(document, record_json, incident.current_version)
     for event_type in DOCUMENT_EVENTS[document]:
-        latest = [event for event in events_json if event["type"] == event_type]
+        latest = [
+            event
+            for event in events_json
+            if event["type"] == event_type and _concerns(event, obligation.addressee)
+        ]
         if latest:
             return event_document_payload(document, latest[-1])
     return None
+
+
+def _concerns(event: Mapping[str, Any], addressee: str) -> bool:
+    """Whether the event's document goes to ``addressee``: a review decision goes only to
+    those it concerns (§3, §4), so a later decision for the Panel alone leaves what Ofsted and
+    the DfE were told standing."""
+    if event["type"] == "lcspr_decided":
+        return addressee in DECISION_ADDRESSEES[event["decision"]]
+    return True

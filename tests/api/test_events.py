@@ -114,6 +114,76 @@ def test_local_review_decision_adds_lcspr_decision_and_publication(
     assert service.sandbox.state.stats()["addressees"]["dfe"]["count"] == 1
 
 
+def _decision(obligations: list[dict[str, Any]], addressee: str) -> dict[str, Any]:
+    return next(
+        o for o in obligations if (o["document"], o["addressee"]) == ("lcspr_decision", addressee)
+    )
+
+
+def test_a_changed_decision_is_sent_and_owed_until_acknowledged(
+    service: Service, la_key: str
+) -> None:
+    """§3: "at a later stage if ... new information comes to light which suggests that a
+    national review may be appropriate" the partners tell the Panel: a new document, owed
+    afresh, not met by the first decision's acknowledgement."""
+    incident_id = submit(service, la_key)["id"]
+    post_event(service, la_key, incident_id, RAPID_REVIEW)
+    post_event(service, la_key, incident_id, DECIDED)
+    service.work()
+    assert _decision(_incident(service, la_key, incident_id), "panel")["status"] == "met"
+
+    changed = document_event(
+        "lcspr_decided", on="2026-11-26", decision="national_review_recommended"
+    )
+    body = post_event(service, la_key, incident_id, changed)
+
+    assert [(d["document"], d["addressee"]) for d in body["deliveries"]] == [
+        ("lcspr_decision", "panel")
+    ]
+    panel = _decision(body["obligations"], "panel")
+    assert panel["status"] in ("pending", "due_soon")
+    assert panel["due"] == "2026-12-03"  # 5 working days after the new decision
+    service.work()
+    assert _decision(_incident(service, la_key, incident_id), "panel")["status"] == "met"
+    received = service.sandbox.state.stats()["addressees"]["panel"]["received"]
+    assert [r["document"] for r in received.values()].count("lcspr_decision") == 2
+    with service.database.session_scope() as session:
+        row = outbox.get_delivery(session, "812", body["deliveries"][0]["id"])
+        assert row is not None
+        payload = json.loads(outbox.delivery_payload(service.database.keyring, row))
+    assert payload["event"]["decision"] == "national_review_recommended"
+
+
+def test_replanning_does_not_send_an_unchanged_decision_again(
+    service: Service, la_key: str
+) -> None:
+    incident_id = submit(service, la_key)["id"]
+    post_event(service, la_key, incident_id, RAPID_REVIEW)
+    post_event(service, la_key, incident_id, DECIDED)
+    service.work()
+    record = new_record()
+    record["incident"]["reference"] = service.get(
+        f"{API}/incidents/{incident_id}", la_key
+    ).get_json()["record"]["incident"]["reference"]
+    record["incident"]["summary"] = "Facts that emerged later."
+    before = _deliveries(service, la_key, incident_id)
+    response = service.post(f"{API}/incidents/{incident_id}/amendments", la_key, record)
+    assert response.status_code == 201, response.get_json()
+    added = [d for i, d in _deliveries(service, la_key, incident_id).items() if i not in before]
+    assert added and {d["document"] for d in added} == {"amendment"}
+
+
+def _deliveries(service: Service, key: str, incident_id: str) -> dict[str, dict[str, Any]]:
+    response = service.get(f"{API}/deliveries", key, incident=incident_id)
+    return {d["id"]: d for d in response.get_json()["items"]}
+
+
+def _incident(service: Service, key: str, incident_id: str) -> list[dict[str, Any]]:
+    response = service.get(f"{API}/incidents/{incident_id}", key)
+    obligations: list[dict[str, Any]] = response.get_json()["obligations"]
+    return obligations
+
+
 def test_a_document_event_without_its_document_is_422(service: Service, la_key: str) -> None:
     incident_id = submit(service, la_key)["id"]
     response = service.post(
