@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from adapter import alerts
 from adapter.crypto import Keyring
-from adapter.deadlines import calendar_for, deadline_status
+from adapter.deadlines import calendar_for, deadline_status, london_date
 from adapter.delivery import Delivery as Message
 from adapter.delivery import Outcome
 from adapter.receipts import DeliveryFacts, SigningKeyring
@@ -203,8 +203,9 @@ def _acknowledged(
             acknowledged_at=acknowledged_at,
             addressee_status=str(outcome.status) if outcome.status is not None else "accepted",
             addressee_reference=outcome.reference,
-            # A document no deadline asks for (an amendment) is due the day it is acknowledged.
-            due_on=obligation.due if obligation is not None else acknowledged_at.date(),
+            # A document no deadline asks for (an amendment) is due the day it is acknowledged,
+            # a London day as every deadline (§5): 23:30 UTC in summer is already tomorrow.
+            due_on=obligation.due if obligation is not None else london_date(acknowledged_at),
         ),
         incident_id=delivery.incident_id,
     )

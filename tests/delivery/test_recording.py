@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from adapter.delivery.outcome import Outcome, OutcomeKind
 from adapter.receipts.log import signer_for
 from adapter.service import delivering
-from adapter.store.models import Delivery, Incident
+from adapter.store.models import Delivery, DeliveryAttempt, Incident, Receipt
 from tests.support.service import Service, sample_record
 
 
@@ -68,3 +68,50 @@ def test_an_acknowledgement_that_changes_the_plan_waits_for_the_incidents_lock(s
         assert delivery.status == "acknowledged"
         assert delivery.obligation is not None
         assert delivery.obligation.acknowledged_at == now
+
+
+def test_an_amendment_acknowledged_late_on_a_summer_evening_is_on_time(service: Service):
+    """§5 "a deadline falls due at the end of its day, Europe/London": an amendment, due the day
+    it is acknowledged, acknowledged at 23:30 UTC in summer (00:30 the next day in London) is
+    due that London day, so its receipt says on time."""
+    submitted = service.post("/api/v1/incidents", service.key(), sample_record())
+    assert submitted.status_code == 201, submitted.get_json()
+    incident_id = submitted.get_json()["id"]
+    amended = sample_record()
+    amended["incident"]["summary"] = "Facts that emerged later."
+    response = service.post(f"/api/v1/incidents/{incident_id}/amendments", service.key(), amended)
+    assert response.status_code == 201, response.get_json()
+    database, settings = service.database, service.settings
+    with database.session_scope() as session:
+        (amendment_id,) = session.scalars(
+            select(Delivery.id).where(
+                Delivery.incident_id == incident_id, Delivery.document == "amendment"
+            )
+        )
+        started = delivering.start(session, database.keyring, settings.policy, amendment_id)
+    assert started is not None
+    evening = dt.datetime(2026, 7, 10, 23, 30, tzinfo=dt.UTC)
+    with database.session_scope() as session:  # the try began a moment before, that evening
+        began = evening - dt.timedelta(seconds=1)
+        session.execute(
+            update(Delivery).where(Delivery.id == amendment_id).values(first_attempt_at=began)
+        )
+        session.execute(
+            update(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == amendment_id)
+            .values(started_at=began)
+        )
+    with database.session_scope() as session:
+        done = delivering.record(
+            session,
+            database.keyring,
+            settings,
+            signer_for(settings),
+            started,
+            acknowledgement(evening),
+            evening,
+        )
+    assert done.status == "acknowledged"
+    with database.session_scope() as session:
+        receipt = session.scalars(select(Receipt).where(Receipt.delivery_id == amendment_id)).one()
+        assert receipt.on_time
