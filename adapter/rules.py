@@ -284,6 +284,13 @@ def _serious_row(
 ) -> Iterator[str]:
     """§1, §2: abuse or neglect known or suspected, and a child died or was seriously harmed."""
     if incident.get("historical_harm"):
+        if age is not None and age.low >= ADULT_AGE:
+            # DESIGN.md §4, §2: historical harm is harm in childhood; §1: a child is under 18.
+            yield (
+                f"{who}: historical harm, but aged {age} when harmed: not harm in childhood "
+                "(§1: under 18), so no Panel notification or rapid review for this person"
+            )
+            return
         # DESIGN.md §4: for historical harm the age that decides is the age on became_aware_on.
         aware = incident["became_aware_on"]
         age_aware = _age(child, aware, incident["date"])

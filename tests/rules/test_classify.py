@@ -205,6 +205,14 @@ ROWS = {
         rapid_review=True,
         warns=("consult the Panel about them",),
     ),
+    "s2_historical_harm_suffered_as_an_adult_is_not_harm_in_childhood": Row(
+        # DESIGN.md §4 "young adult (>= 18) with harm in childhood"; §1: a child is under 18.
+        make_record(
+            young_adult(), historical_harm=True, date="2026-11-01", became_aware_on="2026-11-20"
+        ),
+        ("not_notifiable",),
+        warns=("not harm in childhood",),
+    ),
     "s2_young_adult_blocked_while_care_leaver_death_notified": Row(
         make_record(
             young_adult(),
