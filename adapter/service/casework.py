@@ -121,11 +121,26 @@ def submit(
         key_id=principal.key_id,
         status=REFERRAL if plan is None else incident_status(plan),
     )
+    existing = result.incident
+    if result.outcome != "created" and referral and existing.status != REFERRAL:
+        # §3: an agency refers; what the LA notified under this reference is not its to see.
+        raise RecordConflict(
+            existing,
+            f"incident reference {record_json['incident']['reference']} is already in use by "
+            "the local authority; refer it under another reference",
+        )
+    if (
+        result.outcome != "created"
+        and not referral
+        and existing.status == REFERRAL
+        and existing.reference == record_json["incident"]["reference"]
+    ):
+        return _notify_referral(session, keyring, policy, principal, existing, current, now)
     if result.outcome == "conflict":
-        raise RecordConflict(result.incident, _conflict_detail(result.incident, record_json))
+        raise RecordConflict(existing, _conflict_detail(existing, record_json))
     if result.outcome == "identical":
-        return Submitted(result.incident, "identical", [])
-    incident = result.incident
+        return Submitted(existing, "identical", [])
+    incident = existing
     deliveries: list[Delivery] = []
     obligations: list[Obligation] = []
     if plan is not None:
@@ -142,6 +157,49 @@ def submit(
         {"version": 1, "deliveries": len(deliveries)},
     )  # its flush writes the version, children, obligations and deliveries with it
     return Submitted(incident, "created", deliveries, record_json, obligations, result.version)
+
+
+def _notify_referral(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    principal: Principal,
+    referral: Incident,
+    current: CurrentRecord,
+    now: dt.datetime,
+) -> Submitted:
+    """The LA notifies what an agency referred under the same reference (§3: the partners
+    consider a referral, then notify): the referral becomes the notification, with the LA's
+    record as its current version, its obligations planned and its deliveries queued."""
+    incident = _locked_incident(session, principal.la_scope, referral.id)
+    assert incident is not None  # found in this scope a moment ago
+    if incident.status != REFERRAL:  # notified meanwhile: as any resubmission of it
+        same = incident.content_sha256 == incident_store.content_sha256(current.json)
+        if not same:
+            raise RecordConflict(incident, _conflict_detail(incident, current.json))
+        return Submitted(incident, "identical", [])
+    stored = incident_store.add_version(
+        session,
+        keyring,
+        la_scope=principal.la_scope,
+        incident_id=incident.id,
+        record=current.json,
+        key_id=principal.key_id,
+        reason="submitted",
+    )
+    assert stored is not None
+    planned = replan(session, keyring, policy, incident, now, current=current)
+    deliveries = _queue_owed(session, keyring, incident, planned, now=now, policy=policy)
+    _audit(
+        session,
+        principal,
+        "referral.notified",
+        incident,
+        {"version": incident.current_version, "deliveries": len(deliveries)},
+    )
+    return Submitted(
+        incident, "created", deliveries, current.json, planned.obligations, stored.version
+    )
 
 
 def _conflict_detail(incident: Incident, record_json: Mapping[str, Any]) -> str:

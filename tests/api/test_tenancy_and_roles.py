@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.support.api import (
     assert_problem,
     document_event,
     new_record,
+    owed,
     submit,
 )
 from tests.support.service import Service
@@ -97,6 +99,44 @@ def test_an_agency_submits_a_referral_that_is_neither_planned_nor_sent(
     reader = service.key("compliance", "812")
     assert service.get(f"{API}/deliveries", reader).get_json()["items"] == []
     assert service.get(f"{API}/incidents/{body['id']}", reader).get_json()["status"] == "referral"
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["same record", "changed record"])
+def test_the_la_notifies_what_an_agency_referred(
+    service: Service, la_key: str, changed: bool
+) -> None:
+    """§3: the partners consider a referral, then the LA notifies under the same reference:
+    the referral becomes the notification, planned and sent (it must not read as a harmless
+    resubmission and leave the Panel unnotified)."""
+    record = new_record()
+    referral = submit(service, service.key("agency", "812"), record)
+    if changed:
+        record["incident"]["summary"] = "The partners' account of what happened."
+    response = service.post(f"{API}/incidents", la_key, record)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["id"] == referral["id"]
+    assert body["status"] != "referral"
+    assert ("incident_notification", "panel") in owed(body["obligations"])
+    assert {d["addressee"] for d in body["deliveries"]} >= {"panel"}
+    service.work()
+    assert service.sandbox.state.stats()["addressees"]["panel"]["count"] >= 1
+    again = service.post(f"{API}/incidents", la_key, record)
+    assert again.status_code == 200
+
+
+def test_an_agency_learns_nothing_of_an_la_notification_under_its_reference(
+    service: Service, la_key: str
+) -> None:
+    record = new_record()
+    notified = submit(service, la_key, record)
+    changed = copy.deepcopy(record)
+    changed["incident"]["summary"] = "An agency's account."
+    for body in (record, changed):
+        problem = assert_problem(
+            service.post(f"{API}/incidents", service.key("agency", "812"), body), 409
+        )
+        assert notified["id"] not in problem["detail"]
 
 
 def test_events_on_a_referral_are_403(service: Service, la_key: str) -> None:
