@@ -140,8 +140,11 @@ class SmtpChannel(Channel):
 
     def _transmit(self, delivery: Delivery, body: bytes) -> Reply:
         try:
-            with self._connect() as relay:
+            relay = self._connect()
+            try:
                 return self._converse(relay, delivery, body)
+            finally:
+                _close(relay)
         except smtplib.SMTPNotSupportedError:
             return Reply(_NOT_OFFERED, detail="the relay does not offer STARTTLS")
         except smtplib.SMTPResponseException as exc:
@@ -178,6 +181,15 @@ class SmtpChannel(Channel):
         code, text = relay.data(body)
         reference = self.message_id(delivery) if 200 <= code < 300 else None
         return Reply(code, reference=reference, detail=_reply_text("DATA", code, text))
+
+
+def _close(relay: smtplib.SMTP) -> None:
+    """QUIT, whatever the relay answers: its reply to DATA was the acknowledgement, and a
+    refusal of QUIT afterwards must neither send the message again nor fail it."""
+    try:
+        relay.quit()
+    except (smtplib.SMTPException, OSError):
+        relay.close()
 
 
 def _reply_text(stage: str, code: int, text: bytes | str) -> str:

@@ -29,12 +29,16 @@ class Mailbox:
         self.accepted: list[Envelope] = []
         self.rcpt_reply: str | None = None
         self.data_replies: list[str] = []
+        self.quit_reply: str | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):
+        return self.quit_reply or "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):
         if self.data_replies:
@@ -89,6 +93,17 @@ def test_accepted_mail_is_acknowledged_with_our_message_id(mailbox):
     [envelope] = list(message.iter_attachments())
     assert envelope.get_filename() == "incident_notification-dlv_01JD0000000000000000000001.json"
     assert envelope.get_content() == encode_envelope(delivery)
+
+
+@pytest.mark.parametrize("quit_reply", ["421 4.3.2 shutting down", "554 5.0.0 bye"])
+def test_the_reply_to_data_is_the_acknowledgement_whatever_quit_gets(mailbox, quit_reply):
+    """The relay accepted the message (250 after DATA); what it answers to QUIT afterwards
+    neither sends it again nor fails a delivered document."""
+    handler, port = mailbox
+    handler.quit_reply = quit_reply
+    outcome = smtp_channel(port, retry=quick(3)).send(make_delivery(addressee="ofsted"))
+    assert (outcome.kind, outcome.status) == (OutcomeKind.ACKNOWLEDGED, 250)
+    assert len(handler.accepted) == 1
 
 
 def test_the_hash_reported_is_the_hash_of_the_message_the_server_got(mailbox):
