@@ -2,8 +2,8 @@
 
 - :func:`sweep` re-enqueues every delivery that is due and has no live job (Redis flushed, the
   web process died after committing, a worker killed mid-send): losing Redis loses no work.
-- :func:`check_deadlines` records each open deadline's status and alerts when one becomes
-  ``due_soon`` or ``overdue``.
+- :func:`check_deadlines` records each open deadline's status and alerts once when one is
+  ``due_soon`` or ``overdue``, whoever stored that status.
 - :func:`checkpoint` signs the receipt log's head, so a later rewrite of its tail shows.
 """
 
@@ -77,21 +77,29 @@ def sweep() -> int:
 
 
 def check_deadlines() -> int:
-    """Store every open deadline's status now; alert on each that became due soon or overdue."""
+    """Store every open deadline's status now; alert on each newly due soon or overdue.
+
+    Alerts follow ``alerted_status``, not a change of the stored status: a plan stores an
+    obligation already at risk (an incident notified late) without alerting, and this run then
+    alerts it. Rows another transaction holds (a re-plan, another run) are skipped, never
+    waited for, so this job cannot deadlock with a re-plan that locks the incident first; the
+    next run takes them.
+    """
     ctx = context()
     now, policy, changed = utcnow(), ctx.settings.policy, 0
     with ctx.database.session_scope() as session:
-        # Locked, so that two schedulers' runs at once alert once: the second waits, then sees
-        # the status the first stored.
         open_obligations = (
-            select(Obligation).where(Obligation.status.in_(OPEN_STATUSES)).with_for_update()
+            select(Obligation)
+            .where(Obligation.status.in_(OPEN_STATUSES))
+            .order_by(Obligation.id)
+            .with_for_update(skip_locked=True)
         )
         for row in session.scalars(open_obligations):
             status = live_status(row, now, policy)
-            if status == row.status:
-                continue
-            row.status, row.updated_at, changed = status, now, changed + 1
-            if status in _NEWLY:
+            if status != row.status:
+                row.status, row.updated_at, changed = status, now, changed + 1
+            if status in _NEWLY and row.alerted_status != status:
+                row.alerted_status = status
                 alerts.raise_alert(
                     session,
                     ctx.settings,

@@ -112,6 +112,7 @@ def _owed_afresh(obligation: Obligation, earlier: Iterable[Delivery]) -> None:
     """A new document replaces what was sent for ``obligation``: only its acknowledgement
     meets the obligation now (an earlier one still retrying is sent, but meets nothing)."""
     obligation.acknowledged_at = None
+    obligation.alerted_status = None  # a new deadline: its risk is alerted afresh
     for delivery in earlier:
         if delivery.status != "acknowledged":
             delivery.obligation_id = None

@@ -207,6 +207,9 @@ class Obligation(Base):
     explanation: Mapped[str] = mapped_column(Text)
     trigger: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    alerted_status: Mapped[str | None] = mapped_column(String(20))
+    """The at-risk status (``due_soon``, ``overdue``) last alerted; a plan may store one
+    without alerting, so the deadline check alerts on this, not on a change of ``status``."""
     satisfied_at: Mapped[dt.datetime | None]
     acknowledged_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -193,6 +193,16 @@ class Stack:
         finally:
             use_context(None)
 
+    def check_deadlines(self) -> int:
+        """Run the deadline check once, in this process, as ``rq cron`` would."""
+        from jobs.maintenance import check_deadlines
+
+        use_context(build_context(self.settings, self.database))
+        try:
+            return check_deadlines()
+        finally:
+            use_context(None)
+
     # --- observing ---------------------------------------------------------------------------
 
     def deliveries(self, ids: Sequence[str]) -> list[Delivery]:

@@ -1,0 +1,75 @@
+"""The deadline check against the module's database: it alerts each deadline at risk once,
+whoever stored its status, and never waits for a re-plan (DESIGN.md §5, §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from adapter import alerts
+from adapter.service.clock import london_today
+from adapter.store.models import Obligation
+from tests.e2e.conftest import Stack, make_record
+
+
+def _late_record() -> dict[str, object]:
+    """Notified three weeks after the LA became aware: the notification is overdue already
+    when the plan is stored (§2: 5 working days)."""
+    aware = london_today() - dt.timedelta(days=21)
+    return make_record(date=aware.isoformat(), became_aware_on=aware.isoformat())
+
+
+def test_a_deadline_stored_overdue_by_its_plan_is_alerted_once(stack: Stack) -> None:
+    stack.submit(_late_record())
+    with stack.database.session_scope() as session:
+        overdue = session.scalars(select(Obligation).where(Obligation.status == "overdue")).all()
+        assert overdue, "the plan stored the notification as overdue"
+        expected = {row.id for row in overdue}
+
+    stack.check_deadlines()
+    alerted = {int(entry.object_id) for entry in stack.alerts(alerts.DEADLINE_OVERDUE)}
+    assert alerted == expected
+
+    stack.check_deadlines()
+    assert len(stack.alerts(alerts.DEADLINE_OVERDUE)) == len(expected)
+
+
+def test_the_check_skips_an_obligation_a_replan_holds_and_takes_it_next_time(
+    stack: Stack,
+) -> None:
+    """A re-plan locks the incident, then its obligations; the check locks obligations alone.
+    Waiting on each other's rows could deadlock, so the check skips held rows."""
+    if stack.database.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers: no row is held while another runs")
+    stack.submit(_late_record())
+    with stack.database.session_scope() as session:
+        held_id = session.scalars(
+            select(Obligation.id).where(Obligation.status == "overdue")
+        ).first()
+    assert held_id is not None
+    locked, release = threading.Event(), threading.Event()
+
+    def replan() -> None:
+        with stack.database.session_scope() as session:
+            session.scalars(
+                select(Obligation).where(Obligation.id == held_id).with_for_update()
+            ).one()
+            locked.set()
+            release.wait(timeout=30)
+
+    holder = threading.Thread(target=replan)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        stack.check_deadlines()  # returns without waiting for the held row
+        alerted = {int(e.object_id) for e in stack.alerts(alerts.DEADLINE_OVERDUE)}
+        assert held_id not in alerted
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    stack.check_deadlines()
+    alerted = {int(e.object_id) for e in stack.alerts(alerts.DEADLINE_OVERDUE)}
+    assert held_id in alerted
