@@ -3,7 +3,8 @@
 Three short steps, each its own transaction so that no lock is held while the addressee is
 being called: start the attempt (the row says ``sending``), send, record. A worker killed between
 them leaves the row ``sending``; the sweeper sends it again once it is stuck, with the same
-``webhook-id``, so the addressee sees a repeat and the receipt is still issued once.
+``webhook-id``, so the addressee sees a repeat and the receipt is still issued once. A document
+that cannot be sent at all (its channel misconfigured) fails at once, with an alert.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 
 from redis.exceptions import RedisError
 
+from adapter.delivery import DeliveryError, Outcome
 from adapter.service import delivering
 from adapter.service.clock import utcnow
 from jobs.context import context
@@ -27,7 +29,15 @@ def deliver(delivery_id: str) -> str:
         started = delivering.start(session, ctx.database.keyring, ctx.settings.policy, delivery_id)
     if started is None:
         return "nothing to do"
-    outcome = ctx.channel(started.addressee).send(started.message)
+    try:
+        outcome = ctx.channel(started.addressee).send(started.message)
+    except DeliveryError as error:
+        # A channel misconfigured (a credential's env var unset) or a document it cannot carry:
+        # retrying cannot help, so the delivery fails now, alerted and visible, to be retried
+        # by hand once fixed (§6), rather than left "sending" for the sweeper to loop on.
+        log.error("delivery %s cannot be sent: %s", delivery_id, type(error).__name__)
+        channel = str(ctx.settings.addressees.get(started.addressee, {}).get("channel", "-"))
+        outcome = Outcome.not_sent(channel, str(error), utcnow())
     with ctx.database.session_scope() as session:
         recorded = delivering.record(
             session, ctx.database.keyring, ctx.settings, ctx.signer, started, outcome, utcnow()

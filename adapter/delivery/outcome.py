@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import enum
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,25 @@ class Outcome:
     """When the first try began (aware UTC)."""
     finished_at: dt.datetime
     """When the last try ended (aware UTC)."""
+
+    @classmethod
+    def not_sent(cls, channel: str, detail: str, at: dt.datetime) -> Outcome:
+        """A permanent outcome for a document that could not be sent at all (its channel
+        misconfigured, the document unfit for it): no retry can help until someone fixes it."""
+        return cls(
+            kind=OutcomeKind.PERMANENT,
+            channel=channel,
+            destination="",
+            status=None,
+            reference=None,
+            retry_after=None,
+            detail=short_detail(detail),
+            sent_sha256=hashlib.sha256(b"").hexdigest(),
+            sent_bytes=0,
+            tries=0,
+            started_at=at,
+            finished_at=at,
+        )
 
     @property
     def acknowledged(self) -> bool:

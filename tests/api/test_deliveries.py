@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from sqlalchemy import select
+
+from adapter import alerts
 from adapter.sandbox.state import Fault
+from adapter.store.models import AuditEntry
 from tests.support.api import API, assert_problem, submit
 from tests.support.service import Service
 
@@ -81,6 +86,35 @@ def test_a_failed_delivery_is_retried_by_an_admin_until_acknowledged(
     assert retried["status"] == "acknowledged"
     assert retried["attempts"] == 2
     assert service.sandbox.state.stats()["addressees"]["panel"]["count"] == 1
+
+
+def test_a_misconfigured_channel_fails_the_delivery_with_an_alert_until_fixed(
+    service: Service, la_key: str
+) -> None:
+    """§6: no retry fixes a channel's configuration (here the Panel's endpoint unset): the
+    delivery fails at once and alerts, rather than sit "sending" for the sweeper to loop on;
+    an admin retries it once the configuration is fixed."""
+    admin = service.key("admin", "812")
+    configured = service.settings
+    broken = dict(configured.addressees) | {"panel": {"channel": "https"}}
+    service.settings = dataclasses.replace(configured, addressees=broken)
+    submit(service, la_key)
+    service.work()
+    (failed,) = deliveries(service, admin, status="failed")
+    assert failed["addressee"] == "panel"
+    assert "panel" in (failed["last_error"] or "")
+    with service.database.session_scope() as session:
+        raised = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == f"alert.{alerts.DELIVERY_FAILED}")
+        ).all()
+        assert [entry.object_id for entry in raised] == [failed["id"]]
+
+    service.settings, service._context = configured, None  # the configuration fixed
+    response = service.post(f"{API}/deliveries/{failed['id']}/retry", admin, None)
+    assert response.status_code == 202, response.get_json()
+    service.work()
+    (retried,) = deliveries(service, admin, addressee="panel")
+    assert retried["status"] == "acknowledged"
 
 
 def test_retrying_a_delivery_that_has_not_failed_is_409(service: Service, la_key: str) -> None:
