@@ -299,6 +299,10 @@ def _publication(lifecycle: Lifecycle, calendar: WorkingDayCalendar) -> Iterator
     if causes:
         first_on, first_trigger, _ = min(causes)
         reasons = " and ".join(reason for _, _, reason in causes)
+        if lifecycle.delayed_on is None:
+            # §8 asks for "the reasons for the delay": the notice carries a publication_delayed
+            # event's reasons, so it is owed, and sent, once the LA records them.
+            reasons += "; sent with the reasons once a publication_delayed event records them"
         yield from _each(
             "publication_delay_notice",
             DELAY_NOTICE_ADDRESSEES,

@@ -31,8 +31,9 @@ DOCUMENT_EVENTS: Mapping[str, tuple[str, ...]] = {
     "lcspr_decision": ("lcspr_decided",),
     "final_report": ("publication_scheduled",),
     "improvements_information": ("publication_scheduled",),
-    # §8: the reasons for a delay; a scheduled date past the limit is itself the notice's cause.
-    "publication_delay_notice": ("publication_delayed", "publication_scheduled"),
+    # §8: "inform the Panel and the Secretary of State of the reasons for the delay": a date
+    # scheduled past the limit makes the notice owed, but only the reasons recorded send it.
+    "publication_delay_notice": ("publication_delayed",),
 }
 """The events whose content a document carries, most specific first."""
 

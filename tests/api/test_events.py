@@ -178,6 +178,32 @@ def _deliveries(service: Service, key: str, incident_id: str) -> dict[str, dict[
     return {d["id"]: d for d in response.get_json()["items"]}
 
 
+def test_a_delay_notice_is_sent_with_the_reasons_once_recorded(
+    service: Service, la_key: str
+) -> None:
+    """§8: "inform the Panel and the Secretary of State of the reasons for the delay": a date
+    past the 6-month limit makes the notice owed; the recorded reasons are what is sent."""
+    incident_id = submit(service, la_key)["id"]
+    post_event(service, la_key, incident_id, RAPID_REVIEW)
+    post_event(service, la_key, incident_id, DECIDED)
+    late = document_event(
+        "publication_scheduled", on="2026-11-26", publication_date="2027-09-01", mode="full_report"
+    )
+    body = post_event(service, la_key, incident_id, late)
+    assert ("publication_delay_notice", "panel") in owed(body["obligations"])
+    assert "publication_delay_notice" not in {d["document"] for d in body["deliveries"]}
+
+    delayed = document_event("publication_delayed", on="2026-11-26", reason="criminal trial")
+    body = post_event(service, la_key, incident_id, delayed)
+    notices = [d for d in body["deliveries"] if d["document"] == "publication_delay_notice"]
+    assert sorted(d["addressee"] for d in notices) == ["panel", "secretary_of_state"]
+    with service.database.session_scope() as session:
+        row = outbox.get_delivery(session, "812", notices[0]["id"])
+        assert row is not None
+        payload = json.loads(outbox.delivery_payload(service.database.keyring, row))
+    assert payload["event"]["reason"] == "criminal trial"
+
+
 def _incident(service: Service, key: str, incident_id: str) -> list[dict[str, Any]]:
     response = service.get(f"{API}/incidents/{incident_id}", key)
     obligations: list[dict[str, Any]] = response.get_json()["obligations"]

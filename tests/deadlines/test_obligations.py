@@ -261,6 +261,7 @@ def test_s8_delay_notice_when_publication_falls_after_the_limit() -> None:
     assert {o.addressee for o in notices} == {"panel", "secretary_of_state"}
     assert {o.due for o in notices} == {D("2027-06-18")}
     assert "publication scheduled for 2027-09-01 falls after it" in notices[0].explanation
+    assert "once a publication_delayed event records them" in notices[0].explanation
 
 
 def test_s8_delay_notice_when_a_delay_is_recorded() -> None:
