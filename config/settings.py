@@ -196,10 +196,11 @@ def _policy(raw: Mapping[str, Any]) -> Policy:
     if unknown:
         raise SettingsError(f"policy.yaml: unknown setting(s) {', '.join(unknown)}")
     values: dict[str, Any] = {}
+    for name in ("review_decision_working_days", "death_notification_working_days"):
+        if name in raw:  # a period to send something in: at least the next working day
+            values[name] = _as_int(name, raw[name], minimum=1)
     for name in (
         "due_soon_working_days",
-        "review_decision_working_days",
-        "death_notification_working_days",
         "calendar_first_year",
         "calendar_last_year",
         "stuck_delivery_seconds",

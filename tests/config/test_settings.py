@@ -52,6 +52,8 @@ def test_an_la_config_dir_overlays_policy_and_replaces_addressees(tmp_path):
         ("retry_schedule_seconds: []\n", "retry_schedule_seconds"),
         ("extra_closure_dates: [29/12/2026]\n", "extra_closure_dates"),
         ("quick_tries: 0\n", "quick_tries"),
+        ("review_decision_working_days: 0\n", "review_decision_working_days"),
+        ("death_notification_working_days: -5\n", "death_notification_working_days"),
         ("typo_setting: 1\n", "typo_setting"),
         ("calendar_first_year: 2040\n", "calendar_first_year"),
         ("[unclosed\n", "not valid YAML"),
