@@ -135,14 +135,24 @@ class ImportSchema(Schema):
     system = fields.String()
     rows_read = fields.Integer()
     incidents_created = fields.Integer()
-    error_count = fields.Integer()
+    error_count = fields.Integer(metadata={"description": "Row errors found, all of them"})
+    rows_rejected = fields.Integer(
+        metadata={"description": "Rows of the export that were not converted, all of them"}
+    )
+    row_errors_truncated = fields.Boolean(
+        metadata={"description": "Whether row_errors holds only the first of the errors"}
+    )
     created_at = fields.DateTime()
     incidents = fields.List(
         fields.Dict(),
         metadata={"description": "Each converted incident: reference, id and outcome"},
     )
     row_errors = fields.List(
-        fields.Dict(), metadata={"description": "Each rejected row: row, field, value, message"}
+        fields.Dict(),
+        metadata={
+            "description": "Rejected rows' errors (row, field, value, message): the first "
+            "1000 in full; error_count and rows_rejected count them all"
+        },
     )
 
 

@@ -1,4 +1,8 @@
-"""``/api/v1/imports``: upload a Liquidlogic or Mosaic export (multipart), read an import back."""
+"""``/api/v1/imports``: upload a Liquidlogic or Mosaic export (multipart), read an import back.
+
+An import answers with the first row errors in full and the exact counts (``error_count``,
+``rows_rejected``), saying when the list was cut short (``row_errors_truncated``).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
 from adapter.importers import SYSTEMS
 from adapter.service.clock import utcnow
-from adapter.service.imports import import_export
-from adapter.store.imports import get_import, import_incidents, import_row_errors
+from adapter.service.imports import find_import, import_export
+from adapter.store.imports import import_detail
 from adapter.store.models import ImportRecord
 from jobs.queues import enqueue_deliveries
 from schemas.api import ImportSchema
@@ -48,7 +52,10 @@ _UPLOAD_BODY = {
 
 
 def _view(
-    record: ImportRecord, incidents: list[dict[str, Any]], row_errors: list[dict[str, Any]]
+    record: ImportRecord,
+    incidents: list[dict[str, Any]],
+    row_errors: list[dict[str, Any]],
+    rows_rejected: int,
 ) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -59,6 +66,8 @@ def _view(
         "rows_read": record.rows_read,
         "incidents_created": record.incidents_created,
         "error_count": record.error_count,
+        "rows_rejected": rows_rejected,
+        "row_errors_truncated": record.error_count > len(row_errors),
         "created_at": record.created_at,
         "incidents": incidents,
         "row_errors": row_errors,
@@ -72,8 +81,9 @@ def _view(
 def create_import() -> Any:
     """Convert an export and submit each incident as ``POST /incidents`` would.
 
-    Rows that cannot be converted are returned with their row number, column, value and reason;
-    the others still go in. A file that cannot be read at all is a 422 (413 over the limits).
+    Rows that cannot be converted are returned with their row number, column, value and reason
+    (the first ones; ``error_count`` and ``rows_rejected`` count them all); the others still go
+    in. A file that cannot be read at all is a 422 (413 over the limits).
     """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -100,19 +110,22 @@ def create_import() -> Any:
     # enqueued their deliveries meanwhile.
     enqueue_deliveries(res.settings, done.deliveries)
     location = url_for("imports.get_import_view", import_id=done.record.id)
-    return _view(done.record, done.incidents, done.row_errors), 201, {"Location": location}
+    view = _view(done.record, done.incidents, done.row_errors, done.rows_rejected)
+    return view, 201, {"Location": location}
 
 
 @blp.route("/imports/<import_id>", methods=["GET"])
 @blp.response(200, ImportSchema)
 @requires(*READERS, "agency")
 def get_import_view(import_id: str) -> Any:
-    """An import: the upload's SHA-256, what became of each incident, and every row error."""
+    """An import: the upload's SHA-256, what became of each incident, and its row errors.
+
+    An ``agency`` key reads only the imports it made itself; another's answers 404.
+    """
     res = resources()
     with res.transaction() as session:
-        record = get_import(session, principal().la_scope, import_id)
+        record = find_import(session, principal(), import_id)
         if record is None:
             raise ApiProblem(404, "not-found", f"no import {import_id} is visible to this key")
-        return _view(
-            record, import_incidents(res.keyring, record), import_row_errors(res.keyring, record)
-        )
+        detail = import_detail(res.keyring, record)
+        return _view(record, detail.incidents, detail.row_errors, detail.rows_rejected)

@@ -9,10 +9,12 @@ Plain Python: no Flask, SQLAlchemy or RQ. The CLI's ``convert`` and the REST ser
         conversion.summary  # rows_read, incidents_converted, incidents_rejected, rows_rejected
 
 Modules: :mod:`~adapter.importers.profiles` (YAML profiles, detection),
-:mod:`~adapter.importers.readers` (CSV/XLSX, encodings, limits), :mod:`~adapter.importers.values`
-(dates, flags, codes), :mod:`~adapter.importers.layout` (columns → parsers),
-:mod:`~adapter.importers.build` (rows → record), :mod:`~adapter.importers.conversion` (grouping,
-streaming), :mod:`~adapter.importers.results` (what a conversion yields).
+:mod:`~adapter.importers.readers` (CSV/XLSX, encodings, limits),
+:mod:`~adapter.importers.archives` (zip-bomb checks before a workbook is opened),
+:mod:`~adapter.importers.values` (dates, flags, codes), :mod:`~adapter.importers.layout`
+(columns → parsers), :mod:`~adapter.importers.build` (rows → record),
+:mod:`~adapter.importers.conversion` (grouping, streaming), :mod:`~adapter.importers.results`
+(what a conversion yields).
 """
 
 from adapter.clock import london_today

@@ -3,9 +3,11 @@
 The size limit is checked before anything is read. CSV text is UTF-8 (with or without a
 byte-order mark) or Windows-1252, decided once for the whole file, never per row: the bytes are
 tried as strict UTF-8 first, and only if that fails as Windows-1252. A NUL byte, or a byte neither
-encoding defines, means the file is not text. XLSX is streamed with openpyxl's read-only mode
-from the first sheet; date cells become ``yyyy-mm-dd hh:mm:ss`` text, so both kinds of file
-reach the parsers as text.
+encoding defines, means the file is not text. The header is the first record that is not blank
+(byte-order marks do not count: some tools write one on a line of its own). XLSX is streamed
+with openpyxl's read-only mode from the first sheet, once :mod:`~adapter.importers.archives` has
+checked the zip cannot inflate past what an export needs; date cells become
+``yyyy-mm-dd hh:mm:ss`` text, so both kinds of file reach the parsers as text.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row row 2.
 In a CSV, a row is a record (a quoted cell may span lines), not a physical line. Both readers
@@ -30,6 +32,7 @@ from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
 from adapter.errors import ExportError, ExportTooLarge
+from adapter.importers.archives import check_workbook_archive
 
 Row = tuple[int, list[str]]
 
@@ -70,7 +73,8 @@ def open_export(
     """Open ``source`` (a path, or a binary stream such as an upload) as an export table.
 
     Raises :class:`ExportTooLarge` over ``max_bytes`` and :class:`ExportError` for a file that
-    is missing, empty, binary, in another encoding, or a corrupt workbook.
+    is missing, empty, binary, in another encoding, without a header row, or a corrupt workbook
+    (or one that would inflate past what an export needs).
     """
     if isinstance(source, str | os.PathLike):
         path = Path(source)
@@ -87,7 +91,7 @@ def open_export(
         name = filename or (Path(given).name if isinstance(given, str) and given else "upload")
         binary, size, owned = _seekable(source, name, max_bytes)
     try:
-        return _table(binary, name, size, owned)
+        return _table(binary, name, size, owned, max_bytes)
     except BaseException:
         if owned:
             binary.close()
@@ -125,11 +129,11 @@ def _seekable(stream: IO[bytes], name: str, max_bytes: int) -> tuple[IO[bytes], 
     return copy, size, True
 
 
-def _table(binary: IO[bytes], name: str, size: int, owned: bool) -> ExportTable:
+def _table(binary: IO[bytes], name: str, size: int, owned: bool, max_bytes: int) -> ExportTable:
     head = binary.read(4)
     binary.seek(0)
     if head == _XLSX_MAGIC:
-        return XlsxTable(binary, name, size, owned)
+        return XlsxTable(binary, name, size, owned, max_bytes)
     if head == _XLS_MAGIC:
         raise ExportError(f"{name} is an Excel 97-2003 (.xls) workbook: save it as .xlsx or CSV")
     return CsvTable(binary, name, size, owned)
@@ -186,16 +190,14 @@ class CsvTable(ExportTable):
         self.encoding = decide_encoding(binary, name)
         self.header_row, self.headers = 0, []
         for number, cells in self._records():
-            if any(cell.strip() for cell in cells):
-                self.header_row = number
-                # A byte-order mark left by a mixed-encoding file read as Windows-1252.
-                first = cells[0].removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")
-                self.headers = [first.strip(), *(cell.strip() for cell in cells[1:])]
-                while not self.headers[-1]:
-                    self.headers.pop()  # a trailing comma
+            headers = _header_cells(cells)
+            if headers:  # lines before the header holding nothing (or only a BOM) are skipped
+                self.header_row, self.headers = number, headers
                 break
         if not self.headers:
-            raise ExportError(f"{name} has no header row")
+            raise ExportError(
+                f"{name} has no header row: every line is blank (or holds only a byte-order mark)"
+            )
 
     def rows(self) -> Iterator[Row]:
         return itertools.islice(self._records(), self.header_row, None)
@@ -215,6 +217,21 @@ class CsvTable(ExportTable):
             text.detach()  # the binary file stays open for the next pass
 
 
+def _header_cells(cells: list[str]) -> list[str]:
+    """A CSV record as header names, stripped and without trailing empty ones; ``[]`` if blank.
+
+    Byte-order marks at the start are dropped, however many (a file saved twice by tools that
+    each add one) and however decoded (``ï»¿`` when the rest of the file is Windows-1252).
+    """
+    first = cells[0] if cells else ""
+    while first.startswith(("\ufeff", "\u00ef\u00bb\u00bf")):
+        first = first.removeprefix("\ufeff").removeprefix("\u00ef\u00bb\u00bf")
+    headers = [cell.strip() for cell in [first, *cells[1:]]]
+    while headers and not headers[-1]:
+        headers.pop()  # a trailing comma, or a blank record
+    return headers
+
+
 _XLSX_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile,
     zlib.error,
@@ -232,13 +249,16 @@ _XLSX_ERRORS: tuple[type[BaseException], ...] = (
 class XlsxTable(ExportTable):
     """The first sheet of a workbook, streamed (openpyxl read-only mode); first row = headers."""
 
-    def __init__(self, binary: IO[bytes], name: str, size: int, owned: bool) -> None:
+    def __init__(
+        self, binary: IO[bytes], name: str, size: int, owned: bool, max_bytes: int
+    ) -> None:
         super().__init__(binary, name, size, owned)
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
         self._errors = (*_XLSX_ERRORS, InvalidFileException)
         try:
+            check_workbook_archive(binary, name, max_bytes)  # before openpyxl inflates anything
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # style and extension notices of other tools
                 self._book = load_workbook(binary, read_only=True, data_only=True)

@@ -1,9 +1,12 @@
 """``POST /imports``: an export file converted and submitted, incident by incident (DESIGN.md §3.1).
 
 Each converted incident is submitted in its own transaction, exactly as if a case system had
-posted it: one that conflicts or belongs to another LA is reported and the others still go in.
-Rows the importer rejected are reported with their row, column, value and reason. The upload's
-SHA-256 and size are recorded, so a compliance officer can tie an import to the file it came from.
+posted it: one that conflicts, belongs to another LA or is refused for any other reason (a date
+outside the known calendar) is reported as that incident's outcome and the others still go in.
+Rows the importer rejected are reported with their row, column, value and reason: the first
+:data:`ROW_ERRORS_KEPT` in full, and every one in the counts, so an export rejected row by row
+cannot make the import (and its response) grow without bound. The upload's SHA-256 and size are
+recorded, so a compliance officer can tie an import to the file it came from.
 """
 
 from __future__ import annotations
@@ -14,21 +17,25 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import orjson
+from sqlalchemy.orm import Session
 
 from adapter.apikeys import Principal
-from adapter.errors import InvalidRecord
-from adapter.importers import Converted, convert_export, record_to_json
+from adapter.errors import CalendarRangeError, CsinsError, InvalidRecord
+from adapter.importers import Converted, Rejected, convert_export, record_to_json
 from adapter.service import casework
 from adapter.service.clock import london_today
 from adapter.store import Database
 from adapter.store import audit as audit_log
-from adapter.store.errors import OutOfScope
-from adapter.store.imports import record_import
+from adapter.store.imports import get_import, record_import
 from adapter.store.models import ImportRecord
 from config.settings import Settings
 
 HASH_CHUNK = 1024 * 1024
 """Bytes read at a time while hashing an upload."""
+
+ROW_ERRORS_KEPT = 1000
+"""Row errors an import keeps and returns in full (the first ones, in file order); the rest are
+only counted."""
 
 
 @dataclass
@@ -38,7 +45,24 @@ class Imported:
     record: ImportRecord
     incidents: list[dict[str, Any]] = field(default_factory=list)
     row_errors: list[dict[str, Any]] = field(default_factory=list)
+    """The first :data:`ROW_ERRORS_KEPT` row errors; ``record.error_count`` counts them all."""
+    rows_rejected: int = 0
     deliveries: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class RowErrors:
+    """The row errors of an import: the first ``kept`` in full, and how many there were."""
+
+    kept: int = ROW_ERRORS_KEPT
+    first: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, rejected: Rejected) -> None:
+        room = self.kept - len(self.first)
+        if room > 0:
+            self.first += [problem.as_dict() for problem in rejected.problems[:room]]
+        self.count += len(rejected.problems)
 
 
 def _digest(stream: IO[bytes]) -> tuple[str, int]:
@@ -60,18 +84,22 @@ def import_export(
     system: str = "auto",
     now: dt.datetime,
 ) -> Imported:
-    """Convert ``stream`` and submit every incident; raises ``ExportError`` if unreadable."""
+    """Convert ``stream`` and submit every incident; raises ``ExportError`` if unreadable.
+
+    Only an unreadable file stops the import: whatever one incident's submission raises of the
+    service's errors is that incident's outcome, and the import is stored in every case.
+    """
     casework.require_submitter(principal)
     sha256, size = _digest(stream)
     incidents: list[dict[str, Any]] = []
-    row_errors: list[dict[str, Any]] = []
+    row_errors = RowErrors()
     deliveries: list[tuple[str, str]] = []
     with convert_export(
         stream, filename, system=system, settings=settings, today=london_today(now)
     ) as conversion:
         for result in conversion:
             if not isinstance(result, Converted):
-                row_errors += [problem.as_dict() for problem in result.problems]
+                row_errors.add(result)
                 continue
             outcome = _submit(database, settings, principal, result, now)
             deliveries += outcome.pop("_deliveries")
@@ -89,9 +117,11 @@ def import_export(
             system=summary.system,
             rows_read=summary.rows_read,
             incidents_created=sum(1 for i in incidents if i["outcome"] == "created"),
-            row_errors=row_errors,
+            row_errors=row_errors.first,
             incidents=incidents,
             key_id=principal.key_id,
+            error_count=row_errors.count,
+            rows_rejected=summary.rows_rejected,
         )
         audit_log.audit_by(
             session,
@@ -100,9 +130,16 @@ def import_export(
             la_code=stored.la_code,
             object_type="import",
             object_id=stored.id,
-            detail={"sha256": sha256, "rows": summary.rows_read, "errors": len(row_errors)},
+            detail={"sha256": sha256, "rows": summary.rows_read, "errors": row_errors.count},
         )
-    return Imported(stored, incidents, row_errors, deliveries)
+    return Imported(stored, incidents, row_errors.first, summary.rows_rejected, deliveries)
+
+
+def find_import(session: Session, principal: Principal, import_id: str) -> ImportRecord | None:
+    """An import the caller may read, or None. An ``agency`` key refers incidents and does not
+    read the LA's records (DESIGN.md §7), so it sees only the imports it made itself."""
+    created_by = principal.key_id if principal.role == "agency" else None
+    return get_import(session, principal.la_scope, import_id, created_by_key_id=created_by)
 
 
 def _submit(
@@ -130,9 +167,16 @@ def _submit(
                 _deliveries=[(d.id, d.addressee) for d in done.deliveries],
             )
     except casework.RecordConflict as conflict:
-        outcome.update(id=None, outcome="conflict", detail=str(conflict))
-    except OutOfScope as error:
-        outcome.update(outcome="refused", detail=str(error))
-    except InvalidRecord as error:
-        outcome.update(outcome="invalid", detail=str(error))
+        outcome.update(id=None, outcome="conflict", detail=_not_submitted(outcome, conflict))
+    except (InvalidRecord, CalendarRangeError) as error:
+        outcome.update(outcome="invalid", detail=_not_submitted(outcome, error))
+    except CsinsError as error:  # OutOfScope, EventRefused, ...: this incident only
+        outcome.update(outcome="refused", detail=_not_submitted(outcome, error))
     return outcome
+
+
+def _not_submitted(outcome: dict[str, Any], error: CsinsError) -> str:
+    """Why an incident was not submitted, naming it and the export rows it came from."""
+    rows = ", ".join(map(str, outcome["rows"]))
+    plural = "s" if len(outcome["rows"]) > 1 else ""
+    return f"incident {outcome['reference']} (row{plural} {rows}) was not submitted: {error}"

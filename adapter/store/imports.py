@@ -1,12 +1,15 @@
 """Export files converted through ``POST /imports``: what came in and what became of each row.
 
-Row errors are sealed: a validation message may quote the refused value (an NHS number).
+Row errors are sealed: a validation message may quote the refused value (an NHS number). An
+import keeps only the first row errors in full (the service decides how many) but always the exact
+counts: ``error_count`` (every problem found) and the number of rows rejected, sealed with them.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +19,16 @@ from adapter.crypto import Keyring
 from adapter.store.models import ImportRecord
 from adapter.store.scope import require_la, scoped
 from adapter.store.sealing import import_aad, open_json, seal_json
+
+
+@dataclass(frozen=True)
+class ImportDetail:
+    """The sealed part of an import: what became of each incident, the row errors kept in full,
+    and how many rows were rejected in all (exact, however many errors were kept)."""
+
+    incidents: list[dict[str, Any]]
+    row_errors: list[dict[str, Any]]
+    rows_rejected: int
 
 
 def record_import(
@@ -33,12 +46,18 @@ def record_import(
     row_errors: Sequence[Mapping[str, Any]] = (),
     incidents: Sequence[Mapping[str, Any]] = (),
     key_id: int | None = None,
+    error_count: int | None = None,
+    rows_rejected: int | None = None,
 ) -> ImportRecord:
     """Store the outcome of one import for ``la_code`` (which the scope must allow).
 
     ``incidents`` says what became of each converted incident (reference, id, outcome); it is
-    sealed with the row errors, since both may quote what the export said.
+    sealed with the row errors, since both may quote what the export said. ``error_count`` and
+    ``rows_rejected`` are the totals when ``row_errors`` holds only the first errors (by default
+    they are counted from ``row_errors``).
     """
+    if rows_rejected is None:
+        rows_rejected = len({error.get("row") for error in row_errors})
     record = ImportRecord(
         id=str(uuid.uuid4()),
         la_code=require_la(la_scope, la_code),
@@ -48,12 +67,16 @@ def record_import(
         system=system,
         rows_read=rows_read,
         incidents_created=incidents_created,
-        error_count=len(row_errors),
+        error_count=len(row_errors) if error_count is None else error_count,
         created_by_key_id=key_id,
     )
     record.row_errors = seal_json(
         keyring,
-        {"row_errors": [dict(e) for e in row_errors], "incidents": [dict(i) for i in incidents]},
+        {
+            "row_errors": [dict(e) for e in row_errors],
+            "incidents": [dict(i) for i in incidents],
+            "rows_rejected": rows_rejected,
+        },
         import_aad(record.id, record.la_code),
     )
     session.add(record)
@@ -61,27 +84,34 @@ def record_import(
     return record
 
 
-def get_import(session: Session, la_scope: str, import_id: str) -> ImportRecord | None:
-    """One import, or None when it does not exist or is out of scope."""
+def get_import(
+    session: Session, la_scope: str, import_id: str, *, created_by_key_id: int | None = None
+) -> ImportRecord | None:
+    """One import, or None when it does not exist, is out of scope or, when
+    ``created_by_key_id`` is given, was not created by that key."""
     statement = select(ImportRecord).where(ImportRecord.id == import_id)
+    if created_by_key_id is not None:
+        statement = statement.where(ImportRecord.created_by_key_id == created_by_key_id)
     return session.scalars(scoped(statement, ImportRecord.la_code, la_scope)).one_or_none()
 
 
 def import_row_errors(keyring: Keyring, record: ImportRecord) -> list[dict[str, Any]]:
-    """The decrypted ``{"row", "field", "message"}`` errors of an import."""
-    return _opened(keyring, record)["row_errors"]
+    """The decrypted ``{"row", "field", "message"}`` errors of an import (those kept)."""
+    return import_detail(keyring, record).row_errors
 
 
 def import_incidents(keyring: Keyring, record: ImportRecord) -> list[dict[str, Any]]:
     """What became of each converted incident: ``{"reference", "id", "outcome", "rows"}``."""
-    return _opened(keyring, record)["incidents"]
+    return import_detail(keyring, record).incidents
 
 
-def _opened(keyring: Keyring, record: ImportRecord) -> dict[str, list[dict[str, Any]]]:
+def import_detail(keyring: Keyring, record: ImportRecord) -> ImportDetail:
+    """The decrypted detail of an import, in one decryption."""
     sealed = open_json(keyring, record.row_errors, import_aad(record.id, record.la_code))
     if isinstance(sealed, list):  # the first shape: row errors only
-        return {"row_errors": [dict(e) for e in sealed], "incidents": []}
-    return {
-        "row_errors": [dict(e) for e in sealed["row_errors"]],
-        "incidents": [dict(i) for i in sealed["incidents"]],
-    }
+        sealed = {"row_errors": sealed, "incidents": []}
+    row_errors = [dict(e) for e in sealed["row_errors"]]
+    rows_rejected = sealed.get("rows_rejected")  # absent before errors were capped: all kept
+    if rows_rejected is None:
+        rows_rejected = len({error.get("row") for error in row_errors})
+    return ImportDetail([dict(i) for i in sealed["incidents"]], row_errors, rows_rejected)

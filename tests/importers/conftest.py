@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -56,13 +58,17 @@ def write_csv(
     return path
 
 
+P = TypeVar("P", Path, io.BytesIO)
+
+
 def write_xlsx(
-    path: Path,
+    path: P,
     rows: Iterable[Mapping[str, Any]],
     columns: list[str] | None = None,
     cell: Callable[[str, Any], Any] = lambda column, value: value,
-) -> Path:
-    """``rows`` as the first sheet of a workbook; ``cell`` turns a value into a typed cell."""
+) -> P:
+    """``rows`` as the first sheet of a workbook (a file, or a buffer); ``cell`` turns a value
+    into a typed cell."""
     from openpyxl import Workbook
 
     rows = list(rows)
@@ -121,3 +127,35 @@ def assert_loads(record: dict[str, Any]) -> None:
 @pytest.fixture
 def small_limits() -> Settings:
     return Settings(max_export_bytes=20_000, max_export_rows=3)
+
+
+def rezip(workbook: bytes, parts: Mapping[str, bytes]) -> bytes:
+    """``workbook`` with ``parts`` (name → content) replaced or added, deflated at level 9."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
+        for item in source.infolist():
+            if item.filename not in parts:
+                target.writestr(item.filename, source.read(item))
+        for name, content in parts.items():
+            target.writestr(name, content)
+    return buffer.getvalue()
+
+
+def xlsx_with_long_cell(text: str) -> bytes:
+    """The Liquidlogic sample as a workbook whose first CASE_OUTLINE cell (L2) holds ``text``
+    as an inline string: the shape of the decompression bomb a reviewer found."""
+    good = write_xlsx(io.BytesIO(), sample_rows("liquidlogic")).getvalue()
+    with zipfile.ZipFile(io.BytesIO(good)) as source:
+        sheet = source.read("xl/worksheets/sheet1.xml").decode()
+    start = sheet.index('<c r="L2"')
+    end = sheet.index("</c>", start) + len("</c>")
+    cell = f'<c r="L2" t="inlineStr"><is><t>{text}</t></is></c>'
+    return rezip(good, {"xl/worksheets/sheet1.xml": (sheet[:start] + cell + sheet[end:]).encode()})
+
+
+def zip_bomb(mebibytes: int = 2) -> bytes:
+    """A workbook whose one cell inflates to ``mebibytes`` MiB of ``A`` (about 1 000 to 1)."""
+    return xlsx_with_long_cell("A" * (mebibytes * 1024 * 1024))

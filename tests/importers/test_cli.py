@@ -16,7 +16,7 @@ from adapter.cli import convert as convert_command
 from adapter.cli import main
 from schemas.incident import IncidentRecordSchema
 from tests.conftest import SAMPLES
-from tests.importers.conftest import TODAY, make_row, sample_rows, write_csv
+from tests.importers.conftest import TODAY, make_row, sample_rows, write_csv, zip_bomb
 
 LIQUIDLOGIC = SAMPLES / "liquidlogic_incidents.csv"
 MOSAIC = SAMPLES / "mosaic_incidents.csv"
@@ -96,6 +96,9 @@ def _write(tmp_path: Path, content: bytes, name: str = "export.csv") -> Path:
         (LIQUIDLOGIC.read_bytes(), {"CSINS_MAX_EXPORT_BYTES": "100"}, "the limit is 100 bytes"),
         (LIQUIDLOGIC.read_bytes(), {"CSINS_MAX_EXPORT_ROWS": "2"}, "more than 2 data rows"),
         (b"PK\x03\x04 not really a workbook", {}, "is not a readable XLSX workbook"),
+        (b"\xef\xbb\xbf\xef\xbb\xbf\n", {}, "has no header row"),
+        (b"\xef\xbb\xbf\n\xa0\n", {}, "has no header row"),
+        (zip_bomb(), {}, "this looks like a zip bomb"),
     ],
 )
 def test_a_file_that_cannot_be_read_exits_2_with_one_line(
@@ -108,6 +111,17 @@ def test_a_file_that_cannot_be_read_exits_2_with_one_line(
     assert len(result.stderr.splitlines()) == 1 and says in result.stderr
     assert result.stderr.startswith("error: ")
     assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "export.csv"]
+
+
+@pytest.mark.parametrize("before", [b"\xef\xbb\xbf\xef\xbb\xbf\n", b"\xef\xbb\xbf\r\n\r\n"])
+def test_a_byte_order_mark_on_its_own_line_before_the_header_exits_0(
+    tmp_path: Path, before: bytes
+) -> None:
+    result = run(_write(tmp_path, before + MOSAIC.read_bytes()))
+    assert result.exit_code == 0, result.output
+    assert [r["source"]["row"] for r in loads(result.stdout)] == [
+        n + before.count(b"\n") for n in (2, 3)
+    ]
 
 
 def test_a_missing_file_exits_2(tmp_path: Path) -> None:

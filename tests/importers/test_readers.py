@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapter.errors import ExportError, ExportTooLarge
 from adapter.importers import convert_export
@@ -65,6 +68,31 @@ def test_a_byte_order_mark_on_a_windows_1252_file_is_not_part_of_the_header(
     assert len(convert(path).records) == 1
 
 
+@given(
+    st.lists(
+        st.sampled_from(["", "\ufeff", "\ufeff\ufeff", "  ", ",,", "\ufeff,"]),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from(["utf-8", "cp1252"]),
+)
+def test_blank_lines_and_lone_byte_order_marks_before_the_header_are_skipped(
+    before: list[str], encoding: str
+) -> None:
+    """Some tools write a byte-order mark (or two) on a line of its own: the header is the first
+    line holding anything else, and rows keep the numbers a text editor shows."""
+    text = "\n".join([*before, ",".join(headers("mosaic")), ",".join(_accented().values())])
+    # Windows-1252 files carry a UTF-8 mark as the bytes EF BB BF, so the mark is encoded alone.
+    content = b"\n".join(
+        line.replace("\ufeff", "\x00").encode(encoding).replace(b"\x00", codecs.BOM_UTF8)
+        for line in text.split("\n")
+    )
+    outcome = convert(io.BytesIO(content), "export.csv")
+    (record,) = outcome.records
+    assert record["source"]["row"] == len(before) + 2
+    assert record["children"][0]["forenames"] == "Zoë"
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [
@@ -74,6 +102,8 @@ def test_a_byte_order_mark_on_a_windows_1252_file_is_not_part_of_the_header(
         (b"LA_CODE,PERSON_ID\n812,\x81\x8d\n", "not text in UTF-8 or Windows-1252: byte 0x81"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "Excel 97-2003 (.xls)"),
         (b"\n\n  \n", "no header row"),
+        (b"\xef\xbb\xbf\xef\xbb\xbf\n", "no header row: every line is blank"),
+        (b"\xef\xbb\xbf\n\xef\xbb\xbf,,\r\n\xa0\n", "no header row: every line is blank"),
     ],
 )
 def test_unreadable_files_are_refused_with_a_reason(

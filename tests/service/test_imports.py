@@ -6,8 +6,11 @@ import hashlib
 import io
 
 import pytest
+from sqlalchemy import func, select
 
+from adapter.store.models import ImportRecord
 from tests.conftest import SAMPLES
+from tests.importers.conftest import zip_bomb
 
 
 def upload(service, key, name: str, content: bytes, **form: str):
@@ -82,16 +85,32 @@ def test_an_export_of_another_la_is_refused_per_incident(service):
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "status"),
+    ("name", "content", "status", "says"),
     [
-        ("notes.csv", b"just,some,columns\n1,2,3\n", 422),
-        ("binary.csv", b"\x00\x01\x02\x03" * 100, 422),
+        ("notes.csv", b"just,some,columns\n1,2,3\n", 422, "not a Liquidlogic or Mosaic export"),
+        ("binary.csv", b"\x00\x01\x02\x03" * 100, 422, "holds binary data"),
+        ("boms.csv", b"\xef\xbb\xbf\xef\xbb\xbf\n", 422, "boms.csv has no header row"),
+        ("bomb.xlsx", zip_bomb(), 422, "this looks like a zip bomb"),
     ],
 )
-def test_an_unreadable_export_is_a_problem(service, name, content, status):
+def test_an_unreadable_export_is_a_problem(service, name, content, status, says):
     response = upload(service, service.key(), name, content)
     assert response.status_code == status
     assert response.content_type == "application/problem+json"
+    assert says in response.get_json()["detail"]
+    with service.database.session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(ImportRecord)) == 0
+
+
+def test_a_byte_order_mark_on_its_own_line_before_the_header_is_skipped(service):
+    content = b"\xef\xbb\xbf\xef\xbb\xbf\n" + (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    response = upload(service, service.key(), "mosaic.csv", content)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert [(i["reference"], i["outcome"], i["rows"]) for i in body["incidents"]] == [
+        ("MOS-INC-0101", "created", [3]),
+        ("MOS-INC-0102", "created", [4]),
+    ]
 
 
 def test_the_file_field_is_required_and_keys_are_checked(service):

@@ -1,0 +1,192 @@
+"""What ``POST /imports`` reports (DESIGN.md §3.1, §7): bounded row errors with exact counts,
+one incident's failure kept to that incident, and who may read an import back."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from adapter.errors import EventRefused
+from adapter.service import casework
+from adapter.service.imports import ROW_ERRORS_KEPT
+from adapter.store.models import Incident
+from tests.conftest import SAMPLES
+from tests.importers.conftest import headers, make_row
+from tests.service.test_imports import upload
+
+KEPT = ROW_ERRORS_KEPT
+
+
+def _mosaic_csv(rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=headers("mosaic"), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _valid(n: int) -> dict[str, str]:
+    return make_row("mosaic", INCIDENT_REFERENCE=f"V-{n}", PERSON_ID=f"90{n}")
+
+
+def _bad(n: int, *, doubled: bool) -> dict[str, str]:
+    """A row of its own incident with one bad value (two when ``doubled``)."""
+    return make_row(
+        "mosaic",
+        INCIDENT_REFERENCE=f"B-{n}",
+        PERSON_ID=f"80{n}",
+        GENDER="Q",
+        **({"AGE_ESTIMATED": "maybe"} if doubled else {}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "doubled"),
+    [
+        pytest.param(1, 0, id="one-error"),
+        pytest.param(KEPT, 0, id="exactly-as-many-as-kept"),
+        pytest.param(KEPT, 1, id="one-error-over"),
+        pytest.param(KEPT + 200, 50, id="many-over"),
+    ],
+)
+def test_row_errors_are_kept_up_to_a_limit_and_counted_exactly(service, bad, doubled):
+    """The first errors in file order in full; every rejected row and error in the counts; and
+    every valid incident, wherever it sits in the file, still submitted."""
+    half = bad // 2
+    rows = [
+        _valid(1),
+        *(_bad(n, doubled=n < doubled) for n in range(half)),
+        _valid(2),
+        *(_bad(n, doubled=n < doubled) for n in range(half, bad)),
+        _valid(3),
+    ]
+    errors = bad + doubled
+    # Row 2 is V-1 and V-2 sits after the first half: the file row of each error, in order.
+    bad_rows = [n + 3 if n < half else n + 4 for n in range(bad)]
+    expected_rows = [row for n, row in enumerate(bad_rows) for _ in range(1 + (n < doubled))]
+    key = service.key()
+
+    response = upload(service, key, "mosaic.csv", _mosaic_csv(rows))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    again = service.get(f"/api/v1/imports/{body['id']}", key).get_json()
+    for view in (body, again):
+        assert view["error_count"] == errors
+        assert view["rows_rejected"] == bad
+        assert view["row_errors_truncated"] is (errors > KEPT)
+        assert [e["row"] for e in view["row_errors"]] == expected_rows[:KEPT]
+        assert [(i["reference"], i["outcome"]) for i in view["incidents"]] == [
+            (f"V-{n}", "created") for n in (1, 2, 3)
+        ]
+        assert view["incidents_created"] == 3
+    assert again["row_errors"] == body["row_errors"]
+
+
+def _aware_in_1999(lines: list[str]) -> list[str]:
+    """NEL-2026-002 (rows 3 and 4) dated 1999, before the bank-holiday calendar begins."""
+    dated = {"2026-11-09": "1999-11-09", "2026-11-10": "1999-11-10", "2026-01-10": "1999-01-10"}
+    dated |= {"2019-07-22": "1990-07-22", "2021-02-03": "1991-02-03"}
+    changed = []
+    for line in lines:
+        if "NEL-2026-002" in line:
+            for new, old in dated.items():
+                line = line.replace(new, old)
+        changed.append(line)
+    return changed
+
+
+def _refuse_nel_2026_002(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Submission raises EventRefused for NEL-2026-002 alone (a stand-in for any other error of
+    the service's base that one incident's submission can raise)."""
+    real = casework.submit
+
+    def submit(session: Any, keyring: Any, policy: Any, principal: Any, data: Any, **kw: Any):
+        if data["incident"]["reference"] == "NEL-2026-002":
+            raise EventRefused("event 0 (rapid_review_completed) is dated before the incident")
+        return real(session, keyring, policy, principal, data, **kw)
+
+    monkeypatch.setattr(casework, "submit", submit)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "outcome", "says"),
+    [
+        pytest.param(
+            _aware_in_1999,
+            "invalid",
+            "1999-11-10 is outside the years whose bank holidays are known",
+            id="became-aware-before-the-calendar",
+        ),
+        pytest.param(
+            None,
+            "refused",
+            "event 0 (rapid_review_completed) is dated before the incident",
+            id="event-refused",
+        ),
+    ],
+)
+def test_one_incident_that_cannot_be_submitted_does_not_stop_the_others(
+    service, monkeypatch, spoil, outcome, says
+):
+    lines = (SAMPLES / "liquidlogic_incidents.csv").read_text(encoding="utf-8").splitlines()
+    if spoil is None:
+        _refuse_nel_2026_002(monkeypatch)
+    else:
+        lines = spoil(lines)
+    key = service.key()
+
+    response = upload(service, key, "ll.csv", ("\n".join(lines) + "\n").encode())
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    first, second, third = body["incidents"]
+    assert (first["outcome"], third["outcome"]) == ("created", "created")
+    assert (second["reference"], second["outcome"], second["id"]) == (
+        "NEL-2026-002",
+        outcome,
+        None,
+    )
+    assert second["detail"].startswith(
+        f"incident NEL-2026-002 (rows 3, 4) was not submitted: {says}"
+    )
+    assert body["incidents_created"] == 2
+    assert service.get(f"/api/v1/imports/{body['id']}", key).get_json()["incidents"] == [
+        first,
+        second,
+        third,
+    ]
+    with service.database.session_scope() as session:
+        stored = session.scalars(select(Incident.reference).order_by(Incident.reference)).all()
+    assert stored == ["NEL-2026-001", "NEL-2026-003"]
+
+
+@pytest.mark.parametrize(
+    ("creator", "reader", "status"),
+    [
+        pytest.param("agency", "the creator", 200, id="agency-reads-its-own"),
+        pytest.param("agency", "agency", 404, id="agency-not-another-agency-keys"),
+        pytest.param("local_authority", "agency", 404, id="agency-not-the-las"),
+        pytest.param("agency", "agency@999", 404, id="agency-not-another-las"),
+        pytest.param("agency", "local_authority", 200, id="la-reads-its-agencies"),
+        pytest.param("local_authority", "compliance", 200, id="compliance-reads-the-las"),
+    ],
+)
+def test_an_agency_key_reads_only_the_imports_it_made(service, creator, reader, status):
+    """§7: an ``agency`` key refers; the LA's imports (their row errors quote its records) are
+    not its to read, and an import it may not see answers 404 like another LA's."""
+    created_by = service.key(role=creator)
+    body = upload(
+        service, created_by, "mosaic.csv", (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    ).get_json()
+    if reader == "the creator":
+        reading = created_by
+    else:
+        role, _, la = reader.partition("@")
+        reading = service.key(role=role, la=la or "812")
+    response = service.get(f"/api/v1/imports/{body['id']}", reading)
+    assert response.status_code == status
+    if status == 200:
+        assert response.get_json()["incidents"] == body["incidents"]
