@@ -25,29 +25,67 @@ NOTIFICATION_DOCUMENTS = frozenset(
 )
 """Documents built from the incident record itself, sent as soon as the incident is recorded."""
 
-_CHILD_FIELDS_IN_TEXT = (
+CHILD_FIELDS_IN_TEXT = (
     "local_id",
+    "upn",
+    "nhs_number",
     "forenames",
     "surname",
     "date_of_birth",
+    "date_of_birth_estimated",
     "age_years",
     "unborn",
     "sex",
     "ethnicity",
     "disability",
     "looked_after",
+    "placement_type",
     "care_leaver",
+    "child_in_need_plan",
+    "child_protection_plan",
+    "known_to_childrens_social_care",
+    "known_to_agencies",
     "outcome",
     "date_of_death",
     "harm_description",
 )
+"""Every field of a child (DESIGN.md §3) but ``identity_known``, in the record's order: the order
+they are written into ``other_children_details``. Any other key is written after them, by name."""
+
+_NESTED_LABELS = {"start_date": "from"}
+"""Readable words for keys of nested values (``child_protection_plan``), where the key is not."""
+
+
+def _is_empty(value: Any) -> bool:
+    """Not known, so not written: null, empty text, or a list or object with nothing in it."""
+    if isinstance(value, Mapping):
+        return all(_is_empty(item) for item in value.values())
+    return value is None or (isinstance(value, str | list | tuple) and not value)
+
+
+def _readable(value: Any) -> str:
+    """One value as words: yes/no, lists joined with commas, objects as ``key value`` pairs."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return ", ".join(
+            f"{_NESTED_LABELS.get(key, key)} {_readable(item)}"
+            for key, item in value.items()
+            if not _is_empty(item)
+        )
+    if isinstance(value, list | tuple):
+        return ", ".join(_readable(item) for item in value if not _is_empty(item))
+    return str(value)
 
 
 def _describe_child(number: int, child: Mapping[str, Any]) -> str:
+    """One line saying everything known of a child the form has no room for (§2: all children
+    fully and accurately represented), in a stable order whatever the order of the record's keys."""
+    extra = sorted(set(child) - {"identity_known", *CHILD_FIELDS_IN_TEXT})
     parts = [
-        f"{name}: {child[name]}"
-        for name in _CHILD_FIELDS_IN_TEXT
-        if child.get(name) not in (None, "")
+        f"{name}: {_readable(child[name])}"
+        for name in (*CHILD_FIELDS_IN_TEXT, *extra)
+        if name in child and not _is_empty(child[name])
     ]
     if not child.get("identity_known"):
         parts.insert(0, "identity not known")

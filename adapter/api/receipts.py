@@ -27,13 +27,22 @@ from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from adapter.api.auth import principal, requires
+from adapter.api.bodies import MAX_CURSOR_CHARS
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
 from adapter.receipts.keys import SigningKeyring
-from adapter.receipts.log import get_receipt, incident_receipts, list_receipts, signed, signer_for
+from adapter.receipts.log import (
+    get_receipt,
+    incident_receipts,
+    list_receipts,
+    receipts_cursor_sequence,
+    signed,
+    signer_for,
+)
 from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log
 from adapter.store import incidents as incident_store
+from adapter.store.errors import InvalidCursor
 from adapter.store.models import Incident, Receipt
 from schemas.api import (
     JwksSchema,
@@ -139,10 +148,25 @@ def list_receipts_view(
                 if acknowledged_to
                 else None
             ),
-            cursor=cursor,
+            cursor=checked_receipts_cursor(cursor),
             limit=limit,
         )
         return {"items": [receipt_item(row) for row in page.items], "next": page.next}
+
+
+def checked_receipts_cursor(cursor: str | None) -> str | None:
+    """``cursor`` when the receipts list could have issued it, else a 400 ``bad-cursor`` problem.
+
+    The receipts list's counterpart of :func:`adapter.api.bodies.checked_cursor` (whose keys are
+    pairs; a receipts cursor holds the sequence number alone): the same length limit, then the
+    same decoding and a sequence number the database can hold, before any query runs.
+    """
+    if cursor is None:
+        return None
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursor("the cursor is not one this service issued")
+    receipts_cursor_sequence(cursor)
+    return cursor
 
 
 @blp.route("/api/v1/receipts/<receipt_id>", methods=["GET"])

@@ -28,6 +28,7 @@ from adapter.receipts.keys import SigningKeyring, load_keyring
 from adapter.receipts.receipt import DeliveryFacts, issue_receipt
 from adapter.receipts.signed import SignedCheckpoint, SignedReceipt
 from adapter.store.database import Database
+from adapter.store.errors import InvalidCursor
 from adapter.store.models import Receipt, ReceiptCheckpoint, ReceiptLogHead
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import scoped
@@ -39,6 +40,9 @@ HEAD_ID = 1
 
 AUDIT_BATCH = 1000
 """Receipts read per query while auditing the whole log."""
+
+MAX_SEQUENCE = 2**63 - 1
+"""Largest receipt sequence number the database can hold (``receipts.sequence`` is a BIGINT)."""
 
 
 def signer_for(settings: Settings) -> SigningKeyring:
@@ -317,10 +321,21 @@ def list_receipts(
     if acknowledged_before is not None:
         statement = statement.where(Receipt.acknowledged_at < acknowledged_before)
     if cursor is not None:
-        (sequence,) = decode_cursor("receipts", cursor, 1)
-        statement = statement.where(after([Receipt.sequence], [int(sequence)]))
+        statement = statement.where(after([Receipt.sequence], [receipts_cursor_sequence(cursor)]))
     rows = session.scalars(statement.order_by(Receipt.sequence).limit(size + 1)).all()
     return page_from(rows, size, "receipts", lambda row: (row.sequence,))
+
+
+def receipts_cursor_sequence(cursor: str) -> int:
+    """The sequence number a ``receipts`` cursor resumes after, or :class:`InvalidCursor`.
+
+    Only a positive integer that ``receipts.sequence`` (a 64-bit integer) can hold: anything else
+    would fail in the query itself, as a 500 rather than a 400 (API) or a "not valid" page (web).
+    """
+    (sequence,) = decode_cursor("receipts", cursor, 1)
+    if not isinstance(sequence, int) or not 0 < sequence <= MAX_SEQUENCE:
+        raise InvalidCursor("the cursor is not one this service issued")
+    return sequence
 
 
 def incident_receipts(session: Session, la_scope: str, incident_id: str) -> list[Receipt]:

@@ -47,17 +47,22 @@ def encode_cursor(kind: str, key: Sequence[str | int]) -> str:
 
 
 def decode_cursor(kind: str, cursor: str, arity: int) -> list[str | int]:
-    """The sort key inside ``cursor``; :class:`InvalidCursor` unless it was issued for ``kind``."""
+    """The sort key inside ``cursor``; :class:`InvalidCursor` unless it was issued for ``kind``.
+
+    Whatever the client sent, a cursor that cannot be read is that error and never a crash: bad
+    base64 or UTF-8, bad JSON, numbers too long to parse, nesting too deep for the parser.
+    Each list still checks that the parts fit its sort key (and the database's columns).
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         decoded = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, TypeError, RecursionError):
         raise InvalidCursor("the cursor is not one this service issued") from None
     if (
         not isinstance(decoded, list)
         or len(decoded) != arity + 1
         or decoded[0] != kind
-        or not all(isinstance(part, str | int) for part in decoded[1:])
+        or not all(_key_part(part) for part in decoded[1:])
     ):
         raise InvalidCursor(f"the cursor does not belong to the {kind} list")
     return decoded[1:]
@@ -76,3 +81,11 @@ def after(columns: Sequence[InstrumentedAttribute[Any]], key: Sequence[Any]) -> 
     """``(columns) > (key)``, each value bound with its column's type (UTC datetimes included)."""
     values = [literal(value, column.type) for column, value in zip(columns, key, strict=True)]
     return tuple_(*columns) > tuple_(*values)
+
+
+def _key_part(part: object) -> bool:
+    """A sort key's part: text, or a whole number a 64-bit column can hold (the database would
+    fail on a larger one, as a 500 rather than a refused cursor)."""
+    if isinstance(part, bool):
+        return False
+    return isinstance(part, str) or (isinstance(part, int) and -(2**63) <= part < 2**63)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import copy
 
 from adapter.documents import (
+    CHILD_FIELDS_IN_TEXT,
     FORM_CHILDREN,
     event_document_payload,
     notification_payload,
     render_for_form,
 )
+from schemas.consistency import check_record
+from schemas.incident import ChildSchema, IncidentRecordSchema
 
 
 def test_four_children_fit_the_form_unchanged(sample_record):
@@ -36,6 +39,67 @@ def test_unknown_identity_is_said_in_text(sample_record):
     ]
     text = render_for_form(sample_record)["incident"]["other_children_details"]
     assert text == "Child 5: identity not known; age_years: 3; outcome: died"
+
+
+def test_s2_a_fifth_child_is_written_in_full(sample_record):
+    """§2: "all children involved in the incident are fully and accurately represented"."""
+    first = sample_record["children"][0]
+    fifth = dict(
+        first,
+        forenames="Alex",
+        upn="A123456789012",
+        nhs_number="9434765919",
+        date_of_birth_estimated=True,
+        looked_after=True,
+        placement_type="foster",
+        child_in_need_plan=True,
+        child_protection_plan={"active": True, "category": "NEG", "start_date": "2025-01-01"},
+        known_to_childrens_social_care=False,
+        known_to_agencies=["health", "education"],
+        outcome="seriously_harmed",
+        date_of_death=None,
+        harm_description="fractured arm",
+    )
+    sample_record["children"] = [copy.deepcopy(first) for _ in range(4)] + [fifth]
+    assert check_record(IncidentRecordSchema().load(sample_record), None) == []
+
+    text = render_for_form(sample_record)["incident"]["other_children_details"]
+
+    assert "\n" not in text and text.startswith("Child 5: local_id: MOS-123456; upn: A123456789012")
+    parts = text.removeprefix("Child 5: ").split("; ")
+    for expected in (
+        "upn: A123456789012",
+        "nhs_number: 9434765919",
+        "date_of_birth_estimated: yes",
+        "placement_type: foster",
+        "child_in_need_plan: yes",
+        "child_protection_plan: active yes, category NEG, from 2025-01-01",
+        "known_to_childrens_social_care: no",
+        "known_to_agencies: health, education",
+        "harm_description: fractured arm",
+    ):
+        assert expected in parts
+    assert not [part for part in parts if part.startswith("date_of_death")], "null is not written"
+    reordered = dict(reversed(list(fifth.items())))
+    sample_record["children"][4] = reordered
+    assert render_for_form(sample_record)["incident"]["other_children_details"] == text
+
+
+def test_every_child_field_of_the_record_has_its_place_in_the_text():
+    assert sorted(CHILD_FIELDS_IN_TEXT) == sorted(set(ChildSchema().fields) - {"identity_known"})
+
+
+def test_empty_nested_values_are_left_out(sample_record):
+    child = dict(
+        sample_record["children"][0],
+        child_protection_plan={"active": None, "category": None, "start_date": None},
+        known_to_agencies=[],
+        placement_type="",
+    )
+    sample_record["children"] = [child] * 5
+    text = render_for_form(sample_record)["incident"]["other_children_details"]
+    for name in ("child_protection_plan", "known_to_agencies", "placement_type"):
+        assert name not in text
 
 
 def test_amendment_payload_names_the_version_it_replaces(sample_record):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import html
 import json
+import re
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -81,6 +84,28 @@ def test_a_wrong_date_is_reported_next_to_its_field(world: World) -> None:
     assert "<title>Error: Receipts" in page and "There is a problem" in page
     assert 'href="#filter-from"' in page and "must be a real date" in page
     assert page.count("Verified</strong>") == 2  # the filter is not applied
+
+
+def test_receipts_are_paginated_and_a_malformed_cursor_is_a_clear_error(world: World) -> None:
+    client = world.client("admin", "*")
+    first = text(client.get("/admin/receipts?limit=3"))
+    assert first.count("Verified</strong>") == 3
+    next_link = re.search(r'href="([^"]+cursor=[^"]+)"', first)
+    assert next_link and "limit=3" in next_link.group(1)
+    assert text(client.get(html.unescape(next_link.group(1)))).count("Verified</strong>") == 1
+    for raw in (
+        '["receipts","abc"]',
+        f'["receipts",{2**70}]',
+        f'["receipts",{2**63}]',
+        '["receipts",0]',
+        '["receipts",true]',
+        '["audit",1]',
+        "[" * 5000,
+    ):
+        cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        response = client.get(f"/admin/receipts?cursor={cursor}")
+        assert response.status_code == 400, raw[:40]
+        assert "That page link is not valid" in response.get_data(as_text=True)
 
 
 def test_a_receipt_downloads_as_the_signed_file_and_it_is_audited(world: World) -> None:

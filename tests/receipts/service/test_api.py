@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import json
@@ -87,6 +88,11 @@ def test_filters_and_pages(service, three_receipts):
     assert rest["next"] is None
 
 
+def raw_cursor(text: str) -> str:
+    """``text`` encoded as a cursor is, whether or not this service could have issued it."""
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -94,6 +100,16 @@ def test_filters_and_pages(service, three_receipts):
         ({"document": "letter"}, "document"),
         ({"from": "23/11/2026"}, "from"),
         ({"cursor": "not-a-cursor"}, None),
+        ({"cursor": raw_cursor('["receipts","abc"]')}, None),
+        ({"cursor": raw_cursor(f'["receipts",{2**70}]')}, None),
+        ({"cursor": raw_cursor(f'["receipts",{2**63}]')}, None),
+        ({"cursor": raw_cursor('["receipts",0]')}, None),
+        ({"cursor": raw_cursor('["receipts",-1]')}, None),
+        ({"cursor": raw_cursor('["receipts",true]')}, None),
+        ({"cursor": raw_cursor('["receipts",1.5]')}, None),
+        ({"cursor": raw_cursor('["deliveries",1]')}, None),
+        ({"cursor": raw_cursor("[" * 5000)}, None),
+        ({"cursor": raw_cursor("[" * 300)}, None),
     ],
 )
 def test_bad_parameters_are_problems(service, params, field):
@@ -102,6 +118,9 @@ def test_bad_parameters_are_problems(service, params, field):
     assert response.mimetype == "application/problem+json"
     problem = response.get_json()
     assert problem["status"] == response.status_code
+    if "cursor" in params:
+        assert response.status_code == 400
+        assert problem["type"].endswith("bad-cursor")
     if field is not None:
         assert field in [error["field"] for error in problem["errors"]]
 
