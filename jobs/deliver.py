@@ -14,6 +14,7 @@ import logging
 from redis.exceptions import RedisError
 
 from adapter.delivery import DeliveryError, Outcome
+from adapter.delivery.errors import UnreadablePayload
 from adapter.service import delivering
 from adapter.service.clock import utcnow
 from jobs.context import context
@@ -29,14 +30,16 @@ def deliver(delivery_id: str) -> str:
         started = delivering.start(session, ctx.database.keyring, ctx.settings.policy, delivery_id)
     if started is None:
         return "nothing to do"
+    channel = str(ctx.settings.addressees.get(started.addressee, {}).get("channel", "-"))
     try:
+        if started.message is None:
+            raise UnreadablePayload(started.unreadable or "the stored payload cannot be read")
         outcome = ctx.channel(started.addressee).send(started.message)
     except DeliveryError as error:
-        # A channel misconfigured (a credential's env var unset) or a document it cannot carry:
-        # retrying cannot help, so the delivery fails now, alerted and visible, to be retried
-        # by hand once fixed (§6), rather than left "sending" for the sweeper to loop on.
+        # A channel misconfigured (a credential's env var unset), a document it cannot carry
+        # or cannot read: retrying cannot help, so the delivery fails now, alerted and visible,
+        # to be retried by hand once fixed (§6), rather than looping through the sweeper.
         log.error("delivery %s cannot be sent: %s", delivery_id, type(error).__name__)
-        channel = str(ctx.settings.addressees.get(started.addressee, {}).get("channel", "-"))
         outcome = Outcome.not_sent(channel, str(error), utcnow())
     with ctx.database.session_scope() as session:
         recorded = delivering.record(

@@ -25,6 +25,10 @@ class InvalidDelivery(DeliveryError):
     """A :class:`~adapter.delivery.envelope.Delivery` that cannot be sent as it is."""
 
 
+class UnreadablePayload(InvalidDelivery):
+    """The stored payload cannot be decrypted or fails its hash: nothing can be sent."""
+
+
 class ChannelConfigError(DeliveryError):
     """An addressee's channel configuration is wrong; the message names the addressee and key."""
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter import alerts
-from adapter.crypto import Keyring
+from adapter.crypto import DecryptionError, Keyring
 from adapter.deadlines import calendar_for, deadline_status, london_date
 from adapter.delivery import Delivery as Message
 from adapter.delivery import Outcome
@@ -39,7 +39,8 @@ RAPID_REVIEW = "rapid_review"
 class Started:
     """An attempt under way: what to send, and where to record the result."""
 
-    message: Message
+    message: Message | None
+    """What to send; None when the stored payload cannot be read (see ``unreadable``)."""
     delivery_id: str
     addressee: str
     attempt: int
@@ -47,6 +48,9 @@ class Started:
     changes_plan: bool
     """Whether its acknowledgement changes the incident's plan: an obligation met, or the rapid
     review re-planned. Recording it then takes the incident's lock first (see :func:`record`)."""
+    unreadable: str | None = None
+    """Why the stored payload cannot be read (a key removed from the configuration, a row
+    altered): no retry can send it, so the try is recorded as a permanent failure, alerted."""
 
 
 @dataclass(frozen=True)
@@ -68,15 +72,19 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
     if begun is None:
         return None
     delivery, attempt = begun.delivery, begun.attempt
-    message = Message.from_canonical(
-        outbox.delivery_payload(keyring, delivery),
-        delivery_id=delivery.id,
-        document=delivery.document,
-        addressee=delivery.addressee,
-        incident_reference=begun.incident_reference,
-        local_authority=delivery.la_code,
-        version=delivery.version,
-    )
+    message, unreadable = None, None
+    try:
+        message = Message.from_canonical(
+            outbox.delivery_payload(keyring, delivery),
+            delivery_id=delivery.id,
+            document=delivery.document,
+            addressee=delivery.addressee,
+            incident_reference=begun.incident_reference,
+            local_authority=delivery.la_code,
+            version=delivery.version,
+        )
+    except DecryptionError as error:
+        unreadable = f"the stored payload cannot be read: {error}"
     return Started(
         message,
         delivery.id,
@@ -84,6 +92,7 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
         attempt.number,
         delivery.incident_id,
         changes_plan=delivery.obligation_id is not None or delivery.document == RAPID_REVIEW,
+        unreadable=unreadable,
     )
 
 
@@ -193,7 +202,7 @@ def _acknowledged(
             delivery_id=delivery.id,
             document=delivery.document,
             addressee=delivery.addressee,
-            incident_reference=started.message.incident_reference,
+            incident_reference=started.message.incident_reference if started.message else "",
             local_authority_code=delivery.la_code,
             payload_sha256=outcome.sent_sha256,
             channel=outcome.channel,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from adapter import alerts
 from adapter.sandbox.state import Fault
-from adapter.store.models import AuditEntry
+from adapter.store.models import AuditEntry, Delivery
 from tests.support.api import API, assert_problem, submit
 from tests.support.service import Service
 
@@ -115,6 +115,34 @@ def test_a_misconfigured_channel_fails_the_delivery_with_an_alert_until_fixed(
     service.work()
     (retried,) = deliveries(service, admin, addressee="panel")
     assert retried["status"] == "acknowledged"
+
+
+def test_a_payload_that_cannot_be_read_fails_the_delivery_with_an_alert(
+    service: Service, la_key: str
+) -> None:
+    """A stored payload altered (or encrypted under a key since removed) cannot be sent by any
+    retry: the delivery fails at once, alerted, instead of failing its job forever unseen."""
+    admin = service.key("admin", "812")
+    incident_id = submit(service, la_key)["id"]
+    with service.database.session_scope() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.incident_id == incident_id)
+            .values(payload_sha256="0" * 64)
+        )
+    service.work()
+    failed = deliveries(service, admin, incident=incident_id)
+    assert failed and {d["status"] for d in failed} == {"failed"}
+    assert all("cannot be read" in (d["last_error"] or "") for d in failed)
+    stats = service.sandbox.state.stats()["addressees"]
+    assert all(entry["requests"] == 0 for entry in stats.values())
+    with service.database.session_scope() as session:
+        raised = session.scalars(
+            select(AuditEntry.object_id).where(
+                AuditEntry.action == f"alert.{alerts.DELIVERY_FAILED}"
+            )
+        ).all()
+    assert {d["id"] for d in failed} <= set(raised)
 
 
 def test_retrying_a_delivery_that_has_not_failed_is_409(service: Service, la_key: str) -> None:
