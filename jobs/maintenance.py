@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 
 from rq.job import JobStatus
 from sqlalchemy import select
@@ -22,11 +23,16 @@ from adapter.service.planning import live_status
 from adapter.store import outbox
 from adapter.store.models import Obligation
 from jobs import queues
-from jobs.context import context
+from jobs.context import WorkerContext, context
 from jobs.queues import connect, delivery_job_id, enqueue_delivery
 
 SWEEP_BATCH = 500
-"""Most deliveries one sweep re-enqueues (the next sweep takes the rest)."""
+"""Deliveries one sweep reads at a time."""
+
+SWEEP_BATCHES = 40
+"""Most batches one sweep reads (20 000 due deliveries; the next sweep takes the rest). It
+reads past due deliveries whose jobs are alive (a backlog waiting on the per-addressee limit),
+so a lost job behind a long backlog is not left waiting until the backlog drains."""
 
 SCHEDULER_GRACE = dt.timedelta(seconds=30)
 """How late a scheduled retry may be before the sweep enqueues it itself: RQ's scheduler runs
@@ -49,15 +55,8 @@ def sweep() -> int:
     redis = connect(ctx.settings)
     now = utcnow()
     stuck_after = dt.timedelta(seconds=ctx.settings.policy.stuck_delivery_seconds)
-    with ctx.database.session_scope() as session:
-        due = [
-            (d.id, d.addressee, d.attempts, d.status, d.next_attempt_at)
-            for d in outbox.deliveries_due(
-                session, now=now, limit=SWEEP_BATCH, stuck_after=stuck_after
-            )
-        ]
     enqueued = 0
-    for delivery_id, addressee, attempts, status, next_attempt_at in due:
+    for delivery_id, addressee, attempts, status, next_attempt_at in _due(ctx, now, stuck_after):
         job = queues.fetch_job(redis, delivery_job_id(delivery_id, attempts))
         if job is not None:
             stalled = (
@@ -74,6 +73,30 @@ def sweep() -> int:
     if enqueued:
         log.info("sweep re-enqueued %d deliveries", enqueued)
     return enqueued
+
+
+def _due(
+    ctx: WorkerContext, now: dt.datetime, stuck_after: dt.timedelta
+) -> Iterator[tuple[str, str, int, str, dt.datetime | None]]:
+    """What the sweep needs of each due delivery, read a batch at a time (one short
+    transaction each, none held while Redis is asked)."""
+    resume_after = None
+    for _ in range(SWEEP_BATCHES):
+        with ctx.database.session_scope() as session:
+            batch = [
+                (d.id, d.addressee, d.attempts, d.status, d.next_attempt_at)
+                for d in outbox.deliveries_due(
+                    session,
+                    now=now,
+                    limit=SWEEP_BATCH,
+                    stuck_after=stuck_after,
+                    resume_after=resume_after,
+                )
+            ]
+        yield from batch
+        if len(batch) < SWEEP_BATCH or batch[-1][4] is None:
+            return
+        resume_after = (batch[-1][4], batch[-1][0])
 
 
 def check_deadlines() -> int:

@@ -281,20 +281,21 @@ def deliveries_due(
     now: dt.datetime | None = None,
     limit: int = 100,
     stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
+    resume_after: tuple[dt.datetime, str] | None = None,
 ) -> list[Delivery]:
-    """Deliveries the sweeper should (re-)enqueue: queued or retrying and due, or stuck sending."""
+    """Deliveries the sweeper should (re-)enqueue: queued or retrying and due, or stuck sending;
+    the longest due first, from ``resume_after`` (the ``(next_attempt_at, id)`` of the last
+    one seen)."""
     now = now or utcnow()
-    statement = (
-        select(Delivery)
-        .where(
-            or_(
-                Delivery.status.in_(("queued", "retrying")) & (Delivery.next_attempt_at <= now),
-                (Delivery.status == "sending") & (Delivery.updated_at <= now - stuck_after),
-            )
+    statement = select(Delivery).where(
+        or_(
+            Delivery.status.in_(("queued", "retrying")) & (Delivery.next_attempt_at <= now),
+            (Delivery.status == "sending") & (Delivery.updated_at <= now - stuck_after),
         )
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
     )
+    if resume_after is not None:
+        statement = statement.where(after([Delivery.next_attempt_at, Delivery.id], resume_after))
+    statement = statement.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
     return list(session.scalars(statement).all())
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import update
 
 from adapter.service.clock import utcnow
 from adapter.store.models import Delivery
+from jobs import maintenance
 from jobs.maintenance import SCHEDULER_GRACE
 from jobs.queues import DELIVERIES, delivery_job_id, enqueue_delivery, job_status
 from tests.e2e.conftest import Stack, make_record
@@ -80,3 +82,18 @@ def test_a_finished_job_of_the_same_try_is_replaced(stack: Stack) -> None:
     assert enqueue_delivery(stack.redis, delivery_id, "panel")
     assert job_status(stack.redis, job_id) == JobStatus.QUEUED
     assert not enqueue_delivery(stack.redis, delivery_id, "panel")  # now it is there
+
+
+def test_a_lost_job_behind_a_backlog_of_live_ones_is_found(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep reads every due delivery a batch at a time: one whose job was lost is found
+    even when a whole batch before it is waiting, alive, on the per-addressee limit."""
+    monkeypatch.setattr(maintenance, "SWEEP_BATCH", 2)
+    ids = [stack.commit_only(make_record())[0] for _ in range(3)]
+    assert stack.sweep() == 3
+    lost = delivery_job_id(ids[-1], 0)
+    Job.fetch(lost, connection=stack.redis).delete()
+
+    assert stack.sweep() == 1
+    assert job_status(stack.redis, lost) is not None
