@@ -124,11 +124,7 @@ def submit(
     existing = result.incident
     if result.outcome != "created" and referral and existing.status != REFERRAL:
         # §3: an agency refers; what the LA notified under this reference is not its to see.
-        raise RecordConflict(
-            existing,
-            f"incident reference {record_json['incident']['reference']} is already in use by "
-            "the local authority; refer it under another reference",
-        )
+        raise RecordConflict(existing, _taken_by_the_la(existing, principal, record_json))
     if (
         result.outcome != "created"
         and not referral
@@ -199,6 +195,22 @@ def _notify_referral(
     )
     return Submitted(
         incident, "created", deliveries, current.json, planned.obligations, stored.version
+    )
+
+
+def _taken_by_the_la(
+    incident: Incident, principal: Principal, record_json: Mapping[str, Any]
+) -> str:
+    """What an agency is told when its referral's reference (or key) is the LA's notification:
+    nothing of the incident, and no invitation to refer the same case twice."""
+    if incident.created_by_key_id == principal.key_id:
+        return (
+            "this referral has been taken up by the local authority as a notification; "
+            "there is nothing more to send"
+        )
+    return (
+        f"incident reference {record_json['incident']['reference']} (or this Idempotency-Key) "
+        "is already used by the local authority"
     )
 
 
@@ -371,18 +383,20 @@ def _queue_owed(
     """The deliveries the incident's new plan calls for and does not have yet (``new``: the
     incident was created in this transaction, so it has none). An obligation a new document
     is queued for may be owed afresh (a changed decision): its status is reckoned again."""
+    owed = {(o.document, o.addressee): o for o in planned.plan.obligations}
     queued = owed_deliveries.queue_owed(
         session,
         keyring,
         incident,
-        planned.obligations,
+        # Only what the plan owes now: a row kept because it was met (a final report before
+        # the mode changed to improvements only) is history, not something to send again.
+        [row for row in planned.obligations if (row.document, row.addressee) in owed],
         planned.record_json,
         planned.events_json,
         new=new,
     )
     if new:
         return queued
-    owed = {(o.document, o.addressee): o for o in planned.plan.obligations}
     for delivery in queued:
         row = delivery.obligation
         if row is not None and (row.document, row.addressee) in owed:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.crypto import Keyring
+from adapter.deadlines.lifecycle import ordered
 from adapter.deadlines.obligations import DECISION_ADDRESSEES
 from adapter.documents import NOTIFICATION_DOCUMENTS, event_document_payload, notification_payload
 from adapter.store import outbox
@@ -159,14 +160,16 @@ def _payload_for(
     events_json: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any] | None:
     """The document that meets ``obligation``: the current record's notification, or the latest
-    event that produced the document for its addressee."""
+    event that produced the document for its addressee, latest in the planner's order (by date,
+    then lifecycle step), so a backdated event does not replace the one in force."""
     document = obligation.document
     if document in NOTIFICATION_DOCUMENTS:
         return notification_payload(document, record_json, incident.current_version)
+    in_force = [event for _, event in ordered(events_json)]  # as the planner reads them
     for event_type in DOCUMENT_EVENTS[document]:
         latest = [
             event
-            for event in events_json
+            for event in in_force
             if event["type"] == event_type and _concerns(event, obligation.addressee)
         ]
         if latest:

@@ -204,6 +204,46 @@ def test_a_delay_notice_is_sent_with_the_reasons_once_recorded(
     assert payload["event"]["reason"] == "criminal trial"
 
 
+def test_changing_the_report_mode_sends_the_new_document_and_leaves_the_old_met(
+    service: Service, la_key: str
+) -> None:
+    """§8: a full report's copies were sent and met; the LA then publishes improvements only.
+    The improvements information is owed and sent; the report's copies stay met, not resent."""
+    incident_id = submit(service, la_key)["id"]
+    for event in (RAPID_REVIEW, DECIDED, SCHEDULED):
+        post_event(service, la_key, incident_id, event)
+    service.work()
+    switched = document_event(
+        "publication_scheduled",
+        on="2026-11-27",
+        publication_date="2027-03-01",
+        mode="improvements_only",
+    )
+    body = post_event(service, la_key, incident_id, switched)
+    assert {d["document"] for d in body["deliveries"]} == {"improvements_information"}
+    service.work()
+    reports = [
+        o for o in _incident(service, la_key, incident_id) if o["document"] == "final_report"
+    ]
+    assert reports and {o["status"] for o in reports} == {"met"}
+
+
+def test_a_backdated_schedule_does_not_replace_the_one_in_force(
+    service: Service, la_key: str
+) -> None:
+    """Events count in the order they happened: a schedule recorded later but dated before
+    the one in force is not what the addressees are sent as the latest."""
+    incident_id = submit(service, la_key)["id"]
+    for event in (RAPID_REVIEW, DECIDED, SCHEDULED):
+        post_event(service, la_key, incident_id, event)
+    service.work()
+    backdated = document_event(
+        "publication_scheduled", on="2026-11-25", publication_date="2027-04-01", mode="full_report"
+    )
+    body = post_event(service, la_key, incident_id, backdated)
+    assert body["deliveries"] == []
+
+
 def _incident(service: Service, key: str, incident_id: str) -> list[dict[str, Any]]:
     response = service.get(f"{API}/incidents/{incident_id}", key)
     obligations: list[dict[str, Any]] = response.get_json()["obligations"]

@@ -108,8 +108,8 @@ def test_the_la_notifies_what_an_agency_referred(
     """§3: the partners consider a referral, then the LA notifies under the same reference:
     the referral becomes the notification, planned and sent (it must not read as a harmless
     resubmission and leave the Panel unnotified)."""
-    record = new_record()
-    referral = submit(service, service.key("agency", "812"), record)
+    record, agency = new_record(), service.key("agency", "812")
+    referral = submit(service, agency, record)
     if changed:
         record["incident"]["summary"] = "The partners' account of what happened."
     response = service.post(f"{API}/incidents", la_key, record)
@@ -123,6 +123,8 @@ def test_the_la_notifies_what_an_agency_referred(
     assert service.sandbox.state.stats()["addressees"]["panel"]["count"] >= 1
     again = service.post(f"{API}/incidents", la_key, record)
     assert again.status_code == 200
+    resent = service.post(f"{API}/incidents", agency, record)
+    assert "taken up by the local authority" in assert_problem(resent, 409)["detail"]
 
 
 def test_an_agency_learns_nothing_of_an_la_notification_under_its_reference(
