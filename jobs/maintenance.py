@@ -121,7 +121,9 @@ def check_deadlines() -> int:
             status = live_status(row, now, policy)
             if status != row.status:
                 row.status, row.updated_at, changed = status, now, changed + 1
-            if status in _NEWLY and row.alerted_status != status:
+            if status not in _NEWLY:
+                row.alerted_status = None  # a re-plan moved it: alert again if it comes back
+            elif row.alerted_status != status:
                 row.alerted_status = status
                 alerts.raise_alert(
                     session,

@@ -73,3 +73,21 @@ def test_the_check_skips_an_obligation_a_replan_holds_and_takes_it_next_time(
     stack.check_deadlines()
     alerted = {int(e.object_id) for e in stack.alerts(alerts.DEADLINE_OVERDUE)}
     assert held_id in alerted
+
+
+def test_a_deadline_moved_away_and_back_into_risk_is_alerted_again(stack: Stack) -> None:
+    """A re-plan (an amendment correcting a date) can take a deadline out of risk; if it later
+    comes back, that is news again and is alerted again."""
+    stack.submit(_late_record())
+    stack.check_deadlines()
+    with stack.database.session_scope() as session:
+        row = session.scalars(select(Obligation).where(Obligation.status == "overdue")).first()
+        assert row is not None
+        row_id, due = row.id, row.due
+        row.due = london_today() + dt.timedelta(days=60)  # as a re-plan would move it
+    stack.check_deadlines()
+    with stack.database.session_scope() as session:
+        session.get_one(Obligation, row_id).due = due  # and back
+    stack.check_deadlines()
+    alerted = [int(e.object_id) for e in stack.alerts(alerts.DEADLINE_OVERDUE)]
+    assert alerted.count(row_id) == 2
