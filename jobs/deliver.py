@@ -10,6 +10,7 @@ that cannot be sent at all (its channel misconfigured) fails at once, with an al
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from redis.exceptions import RedisError
 
@@ -30,7 +31,8 @@ def deliver(delivery_id: str) -> str:
         started = delivering.start(session, ctx.database.keyring, ctx.settings.policy, delivery_id)
     if started is None:
         return "nothing to do"
-    channel = str(ctx.settings.addressees.get(started.addressee, {}).get("channel", "-"))
+    entry = ctx.settings.addressees.get(started.addressee)
+    channel = str(entry.get("channel", "-")) if isinstance(entry, Mapping) else "-"
     try:
         if started.message is None:
             raise UnreadablePayload(started.unreadable or "the stored payload cannot be read")

@@ -141,8 +141,9 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(int(text))
+    if text.isascii() and text.isdigit():  # not "²", which isdigit() also takes
+        # Nine digits is 31 years: anything longer is no delay an addressee means.
+        return float(int(text)) if len(text) <= 9 else None
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -221,6 +221,9 @@ def test_a_delivery_for_another_addressee_is_refused():
         ("Tuesday, 24-Nov-26 09:31:00 GMT", 60.0),
         ("soon", None),
         ("-5", None),
+        ("²", None),  # isdigit() but not a number int() reads
+        ("١٢", None),  # Arabic-Indic digits: RFC 9110 delay-seconds is ASCII only
+        ("9" * 5000, None),  # no delay an addressee means, and too long for int()
         (None, None),
     ],
 )
