@@ -68,7 +68,14 @@ class StoredIncidentSchema(Schema):
     current_version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    record = fields.Dict(metadata={"description": "The current version of the incident record"})
+    record = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The current version of the incident record: children's personal "
+            "data, so shown to local_authority keys only (null for admin and compliance keys, "
+            "whose work is queues, retries, receipts and audit)"
+        },
+    )
     obligations = fields.List(fields.Nested(ObligationSchema))
     deliveries = fields.List(fields.Nested(DeliverySchema))
     timeline = fields.List(fields.Nested(TimelineEntrySchema))

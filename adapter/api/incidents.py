@@ -85,13 +85,19 @@ def create_incident() -> Any:
 @blp.response(200, StoredIncidentSchema)
 @requires(*READERS)
 def get_incident(incident_id: str) -> Any:
-    """The incident: current record, obligations with status and explanation, and its timeline."""
+    """The incident: current record (to local_authority keys), obligations with status and
+    explanation, deliveries, and its timeline."""
     res, now = resources(), utcnow()
     with res.transaction() as session:
         incident = incident_store.get_incident(session, principal().la_scope, incident_id)
         if incident is None:
             raise _not_found(incident_id)
-        return incident_view(session, res.keyring, res.settings.policy, incident, now)
+        # §7: admin works queues and retries, compliance receipts and audit; neither needs the
+        # children's personal data the record holds.
+        with_record = principal().role == "local_authority"
+        return incident_view(
+            session, res.keyring, res.settings.policy, incident, now, with_record=with_record
+        )
 
 
 @blp.route("/incidents/<incident_id>/amendments", methods=["POST"])

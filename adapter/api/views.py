@@ -89,12 +89,15 @@ def incident_view(
     incident: Incident,
     now: dt.datetime,
     created: Created | None = None,
+    *,
+    with_record: bool = True,
 ) -> dict[str, Any]:
     """The whole incident as ``GET /incidents/{id}`` shows it; ``created`` when it was created
-    in this transaction (see :class:`Created`)."""
+    in this transaction (see :class:`Created`). ``with_record`` False leaves out the record
+    (children's personal data) for keys whose work does not need it (DESIGN.md §7)."""
     scope = incident.la_code
     if created is None:
-        record = incident_store.current_record(session, keyring, incident)
+        record = incident_store.current_record(session, keyring, incident) if with_record else None
         obligations = obligation_store.list_obligations(session, scope, incident.id)
         deliveries = incident_deliveries(session, incident)
         events = event_store.list_events(session, scope, incident.id)

@@ -33,7 +33,8 @@ def test_another_las_incident_is_404_on_every_endpoint_taking_an_id(service: Ser
     incident_b, delivery_b = failed_delivery_of(service, OTHER_LA)
     key_a, admin_a = service.key("local_authority", "812"), service.key("admin", "812")
     compliance_a = service.key("compliance", "812")
-    record_b = service.get(f"{API}/incidents/{incident_b}", service.key("admin", "*")).get_json()
+    key_b = service.key("local_authority", OTHER_LA)
+    record_b = service.get(f"{API}/incidents/{incident_b}", key_b).get_json()
     calls = [
         service.get(f"{API}/incidents/{incident_b}", key_a),
         service.get(f"{API}/incidents/{incident_b}", admin_a),
@@ -202,3 +203,16 @@ def test_each_role_may_call_exactly_its_endpoints(service: Service, role: str) -
         else:
             problem = assert_problem(response, 403)
             assert role in problem["detail"], endpoint
+
+
+@pytest.mark.parametrize("role", ["admin", "compliance"])
+def test_admin_and_compliance_keys_read_an_incident_without_the_childrens_data(
+    service: Service, la_key: str, role: str
+) -> None:
+    """§7: admin works queues and retries, compliance receipts and audit: they see what is owed
+    and what happened, not the record's personal data."""
+    incident_id = submit(service, la_key)["id"]
+    body = service.get(f"{API}/incidents/{incident_id}", service.key(role, "812")).get_json()
+    assert body["record"] is None
+    assert body["obligations"] and body["deliveries"]
+    assert service.get(f"{API}/incidents/{incident_id}", la_key).get_json()["record"]
