@@ -81,10 +81,7 @@ def test_rapid_review_delivery_sends_exactly_the_uploaded_document(
     (delivery,) = body["deliveries"]
     assert (delivery["document"], delivery["addressee"]) == ("rapid_review", "panel")
     assert ("panel_response", "panel") in owed(body["obligations"])
-    with service.database.session_scope() as session:
-        row = outbox.get_delivery(session, "812", delivery["id"])
-        assert row is not None
-        payload = json.loads(outbox.delivery_payload(service.database.keyring, row))
+    payload = sent_payload(service, delivery["id"])
     attachment = payload["attachment"]
     assert base64.b64decode(attachment["content_base64"]) == b"%PDF-1.7 rapid_review_completed"
     assert attachment["media_type"] == "application/pdf"
@@ -147,10 +144,7 @@ def test_a_changed_decision_is_sent_and_owed_until_acknowledged(
     assert _decision(_incident(service, la_key, incident_id), "panel")["status"] == "met"
     received = service.sandbox.state.stats()["addressees"]["panel"]["received"]
     assert [r["document"] for r in received.values()].count("lcspr_decision") == 2
-    with service.database.session_scope() as session:
-        row = outbox.get_delivery(session, "812", body["deliveries"][0]["id"])
-        assert row is not None
-        payload = json.loads(outbox.delivery_payload(service.database.keyring, row))
+    payload = sent_payload(service, body["deliveries"][0]["id"])
     assert payload["event"]["decision"] == "national_review_recommended"
 
 
@@ -197,10 +191,7 @@ def test_a_delay_notice_is_sent_with_the_reasons_once_recorded(
     body = post_event(service, la_key, incident_id, delayed)
     notices = [d for d in body["deliveries"] if d["document"] == "publication_delay_notice"]
     assert sorted(d["addressee"] for d in notices) == ["panel", "secretary_of_state"]
-    with service.database.session_scope() as session:
-        row = outbox.get_delivery(session, "812", notices[0]["id"])
-        assert row is not None
-        payload = json.loads(outbox.delivery_payload(service.database.keyring, row))
+    payload = sent_payload(service, notices[0]["id"])
     assert payload["event"]["reason"] == "criminal trial"
 
 
@@ -242,6 +233,15 @@ def test_a_backdated_schedule_does_not_replace_the_one_in_force(
     )
     body = post_event(service, la_key, incident_id, backdated)
     assert body["deliveries"] == []
+
+
+def sent_payload(service: Service, delivery_id: str) -> dict[str, Any]:
+    """The exact payload a delivery sends, as stored (encrypted) in its outbox row."""
+    with service.database.session_scope() as session:
+        row = outbox.get_delivery(session, "812", delivery_id)
+        assert row is not None
+        payload: dict[str, Any] = json.loads(outbox.delivery_payload(service.database.keyring, row))
+    return payload
 
 
 def _incident(service: Service, key: str, incident_id: str) -> list[dict[str, Any]]:
