@@ -95,6 +95,9 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+    web_signed_out_at: Mapped[dt.datetime | None]
+    """When the admin pages were last signed out with this key: sessions begun at or before
+    then are refused, so a copied session cookie dies with the sign-out."""
 
 
 class Incident(Base):

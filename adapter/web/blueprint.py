@@ -21,6 +21,7 @@ from jinja2.bccache import Bucket
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
 from adapter.errors import CsinsError
 from adapter.store.errors import InvalidCursor, OutOfScope
@@ -92,8 +93,9 @@ _MESSAGES = {
 
 
 def error_page(status: int, title: str | None = None, detail: str | None = None) -> Response:
-    """An HTML error page for ``status``."""
-    default_title, default_detail = _MESSAGES.get(status, _MESSAGES[500])
+    """An HTML error page for ``status`` (a 4xx without its own words reads as a 400)."""
+    fallback = _MESSAGES[400] if 400 <= status < 500 else _MESSAGES[500]
+    default_title, default_detail = _MESSAGES.get(status, fallback)
     html = render_template(
         "admin/error.html",
         title=title or default_title,
@@ -127,6 +129,10 @@ def _http_error(error: HTTPException) -> Response:
 
 @bp.errorhandler(CsinsError)
 def _service_error(error: CsinsError) -> Response:
+    if isinstance(error, ApiProblem) and error.status < 500:
+        # Raised by the app-wide checks the pages share with the API (a NUL in the URL):
+        # the reader's mistake, answered with its status as a page.
+        return error_page(error.status)
     if isinstance(error, InvalidCursor):
         return error_page(
             400,

@@ -7,7 +7,6 @@ sign-ins) are shown to all-LA admins only.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -16,7 +15,7 @@ from flask import render_template, request
 from adapter.api.resources import resources
 from adapter.web import queries, sessions
 from adapter.web.blueprint import bp
-from adapter.web.filters import Filters, first_page_url, london_midnight, next_page_url
+from adapter.web.filters import Filters, london_day_end, london_midnight
 
 KNOWN_ACTIONS = (
     "incident.created",
@@ -51,7 +50,7 @@ def audit() -> str:
             who.la_scope,
             action=action,
             at_from=london_midnight(date_from) if date_from else None,
-            at_before=london_midnight(date_to + dt.timedelta(days=1)) if date_to else None,
+            at_before=london_day_end(date_to) if date_to else None,
             cursor=request.args.get("cursor") or None,
             limit=filters.limit(),
         )
@@ -62,8 +61,8 @@ def audit() -> str:
         rows=rows,
         filters=filters,
         actions=KNOWN_ACTIONS,
-        next_url=next_page_url(page.next),
-        first_url=first_page_url(),
+        next_url=filters.next_page_url(page.next),
+        first_url=filters.first_page_url(),
     )
 
 

@@ -23,7 +23,7 @@ from adapter.store.obligations import MET_STATUSES
 from adapter.store.pagination import MAX_PAGE_SIZE
 from adapter.web import queries, sessions
 from adapter.web.blueprint import bp
-from adapter.web.filters import Filters, first_page_url, next_page_url
+from adapter.web.filters import Filters
 from config.settings import Policy
 from schemas.codes import DOCUMENTS
 
@@ -86,8 +86,8 @@ def deadlines() -> str:
         view_name=DEADLINE_VIEWS[view],
         documents=DOCUMENTS,
         due_soon_days=res.settings.policy.due_soon_working_days,
-        next_url=next_page_url(page.next),
-        first_url=first_page_url(),
+        next_url=filters.next_page_url(page.next),
+        first_url=filters.first_page_url(),
     )
 
 
@@ -110,7 +110,7 @@ def incidents() -> str:
                 cursor=request.args.get("cursor") or None,
                 limit=filters.limit(),
             )
-            rows, next_url = page.items, next_page_url(page.next)
+            rows, next_url = page.items, filters.next_page_url(page.next)
     return render_template(
         "admin/incidents.html",
         title="Incidents",
@@ -118,7 +118,7 @@ def incidents() -> str:
         filters=filters,
         statuses=INCIDENT_STATUSES,
         next_url=next_url,
-        first_url=first_page_url(),
+        first_url=filters.first_page_url(),
     )
 
 

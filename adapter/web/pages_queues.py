@@ -18,7 +18,7 @@ from adapter.store import outbox
 from adapter.store.pagination import Page
 from adapter.web import formatting, queries, sessions
 from adapter.web.blueprint import addressee_names, bp
-from adapter.web.filters import Filters, first_page_url, london_midnight, next_page_url
+from adapter.web.filters import Filters, london_midnight
 from adapter.web.workers import worker_beats
 from jobs.queues import enqueue_retry
 
@@ -84,8 +84,8 @@ def deliveries() -> str:
         references=references,
         filters=filters,
         statuses=DELIVERY_FILTERS,
-        next_url=next_page_url(page.next),
-        first_url=first_page_url(),
+        next_url=filters.next_page_url(page.next),
+        first_url=filters.first_page_url(),
         can_retry=who.role == "admin",
     )
 

@@ -7,7 +7,6 @@ also checked against the row it was stored in. Downloads and printable copies ar
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from adapter.store import audit as audit_log
 from adapter.store.models import Receipt
 from adapter.web import queries, sessions
 from adapter.web.blueprint import bp
-from adapter.web.filters import Filters, first_page_url, london_midnight, next_page_url
+from adapter.web.filters import Filters, london_day_end, london_midnight
 from schemas.codes import DOCUMENTS
 
 KEYRING_REFRESH_SECONDS = 60.0
@@ -104,9 +103,7 @@ def receipts() -> str:
             addressee=addressee,
             document=document,
             acknowledged_from=london_midnight(date_from) if date_from else None,
-            acknowledged_before=(
-                london_midnight(date_to + dt.timedelta(days=1)) if date_to else None
-            ),
+            acknowledged_before=london_day_end(date_to) if date_to else None,
             cursor=request.args.get("cursor") or None,
             limit=filters.limit(),
         )
@@ -122,8 +119,8 @@ def receipts() -> str:
         references=references,
         filters=filters,
         documents=DOCUMENTS,
-        next_url=next_page_url(page.next),
-        first_url=first_page_url(),
+        next_url=filters.next_page_url(page.next),
+        first_url=filters.first_page_url(),
     )
 
 

@@ -1,12 +1,15 @@
 """Who is signed in to the admin pages: an API key's id in a signed session cookie.
 
-Only ``admin`` and ``compliance`` keys may sign in (DESIGN.md §7). The cookie holds the key's id
-and public prefix, never the key: it is signed, not encrypted. Every request looks the key up
-again, so revoking it (``csins-adapter keys revoke``) ends its sessions at once, and a changed
-role or scope takes effect on the next page. The cookie is HttpOnly, SameSite=Lax, expires after
-:data:`SESSION_LIFETIME`, and is Secure unless the page was asked for over plain http from this
-machine (``127.0.0.1``, ``localhost``, ``::1``): a browser keeps no Secure cookie over http, and
-that is how ``csins-adapter run`` serves the pages to the person at the machine.
+Only ``admin`` and ``compliance`` keys may sign in (DESIGN.md §7). The cookie holds the key's id,
+public prefix and the time of the sign-in, never the key: it is signed, not encrypted. Every
+request looks the key up again, so revoking it (``csins-adapter keys revoke``) ends its sessions
+at once, and a changed role or scope takes effect on the next page. Signing out records the time
+on the key's row and every session of that key begun at or before it is refused from then on:
+clearing the cookie alone would leave a copy of it working until it expires. The cookie is
+HttpOnly, SameSite=Lax, expires after :data:`SESSION_LIFETIME`, and is Secure unless the page was
+asked for over plain http from this machine (``127.0.0.1``, ``localhost``, ``::1``): a browser
+keeps no Secure cookie over http, and that is how ``csins-adapter run`` serves the pages to the
+person at the machine.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from adapter.api.resources import resources
 from adapter.apikeys import Principal, verify_key
+from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log
 from adapter.store.models import ALL_LAS, ApiKey
 
@@ -95,20 +99,27 @@ def sign_in(presented: str) -> Principal:
                 f"This is a '{principal.role}' key. Only admin and compliance "
                 "keys can sign in to these pages."
             )
-        prefix = db.get_one(ApiKey, principal.key_id).prefix
+        row = db.get_one(ApiKey, principal.key_id)
+        prefix, signed_in_at = row.prefix, utcnow()
+        if row.web_signed_out_at is not None and signed_in_at <= row.web_signed_out_at:
+            # A clock that has not moved on since the last sign-out must not refuse this session.
+            signed_in_at = row.web_signed_out_at + dt.timedelta(microseconds=1)
         _audit(db, principal, "web.signed_in")
     session.clear()
     session.permanent = True
     session["key_id"] = principal.key_id
     session["key_prefix"] = prefix
+    session["signed_in_at"] = signed_in_at.isoformat()
     return principal
 
 
 def sign_out() -> None:
-    """End the session (the audit log says who signed out)."""
+    """End the session, and every other session of its key begun before now (copies of this
+    cookie included); the audit log says who signed out."""
     principal = current_principal()
     if principal is not None:
         with resources().transaction() as db:
+            db.get_one(ApiKey, principal.key_id).web_signed_out_at = utcnow()
             _audit(db, principal, "web.signed_out")
     session.clear()
 
@@ -121,24 +132,36 @@ def current_principal() -> Principal | None:
     key_id, prefix = session.get("key_id"), session.get("key_prefix")
     principal = None
     if isinstance(key_id, int) and isinstance(prefix, str):
+        ended = (
+            "Your session has ended because its API key is no longer valid. "
+            "Sign in again with a current key."
+        )
         with resources().transaction() as db:
             row = db.get(ApiKey, key_id)
-            if (
-                row is not None
-                and row.prefix == prefix
-                and row.revoked_at is None
-                and row.role in WEB_ROLES
-            ):
+            if row is None or row.prefix != prefix or row.revoked_at is not None:
+                pass  # the key is gone: the message above
+            elif not _begun_after_sign_out(row):
+                ended = "Your session has ended because the key was signed out. Sign in again."
+            elif row.role in WEB_ROLES:
                 principal = Principal(key_id=row.id, la_code=row.la_code, role=row.role)
         if principal is None:
             session.clear()
-            flash(
-                "Your session has ended because its API key is no longer valid. "
-                "Sign in again with a current key.",
-                "ended",
-            )
+            flash(ended, "ended")
     g.web_principal = principal
     return principal
+
+
+def _begun_after_sign_out(row: ApiKey) -> bool:
+    """Whether this session was begun after the key was last signed out (a session without a
+    readable sign-in time predates the check, and is refused too)."""
+    raw = session.get("signed_in_at")
+    try:
+        signed_in_at = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        signed_in_at = None
+    if signed_in_at is None or signed_in_at.utcoffset() is None:
+        return False
+    return row.web_signed_out_at is None or signed_in_at > row.web_signed_out_at
 
 
 def signed_in(*roles: str) -> Callable[[F], F]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import stat
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from adapter.apikeys import revoke_key
+from adapter.service.clock import utcnow
 from adapter.store.models import ApiKey, AuditEntry
 from adapter.web.secret import SECRET_FILENAME, load_or_create_secret
+from adapter.web.sessions import COOKIE_NAME
 from tests.web.conftest import World, csrf_token, sign_in
 
 PAGES = [
@@ -120,6 +123,58 @@ def test_sign_out_ends_the_session(world: World) -> None:
         assert session.query(AuditEntry).filter(AuditEntry.action == "web.signed_out").count() == 1
 
 
+def test_a_copied_session_cookie_dies_with_the_sign_out(world: World) -> None:
+    key = world.key("admin")
+    client = world.client("admin")
+    copied = client.get_cookie(COOKIE_NAME)
+    assert copied is not None
+    client.post("/admin/sign-out", data={"csrf_token": csrf_token(client, "/admin/")})
+
+    replay = world.service.app.test_client()
+    replay.set_cookie(COOKIE_NAME, copied.value, domain=copied.domain)
+    response = replay.get("/admin/deliveries")
+    assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"]
+    page = replay.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session has ended because the key was signed out" in page
+    assert replay.get("/admin/").status_code == 302
+
+    for browser in (client, replay):  # the key itself still signs in, in either browser
+        assert sign_in(browser, key).status_code == 302
+        assert browser.get("/admin/").status_code == 200
+    with world.service.database.session_scope() as session:
+        assert session.query(ApiKey).filter(ApiKey.role == "admin").one().web_signed_out_at
+
+
+def test_signing_out_leaves_the_sessions_of_other_keys_alone(world: World) -> None:
+    admin, compliance = world.client("admin"), world.client("compliance")
+    admin.post("/admin/sign-out", data={"csrf_token": csrf_token(admin, "/admin/")})
+    assert compliance.get("/admin/").status_code == 200
+
+
+def test_a_sign_out_recorded_by_a_clock_ahead_does_not_refuse_the_next_sign_in(
+    world: World,
+) -> None:
+    key = world.key("compliance")
+    with world.service.database.session_scope() as session:
+        row = session.query(ApiKey).filter(ApiKey.role == "compliance").one()
+        row.web_signed_out_at = utcnow() + dt.timedelta(hours=1)
+    client = world.service.app.test_client()
+    assert sign_in(client, key).status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_session_without_its_sign_in_time_is_refused(world: World) -> None:
+    """A cookie signed before sign-in times were recorded (its signature is still good)."""
+    app = world.service.app
+    world.client("admin")  # signs in, so the key exists
+    with world.service.database.session_scope() as session:
+        row = session.query(ApiKey).filter(ApiKey.role == "admin").one()
+        old = {"key_id": row.id, "key_prefix": row.prefix, "_permanent": True}
+    client = app.test_client()
+    client.set_cookie(COOKIE_NAME, app.session_interface.get_signing_serializer(app).dumps(old))
+    assert client.get("/admin/").status_code == 302
+
+
 def test_revoking_the_key_ends_its_session(world: World) -> None:
     client = world.client("admin")
     assert client.get("/admin/deliveries").status_code == 200
@@ -152,7 +207,7 @@ def test_the_cookie_holds_the_key_id_not_the_key(world: World) -> None:
     assert cookie is not None
     app = world.service.app
     data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
-    assert set(data) == {"key_id", "key_prefix", "_permanent"}
+    assert set(data) == {"key_id", "key_prefix", "signed_in_at", "_permanent"}
     assert key not in cookie.value and key.split("_")[2] not in str(data)
 
 
