@@ -115,15 +115,21 @@ def test_a_date_outside_the_known_years_exits_1(
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"{not json", "not JSON"), (b"\xff\xfe\x00", "not UTF-8")],
-    ids=["not_json", "not_utf8"],
+    [
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested too deeply"),
+    ],
+    ids=["not_json", "not_utf8", "deep_arrays", "deep_objects"],
 )
 def test_unreadable_file_exits_2(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "broken.json"
     path.write_bytes(content)
     result = invoke(path)
     assert result.exit_code == 2
-    assert message in result.stderr
+    [line] = result.stderr.splitlines()
+    assert message in line
 
 
 def test_missing_file_exits_2(tmp_path: Path) -> None:

@@ -1,12 +1,27 @@
-"""``csins-adapter db``: migrate the configured database, re-encrypt under the current key."""
+"""``csins-adapter db``: migrate the configured database, re-encrypt under the current key.
+
+Every command that opens the database does so through :func:`opened_database`: a database that
+cannot be reached or read ends the command with one line naming the problem (never the
+password) and exit status 2, as ``receipts audit`` does, instead of a driver's traceback.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.store import migrate
 from adapter.store.database import Database, sqlite_path
 from config.settings import SettingsError, load_settings
+
+
+class DatabaseUnavailable(click.ClickException):
+    """The database cannot be reached or read (exit 2), as opposed to a refused request (1)."""
+
+    exit_code = 2
 
 
 def open_database() -> Database:
@@ -15,6 +30,32 @@ def open_database() -> Database:
         return Database.from_settings(load_settings())
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+    except (SQLAlchemyError, OSError) as exc:  # an unusable URL, a data dir that cannot be made
+        raise DatabaseUnavailable(f"cannot open the database: {_first_line(exc)}") from exc
+
+
+@contextmanager
+def opened_database() -> Iterator[Database]:
+    """:func:`open_database`, disposed of afterwards; a database error inside is one line."""
+    database = open_database()
+    try:
+        yield database
+    except SQLAlchemyError as exc:
+        detail = _first_line(exc)
+        password = database.engine.url.password
+        if password:
+            detail = detail.replace(str(password), "***")
+        raise DatabaseUnavailable(
+            f"cannot use the database ({_where(database)}): {detail}"
+        ) from exc
+    finally:
+        database.dispose()
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's own message (SQLAlchemy's adds the statement and a link), first line only."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _where(database: Database) -> str:
@@ -33,27 +74,21 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(revision: str) -> None:
     """Create or migrate the configured database (DATABASE_URL, else SQLite in the data dir)."""
-    database = open_database()
-    try:
+    with opened_database() as database:
         where = _where(database)
         migrate.upgrade(database.engine, revision)
         current = migrate.current_revision(database.engine)
-    finally:
-        database.dispose()
     click.echo(f"{where}: at revision {current}")
 
 
 @db.command()
 def current() -> None:
     """Show the database's revision and the newest one this version ships."""
-    database = open_database()
-    try:
+    with opened_database() as database:
         click.echo(
             f"{_where(database)}: at revision {migrate.current_revision(database.engine)}"
             f" (newest: {migrate.head_revision()})"
         )
-    finally:
-        database.dispose()
 
 
 @db.command()
@@ -61,14 +96,11 @@ def reencrypt() -> None:
     """Re-encrypt every stored value under the current key (after adding a new first key)."""
     from adapter.store.rekey import reencrypt as run
 
-    database = open_database()
-    try:
+    with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
             counts = run(session, database.keyring)
         current_kid = database.keyring.current_kid
-    finally:
-        database.dispose()
     for column, count in counts.items():
         click.echo(f"{column}: {count} re-encrypted")
     click.echo(f"All values are now under key '{current_kid}'.")

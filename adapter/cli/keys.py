@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from adapter import apikeys
-from adapter.cli.db import open_database, require_migrated
+from adapter.cli.db import opened_database, require_migrated
 from adapter.store.models import ROLES
 
 
@@ -20,15 +20,13 @@ def keys() -> None:
 @click.option("--name", help="A label for people: who or what holds the key.")
 def create(la_code: str, role: str, name: str | None) -> None:
     """Create a key and print it once, alone on the last line."""
-    database = open_database()
-    try:
+    with opened_database() as database:
         require_migrated(database)
-        with database.session_scope() as session:
-            new = apikeys.create_key(session, la_code=la_code, role=role, name=name)
-    except apikeys.ApiKeyError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        database.dispose()
+        try:
+            with database.session_scope() as session:
+                new = apikeys.create_key(session, la_code=la_code, role=role, name=name)
+        except apikeys.ApiKeyError as exc:
+            raise click.ClickException(str(exc)) from exc
     scope = "every local authority" if new.la_code == "*" else f"LA {new.la_code}"
     click.echo(f"Created key {new.key_id} (prefix {new.prefix}) for {scope}, role {new.role}.")
     click.echo("Store it now: it is shown only this once and cannot be recovered.")
@@ -38,8 +36,7 @@ def create(la_code: str, role: str, name: str | None) -> None:
 @keys.command("list")
 def list_() -> None:
     """List keys: id, prefix, LA, role, state and name (never the secrets)."""
-    database = open_database()
-    try:
+    with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
             rows = apikeys.list_keys(session)
@@ -50,21 +47,16 @@ def list_() -> None:
                     f"{row.id}\t{row.prefix}\t{row.la_code}\t{row.role}\t{state}"
                     f"\tlast used {used}\t{row.name or ''}"
                 )
-    finally:
-        database.dispose()
 
 
 @keys.command()
 @click.argument("prefix")
 def revoke(prefix: str) -> None:
     """Revoke the key whose prefix (the part after 'csins_') is PREFIX."""
-    database = open_database()
-    try:
+    with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
             found = apikeys.revoke_key(session, prefix)
-    finally:
-        database.dispose()
     if not found:
         raise click.ClickException(f"no key has the prefix {prefix!r}")
     click.echo(f"Revoked key {prefix}.")

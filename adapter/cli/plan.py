@@ -45,6 +45,9 @@ def plan(file: Path) -> None:
             f"{file}: not JSON ({error.msg} at line {error.lineno}, column {error.colno})",
             EXIT_UNREADABLE,
         )
+    except RecursionError:
+        # The parser recurses once per nested array or object: no record nests this deep.
+        _fail(f"{file}: JSON nested too deeply to read", EXIT_UNREADABLE)
     try:
         policy = load_settings().policy
     except SettingsError as error:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from types import FrameType
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import click
 
@@ -105,7 +106,7 @@ def run(
                 host=host,
                 port=port,
                 data_dir=settings.data_dir.resolve(),
-                redis=redis_url,
+                redis=shown_url(redis_url),
                 sandbox=sandbox_port,
             )
         )
@@ -117,6 +118,25 @@ def run(
             _stop([redis_server])
     if not stop.requested:
         raise click.ClickException("a process of the service stopped; everything was stopped")
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit to print: a password in it (``redis://:secret@host``, ``?password=``) is
+    replaced by ``***``; a URL that cannot be parsed is not shown at all."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what refuses a malformed host part
+    except ValueError:
+        return "(a URL that cannot be parsed: not shown)"
+    userinfo, at, host = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    netloc = f"{user}{colon}{'***' if colon else ''}{at}{host}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = parts.query
+    if any(name.lower() == "password" for name, _value in pairs):
+        masked = [(name, "***" if name.lower() == "password" else value) for name, value in pairs]
+        query = urlencode(masked, safe="*")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def local_redis_url(port: int) -> str:

@@ -110,3 +110,46 @@ def test_bad_settings_are_a_clean_error(tmp_path):
         db_group, ["upgrade"], {"DATABASE_URL": "mysql://x/y", "CSINS_DATA_DIR": str(tmp_path)}
     )
     assert result.exit_code == 1 and "DATABASE_URL" in result.output
+
+
+UNREACHABLE = "postgresql+psycopg://csins:hunter2-secret@127.0.0.1:1/csins"
+"""A PostgreSQL URL with a password, on a port nothing listens on."""
+
+
+@pytest.mark.parametrize(
+    ("group", "args"),
+    [
+        (db_group, ["upgrade"]),
+        (db_group, ["current"]),
+        (db_group, ["reencrypt"]),
+        (keys_group, ["list"]),
+        (keys_group, ["create", "--la", "812", "--role", "admin"]),
+        (keys_group, ["revoke", "0" * 12]),
+    ],
+)
+def test_an_unreachable_database_is_one_line_without_the_password_and_exit_2(tmp_path, group, args):
+    result = run(group, args, {"DATABASE_URL": UNREACHABLE, "CSINS_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: cannot use the database (PostgreSQL 127.0.0.1/csins): ")
+    assert "hunter2" not in result.output
+
+
+def test_a_file_that_is_not_a_database_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "csins.db").write_bytes(b"not a database, whatever its name says\n" * 4)
+    result = run(db_group, ["current"], {"DATABASE_URL": "", "CSINS_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line == f"Error: cannot use the database (SQLite {tmp_path / 'csins.db'}): " + (
+        "file is not a database"
+    )
+
+
+def test_a_data_dir_that_cannot_be_made_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "file").write_text("")
+    env = {"DATABASE_URL": "", "CSINS_DATA_DIR": str(tmp_path / "file" / "var")}
+    result = run(keys_group, ["list"], env)
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: cannot open the database: ") and "Not a directory" in line
