@@ -11,10 +11,11 @@ half-way when a read snapshot turns stale, which is what makes concurrent submis
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by this user alone, as the key files beside it are
+    (its journal and WAL files take its mode): the umask would leave it readable by all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):  # an existing one keeps its owner's mode
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def create_database_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url`` with the per-backend settings this service relies on."""
     url = normalise_url(url)
@@ -82,7 +91,7 @@ def create_database_engine(url: str, **options: Any) -> Engine:
         )
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
     engine = create_engine(url, connect_args=connect_args, **options)
 

@@ -70,3 +70,18 @@ def test_an_sqlite_without_returning_is_refused_with_the_way_out(
     monkeypatch.setattr(database_module.sqlite3, "sqlite_version", "3.31.1")
     with pytest.raises(SettingsError, match=r"SQLite 3\.35\.0 or newer .* has 3\.31\.1"):
         database_module.create_database_engine(f"sqlite:///{tmp_path / 'csins.db'}")
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_alone(tmp_path):
+    """The database holds sealed personal data and its metadata: like the key files beside it,
+    no other user of the machine may read it, whatever the umask."""
+    import stat
+
+    from adapter.store.database import create_database_engine
+
+    path = tmp_path / "var" / "csins.db"
+    engine = create_database_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x)")
+    engine.dispose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
