@@ -22,7 +22,7 @@ import click
 
 from adapter import localredis
 from adapter.cli.service import DEFAULT_HOST, DEFAULT_PORT
-from config.settings import Settings, load_settings
+from config.settings import load_settings
 from jobs.queues import DEFAULT_REDIS_URL
 
 SANDBOX_PORT = 8070
@@ -93,7 +93,7 @@ def run(
         env["CSINS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
     services: list[subprocess.Popen[bytes]] = []
     try:
-        _migrate(settings)
+        _migrate()
         if sandbox:
             state_file = str(settings.data_dir / "sandbox.json")
             sandbox_args = ["sandbox", "--port", str(sandbox_port), "--state-file", state_file]
@@ -144,16 +144,14 @@ def local_redis_url(port: int) -> str:
     return DEFAULT_REDIS_URL if port == REDIS_PORT else f"redis://127.0.0.1:{port}/0"
 
 
-def _migrate(settings: Settings) -> None:
-    from adapter.store import Database
+def _migrate() -> None:
+    """Bring the configured database to the newest schema; a database that cannot be used is a
+    one-line error (exit 2), as for ``db upgrade``."""
+    from adapter.cli.db import opened_database
     from adapter.store.migrate import upgrade
 
-    database = Database()
-    database.configure(settings)
-    try:
+    with opened_database() as database:
         upgrade(database.engine)
-    finally:
-        database.dispose()
 
 
 class _StopRequest:
