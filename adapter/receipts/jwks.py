@@ -53,11 +53,17 @@ def public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
     }
 
 
+_SECRET_MEMBERS = frozenset({"d", "k", "p", "q", "dp", "dq", "qi", "oth"})
+"""JWK members that hold private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4.1;
+RFC 8037 §2): none belongs in a published key set."""
+
+
 def public_keys_from_jwks(jwks: object) -> dict[str, Ed25519PublicKey]:
     """The Ed25519 keys of a JWKS by ``kid``; keys of other types are skipped, as RFC 7517 says.
 
-    A key without ``kid`` is filed under its thumbprint. A private member (``d``) is refused:
-    a JWKS that leaks a private key must not be used, and should be reported.
+    A key without ``kid`` is filed under its thumbprint. Private or secret material (``d``,
+    ``k``, ...) in any key is refused: a JWKS that leaks a key must not be used, and should be
+    reported.
     """
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         raise MalformedJwks('malformed JWKS: expected an object with a "keys" list')
@@ -65,10 +71,10 @@ def public_keys_from_jwks(jwks: object) -> dict[str, Ed25519PublicKey]:
     for index, jwk in enumerate(jwks["keys"]):
         if not isinstance(jwk, dict):
             raise MalformedJwks(f"malformed JWKS: keys[{index}] is not an object")
+        if _SECRET_MEMBERS & set(jwk):  # whatever the key type: a published secret is a leak
+            raise MalformedJwks(f"malformed JWKS: keys[{index}] holds a private or secret key")
         if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
             continue
-        if "d" in jwk:
-            raise MalformedJwks(f"malformed JWKS: keys[{index}] holds a private key")
         if jwk.get("use", "sig") != "sig" or jwk.get("alg", ALGORITHM) != ALGORITHM:
             continue
         x = jwk.get("x")

@@ -175,3 +175,38 @@ def test_new_key_rotates_and_prints_the_kid_last(tmp_path):
     keyring = load_keyring(tmp_path, keys_dir=tmp_path / "keys")
     assert keyring.current_kid == kids[1]
     assert list(keyring.public_keys) == [kids[1], kids[0]]
+
+
+def test_a_receipt_file_repeating_a_key_is_refused(tmp_path, receipt, jwks_file):
+    """A parser keeps the last of two equal keys: a file could show a reader a forged receipt
+    first and the genuine one to the verifier. Such a file is malformed."""
+    genuine = json.loads(receipt.to_json())
+    forged = dict(genuine["receipt"], on_time=True, addressee_reference="FORGED")
+    text = (
+        '{"receipt": '
+        + json.dumps(forged)
+        + ', "receipt": '
+        + json.dumps(genuine["receipt"])
+        + ', "jws": '
+        + json.dumps(genuine["jws"])
+        + "}"
+    )
+    code, _, err = run(write(tmp_path, text), "--jwks", jwks_file)
+    assert code == 1 and err.startswith("invalid: malformed: ") and "repeats the key" in err
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        {"kty": "oct", "k": "c2VjcmV0"},
+        {"kty": "OKP", "crv": "X25519", "x": "AAAA", "d": "AAAA"},
+    ],
+    ids=["symmetric key", "X25519 private key"],
+)
+def test_a_jwks_publishing_a_secret_of_any_type_is_refused(tmp_path, receipt, jwks_file, secret):
+    jwks = json.loads(Path(jwks_file).read_text())
+    jwks["keys"].append(secret)
+    code, _, err = run(
+        write(tmp_path, receipt.to_json()), "--jwks", write(tmp_path, json.dumps(jwks), "k.json")
+    )
+    assert code == 1 and "private or secret key" in err
