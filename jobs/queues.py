@@ -34,7 +34,11 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Redis used when ``REDIS_URL`` is not set (``csins-adapter run`` starts one if none answers)."""
 
 ADDRESSEE_CONCURRENCY = 2
-"""Most deliveries to one addressee in flight at once, so a slow addressee cannot starve others."""
+"""Most deliveries to one addressee in flight at once, across all workers. A slow addressee then
+holds two workers at most, and the rest go on delivering to everyone else, so run at least
+three (``run`` starts three; compose.yaml runs three). Two, not one: a worker killed mid-send
+keeps its slot until RQ's maintenance finds the job abandoned, and the addressee must not wait
+for that."""
 
 DELIVERY_JOB_TIMEOUT = 300
 """Seconds one ``deliver`` job may run (its quick tries included) before RQ stops it."""

@@ -55,7 +55,13 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="RQ worker processes.")
+@click.option(
+    "--workers",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="RQ worker processes (three: a slow addressee holds two at most).",
+)
 @click.option(
     "--sandbox/--no-sandbox",
     default=True,

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from adapter.service.clock import utcnow
 from adapter.store.models import Delivery
@@ -32,6 +32,24 @@ def test_jobs_waiting_for_their_addressee_are_left_alone(stack: Stack) -> None:
 
     assert stack.sweep() == 0
     assert [job_status(stack.redis, delivery_job_id(i, 0)) for i in ids] == statuses
+
+
+def test_a_busy_addressee_leaves_the_others_queued_for_any_worker(stack: Stack) -> None:
+    """A slow addressee cannot starve the others: while two deliveries to the Panel are in
+    flight, the next waits on the limit, and a delivery to Ofsted is queued at once for
+    whichever worker is free."""
+    panel = [stack.commit_only(make_record())[0] for _ in range(3)]
+    looked_after = stack.commit_only(make_record(looked_after=True))
+    with stack.database.session_scope() as session:
+        ofsted = session.scalars(
+            select(Delivery.id).where(Delivery.id.in_(looked_after), Delivery.addressee == "ofsted")
+        ).one()
+    stack.sweep()
+    assert job_status(stack.redis, delivery_job_id(ofsted, 0)) == JobStatus.QUEUED
+    panel_statuses = sorted(
+        s.value for i in panel if (s := job_status(stack.redis, delivery_job_id(i, 0)))
+    )
+    assert panel_statuses == ["queued", "queued", "rate_limited"]
 
 
 def test_a_retry_no_scheduler_moves_is_enqueued_by_the_sweep(stack: Stack) -> None:
