@@ -98,10 +98,12 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
 
 def retry_delay(policy: Policy, attempts: int, retry_after: float | None) -> dt.timedelta:
     """How long to wait after the ``attempts``-th failed try: ``Retry-After`` if the addressee
-    said, else the policy schedule (its last interval repeating)."""
-    if retry_after is not None:
-        return dt.timedelta(seconds=max(1.0, retry_after))
+    said, else the policy schedule (its last interval repeating). ``Retry-After`` is honoured up
+    to the schedule's longest interval: a notification owed by a deadline is not put off for
+    longer than the policy would put it off anyway, whatever the addressee asks."""
     schedule = policy.retry_schedule_seconds
+    if retry_after is not None:
+        return dt.timedelta(seconds=min(max(1.0, retry_after), float(max(schedule))))
     return dt.timedelta(seconds=schedule[min(attempts, len(schedule)) - 1])
 
 

@@ -240,3 +240,22 @@ def test_an_outcome_has_a_json_ready_form():
     assert values["kind"] == "acknowledged"
     assert values["started_at"] == "2026-11-24T09:30:00+00:00"
     assert outcome.duration_seconds == 0.0
+
+
+@pytest.mark.parametrize(
+    ("attempts", "retry_after", "seconds"),
+    [
+        (1, None, 60),  # the policy schedule: 1 m, 5 m, 30 m, 2 h, 5 h, 10 h, then every 10 h
+        (2, None, 300),
+        (9, None, 36000),
+        (1, 0.0, 1),  # "retry now": after a second
+        (1, 120.0, 120),  # the addressee's word, within the schedule
+        (1, 999_999_999.0, 36000),  # never longer than the schedule's longest interval
+    ],
+)
+def test_the_retry_delay_honours_retry_after_within_the_schedule(attempts, retry_after, seconds):
+    from adapter.service.delivering import retry_delay
+    from config.settings import load_settings
+
+    policy = load_settings(env={}).policy
+    assert retry_delay(policy, attempts, retry_after).total_seconds() == seconds
