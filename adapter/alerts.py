@@ -6,6 +6,8 @@ Alerts carry ids, documents, addressees and dates: never personal data.
 
 The POST waits for the caller's transaction to commit: a slow webhook then never holds the row
 locks of that transaction (nor SQLite's write lock), and an alert rolled back is never sent.
+A webhook that cannot be reached, refuses the alert or is misconfigured is logged, and never
+breaks the job that raised the alert: the alert is already recorded.
 """
 
 from __future__ import annotations
@@ -76,13 +78,30 @@ def _post_after_commit(session: Session, url: str, facts: Mapping[str, Any]) -> 
 
 
 def _post_pending(session: Session) -> None:
+    """Post the committed transaction's alerts. Runs inside ``commit()``: whatever goes wrong
+    (no answer, a refusal, a malformed URL) is logged and swallowed, since the alert is already
+    recorded and the job that raised it must go on."""
     pending: list[tuple[str, Mapping[str, Any]]] = session.info.get(_PENDING, [])
     posts, pending[:] = list(pending), []
     for url, facts in posts:
-        try:
-            httpx.post(url, json=dict(facts), timeout=ALERT_WEBHOOK_TIMEOUT)
-        except httpx.HTTPError as error:
-            log.error("alert webhook did not answer: %s", type(error).__name__)
+        _post(url, facts)
+
+
+def _post(url: str, facts: Mapping[str, Any]) -> None:
+    """POST one alert; the log names the error or status, never the URL or the alert."""
+    try:
+        response = httpx.post(url, json=dict(facts), timeout=ALERT_WEBHOOK_TIMEOUT)
+    except Exception as error:  # httpx.InvalidURL, for one, is no httpx.HTTPError
+        log.error(
+            "alert %s not posted to the alert webhook: %s", facts["kind"], type(error).__name__
+        )
+        return
+    if not response.is_success:
+        log.warning(
+            "alert %s refused by the alert webhook: it answered HTTP %d",
+            facts["kind"],
+            response.status_code,
+        )
 
 
 def _drop_pending(session: Session) -> None:

@@ -7,8 +7,10 @@ Keys of an entry (unknown keys are refused, so a typo cannot vanish):
   set, overrides ``endpoint``; for ``sandbox`` a value without a path gets ``/<addressee>``),
   ``signing`` (``v1a`` Ed25519, the default, or ``v1`` HMAC-SHA256), ``signing_key_env`` (name
   of the env var holding the ``whsk_``/``whsec_`` key, several space-separated while rotating,
-  the current one first), ``auth_token_env`` (optional bearer token), ``ca_bundle`` (PEM file),
-  ``connect_timeout_seconds``, ``read_timeout_seconds``, ``write_timeout_seconds``;
+  the current one first), ``auth_token_env`` (optional bearer token), ``ca_bundle`` (PEM file
+  of extra CAs, trusted besides the default ones; a file that cannot be loaded is a
+  :class:`ChannelConfigError`), ``connect_timeout_seconds``, ``read_timeout_seconds``,
+  ``write_timeout_seconds``;
 - ``smtp``: ``host``, ``port``, ``tls`` (``starttls`` | ``tls`` | ``none``), ``from``, ``to``
   (list), ``username_env`` and ``password_env``, ``timeout_seconds``, ``message_id_domain``.
 

@@ -37,6 +37,9 @@ from adapter.delivery.signing import SigningKey, signature_header
 USER_AGENT = f"csins-adapter/{__version__}"
 """The ``User-Agent`` of every delivery request."""
 
+MAX_REFERENCE_CHARS = 200
+"""Characters at most of an addressee's reference: what a receipt can hold (schemas/receipt.py)."""
+
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -102,9 +105,7 @@ class HttpsChannel(Channel):
         self.signing_keys = tuple(signing_keys)
         self.timeouts = timeouts or HttpTimeouts()
         self._auth_token = auth_token
-        self._verify = (
-            ssl.create_default_context(cafile=ca_bundle) if ca_bundle else _default_tls_context()
-        )
+        self._verify = _tls_context(addressee, ca_bundle) if ca_bundle else _default_tls_context()
         self._transport = transport
         self._client, self._client_pid = self._new_client(), os.getpid()
 
@@ -179,10 +180,12 @@ class HttpsChannel(Channel):
         title = document.get("title")
         if isinstance(title, str) and not response.is_success:
             detail = f"{detail}: {title}"
-        reference = document.get("reference")
+        reference, note = addressee_reference(document.get("reference"))
+        if note and response.is_success:
+            detail = f"{detail}: {note}"
         return Reply(
             status=response.status_code,
-            reference=str(reference) if isinstance(reference, str | int) else None,
+            reference=reference,
             retry_after=parse_retry_after(response.headers.get("Retry-After"), self._clock()),
             detail=detail,
         )
@@ -205,6 +208,22 @@ def _default_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
+def _tls_context(addressee: str, ca_bundle: str) -> ssl.SSLContext:
+    """The default verifying context with the CAs of ``ca_bundle`` trusted too: the file holds
+    *extra* CAs (``addressees.yaml``), so a public CA stays trusted. A missing or unreadable
+    file, or one without a certificate, is a configuration error naming the addressee."""
+    context = httpx.create_ssl_context(trust_env=False)
+    try:
+        context.load_verify_locations(cafile=ca_bundle)
+    except OSError as exc:  # FileNotFoundError, PermissionError, ssl.SSLError
+        reason = exc.reason if isinstance(exc, ssl.SSLError) else exc.strerror
+        raise ChannelConfigError(
+            addressee,
+            f"ca_bundle: cannot load {ca_bundle!r} as PEM CAs ({reason or type(exc).__name__})",
+        ) from None
+    return context
+
+
 def _read_capped(response: httpx.Response, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
@@ -216,11 +235,45 @@ def _read_capped(response: httpx.Response, limit: int) -> bytes:
     return b"".join(chunks)[:limit]
 
 
+def addressee_reference(value: object) -> tuple[str | None, str]:
+    """The addressee's ``reference`` as a receipt holds it (1-200 characters), and a note when a
+    value was given but cannot be kept.
+
+    A text is stripped; an integer becomes its decimal digits; a boolean, a number with a
+    fraction or a structure is no reference. One too long is dropped, never cut: cut, it could
+    name another of the addressee's documents. The note gives only the length, not the value.
+    """
+    if value is None:
+        return None, ""
+    if isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        return None, f"reference ignored (a JSON {_json_type(value)}, not a text)"
+    if not text:
+        return None, "reference ignored (empty)"
+    if len(text) > MAX_REFERENCE_CHARS:
+        return None, f"reference ignored ({len(text)} characters, over {MAX_REFERENCE_CHARS})"
+    return text, ""
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, float):
+        return "number"
+    return "array" if isinstance(value, list) else "object"
+
+
 def _json_object(response: httpx.Response, head: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or ``{}`` when it is none: not JSON, not UTF-8, cut short by
+    the size cap, or beyond what the parser takes (an integer of over 4 300 digits raises
+    ValueError, deep nesting RecursionError). Such a 2xx is still an acknowledgement."""
     if "json" not in response.headers.get("Content-Type", "").lower() or not head:
         return {}
     try:
         parsed = json.loads(head)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError included
         return {}
     return parsed if isinstance(parsed, dict) else {}

@@ -182,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if isinstance(fault.retry_after, str)
                 else str(round(fault.retry_after))
             )
-        self._problem(HTTPStatus(fault.status), "sandbox fault", headers)
+        self._problem(fault.status, "sandbox fault", headers)
         return True
 
     def _reset(self) -> bool:
@@ -218,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(
         self,
-        status: HTTPStatus,
+        status: int,
         document: object,
         headers: dict[str, str] | None = None,
         media_type: str = "application/json",
@@ -234,15 +234,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
         self.close_connection = True
 
-    def _problem(
-        self, status: HTTPStatus, detail: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def _problem(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
         self._json(
             status,
-            {"title": status.phrase, "status": int(status), "detail": detail},
+            {"title": _title(status), "status": int(status), "detail": detail},
             headers,
             "application/problem+json",
         )
+
+
+def _title(status: int) -> str:
+    """A problem's title: the status's reason phrase, or ``HTTP <status>`` for one that
+    ``http.HTTPStatus`` does not name (a fault may ask for any status, e.g. 520)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def make_server(

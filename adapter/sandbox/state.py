@@ -55,8 +55,9 @@ class Fault:
         if addressee != ANY_ADDRESSEE and addressee not in addressees:
             raise ValueError(f"addressee: expected '*' or one of {', '.join(addressees)}")
         status = data.get("status")
-        if status is not None and (not _is_int(status) or not 100 <= status <= 599):
-            raise ValueError("status: expected an HTTP status code")
+        if status is not None and (not _is_int(status) or not 200 <= status <= 599):
+            # 1xx is informational, never the final answer a client waits for
+            raise ValueError("status: expected a final HTTP status code, 200 to 599")
         retry_after = data.get("retry_after")
         if (
             retry_after is not None

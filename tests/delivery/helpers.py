@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from adapter.delivery import Delivery, QuickRetry
@@ -87,3 +90,58 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    """Answers every POST with the server's ``answer``: a status, a media type and a body."""
+
+    server: ScriptedAddressee
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.requests += 1
+        status, media_type, body = self.server.answer
+        self.send_response(status)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class ScriptedAddressee(ThreadingHTTPServer):
+    """An addressee on 127.0.0.1 that answers whatever a test sets, bodies the sandbox never sends.
+
+    ``with ScriptedAddressee() as addressee:`` serves in a thread (over TLS when given a server
+    context); set ``answer`` before sending.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.scheme = "http" if tls is None else "https"
+        self.answer: tuple[int, str, bytes] = (204, "application/json", b"")
+        self.requests = 0
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05})
+
+    @property
+    def url(self) -> str:
+        """The endpoint to give a channel."""
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}/csins"
+
+    def __enter__(self) -> ScriptedAddressee:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.shutdown()
+        self.server_close()
+        self._thread.join()

@@ -87,6 +87,13 @@ def test_quick_tries_exhausted_leave_a_transient_outcome(http, sandbox):
     assert stats(http, sandbox)["count"] == 0
 
 
+def test_a_5xx_that_http_status_does_not_name_is_transient(http, sandbox):
+    add_fault(http, sandbox, addressee="panel", status=520, times=1)
+    outcome = sandbox_channel(sandbox.url_for("panel"), retry=quick(1)).send(make_delivery())
+    assert (outcome.kind, outcome.status, outcome.tries) == (OutcomeKind.TRANSIENT, 520, 1)
+    assert stats(http, sandbox)["count"] == 0
+
+
 def test_a_long_retry_after_from_the_receiver_is_returned_for_rescheduling(http, sandbox):
     add_fault(http, sandbox, addressee="panel", status=429, retry_after=120, times=1)
     outcome = sandbox_channel(sandbox.url_for("panel")).send(make_delivery())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 
 from sqlalchemy import select, update
@@ -11,6 +12,7 @@ from adapter.delivery.outcome import Outcome, OutcomeKind
 from adapter.receipts.log import signer_for
 from adapter.service import delivering
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Receipt
+from tests.delivery.helpers import ScriptedAddressee, make_delivery, sandbox_channel
 from tests.support.service import Service, sample_record
 
 
@@ -115,3 +117,31 @@ def test_an_amendment_acknowledged_late_on_a_summer_evening_is_on_time(service: 
     with database.session_scope() as session:
         receipt = session.scalars(select(Receipt).where(Receipt.delivery_id == amendment_id)).one()
         assert receipt.on_time
+
+
+def test_an_acknowledgement_with_a_reference_too_long_for_a_receipt_is_recorded_once(
+    service: Service, addressee: ScriptedAddressee
+):
+    """A 201-character reference from a real addressee: the https channel drops it (a receipt
+    holds 1-200), so the receipt is signed and the delivery not sent again."""
+    response = service.post("/api/v1/incidents", service.key(), sample_record())
+    assert response.status_code == 201, response.get_json()
+    (queued,) = response.get_json()["deliveries"]
+    database, settings = service.database, service.settings
+    with database.session_scope() as session:
+        started = delivering.start(session, database.keyring, settings.policy, queued["id"])
+    assert started is not None
+    addressee.answer = (200, "application/json", json.dumps({"reference": "R" * 201}).encode())
+    outcome = sandbox_channel(addressee.url, addressee=queued["addressee"], https=True).send(
+        make_delivery(addressee=queued["addressee"])
+    )
+    now = dt.datetime.now(dt.UTC)
+    with database.session_scope() as session:
+        done = delivering.record(
+            session, database.keyring, settings, signer_for(settings), started, outcome, now
+        )
+    assert done.status == "acknowledged"
+    with database.session_scope() as session:
+        assert session.scalars(select(Receipt).where(Receipt.delivery_id == queued["id"])).one()
+        delivery = session.get_one(Delivery, queued["id"])
+        assert (delivery.status, delivery.addressee_reference) == ("acknowledged", None)

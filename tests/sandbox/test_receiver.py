@@ -141,6 +141,20 @@ def test_faults_play_for_their_times_then_the_sandbox_recovers(http, sandbox):
     assert stats(http, sandbox)["faults"] == []
 
 
+@pytest.mark.parametrize("status", [520, 599, 299])
+def test_a_fault_status_http_status_does_not_name_is_answered_as_is(http, sandbox, status):
+    """Any final status, 200 to 599, is a valid fault, named by ``http.HTTPStatus`` or not."""
+    response = http.post(
+        f"{sandbox.base_url}/_sandbox/faults",
+        json={"addressee": "panel", "status": status, "times": 1},
+    )
+    assert response.status_code == 201
+    answer = post(http, sandbox)
+    assert answer.status_code == status
+    assert answer.json() == {"title": f"HTTP {status}", "status": status, "detail": "sandbox fault"}
+    assert post(http, sandbox).status_code == 200
+
+
 def test_a_wildcard_fault_until_cleared_with_an_http_date(http, sandbox):
     when = email.utils.format_datetime(FIXED_NOW, usegmt=True)
     http.post(
@@ -171,6 +185,8 @@ def test_a_reset_fault_drops_the_connection(http, sandbox):
     [
         {"addressee": "police", "status": 500},
         {"status": 99},
+        {"status": 103},  # informational: the client would wait for the final answer
+        {"status": 600},
         {"status": True},
         {"times": 0, "status": 500},
         {"delay": -1},
