@@ -31,6 +31,10 @@ AT_RISK = ("due_soon", "overdue")
 """Deadline statuses at which a delivery that has not gone through is escalated."""
 
 
+MAX_RETRY_AFTER_SECONDS = 24 * 3600
+"""Longest wait a ``Retry-After`` is honoured for (a day): longer, and the try comes sooner than
+asked (the addressee may answer 429 or 503 again, and is asked again later)."""
+
 RAPID_REVIEW = "rapid_review"
 """The document whose acknowledgement re-plans the incident (§3)."""
 
@@ -99,11 +103,12 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
 def retry_delay(policy: Policy, attempts: int, retry_after: float | None) -> dt.timedelta:
     """How long to wait after the ``attempts``-th failed try: ``Retry-After`` if the addressee
     said, else the policy schedule (its last interval repeating). ``Retry-After`` is honoured up
-    to the schedule's longest interval: a notification owed by a deadline is not put off for
-    longer than the policy would put it off anyway, whatever the addressee asks."""
+    to :data:`MAX_RETRY_AFTER_SECONDS` (or the schedule's longest interval, if longer): a
+    notification owed by a deadline is not put off for weeks, whatever the addressee asks."""
     schedule = policy.retry_schedule_seconds
     if retry_after is not None:
-        return dt.timedelta(seconds=min(max(1.0, retry_after), float(max(schedule))))
+        longest = float(max(MAX_RETRY_AFTER_SECONDS, *schedule))
+        return dt.timedelta(seconds=min(max(1.0, retry_after), longest))
     return dt.timedelta(seconds=schedule[min(attempts, len(schedule)) - 1])
 
 

@@ -250,10 +250,11 @@ def test_an_outcome_has_a_json_ready_form():
         (9, None, 36000),
         (1, 0.0, 1),  # "retry now": after a second
         (1, 120.0, 120),  # the addressee's word, within the schedule
-        (1, 999_999_999.0, 36000),  # never longer than the schedule's longest interval
+        (1, 40_000.0, 40_000),  # longer than the schedule's longest interval: honoured
+        (1, 999_999_999.0, 86400),  # but a notification is never put off for over a day
     ],
 )
-def test_the_retry_delay_honours_retry_after_within_the_schedule(attempts, retry_after, seconds):
+def test_the_retry_delay_honours_retry_after_up_to_a_day(attempts, retry_after, seconds):
     from adapter.service.delivering import retry_delay
     from config.settings import load_settings
 
