@@ -40,7 +40,7 @@ from adapter.receipts.log import AuditResult, audit_database, audit_log
 from adapter.receipts.receipt import payload_sha256
 from adapter.store import migrate
 from adapter.store.database import Database
-from adapter.store.models import Receipt, ReceiptCheckpoint, ReceiptLogHead
+from adapter.store.models import Delivery, Receipt, ReceiptCheckpoint, ReceiptLogHead
 from config.settings import Settings
 
 ISSUED_AT = dt.datetime(2026, 11, 23, 10, 20, tzinfo=dt.UTC)
@@ -106,23 +106,42 @@ def single_verification_us(signed: SignedReceipt, keyring: SigningKeyring, runs:
 
 
 def store_log(database: Database, compacts: list[str], keyring: SigningKeyring) -> None:
-    """Insert the log as the service stores it: receipt rows, the head, one checkpoint.
+    """Insert the log as the service stores it: receipt rows, the head, one checkpoint, and the
+    acknowledged deliveries they are the receipts of (the audit checks each row against its
+    delivery, and that no acknowledged delivery lacks a receipt).
 
-    Rows go in through a plain engine, without foreign keys: the deliveries and incidents they
+    Rows go in through a plain engine, without foreign keys: the incident and LA the deliveries
     name are not stored (the audit never reads them).
     """
     from sqlalchemy import create_engine, delete, insert
 
     incident_id = str(uuid.uuid4())
-    rows = []
+    rows, deliveries = [], []
     for compact in compacts:
         receipt = SignedReceipt.from_jws(compact)
         content = receipt.content
+        deliveries.append(
+            {
+                "id": content["delivery_id"],
+                "incident_id": incident_id,
+                "la_code": content["local_authority_code"],
+                "document": content["document"],
+                "addressee": content["addressee"],
+                "version": 1,
+                "status": "acknowledged",
+                "attempts": 1,
+                "media_type": "application/json",
+                "payload": b"",
+                "payload_sha256": content["payload_sha256"],
+                "created_at": ISSUED_AT,
+                "updated_at": ISSUED_AT,
+            }
+        )
         rows.append(
             {
                 "id": content["receipt_id"],
                 "sequence": content["sequence"],
-                "delivery_id": str(uuid.uuid4()),
+                "delivery_id": content["delivery_id"],
                 "incident_id": incident_id,
                 "la_code": content["local_authority_code"],
                 "document": content["document"],
@@ -138,6 +157,7 @@ def store_log(database: Database, compacts: list[str], keyring: SigningKeyring) 
     checkpoint = build_checkpoint(len(rows), head["chain_hash"], keyring)
     loader = create_engine(database.engine.url)
     with loader.begin() as connection:
+        connection.execute(insert(Delivery), deliveries)
         connection.execute(insert(Receipt), rows)
         connection.execute(delete(ReceiptLogHead))
         connection.execute(

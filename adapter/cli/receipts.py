@@ -10,8 +10,10 @@ a receipt for themselves should pass the JWKS they obtained from the deployment 
 
 ``receipts audit [--checkpoint FILE] [--jwks FILE|URL]`` re-walks the log in the configured
 database: exit 0 with ``intact: N receipts, M checkpoints``; exit 1 with one
-``broken at #N (kind): reason`` line on standard error at the first break; exit 2 when the audit
-cannot run (settings, database, an untrustworthy checkpoint file or JWKS).
+``broken at #N (kind): reason`` line on standard error at the first break (an edited row is
+``altered``; an acknowledged delivery without its receipt is ``missing``, naming the delivery and
+how many there are); exit 2 when the audit cannot run (settings, database, an untrustworthy
+checkpoint file or JWKS).
 
 ``receipts new-key KEYS_DIR`` rotates the signing key (see :func:`new_key`).
 """
@@ -27,10 +29,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.cli.db import require_migrated
+from adapter.receipts.audit import AuditResult, audit_database
 from adapter.receipts.errors import ReceiptError
 from adapter.receipts.jwks import read_jwks
 from adapter.receipts.keys import create_signing_key
-from adapter.receipts.log import AuditResult, audit_database, signer_for
+from adapter.receipts.log import signer_for
 from adapter.receipts.signed import SignedCheckpoint, SignedReceipt, read_file, verify_signed
 from adapter.store.database import Database
 from config.settings import Settings, SettingsError, load_settings
@@ -102,10 +105,11 @@ class CannotAudit(click.ClickException):
 def audit(checkpoint_files: tuple[Path, ...], jwks_source: str | None) -> None:
     """Re-walk the receipt log in the configured database: signatures, links and checkpoints.
 
-    Every receipt is verified, then its sequence number and its link to the one before; every
-    stored checkpoint and each --checkpoint FILE is compared with the log at its size; the end
-    of the log is compared with the head the last append recorded. Exit 0 when intact, 1 at
-    the first break (its receipt number and the reason), 2 when the audit cannot run.
+    Every receipt is verified, then its sequence number, its link to the one before and the
+    columns stored beside it; every stored checkpoint and each --checkpoint FILE is compared
+    with the log at its size; the end of the log is compared with the head the last append
+    recorded; every acknowledged delivery must have its receipt. Exit 0 when intact, 1 at the
+    first break (its receipt number and the reason), 2 when the audit cannot run.
     """
     try:
         settings = load_settings()

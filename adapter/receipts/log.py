@@ -1,4 +1,4 @@
-"""The receipt log in the database: append under a lock, checkpoint, read, audit (DESIGN.md §6).
+"""The receipt log in the database: append under a lock, checkpoint, read (DESIGN.md §6).
 
 Appending locks the single ``receipt_log_head`` row (after the caller has locked the delivery),
 takes the next sequence number and the previous receipt's hash, signs, and writes the receipt
@@ -6,28 +6,28 @@ and the new head in the caller's transaction: the transaction that marks the del
 acknowledged. ``receipts.delivery_id`` and ``receipts.sequence`` are unique, so neither two
 receipts for one delivery nor two receipts at one place in the chain can ever be committed.
 
-Auditing re-walks the chain and every checkpoint (stored ones, and any a compliance officer kept),
-then compares the end of the walk with the head row: a deleted, edited or replaced receipt is
-reported at its sequence number.
+Auditing the log is :mod:`adapter.receipts.audit`; its entry points are importable from here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.receipts.chain import ChainBreak, build_checkpoint, verify_chain
-from adapter.receipts.errors import VerificationFailed
+from adapter.receipts.audit import (
+    AUDIT_BATCH,
+    HEAD_ID,
+    AuditResult,
+    audit_database,
+    audit_log,
+    stored_difference,
+)
+from adapter.receipts.chain import build_checkpoint
 from adapter.receipts.keys import SigningKeyring, load_keyring
 from adapter.receipts.receipt import DeliveryFacts, issue_receipt
-from adapter.receipts.signed import SignedCheckpoint, SignedReceipt
-from adapter.store.database import Database
+from adapter.receipts.signed import SignedReceipt
 from adapter.store.errors import InvalidCursor
 from adapter.store.models import Receipt, ReceiptCheckpoint, ReceiptLogHead
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
@@ -35,11 +35,23 @@ from adapter.store.scope import scoped
 from config.settings import Settings
 from schemas.receipt import GENESIS_SHA256
 
-HEAD_ID = 1
-"""The id of the one ``receipt_log_head`` row (created by the migration)."""
-
-AUDIT_BATCH = 1000
-"""Receipts read per query while auditing the whole log."""
+__all__ = [
+    "AUDIT_BATCH",
+    "HEAD_ID",
+    "MAX_SEQUENCE",
+    "AuditResult",
+    "append_receipt",
+    "audit_database",
+    "audit_log",
+    "get_receipt",
+    "incident_receipts",
+    "list_receipts",
+    "receipts_cursor_sequence",
+    "record_checkpoint",
+    "signed",
+    "signer_for",
+    "stored_difference",
+]
 
 MAX_SEQUENCE = 2**63 - 1
 """Largest receipt sequence number the database can hold (``receipts.sequence`` is a BIGINT)."""
@@ -98,194 +110,6 @@ def record_checkpoint(session: Session, signer: SigningKeyring) -> ReceiptCheckp
     session.add(row)
     session.flush()
     return row
-
-
-@dataclass(frozen=True)
-class AuditResult:
-    """What an audit walked, and the first break it found (None: the log is intact)."""
-
-    receipts: int
-    checkpoints: int
-    first_break: ChainBreak | None
-
-
-_T = TypeVar("_T")
-
-
-class _Reader(Protocol):
-    """Runs one read in a transaction: the caller's session, or a short transaction of its own."""
-
-    def __call__(self, work: Callable[[Session], _T], /) -> _T: ...
-
-
-def audit_log(
-    session: Session,
-    signer: SigningKeyring,
-    *,
-    checkpoints: Iterable[SignedCheckpoint] = (),
-    public_keys: Mapping[str, Ed25519PublicKey] | None = None,
-) -> AuditResult:
-    """Re-walk the whole chain, every stored checkpoint and ``checkpoints``; the first break.
-
-    Keys are the keyring's public keys unless ``public_keys`` (e.g. a published JWKS) is given.
-    """
-
-    def read(work: Callable[[Session], _T]) -> _T:
-        return work(session)
-
-    return _audit(read, signer.public_keys if public_keys is None else public_keys, checkpoints)
-
-
-def audit_database(
-    database: Database,
-    public_keys: Mapping[str, Ed25519PublicKey],
-    *,
-    checkpoints: Iterable[SignedCheckpoint] = (),
-) -> AuditResult:
-    """:func:`audit_log` with ``public_keys``, reading each batch in its own short transaction.
-
-    On SQLite every transaction holds the write lock (``BEGIN IMMEDIATE``): one transaction
-    around a long audit would stop the workers from appending receipts until it ends.
-    """
-
-    def read(work: Callable[[Session], _T]) -> _T:
-        with database.session_scope() as session:
-            return work(session)
-
-    return _audit(read, public_keys, checkpoints)
-
-
-@dataclass(frozen=True)
-class _Head:
-    size: int
-    head_sha256: str
-
-
-def _read_head(session: Session) -> _Head:
-    head = session.get(ReceiptLogHead, HEAD_ID)
-    return _Head(0, GENESIS_SHA256) if head is None else _Head(head.size, head.head_sha256)
-
-
-def _stored_checkpoints(session: Session) -> list[SignedCheckpoint] | ChainBreak:
-    """Every checkpoint the database holds, oldest first, or the first unreadable one."""
-    found: list[SignedCheckpoint] = []
-    for row in session.scalars(select(ReceiptCheckpoint).order_by(ReceiptCheckpoint.id)):
-        try:
-            found.append(SignedCheckpoint.from_jws(row.jws))
-        except VerificationFailed as exc:
-            return ChainBreak(row.size, "checkpoint", f"stored checkpoint {row.id}: {exc.reason}")
-    return found
-
-
-def _audit(
-    read: _Reader,
-    public_keys: Mapping[str, Ed25519PublicKey],
-    extra: Iterable[SignedCheckpoint],
-) -> AuditResult:
-    # Read in this order: checkpoints, the last receipt, then the head. The head only grows,
-    # and each receipt is committed with the head it advances, so everything read before the
-    # head is covered by it, and a receipt beyond it means the head itself was altered.
-    stored = read(_stored_checkpoints)
-    if isinstance(stored, ChainBreak):
-        return AuditResult(0, 0, stored)
-    checkpoints = [*stored, *extra]
-    last = read(_last_sequence)
-    head = read(_read_head)
-    if last > head.size:
-        return AuditResult(0, len(checkpoints), _beyond_head(head, last))
-    walk = _Walk(read, head.size)
-    found = verify_chain(walk.receipts(), checkpoints, public_keys)
-    if walk.altered is not None and (found is None or found.sequence > walk.altered):
-        found = ChainBreak(
-            walk.altered,
-            "altered",
-            f"receipt #{walk.altered} was changed after it was appended: its JWS no longer "
-            "has the chain hash stored with it",
-        )
-    if found is None:
-        found = _check_head(head, walk.count, walk.last_sha256)
-    return AuditResult(walk.count, len(checkpoints), found)
-
-
-class _Walk:
-    """The stored receipts up to the head, in sequence order, read :data:`AUDIT_BATCH` at a time.
-
-    A row whose JWS no longer hashes to its stored ``chain_hash`` was edited in place: it is
-    given to the chain check (which may find a more telling reason there), and the walk stops.
-    """
-
-    def __init__(self, read: _Reader, up_to: int) -> None:
-        self._read, self._up_to = read, up_to
-        self.count = 0
-        self.last_sha256 = GENESIS_SHA256
-        self.altered: int | None = None
-
-    def _batch(self, after_sequence: int) -> list[tuple[int, str, str]]:
-        def work(session: Session) -> list[tuple[int, str, str]]:
-            rows = session.execute(
-                select(Receipt.sequence, Receipt.jws, Receipt.chain_hash)
-                .where(Receipt.sequence > after_sequence, Receipt.sequence <= self._up_to)
-                .order_by(Receipt.sequence)
-                .limit(AUDIT_BATCH)
-            )
-            return [(sequence, jws, chain) for sequence, jws, chain in rows]
-
-        return self._read(work)
-
-    def receipts(self) -> Iterator[SignedReceipt]:
-        last = 0
-        while rows := self._batch(last):
-            for sequence, jws, stored_hash in rows:
-                receipt = _parsed(jws)
-                self.count += 1
-                self.last_sha256 = receipt.chain_hash
-                if receipt.chain_hash != stored_hash:
-                    self.altered = sequence
-                    yield receipt
-                    return
-                yield receipt
-            last = rows[-1][0]
-
-
-def _parsed(jws: str) -> SignedReceipt:
-    """The stored receipt; an unreadable JWS is still handed on, so the chain check names it."""
-    try:
-        return SignedReceipt.from_jws(jws)
-    except VerificationFailed:
-        return SignedReceipt({}, jws)
-
-
-def _last_sequence(session: Session) -> int:
-    return session.scalar(select(func.max(Receipt.sequence))) or 0
-
-
-def _beyond_head(head: _Head, last: int) -> ChainBreak:
-    held = f"#{last}" if last == head.size + 1 else f"#{head.size + 1} to #{last}"
-    return ChainBreak(
-        head.size + 1,
-        "head",
-        f"the log head records {head.size} receipts but the log also holds {held}: "
-        "the head was altered",
-    )
-
-
-def _check_head(head: _Head, count: int, last_sha256: str) -> ChainBreak | None:
-    """The walked log against the head row the last append wrote (a deleted or replaced tail)."""
-    if count < head.size:
-        gone = f"#{count + 1} is" if count + 1 == head.size else f"#{count + 1} to #{head.size} are"
-        return ChainBreak(
-            count + 1,
-            "missing",
-            f"the log head records {head.size} receipts but the log ends at #{count}: {gone} "
-            "missing",
-        )
-    if head.size and last_sha256 != head.head_sha256:
-        return ChainBreak(
-            head.size,
-            "head",
-            f"receipt #{head.size} is not the one the log head recorded: it was replaced",
-        )
-    return None
 
 
 def get_receipt(session: Session, la_scope: str, receipt_id: str) -> Receipt | None:

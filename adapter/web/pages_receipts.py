@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from adapter.api.resources import resources
 from adapter.apikeys import Principal
 from adapter.receipts import SigningKeyring, VerificationFailed, load_keyring, verify_receipt
+from adapter.receipts.audit import stored_difference
 from adapter.receipts.log import get_receipt, list_receipts, signed
 from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log
@@ -65,23 +66,13 @@ def verify_row(row: Receipt, keys: Mapping[str, Ed25519PublicKey]) -> Verificati
         verified = verify_receipt(signed(row), keys)
     except VerificationFailed as failed:
         return Verification(False, reason=failed.reason)
-    content = verified.content
-    expected = {
-        "receipt_id": row.id,
-        "sequence": row.sequence,
-        "delivery_id": row.delivery_id,
-        "local_authority_code": row.la_code,
-        "document": row.document,
-        "addressee": row.addressee,
-        "on_time": row.on_time,
-    }
-    for field, value in expected.items():
-        if content.get(field) != value:
-            return Verification(
-                False,
-                kid=verified.kid,
-                reason=f"the signed {field} does not match the stored receipt",
-            )
+    differs = stored_difference(row, verified.content)  # the audit's own comparison
+    if differs is not None:
+        return Verification(
+            False,
+            kid=verified.kid,
+            reason=f"the signed {differs[1]} does not match the stored receipt",
+        )
     return Verification(True, kid=verified.kid)
 
 
