@@ -3,6 +3,8 @@
 Every command that opens the database does so through :func:`opened_database`: a database that
 cannot be reached or read ends the command with one line naming the problem (never the
 password) and exit status 2, as ``receipts audit`` does, instead of a driver's traceback.
+``db reencrypt`` exits 2 too when some values cannot be decrypted: it re-encrypts the others and
+names each one it left (table, row, key id) instead of stopping at the first.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapter.store import migrate
+from adapter.store import migrate, rekey
 from adapter.store.database import Database, sqlite_path
 from config.settings import SettingsError, load_settings
 
@@ -22,6 +24,30 @@ class DatabaseUnavailable(click.ClickException):
     """The database cannot be reached or read (exit 2), as opposed to a refused request (1)."""
 
     exit_code = 2
+
+
+class UnreadableValues(click.ClickException):
+    """Some stored values cannot be decrypted with the configured keys (exit 2): a summary line,
+    then one line per value (table.column, row, key id, why), then how many more there are."""
+
+    exit_code = 2
+
+    def __init__(self, done: rekey.Reencryption, current_kid: str) -> None:
+        count = done.unreadable_count
+        values = "1 stored value cannot" if count == 1 else f"{count} stored values cannot"
+        left = "was" if count == 1 else "were"
+        lines = [
+            f"{values} be decrypted with the configured keys and {left} left unchanged; every "
+            f"other value is now under key '{current_kid}'. Configure the keys named below "
+            "(after the current one) and run 'csins-adapter db reencrypt' again."
+        ]
+        for value in done.unreadable:
+            kid = "no key id" if value.kid is None else f"key '{value.kid}'"
+            lines.append(f"  {value.column} row {value.row} ({kid}): {value.problem}")
+        rest = count - len(done.unreadable)
+        if rest:
+            lines.append(f"  ... and {rest} more")
+        super().__init__("\n".join(lines))
 
 
 def open_database() -> Database:
@@ -93,16 +119,21 @@ def current() -> None:
 
 @db.command()
 def reencrypt() -> None:
-    """Re-encrypt every stored value under the current key (after adding a new first key)."""
-    from adapter.store.rekey import reencrypt as run
+    """Re-encrypt every stored value under the current key (after adding a new first key).
 
+    Values no configured key decrypts are left as they are and listed, one line each (up to
+    :data:`~adapter.store.rekey.UNREADABLE_KEPT`), after a one-line summary; every other value
+    is re-encrypted and committed all the same, and the command exits 2.
+    """
     with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
-            counts = run(session, database.keyring)
+            done = rekey.reencrypt(session, database.keyring)
         current_kid = database.keyring.current_kid
-    for column, count in counts.items():
+    for column, count in done.counts.items():
         click.echo(f"{column}: {count} re-encrypted")
+    if done.unreadable_count:
+        raise UnreadableValues(done, current_kid)
     click.echo(f"All values are now under key '{current_kid}'.")
 
 

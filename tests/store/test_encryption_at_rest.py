@@ -157,7 +157,7 @@ def test_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(db, test_key,
             assert current_record(session, rotated, incident)["incident"]["reference"] == (
                 "NEL-2026-014"
             )
-            counts = reencrypt(session, rotated, batch_size=2)
+            counts = reencrypt(session, rotated, batch_size=2).counts
         assert counts == {
             "incident_versions.payload": 1,
             "children.details": 1,
@@ -168,7 +168,7 @@ def test_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(db, test_key,
         assert all(value.startswith(b"v1.test-2.") for value in raw_values(database))
         only_new = Keyring([("test-2", newest)])
         with database.session_scope() as session:
-            assert reencrypt(session, only_new) == dict.fromkeys(counts, 0)
+            assert reencrypt(session, only_new).counts == dict.fromkeys(counts, 0)
             incident = get_incident(session, "812", incident_id)
             assert child_details(only_new, incident.children[0])["forenames"] == CHILD_FORENAMES
             event = session.scalars(select(LifecycleEvent)).one()
