@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate, validates_schema
 
 from schemas import codes
-from schemas.fields import MAX_TEXT, code, optional_code, raise_problems, text
+from schemas.fields import MAX_TEXT, code, date_field, optional_code, raise_problems, text
 
 MAX_DOCUMENT_BASE64 = 14 * 1024 * 1024
 """Longest base64 document content (characters), about 10 MiB of bytes."""
@@ -51,11 +51,11 @@ class EventSchema(Schema):
     """One lifecycle event; the fields after ``on`` apply to some types only (REQUIRED_BY_TYPE)."""
 
     type = code(codes.EVENT_TYPES, required=True)
-    on = fields.Date(required=True)
+    on = date_field(required=True)
     outcome = optional_code(codes.PANEL_CONSULTATION_OUTCOMES)
     decision = optional_code(codes.LCSPR_DECISIONS)
     reviewer = text()
-    publication_date = fields.Date(allow_none=True, load_default=None)
+    publication_date = date_field(allow_none=True, load_default=None)
     mode = optional_code(codes.PUBLICATION_MODES)
     reason = text(MAX_TEXT)
     url = fields.Url(allow_none=True, load_default=None, validate=validate.Length(max=2000))

@@ -16,11 +16,21 @@ MAX_SHORT = 200
 
 def code(values: tuple[str, ...], **kwargs: Any) -> fields.String:
     """A string field that must be one of ``values``; the error names every allowed value."""
+    choices = ", ".join(values)
     return fields.String(
         validate=validate.OneOf(
             values, error="'{input}' is not allowed; expected one of: {choices}"
         ),
+        # A number or a list where a code goes: the same message, naming the codes (§3).
+        error_messages={"invalid": f"expected one of: {choices}"},
         **kwargs,
+    )
+
+
+def date_field(**kwargs: Any) -> fields.Date:
+    """A calendar date; the error says the form expected (``20/11/2025`` is a common one)."""
+    return fields.Date(
+        error_messages={"invalid": "not a date: expected YYYY-MM-DD (ISO 8601)"}, **kwargs
     )
 
 

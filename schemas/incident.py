@@ -14,11 +14,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from schemas import codes
 from schemas.consistency import check_record
-from schemas.fields import MAX_TEXT, code, optional_code, raise_problems, text
+from schemas.fields import MAX_TEXT, code, date_field, optional_code, raise_problems, text
 
 SCHEMA_VERSION = "1"
-MAX_CHILDREN = 50
-"""Most children one incident record may carry (an input size limit, not a rule of the guidance)."""
+MAX_CHILDREN = 1000
+"""Most children one incident record may carry: an input size limit, not a rule of the guidance,
+set far above any real incident (§2 speaks of abuse of many children in one institution; every
+child is kept, DESIGN.md §3)."""
 
 _POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
 _TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -43,6 +45,24 @@ def _nhs_number(value: str) -> bool:
             f"'{value}' is not a valid NHS number: expected 10 digits with a correct check digit"
         )
     return True
+
+
+class _NhsNumber(fields.String):
+    """An NHS number, kept as its 10 digits: the spaces or hyphens of its usual display form
+    (``943 476 5919``) are not part of it, and must not make a notification fail."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        digits = text.replace(" ", "").replace("-", "")
+        return digits if digits.isdigit() else text.strip()
+
+
+class _Reference(fields.String):
+    """An incident reference without the spaces around it: ``NEL-2026-014 `` is the incident
+    ``NEL-2026-014``, not a second one (§4: one notification per reference)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def _optional(field: fields.Field[Any]) -> fields.Field[Any]:
@@ -76,15 +96,18 @@ class LocationSchema(Schema):
 
 
 class IncidentSchema(Schema):
-    reference = text(100, required=True, validate=validate.Length(min=1, max=100))
+    reference = _Reference(
+        required=True,
+        validate=validate.Length(min=1, max=100, error="expected 1 to 100 characters"),
+    )
     nature = code(codes.NATURES, required=True)
     other_rationale = text(MAX_TEXT)
     abuse_or_neglect = code(codes.ABUSE_OR_NEGLECT, required=True)
-    date = fields.Date(required=True)
+    date = date_field(required=True)
     time = _optional(
         fields.String(validate=validate.Regexp(_TIME, error="expected HH:MM (24-hour)"))
     )
-    became_aware_on = fields.Date(required=True)
+    became_aware_on = date_field(required=True)
     location = _optional(fields.Nested(LocationSchema))
     setting = optional_code(codes.SETTINGS)
     suicide = _optional(fields.Boolean())
@@ -100,7 +123,7 @@ class IncidentSchema(Schema):
 class ChildProtectionPlanSchema(Schema):
     active = _optional(fields.Boolean())
     category = optional_code(codes.CP_CATEGORIES)
-    start_date = _optional(fields.Date())
+    start_date = _optional(date_field())
 
 
 class ChildSchema(Schema):
@@ -114,10 +137,10 @@ class ChildSchema(Schema):
             )
         )
     )
-    nhs_number = _optional(fields.String(validate=_nhs_number))
+    nhs_number = _optional(_NhsNumber(validate=_nhs_number))
     forenames = text()
     surname = text()
-    date_of_birth = _optional(fields.Date())
+    date_of_birth = _optional(date_field())
     date_of_birth_estimated = _optional(fields.Boolean())
     age_years = _optional(fields.Integer(validate=validate.Range(min=0, max=130)))
     unborn = _optional(fields.Boolean())
@@ -134,7 +157,7 @@ class ChildSchema(Schema):
         fields.List(text(100, allow_none=False), validate=validate.Length(max=30))
     )
     outcome = code(codes.OUTCOMES, required=True)
-    date_of_death = _optional(fields.Date())
+    date_of_death = _optional(date_field())
     harm_description = text(MAX_TEXT)
 
 

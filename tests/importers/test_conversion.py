@@ -12,6 +12,7 @@ import pytest
 
 from adapter.errors import ExportError, UnrecognisedExport
 from adapter.importers import Converted, Rejected, convert_export
+from schemas.incident import MAX_CHILDREN
 from tests.conftest import SAMPLES
 from tests.importers.conftest import (
     TODAY,
@@ -334,10 +335,12 @@ def test_a_child_twice_in_one_incident_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_more_children_than_a_record_holds_is_a_problem(tmp_path: Path) -> None:
-    outcome = convert(write_csv(tmp_path / "many.csv", _incident("A", 51)))
+    too_many = MAX_CHILDREN + 1
+    outcome = convert(write_csv(tmp_path / "many.csv", _incident("A", too_many)))
     assert outcome.records == []
-    assert outcome.problem_at(52)[0].message == "incident A has more than 50 children"
-    assert outcome.summary.rows_rejected == 51
+    message = outcome.problem_at(too_many + 1)[0].message
+    assert message == f"incident A has more than {MAX_CHILDREN} children"
+    assert outcome.summary.rows_rejected == too_many
 
 
 def test_a_ragged_row_of_an_incident_already_read_rejects_it(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from schemas import codes
 from schemas.fields import flatten
-from schemas.incident import IncidentRecordSchema
+from schemas.incident import MAX_CHILDREN, IncidentRecordSchema
 
 TODAY = dt.date(2026, 11, 27)
 
@@ -268,8 +268,45 @@ def test_every_child_is_kept(sample_record):
 
 
 def test_children_are_bounded(sample_record):
-    sample_record["children"] = sample_record["children"] * 51
+    sample_record["children"] = sample_record["children"] * (MAX_CHILDREN + 1)
     assert "children" in problems(sample_record)
+
+
+def test_many_children_are_all_kept(sample_record):
+    """§2 speaks of the abuse of many children in one institution: every child is kept."""
+    sample_record["children"] = sample_record["children"] * 51
+    assert len(load(sample_record)["children"]) == 51
+
+
+@pytest.mark.parametrize("padded", [" NEL-2026-014", "NEL-2026-014 ", "\tNEL-2026-014\n"])
+def test_a_reference_is_kept_without_surrounding_spaces(sample_record, padded):
+    """§4: one notification per reference; a padded one is the same incident, not a second."""
+    assert (
+        load(set_path(sample_record, "incident.reference", padded))["incident"]["reference"]
+        == "NEL-2026-014"
+    )
+
+
+def test_a_blank_reference_is_refused(sample_record):
+    assert "incident.reference" in problems(set_path(sample_record, "incident.reference", "   "))
+
+
+@pytest.mark.parametrize("shown", ["943 476 5919", "943-476-5919", " 9434765919 "])
+def test_an_nhs_number_in_its_display_form_is_kept_as_its_digits(sample_record, shown):
+    sample_record["children"][0]["nhs_number"] = shown
+    assert load(sample_record)["children"][0]["nhs_number"] == "9434765919"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("children.0.sex", 5, "expected one of: "),
+        ("incident.date", "20/11/2025", "expected YYYY-MM-DD"),
+    ],
+)
+def test_type_errors_say_what_was_expected(sample_record, path, value, expected):
+    """§3: a field-level error naming the allowed values (or the date form)."""
+    assert expected in problems(set_path(sample_record, path, value))[path]
 
 
 def test_free_text_is_bounded(sample_record):
