@@ -120,7 +120,8 @@ def create_import() -> Any:
 def get_import_view(import_id: str) -> Any:
     """An import: the upload's SHA-256, what became of each incident, and its row errors.
 
-    An ``agency`` key reads only the imports it made itself; another's answers 404.
+    An ``agency`` key reads only the imports it made itself; another's answers 404. Admin and
+    compliance keys see where each row error and outcome is, not what the export said.
     """
     res = resources()
     with res.transaction() as session:
@@ -128,4 +129,28 @@ def get_import_view(import_id: str) -> Any:
         if record is None:
             raise ApiProblem(404, "not-found", f"no import {import_id} is visible to this key")
         detail = import_detail(res.keyring, record)
-        return _view(record, detail.incidents, detail.row_errors, detail.rows_rejected)
+        incidents, row_errors = detail.incidents, detail.row_errors
+        if principal().role in ("admin", "compliance"):
+            incidents, row_errors = _without_personal_data(incidents, row_errors)
+        return _view(record, incidents, row_errors, detail.rows_rejected)
+
+
+_KEPT_FOR_STAFF = {
+    "incidents": ("reference", "id", "outcome", "rows"),
+    "row_errors": ("row", "field"),
+}
+"""What an admin or compliance key sees of an import's outcomes: where, not what. A row error's
+value and message, and an incident's detail, may quote the export (an NHS number, a name), and
+DESIGN.md §7 gives those roles queues, retries, receipts and audit, not children's data."""
+
+
+def _without_personal_data(
+    incidents: list[dict[str, Any]], row_errors: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def kept(items: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[str, Any]]:
+        return [{name: item[name] for name in names if name in item} for item in items]
+
+    return (
+        kept(incidents, _KEPT_FOR_STAFF["incidents"]),
+        kept(row_errors, _KEPT_FOR_STAFF["row_errors"]),
+    )

@@ -190,3 +190,22 @@ def test_an_agency_key_reads_only_the_imports_it_made(service, creator, reader, 
     assert response.status_code == status
     if status == 200:
         assert response.get_json()["incidents"] == body["incidents"]
+
+
+@pytest.mark.parametrize("role", ["admin", "compliance"])
+def test_admin_and_compliance_keys_see_where_an_import_failed_not_what_it_said(service, role):
+    """§7: those roles work queues, retries, receipts and audit; a row error's value and
+    message quote the export (an NHS number here), so they see the row and field only."""
+    bad = _valid(1) | {"NHS_ID": "943 476 5918"}  # a wrong check digit
+    la = service.key(role="local_authority")
+    body = upload(service, la, "mosaic.csv", _mosaic_csv([bad, _valid(2)])).get_json()
+    assert any("5918" in str(error) for error in body["row_errors"])
+
+    seen = service.get(f"/api/v1/imports/{body['id']}", service.key(role=role)).get_json()
+    assert seen["row_errors"] == [
+        {"row": error["row"], "field": error["field"]} for error in body["row_errors"]
+    ]
+    assert "5918" not in str(seen)
+    assert [i["reference"] for i in seen["incidents"]] == [
+        i["reference"] for i in body["incidents"]
+    ]
