@@ -153,3 +153,17 @@ def restart(service: Service) -> None:
 def read_file(path: Path) -> SignedReceipt:
     document = json.loads(path.read_text(encoding="utf-8"))
     return SignedReceipt(document["receipt"], document["jws"])
+
+
+def three(service: Service) -> list[Receipt]:
+    """Three receipts (three incidents), sequences 1, 2, 3."""
+    for number in (14, 15, 16):
+        acknowledged(service, make_record(f"NEL-2026-{number:03d}"))
+    rows = receipt_rows(service)
+    assert [row.sequence for row in rows] == [1, 2, 3]
+    return rows
+
+
+def audit(service: Service, *args: object) -> tuple[int, str, str]:
+    """``csins-adapter receipts audit`` against the service's database and keys."""
+    return cli("audit", *args, env=service_env(service))

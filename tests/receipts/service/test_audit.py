@@ -21,28 +21,15 @@ from adapter.service import delivering
 from adapter.store.models import Receipt, ReceiptLogHead
 from tests.receipts.conftest import make_keyring
 from tests.receipts.service.conftest import (
-    acknowledged,
+    audit,
     cli,
     make_record,
-    receipt_rows,
     service_env,
     signing_keyring,
     sql,
+    three,
 )
 from tests.support.service import Service
-
-
-def three(service: Service) -> list[Receipt]:
-    """Three receipts (three incidents), sequences 1, 2, 3."""
-    for number in (14, 15, 16):
-        acknowledged(service, make_record(f"NEL-2026-{number:03d}"))
-    rows = receipt_rows(service)
-    assert [row.sequence for row in rows] == [1, 2, 3]
-    return rows
-
-
-def audit(service: Service, *args: object) -> tuple[int, str, str]:
-    return cli("audit", *args, env=service_env(service))
 
 
 def checkpoint_now(service: Service) -> SignedCheckpoint:

@@ -19,27 +19,12 @@ from adapter.receipts.audit import stored_difference
 from adapter.receipts.signed import SignedReceipt
 from adapter.store.models import Delivery, Receipt
 from tests.receipts.service.conftest import (
-    acknowledged,
-    cli,
+    audit,
     make_record,
-    receipt_rows,
-    service_env,
     sql,
+    three,
 )
 from tests.support.service import Service
-
-
-def three(service: Service) -> list[Receipt]:
-    """Three receipts (three incidents), sequences 1, 2, 3."""
-    for number in (14, 15, 16):
-        acknowledged(service, make_record(f"NEL-2026-{number:03d}"))
-    rows = receipt_rows(service)
-    assert [row.sequence for row in rows] == [1, 2, 3]
-    return rows
-
-
-def audit(service: Service) -> tuple[int, str, str]:
-    return cli("audit", env=service_env(service))
 
 
 def queued_delivery(service: Service) -> str:
