@@ -10,7 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from adapter.delivery import Delivery, QuickRetry
+from adapter.delivery import Delivery, Outcome, OutcomeKind, QuickRetry
 from adapter.delivery.factory import dev_signing_key
 from adapter.delivery.https import HttpsChannel, HttpTimeouts, SandboxChannel
 from adapter.delivery.signing import Scheme
@@ -35,6 +35,26 @@ def make_delivery(**overrides: Any) -> Delivery:
     }
     values.update(overrides)
     return Delivery(**values)
+
+
+def acknowledgement(
+    now: dt.datetime, *, sent_sha256: str = "0" * 64, sent_bytes: int = 2
+) -> Outcome:
+    """The Panel's sandbox acknowledging a try at ``now`` (for recording it without sending)."""
+    return Outcome(
+        kind=OutcomeKind.ACKNOWLEDGED,
+        channel="sandbox",
+        destination="http://sandbox.test/panel",
+        status=200,
+        reference="PANEL-1",
+        retry_after=None,
+        detail="OK",
+        sent_sha256=sent_sha256,
+        sent_bytes=sent_bytes,
+        tries=1,
+        started_at=now,
+        finished_at=now,
+    )
 
 
 def uploaded_document_payload(content: bytes = b"%PDF-1.7 rapid review\n") -> dict[str, Any]:

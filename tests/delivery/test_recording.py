@@ -8,29 +8,16 @@ import threading
 
 from sqlalchemy import select, update
 
-from adapter.delivery.outcome import Outcome, OutcomeKind
 from adapter.receipts.log import signer_for
 from adapter.service import delivering
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Receipt
-from tests.delivery.helpers import ScriptedAddressee, make_delivery, sandbox_channel
+from tests.delivery.helpers import (
+    ScriptedAddressee,
+    acknowledgement,
+    make_delivery,
+    sandbox_channel,
+)
 from tests.support.service import Service, sample_record
-
-
-def acknowledgement(now: dt.datetime) -> Outcome:
-    return Outcome(
-        kind=OutcomeKind.ACKNOWLEDGED,
-        channel="sandbox",
-        destination="http://sandbox.test/panel",
-        status=200,
-        reference="PANEL-1",
-        retry_after=None,
-        detail="OK",
-        sent_sha256="0" * 64,
-        sent_bytes=2,
-        tries=1,
-        started_at=now,
-        finished_at=now,
-    )
 
 
 def test_an_acknowledgement_that_changes_the_plan_waits_for_the_incidents_lock(service: Service):

@@ -13,12 +13,12 @@ import threading
 
 from sqlalchemy import func, select
 
-from adapter.delivery.outcome import Outcome, OutcomeKind
 from adapter.receipts import SignedCheckpoint, SignedReceipt, sign_receipt
 from adapter.receipts.log import audit_log, record_checkpoint
 from adapter.receipts.receipt import payload_sha256
 from adapter.service import delivering
 from adapter.store.models import Receipt, ReceiptLogHead
+from tests.delivery.helpers import acknowledgement
 from tests.receipts.conftest import make_keyring
 from tests.receipts.service.conftest import (
     audit,
@@ -253,20 +253,7 @@ def test_two_workers_acknowledging_one_delivery_yield_one_receipt(service):
         started = delivering.start(session, database.keyring, settings.policy, delivery["id"])
     assert started is not None
     now = dt.datetime.now(dt.UTC)
-    outcome = Outcome(
-        kind=OutcomeKind.ACKNOWLEDGED,
-        channel="sandbox",
-        destination="http://sandbox.test/panel",
-        status=200,
-        reference="PANEL-1",
-        retry_after=None,
-        detail="OK",
-        sent_sha256=payload_sha256(b"envelope"),
-        sent_bytes=8,
-        tries=1,
-        started_at=now,
-        finished_at=now,
-    )
+    outcome = acknowledgement(now, sent_sha256=payload_sha256(b"envelope"), sent_bytes=8)
     signer = signing_keyring(service)
     barrier = threading.Barrier(2)
     results: list[str] = []
