@@ -11,7 +11,7 @@ from adapter.api.bodies import checked_cursor, delivery_cursor_key
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
 from adapter.api.views import delivery_view
-from adapter.service import casework
+from adapter.service import retries
 from adapter.store import outbox
 from jobs.queues import enqueue_retry
 from schemas.api import DeliveryListSchema, DeliveryQuerySchema, DeliverySchema
@@ -59,7 +59,7 @@ def retry_delivery(delivery_id: str) -> Any:
     """
     res = resources()
     with res.transaction() as session:
-        done = casework.retry_delivery(session, principal(), delivery_id)
+        done = retries.retry_delivery(session, principal(), delivery_id)
         if done is None:
             raise ApiProblem(404, "not-found", f"no delivery {delivery_id} is visible to this key")
         delivery, retried = done

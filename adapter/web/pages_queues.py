@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from adapter.api.resources import resources
 from adapter.api.views import delivery_view
-from adapter.service import casework
+from adapter.service import retries
 from adapter.service.clock import london_today, utcnow
 from adapter.store import outbox
 from adapter.store.pagination import Page
@@ -96,7 +96,7 @@ def retry(delivery_id: str) -> Response:
     """Queue a failed delivery again, audit it, and put it on the worker queue if Redis answers."""
     res = resources()
     with res.transaction() as db:
-        done = casework.retry_delivery(db, sessions.principal(), delivery_id, via="admin pages")
+        done = retries.retry_delivery(db, sessions.principal(), delivery_id, via="admin pages")
         if done is None:
             abort(404)
         delivery, retried = done
