@@ -19,7 +19,7 @@ from adapter.delivery.errors import UnreadablePayload
 from adapter.service import delivering
 from adapter.service.clock import utcnow
 from jobs.context import context
-from jobs.queues import connect, enqueue_delivery
+from jobs.queues import connect, enqueue_deliveries, enqueue_delivery
 
 log = logging.getLogger(__name__)
 
@@ -58,4 +58,6 @@ def deliver(delivery_id: str) -> str:
             )
         except RedisError as error:  # the sweeper will find it when it is due
             log.warning("could not schedule retry of %s: %s", delivery_id, type(error).__name__)
+    # Best effort, as after an API commit: what Redis does not take, the sweeper enqueues.
+    enqueue_deliveries(ctx.settings, recorded.queued, new=True)
     return recorded.status

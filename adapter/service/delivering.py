@@ -20,8 +20,10 @@ from adapter.crypto import DecryptionError, Keyring
 from adapter.deadlines import calendar_for, deadline_status, london_date
 from adapter.delivery import Delivery as Message
 from adapter.delivery import Outcome
+from adapter.documents import NOTIFICATION_DOCUMENTS
 from adapter.receipts import DeliveryFacts, SigningKeyring
 from adapter.receipts.log import append_receipt
+from adapter.service.outbox import queue_catch_up
 from adapter.service.planning import replan
 from adapter.store import outbox
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
@@ -50,8 +52,9 @@ class Started:
     attempt: int
     incident_id: str
     changes_plan: bool
-    """Whether its acknowledgement changes the incident's plan: an obligation met, or the rapid
-    review re-planned. Recording it then takes the incident's lock first (see :func:`record`)."""
+    """Whether its acknowledgement changes the incident: an obligation met, the rapid review
+    re-planned, or a notification followed by the amendments made while it was on its way.
+    Recording it then takes the incident's lock first (see :func:`record`)."""
     unreadable: str | None = None
     """Why the stored payload cannot be read (a key removed from the configuration, a row
     altered): no retry can send it, so the try is recorded as a permanent failure, alerted."""
@@ -63,6 +66,9 @@ class Recorded:
 
     status: str
     retry_at: dt.datetime | None = None
+    queued: tuple[tuple[str, str], ...] = ()
+    """Deliveries this record queued, ``(id, addressee)``, to enqueue after the commit: the
+    amendment owed to an addressee whose notification arrived after the record was amended."""
 
 
 def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) -> Started | None:
@@ -95,7 +101,11 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
         delivery.addressee,
         attempt.number,
         delivery.incident_id,
-        changes_plan=delivery.obligation_id is not None or delivery.document == RAPID_REVIEW,
+        changes_plan=(
+            delivery.obligation_id is not None
+            or delivery.document == RAPID_REVIEW
+            or delivery.document in NOTIFICATION_DOCUMENTS
+        ),
         unreadable=unreadable,
     )
 
@@ -144,7 +154,12 @@ def record(
         if incident is not None and delivery.document == RAPID_REVIEW:
             # §3: the Panel's 15 working days run from the day it received the rapid review.
             replan(session, keyring, settings.policy, incident, now)
-        return Recorded("acknowledged")
+        catch_up = None
+        if incident is not None:
+            catch_up = queue_catch_up(session, keyring, incident, delivery)
+        if catch_up is None:
+            return Recorded("acknowledged")
+        return Recorded("acknowledged", queued=((catch_up.id, catch_up.addressee),))
     if outcome.kind == "permanent":
         outbox.finish_attempt(
             session,

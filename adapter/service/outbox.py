@@ -2,11 +2,11 @@
 
 A document goes to an addressee once (DESIGN.md §6: a delivery is idempotent and yields at most
 one receipt). Notifications are built from the current record as the Panel's form takes it, and
-later facts follow as amendments to every addressee already notified (§2). Event documents (rapid
-review, review decision, reports, delay notice) are built from the event that produced them, so a
-new event makes a new document: a changed review decision (§3 "at a later stage ... new
-information") or a new publication date is sent again, and the obligation is owed afresh until
-the new document is acknowledged.
+later facts follow as amendments to every addressee that received the notification (§2). Event
+documents (rapid review, review decision, reports, delay notice) are built from the event that
+produced them, so a new event makes a new document: a changed review decision (§3 "at a later
+stage ... new information") or a new publication date is sent again, and the obligation is owed
+afresh until the new document is acknowledged.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from adapter.crypto import Keyring
 from adapter.deadlines.lifecycle import ordered
 from adapter.deadlines.obligations import DECISION_ADDRESSEES
 from adapter.documents import NOTIFICATION_DOCUMENTS, event_document_payload, notification_payload
+from adapter.store import incidents as incident_store
 from adapter.store import outbox
 from adapter.store.models import Delivery, Incident, Obligation
 from schemas import codes
@@ -128,29 +129,72 @@ def queue_amendments(
     record_json: Mapping[str, Any],
     amended_from: int,
 ) -> list[Delivery]:
-    """§2: facts that emerge later go to every addressee already sent a notification."""
+    """§2: facts that emerge later go to every addressee that already received a notification.
+
+    Received means acknowledged (DESIGN.md §4). A notification still on its way carries an
+    older version: an amendment queued now could arrive before it, leaving the addressee with
+    stale facts as the last word. It is followed up when acknowledged instead
+    (:func:`queue_catch_up`).
+    """
     notified = sorted(
         {
             (d.addressee, d.document)
             for d in existing_deliveries(session, incident)
-            if d.document in NOTIFICATION_DOCUMENTS
+            if d.document in NOTIFICATION_DOCUMENTS and d.status == "acknowledged"
         }
     )
     return [
-        outbox.enqueue_delivery(
-            session,
-            keyring,
-            incident=incident,
-            document=AMENDMENT,
-            addressee=addressee,
-            payload=payload_bytes(
-                notification_payload(
-                    document, record_json, incident.current_version, amended_from=amended_from
-                )
-            ),
-        )
+        _amendment(session, keyring, incident, record_json, document, addressee, amended_from)
         for addressee, document in notified
     ]
+
+
+def queue_catch_up(
+    session: Session, keyring: Keyring, incident: Incident, notification: Delivery
+) -> Delivery | None:
+    """The amendment owed to the addressee of a notification just acknowledged, when the record
+    was amended while it was on its way: the current version, amending the one it carried.
+
+    The caller holds the incident's lock, as an amendment does, so an amendment committed
+    meanwhile either saw this notification acknowledged (and queued its own amendment) or is
+    already the current version read here: the addressee gets the latest facts exactly once.
+    """
+    if notification.document not in NOTIFICATION_DOCUMENTS:
+        return None
+    if notification.version >= incident.current_version:
+        return None
+    record_json = incident_store.current_record(session, keyring, incident)
+    return _amendment(
+        session,
+        keyring,
+        incident,
+        record_json,
+        notification.document,
+        notification.addressee,
+        notification.version,
+    )
+
+
+def _amendment(
+    session: Session,
+    keyring: Keyring,
+    incident: Incident,
+    record_json: Mapping[str, Any],
+    document: str,
+    addressee: str,
+    amended_from: int,
+) -> Delivery:
+    payload = notification_payload(
+        document, record_json, incident.current_version, amended_from=amended_from
+    )
+    return outbox.enqueue_delivery(
+        session,
+        keyring,
+        incident=incident,
+        document=AMENDMENT,
+        addressee=addressee,
+        payload=payload_bytes(payload),
+    )
 
 
 def _payload_for(

@@ -66,6 +66,7 @@ def test_an_amendment_acknowledged_late_on_a_summer_evening_is_on_time(service: 
     submitted = service.post("/api/v1/incidents", service.key(), sample_record())
     assert submitted.status_code == 201, submitted.get_json()
     incident_id = submitted.get_json()["id"]
+    service.work()  # the notification arrives: an amendment goes to whoever received it (§2)
     amended = sample_record()
     amended["incident"]["summary"] = "Facts that emerged later."
     response = service.post(f"/api/v1/incidents/{incident_id}/amendments", service.key(), amended)
