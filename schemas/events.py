@@ -71,10 +71,21 @@ class EventSchema(Schema):
                 if data.get(name) is None
             ]
         )
+        reviewer = data.get("reviewer")
         if (
             kind == "lcspr_decided"
             and data.get("decision") == "local_review"
-            and not data.get("reviewer")
+            and not (reviewer or "").strip()
         ):
-            # §3, §4: the Panel, Ofsted and DfE are told "including the name of any reviewer".
-            raise_problems([("reviewer", "required when a local review is decided (§3, §4)")])
+            # §3, §4: the Panel, Ofsted and DfE are told "including the name of any reviewer";
+            # a blank name is no name.
+            given = "" if reviewer is None else f" ('{reviewer}' is blank)"
+            raise_problems(
+                [
+                    (
+                        "reviewer",
+                        f"required when a local review is decided (§3, §4){given}: expected "
+                        "the name of the reviewer commissioned",
+                    )
+                ]
+            )

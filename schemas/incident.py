@@ -8,6 +8,7 @@ and the allowed values. Unknown keys are refused: a typo must not vanish silentl
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -23,6 +24,7 @@ set far above any real incident (§2 speaks of abuse of many children in one ins
 child is kept, DESIGN.md §3)."""
 
 _POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
+_POSTCODE_PARTS = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})")
 _TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _UPN = r"^[A-Z][0-9]{11}[0-9A-Z]$"
 
@@ -65,6 +67,21 @@ class _Reference(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
+def normalise_postcode(text: str) -> str:
+    """A postcode as Royal Mail writes it: upper case, one space before the inward code
+    (`` dn311hu`` is ``DN31 1HU``), so the documents sent show one form. Text that is not a
+    postcode is returned unchanged, for the validator to refuse quoting what was given."""
+    parts = _POSTCODE_PARTS.fullmatch(text.strip().upper()) if text.isascii() else None
+    return text if parts is None else f"{parts[1]} {parts[2]}"
+
+
+class _Postcode(fields.String):
+    """A UK postcode, kept in its normal form (:func:`normalise_postcode`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return normalise_postcode(super()._deserialize(value, attr, data, **kwargs))
+
+
 def _optional(field: fields.Field[Any]) -> fields.Field[Any]:
     field.allow_none = True
     field.load_default = None
@@ -89,7 +106,11 @@ class NotifierSchema(Schema):
 class LocationSchema(Schema):
     description = text(2000)
     postcode = _optional(
-        fields.String(validate=validate.Regexp(_POSTCODE, error="'{input}' is not a UK postcode"))
+        _Postcode(
+            validate=validate.Regexp(
+                _POSTCODE, error="'{input}' is not a UK postcode: expected one such as DN31 1HU"
+            )
+        )
     )
     in_la_area = _optional(fields.Boolean())
     outside_england_normally_resident = _optional(fields.Boolean())
@@ -173,8 +194,10 @@ class SourceSchema(Schema):
 class IncidentRecordSchema(Schema):
     """One incident = one notification, however many children (§2).
 
-    ``today`` (a date, Europe/London) turns on the rule that ``became_aware_on`` may not be in the
-    future, which applies when a record is submitted or converted; ``plan`` leaves it off and warns.
+    ``today`` (a date, Europe/London) turns on the rules that ``became_aware_on``, a date of death
+    and a born child's date of birth may not be in the future
+    (:func:`schemas.consistency.future_dates`), which apply when a record is submitted or
+    converted; ``plan`` leaves them off and warns.
     """
 
     schema_version = fields.String(

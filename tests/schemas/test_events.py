@@ -52,6 +52,39 @@ def test_s3_local_review_decision_names_the_reviewer():
 
 
 @pytest.mark.parametrize(
+    ("reviewer", "says"),
+    [
+        (None, "required when a local review is decided (§3, §4): expected the name"),
+        ("", "('' is blank)"),
+        (" ", "(' ' is blank)"),
+        ("\t \n", "is blank"),
+    ],
+    ids=["null", "empty", "space", "whitespace"],
+)
+def test_s3_s4_a_blank_reviewer_is_no_reviewer(reviewer, says):
+    """§3, §4: the Panel, Ofsted and DfE are told "the name of any reviewer": spaces name none."""
+    with pytest.raises(ValidationError) as caught:
+        EventSchema().load(
+            {
+                "type": "lcspr_decided",
+                "on": "2026-12-01",
+                "decision": "local_review",
+                "reviewer": reviewer,
+            }
+        )
+    found = dict(flatten(caught.value.messages))
+    assert list(found) == ["reviewer"]
+    assert says in found["reviewer"]
+    assert "expected the name of the reviewer commissioned" in found["reviewer"]
+
+
+@pytest.mark.parametrize("decision", ["no_review", "national_review_recommended"])
+def test_s4_other_decisions_need_no_reviewer(decision):
+    body = {"type": "lcspr_decided", "on": "2026-12-01", "decision": decision, "reviewer": " "}
+    assert EventSchema().load(body)["reviewer"] == " "
+
+
+@pytest.mark.parametrize(
     ("field", "values"),
     [
         ("outcome", codes.PANEL_CONSULTATION_OUTCOMES),

@@ -298,6 +298,34 @@ def test_an_nhs_number_in_its_display_form_is_kept_as_its_digits(sample_record, 
 
 
 @pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("DN31 1HU", "DN31 1HU"),
+        ("dn31 1hu", "DN31 1HU"),
+        ("DN311HU", "DN31 1HU"),
+        ("dn311hu", "DN31 1HU"),
+        (" DN31  1HU ", "DN31 1HU"),
+        ("ec1a1bb", "EC1A 1BB"),
+        ("W1A0AX", "W1A 0AX"),
+        ("m11ae", "M1 1AE"),
+    ],
+)
+def test_a_postcode_is_kept_in_its_normal_form(sample_record, given, kept):
+    """One form in every document sent: upper case, one space before the inward code."""
+    loaded = load(set_path(sample_record, "incident.location.postcode", given))
+    assert loaded["incident"]["location"]["postcode"] == kept
+    assert IncidentRecordSchema().dump(loaded)["incident"]["location"]["postcode"] == kept
+
+
+@pytest.mark.parametrize("given", ["D N31 1HU", "DN31 1H", "DN31-1HU", "\uff24N31 1HU", "DN31"])
+def test_a_postcode_that_is_not_one_is_refused_quoting_it(sample_record, given):
+    found = problems(set_path(sample_record, "incident.location.postcode", given))
+    assert found["incident.location.postcode"] == (
+        f"'{given}' is not a UK postcode: expected one such as DN31 1HU"
+    )
+
+
+@pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
         ("children.0.sex", 5, "expected one of: "),
