@@ -141,7 +141,23 @@ class ImportSchema(Schema):
     size = fields.Integer()
     system = fields.String()
     rows_read = fields.Integer()
-    incidents_created = fields.Integer()
+    incidents_created = fields.Integer(
+        metadata={"description": "Incidents stored as new, all of them"}
+    )
+    incident_count = fields.Integer(
+        metadata={"description": "Incidents converted and submitted, all of them"}
+    )
+    incident_outcomes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "How many of all the incidents had each outcome (created, identical, "
+            "conflict, invalid, refused)"
+        },
+    )
+    incidents_truncated = fields.Boolean(
+        metadata={"description": "Whether incidents holds only the first of the outcomes"}
+    )
     error_count = fields.Integer(metadata={"description": "Row errors found, all of them"})
     rows_rejected = fields.Integer(
         metadata={"description": "Rows of the export that were not converted, all of them"}
@@ -152,7 +168,11 @@ class ImportSchema(Schema):
     created_at = fields.DateTime()
     incidents = fields.List(
         fields.Dict(),
-        metadata={"description": "Each converted incident: reference, id and outcome"},
+        metadata={
+            "description": "What became of each converted incident (reference, id, outcome, "
+            "rows): the first 1000 in file order; incident_count and incident_outcomes count "
+            "them all"
+        },
     )
     row_errors = fields.List(
         fields.Dict(),

@@ -1,4 +1,9 @@
-"""``/healthz`` (the process answers), ``/readyz`` (database and Redis answer), ``/metrics``."""
+"""``/healthz`` (the process answers), ``/readyz`` (database and Redis answer), ``/metrics``.
+
+The first two are open, for load balancers, and say only ``ok`` or the name of an error class.
+``/metrics`` counts records, so it takes an ``admin`` or ``compliance`` key and counts the key's
+LA only (every LA for an admin key created with ``--la '*'``), like every other query (§7).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapter.api.auth import principal, requires
 from adapter.api.resources import resources
 from adapter.store.models import Delivery, Obligation
+from adapter.store.scope import scoped
 from jobs.queues import connect
 from schemas.api import HealthSchema
 
@@ -49,34 +56,40 @@ def readyz() -> Any:
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
 
 
+METRICS_ROLES = ("admin", "compliance")
+"""Roles whose keys may scrape ``/metrics``: those that watch queues and deadlines (§7)."""
+
+
 @blp.route("/metrics", methods=["GET"])
 @blp.doc(
-    security=[],
+    security=[{"bearer": []}],
     responses={"200": {"description": "Prometheus text format", "content": {"text/plain": {}}}},
 )
+@requires(*METRICS_ROLES)
 def metrics() -> Response:
     """Deliveries by status and addressee, and deadlines by status (Prometheus text format).
 
-    Counts only, never personal data; across every LA, so serve it on an internal port.
+    Counts only, never personal data, and only of the key's LA: an ``admin`` or ``compliance``
+    key (``Authorization: Bearer <key>``); an admin key for every LA counts every LA.
     """
-    res = resources()
+    res, la_scope = resources(), principal().la_scope
     lines = [
         "# HELP csins_deliveries Deliveries by addressee and status",
         "# TYPE csins_deliveries gauge",
     ]
+    deliveries = select(Delivery.addressee, Delivery.status, func.count()).group_by(
+        Delivery.addressee, Delivery.status
+    )
+    deadlines = select(Obligation.status, func.count()).group_by(Obligation.status)
     with res.transaction() as session:
         for addressee, status, count in session.execute(
-            select(Delivery.addressee, Delivery.status, func.count()).group_by(
-                Delivery.addressee, Delivery.status
-            )
+            scoped(deliveries, Delivery.la_code, la_scope)
         ):
             lines.append(f'csins_deliveries{{addressee="{addressee}",status="{status}"}} {count}')
         lines += [
             "# HELP csins_deadlines Deadlines by stored status",
             "# TYPE csins_deadlines gauge",
         ]
-        for status, count in session.execute(
-            select(Obligation.status, func.count()).group_by(Obligation.status)
-        ):
+        for status, count in session.execute(scoped(deadlines, Obligation.la_code, la_scope)):
             lines.append(f'csins_deadlines{{status="{status}"}} {count}')
     return Response("\n".join(lines) + "\n", mimetype="text/plain")

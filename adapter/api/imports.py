@@ -1,11 +1,13 @@
 """``/api/v1/imports``: upload a Liquidlogic or Mosaic export (multipart), read an import back.
 
-An import answers with the first row errors in full and the exact counts (``error_count``,
-``rows_rejected``), saying when the list was cut short (``row_errors_truncated``).
+An import answers with the first incident outcomes and row errors in full and the exact counts
+(``incident_count`` and ``incident_outcomes``; ``error_count`` and ``rows_rejected``), saying
+when either list was cut short (``incidents_truncated``, ``row_errors_truncated``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import request, url_for
@@ -17,7 +19,7 @@ from adapter.api.resources import resources
 from adapter.importers import SYSTEMS
 from adapter.service.clock import utcnow
 from adapter.service.imports import find_import, import_export
-from adapter.store.imports import import_detail
+from adapter.store.imports import ImportDetail, import_detail
 from adapter.store.models import ImportRecord
 from jobs.queues import enqueue_deliveries
 from schemas.api import ImportSchema
@@ -51,12 +53,7 @@ _UPLOAD_BODY = {
 }
 
 
-def _view(
-    record: ImportRecord,
-    incidents: list[dict[str, Any]],
-    row_errors: list[dict[str, Any]],
-    rows_rejected: int,
-) -> dict[str, Any]:
+def _view(record: ImportRecord, detail: ImportDetail) -> dict[str, Any]:
     return {
         "id": record.id,
         "filename": record.filename,
@@ -65,12 +62,15 @@ def _view(
         "system": record.system,
         "rows_read": record.rows_read,
         "incidents_created": record.incidents_created,
+        "incident_count": detail.incident_count,
+        "incident_outcomes": detail.incident_outcomes,
+        "incidents_truncated": detail.incidents_truncated,
         "error_count": record.error_count,
-        "rows_rejected": rows_rejected,
-        "row_errors_truncated": record.error_count > len(row_errors),
+        "rows_rejected": detail.rows_rejected,
+        "row_errors_truncated": record.error_count > len(detail.row_errors),
         "created_at": record.created_at,
-        "incidents": incidents,
-        "row_errors": row_errors,
+        "incidents": detail.incidents,
+        "row_errors": detail.row_errors,
     }
 
 
@@ -83,7 +83,9 @@ def create_import() -> Any:
 
     Rows that cannot be converted are returned with their row number, column, value and reason
     (the first ones; ``error_count`` and ``rows_rejected`` count them all); the others still go
-    in. A file that cannot be read at all is a 422 (413 over the limits).
+    in. Each incident's outcome is returned likewise (the first ones; ``incident_count`` and
+    ``incident_outcomes`` count them all). A file that cannot be read at all is a 422 (413 over
+    the limits).
     """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -110,8 +112,7 @@ def create_import() -> Any:
     # enqueued their deliveries meanwhile.
     enqueue_deliveries(res.settings, done.deliveries)
     location = url_for("imports.get_import_view", import_id=done.record.id)
-    view = _view(done.record, done.incidents, done.row_errors, done.rows_rejected)
-    return view, 201, {"Location": location}
+    return _view(done.record, done.detail), 201, {"Location": location}
 
 
 @blp.route("/imports/<import_id>", methods=["GET"])
@@ -129,10 +130,9 @@ def get_import_view(import_id: str) -> Any:
         if record is None:
             raise ApiProblem(404, "not-found", f"no import {import_id} is visible to this key")
         detail = import_detail(res.keyring, record)
-        incidents, row_errors = detail.incidents, detail.row_errors
         if principal().role in ("admin", "compliance"):
-            incidents, row_errors = _without_personal_data(incidents, row_errors)
-        return _view(record, incidents, row_errors, detail.rows_rejected)
+            detail = _without_personal_data(detail)
+        return _view(record, detail)
 
 
 _KEPT_FOR_STAFF = {
@@ -144,13 +144,12 @@ value and message, and an incident's detail, may quote the export (an NHS number
 DESIGN.md §7 gives those roles queues, retries, receipts and audit, not children's data."""
 
 
-def _without_personal_data(
-    incidents: list[dict[str, Any]], row_errors: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _without_personal_data(detail: ImportDetail) -> ImportDetail:
     def kept(items: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[str, Any]]:
         return [{name: item[name] for name in names if name in item} for item in items]
 
-    return (
-        kept(incidents, _KEPT_FOR_STAFF["incidents"]),
-        kept(row_errors, _KEPT_FOR_STAFF["row_errors"]),
+    return replace(
+        detail,
+        incidents=kept(detail.incidents, _KEPT_FOR_STAFF["incidents"]),
+        row_errors=kept(detail.row_errors, _KEPT_FOR_STAFF["row_errors"]),
     )

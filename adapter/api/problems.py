@@ -2,18 +2,22 @@
 
 Every error leaves through :func:`problem_response`: HTTP exceptions (including flask-smorest's
 422 for a body that fails its schema), the service's own :class:`~adapter.errors.CsinsError`
-subclasses, and anything unexpected (a 500 that says nothing about the internals).
+subclasses, and anything unexpected (a 500 that says nothing about the internals). The one
+exception is an address a page blueprint claimed with :func:`answer_with_pages` (``/admin/``):
+its errors are that blueprint's HTML pages, for people, even when no route of it matched.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from functools import wraps
+from typing import Any, TypeVar
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response as BaseResponse
 
 from adapter import errors
 from adapter.service import casework
@@ -22,6 +26,14 @@ from schemas.fields import flatten
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:csins-adapter:problem:"
+
+ErrorPage = Callable[[Exception], BaseResponse]
+"""Renders an error of a page address as an HTML page, with the error's status."""
+
+_PAGES = "csins.error_pages"
+"""``app.extensions`` key: ``{address prefix: ErrorPage}`` of the page blueprints."""
+
+_E = TypeVar("_E", bound=Exception)
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +176,38 @@ def _unexpected(error: Exception) -> Response:
     return _from_http(InternalServerError())
 
 
+def answer_with_pages(app: Flask, prefix: str, page: ErrorPage) -> None:
+    """Errors of addresses under ``prefix`` answer with ``page(error)``, not a problem.
+
+    A blueprint's own error handlers see only the errors of its routes; a 404 or 405 matches no
+    route, and an app-wide check (a NUL in the path) refuses a request before routing, so those
+    errors reach the app's handlers here, which must still answer a page for the pages' address.
+    """
+    app.extensions.setdefault(_PAGES, {})[prefix.rstrip("/")] = page
+
+
+def _page_for(path: str) -> ErrorPage | None:
+    pages: dict[str, ErrorPage] = current_app.extensions.get(_PAGES, {})
+    for prefix, page in pages.items():
+        if path == prefix or path.startswith(f"{prefix}/"):
+            return page
+    return None
+
+
+def _problem_unless_page(answer: Callable[[_E], Response]) -> Callable[[_E], BaseResponse]:
+    """``answer`` (a problem), except under an address claimed by :func:`answer_with_pages`."""
+
+    @wraps(answer)
+    def handler(error: _E) -> BaseResponse:
+        page = _page_for(request.path)
+        return answer(error) if page is None else page(error)
+
+    return handler
+
+
 def init_app(app: Flask) -> None:
-    """Route every error of ``app`` through the problem-details envelope."""
-    app.register_error_handler(HTTPException, _from_http)
-    app.register_error_handler(errors.CsinsError, _from_service)
-    app.register_error_handler(ValidationError, _from_validation)
-    app.register_error_handler(Exception, _unexpected)
+    """Route every error of ``app`` through the problem-details envelope (or a claimed page)."""
+    app.register_error_handler(HTTPException, _problem_unless_page(_from_http))
+    app.register_error_handler(errors.CsinsError, _problem_unless_page(_from_service))
+    app.register_error_handler(ValidationError, _problem_unless_page(_from_validation))
+    app.register_error_handler(Exception, _problem_unless_page(_unexpected))

@@ -5,14 +5,17 @@ posted it: one that conflicts, belongs to another LA or is refused for any other
 outside the known calendar) is reported as that incident's outcome and the others still go in.
 Rows the importer rejected are reported with their row, column, value and reason: the first
 :data:`ROW_ERRORS_KEPT` in full, and every one in the counts, so an export rejected row by row
-cannot make the import (and its response) grow without bound. The upload's SHA-256 and size are
-recorded, so a compliance officer can tie an import to the file it came from.
+cannot make the import (and its response) grow without bound. Incident outcomes are bounded the
+same way: the first :data:`INCIDENTS_KEPT` in full, and every one counted, in all and by outcome.
+The upload's SHA-256 and size are recorded, so a compliance officer can tie an import to the file
+it came from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -26,7 +29,7 @@ from adapter.service import casework
 from adapter.service.clock import london_today
 from adapter.store import Database
 from adapter.store import audit as audit_log
-from adapter.store.imports import get_import, record_import
+from adapter.store.imports import ImportDetail, get_import, record_import
 from adapter.store.models import ImportRecord
 from config.settings import Settings
 
@@ -37,17 +40,35 @@ ROW_ERRORS_KEPT = 1000
 """Row errors an import keeps and returns in full (the first ones, in file order); the rest are
 only counted."""
 
+INCIDENTS_KEPT = 1000
+"""Incident outcomes an import keeps and returns in full (the first ones, in file order); the
+rest are only counted."""
+
 
 @dataclass
 class Imported:
-    """The stored import, what became of each incident, and the deliveries to enqueue."""
+    """The stored import, what it kept of its outcomes and errors, and the deliveries to enqueue."""
 
     record: ImportRecord
-    incidents: list[dict[str, Any]] = field(default_factory=list)
-    row_errors: list[dict[str, Any]] = field(default_factory=list)
-    """The first :data:`ROW_ERRORS_KEPT` row errors; ``record.error_count`` counts them all."""
-    rows_rejected: int = 0
+    detail: ImportDetail
+    """The first incident outcomes and row errors, with the exact totals."""
     deliveries: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class IncidentOutcomes:
+    """What became of an import's incidents: the first ``kept`` in full, and how many of each."""
+
+    kept: int = INCIDENTS_KEPT
+    first: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0
+    by_outcome: Counter[str] = field(default_factory=Counter)
+
+    def add(self, outcome: dict[str, Any]) -> None:
+        if len(self.first) < self.kept:
+            self.first.append(outcome)
+        self.count += 1
+        self.by_outcome[outcome["outcome"]] += 1
 
 
 @dataclass
@@ -91,7 +112,8 @@ def import_export(
     """
     casework.require_submitter(principal)
     sha256, size = _digest(stream)
-    incidents: list[dict[str, Any]] = []
+    # Read at each call (not as a default), so a test can lower the limit.
+    incidents = IncidentOutcomes(kept=INCIDENTS_KEPT)
     row_errors = RowErrors()
     deliveries: list[tuple[str, str]] = []
     with convert_export(
@@ -103,7 +125,7 @@ def import_export(
                 continue
             outcome = _submit(database, settings, principal, result, now)
             deliveries += outcome.pop("_deliveries")
-            incidents.append(outcome)
+            incidents.add(outcome)
         summary = conversion.summary
     with database.session_scope() as session:
         stored = record_import(
@@ -116,12 +138,14 @@ def import_export(
             size=size,
             system=summary.system,
             rows_read=summary.rows_read,
-            incidents_created=sum(1 for i in incidents if i["outcome"] == "created"),
+            incidents_created=incidents.by_outcome["created"],
             row_errors=row_errors.first,
-            incidents=incidents,
+            incidents=incidents.first,
             key_id=principal.key_id,
             error_count=row_errors.count,
             rows_rejected=summary.rows_rejected,
+            incident_count=incidents.count,
+            incident_outcomes=incidents.by_outcome,
         )
         audit_log.audit_by(
             session,
@@ -132,7 +156,14 @@ def import_export(
             object_id=stored.id,
             detail={"sha256": sha256, "rows": summary.rows_read, "errors": row_errors.count},
         )
-    return Imported(stored, incidents, row_errors.first, summary.rows_rejected, deliveries)
+    detail = ImportDetail(
+        incidents=incidents.first,
+        row_errors=row_errors.first,
+        rows_rejected=summary.rows_rejected,
+        incident_count=incidents.count,
+        incident_outcomes=dict(incidents.by_outcome),
+    )
+    return Imported(stored, detail, deliveries)
 
 
 def find_import(session: Session, principal: Principal, import_id: str) -> ImportRecord | None:

@@ -1,13 +1,15 @@
 """Export files converted through ``POST /imports``: what came in and what became of each row.
 
 Row errors are sealed: a validation message may quote the refused value (an NHS number). An
-import keeps only the first row errors in full (the service decides how many) but always the exact
-counts: ``error_count`` (every problem found) and the number of rows rejected, sealed with them.
+import keeps only the first row errors and the first incident outcomes in full (the service
+decides how many) but always the exact counts: ``error_count`` (every problem found), the number
+of rows rejected, and how many incidents there were and of each outcome, sealed with them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +25,23 @@ from adapter.store.sealing import import_aad, open_json, seal_json
 
 @dataclass(frozen=True)
 class ImportDetail:
-    """The sealed part of an import: what became of each incident, the row errors kept in full,
-    and how many rows were rejected in all (exact, however many errors were kept)."""
+    """The sealed part of an import: the incident outcomes and row errors kept in full, and the
+    exact totals, however many of either were kept."""
 
     incidents: list[dict[str, Any]]
+    """What became of the first incidents: ``{"reference", "id", "outcome", "rows"}``."""
     row_errors: list[dict[str, Any]]
     rows_rejected: int
+    """Rows rejected in all."""
+    incident_count: int
+    """Incidents converted in all (each one submitted, whatever its outcome)."""
+    incident_outcomes: dict[str, int]
+    """How many of all the incidents had each outcome (``created``, ``identical``, ...)."""
+
+    @property
+    def incidents_truncated(self) -> bool:
+        """Whether ``incidents`` holds only the first of the outcomes."""
+        return self.incident_count > len(self.incidents)
 
 
 def record_import(
@@ -48,16 +61,23 @@ def record_import(
     key_id: int | None = None,
     error_count: int | None = None,
     rows_rejected: int | None = None,
+    incident_count: int | None = None,
+    incident_outcomes: Mapping[str, int] | None = None,
 ) -> ImportRecord:
     """Store the outcome of one import for ``la_code`` (which the scope must allow).
 
     ``incidents`` says what became of each converted incident (reference, id, outcome); it is
     sealed with the row errors, since both may quote what the export said. ``error_count`` and
-    ``rows_rejected`` are the totals when ``row_errors`` holds only the first errors (by default
-    they are counted from ``row_errors``).
+    ``rows_rejected`` are the totals when ``row_errors`` holds only the first errors, as
+    ``incident_count`` and ``incident_outcomes`` are when ``incidents`` holds only the first
+    outcomes (by default each is counted from the list given).
     """
     if rows_rejected is None:
         rows_rejected = len({error.get("row") for error in row_errors})
+    if incident_count is None:
+        incident_count = len(incidents)
+    if incident_outcomes is None:
+        incident_outcomes = _count_outcomes(incidents)
     record = ImportRecord(
         id=str(uuid.uuid4()),
         la_code=require_la(la_scope, la_code),
@@ -76,6 +96,8 @@ def record_import(
             "row_errors": [dict(e) for e in row_errors],
             "incidents": [dict(i) for i in incidents],
             "rows_rejected": rows_rejected,
+            "incident_count": incident_count,
+            "incident_outcomes": dict(incident_outcomes),
         },
         import_aad(record.id, record.la_code),
     )
@@ -111,7 +133,20 @@ def import_detail(keyring: Keyring, record: ImportRecord) -> ImportDetail:
     if isinstance(sealed, list):  # the first shape: row errors only
         sealed = {"row_errors": sealed, "incidents": []}
     row_errors = [dict(e) for e in sealed["row_errors"]]
-    rows_rejected = sealed.get("rows_rejected")  # absent before errors were capped: all kept
+    incidents = [dict(i) for i in sealed["incidents"]]
+    # Each total is absent from imports stored before its list was capped: all were kept then.
+    rows_rejected = sealed.get("rows_rejected")
     if rows_rejected is None:
         rows_rejected = len({error.get("row") for error in row_errors})
-    return ImportDetail([dict(i) for i in sealed["incidents"]], row_errors, rows_rejected)
+    incident_count = sealed.get("incident_count")
+    return ImportDetail(
+        incidents=incidents,
+        row_errors=row_errors,
+        rows_rejected=rows_rejected,
+        incident_count=len(incidents) if incident_count is None else incident_count,
+        incident_outcomes=dict(sealed.get("incident_outcomes") or _count_outcomes(incidents)),
+    )
+
+
+def _count_outcomes(incidents: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return dict(Counter(str(incident.get("outcome")) for incident in incidents))

@@ -17,7 +17,7 @@ from adapter.store.models import ALL_LAS
 
 __all__ = ["ALL_LAS", "require_la", "scoped"]
 
-_Select = TypeVar("_Select", bound=Select[Any])
+_Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
 
 
 def scoped(statement: _Select, la_column: InstrumentedAttribute[str], la_scope: str) -> _Select:

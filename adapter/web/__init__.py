@@ -18,16 +18,18 @@ from __future__ import annotations
 
 from flask import Flask
 
+from adapter.api import problems
 from adapter.api.resources import resources
 from adapter.web import assets, formatting, sessions
-from adapter.web.blueprint import TEMPLATE_CACHE, bp, csrf
+from adapter.web.blueprint import TEMPLATE_CACHE, bp, csrf, page_for_error
 from adapter.web.secret import load_or_create_secret
 
 __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Add the pages to ``app``: secret key, cookie policy, CSRF, assets and the blueprint."""
+    """Add the pages to ``app``: secret key, cookie policy, CSRF, assets, the blueprint, and
+    HTML error pages for every ``/admin/`` address."""
     with app.app_context():
         settings = resources().settings
     if not app.config.get("SECRET_KEY"):
@@ -53,3 +55,5 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
+    # Errors no route of the blueprint sees (a 404, a 405, a NUL in the path) are pages too.
+    problems.answer_with_pages(app, bp.url_prefix or "/admin", page_for_error)

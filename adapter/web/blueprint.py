@@ -1,6 +1,9 @@
 """The ``admin`` blueprint every page hangs on: templates, CSRF, error pages, security headers.
 
-Pages answer errors as HTML pages (the API's problem details are for machines). Every form is
+Pages answer errors as HTML pages (the API's problem details are for machines), with the status
+of the error: those of the pages' routes here, and every other error of an ``/admin/`` address
+(no route matched, a method a route does not take, a NUL refused before routing) through
+:func:`page_for_error`, which ``adapter.web.init_app`` hands to the app's handlers. Every form is
 checked for its CSRF token (Flask-WTF) here rather than app-wide, so the bearer-key API, which
 carries no cookie, is untouched. Responses forbid framing and caching: they show delivery state
 that must be read fresh, and nothing of it should linger in a shared browser's cache.
@@ -98,11 +101,30 @@ def error_page(status: int, title: str | None = None, detail: str | None = None)
     default_title, default_detail = _MESSAGES.get(status, fallback)
     html = render_template(
         "admin/error.html",
+        # Given here too: outside the blueprint's routes its context processor does not run.
+        **_page_context(),
         title=title or default_title,
         detail=detail or default_detail,
         status=status,
     )
     return Response(html, status=status, mimetype="text/html")
+
+
+def page_for_error(error: Exception) -> Response:
+    """The page for any error of an ``/admin/`` address, even outside the blueprint's routes.
+
+    The same page the blueprint's handlers answer, with the same security headers (its
+    ``after_request`` runs only for its routes).
+    """
+    if isinstance(error, CSRFError):
+        page = _csrf_failed(error)
+    elif isinstance(error, HTTPException):
+        page = _http_error(error)
+    elif isinstance(error, CsinsError):
+        page = _service_error(error)
+    else:
+        page = _unexpected(error)
+    return _security_headers(page)
 
 
 @bp.before_request
@@ -123,8 +145,12 @@ def _csrf_failed(_error: CSRFError) -> Response:
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    status = error.code or 500
-    return error_page(status)
+    page = error_page(error.code or 500)
+    # The exception's own headers matter: a 405 must say which methods are Allowed (RFC 9110).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            page.headers[name] = value
+    return page
 
 
 @bp.errorhandler(CsinsError)

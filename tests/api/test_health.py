@@ -1,11 +1,14 @@
-"""/healthz, /readyz and /metrics."""
+"""/healthz and /readyz (open, for load balancers) and /metrics (an admin or compliance key)."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from flask import Flask
 
 from adapter.api import create_app
-from tests.support.api import API, new_record, submit
+from tests.support.api import API, OTHER_LA, assert_problem, new_record, submit
 from tests.support.service import Service
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -41,7 +44,9 @@ def test_readyz_is_503_when_redis_is_unreachable(service: Service) -> None:
     body = response.get_json()
     assert body["status"] == "unavailable"
     assert body["checks"]["database"] == "ok"
-    assert body["checks"]["redis"].startswith("error: ")
+    # An error class's name, never its message: no host, port or URL of the deployment.
+    assert re.fullmatch(r"error: \w+", body["checks"]["redis"])
+    assert "127.0.0.1" not in response.get_data(as_text=True)
 
 
 def test_a_submission_still_succeeds_when_redis_is_unreachable(service: Service) -> None:
@@ -56,13 +61,68 @@ def test_a_submission_still_succeeds_when_redis_is_unreachable(service: Service)
     assert {d["status"] for d in response.get_json()["deliveries"]} == {"queued"}
 
 
-def test_metrics_count_deliveries_and_deadlines(service: Service, la_key: str) -> None:
-    submit(service, la_key)
-    response = service.client.get("/metrics")
-    assert response.status_code == 200
+def metric_lines(service: Service, key: str) -> list[str]:
+    """The lines ``/metrics`` answers to ``key`` (asserting it answered in the text format)."""
+    response = service.client.get("/metrics", headers=service.headers(key))
+    assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/plain"
-    lines = response.get_data(as_text=True).splitlines()
+    return response.get_data(as_text=True).splitlines()
+
+
+@pytest.mark.parametrize("role", ["admin", "compliance"])
+def test_metrics_count_deliveries_and_deadlines(service: Service, la_key: str, role: str) -> None:
+    submit(service, la_key)
+    lines = metric_lines(service, service.key(role, "812"))
     assert 'csins_deliveries{addressee="panel",status="queued"} 1' in lines
     assert 'csins_deliveries{addressee="ofsted",status="queued"} 1' in lines
     assert any(line.startswith("csins_deadlines{status=") for line in lines)
     assert "# TYPE csins_deliveries gauge" in lines
+
+
+def test_metrics_count_only_the_keys_la(service: Service) -> None:
+    """§7: no key learns anything of another LA's records, not even how many there are."""
+    submit(service, service.key("local_authority", "812"), new_record("812"))
+    for _ in range(2):
+        submit(service, service.key("local_authority", OTHER_LA), new_record(OTHER_LA))
+    panel = 'csins_deliveries{addressee="panel",status="queued"}'
+
+    def deadlines(lines: list[str]) -> int:
+        return sum(int(line.split()[-1]) for line in lines if line.startswith("csins_deadlines{"))
+
+    counted = {
+        scope: metric_lines(service, service.key(role, scope))
+        for role, scope in (("compliance", "812"), ("admin", OTHER_LA), ("admin", "*"))
+    }
+    assert f"{panel} 1" in counted["812"]
+    assert f"{panel} 2" in counted[OTHER_LA]
+    assert f"{panel} 3" in counted["*"]
+    assert 2 * deadlines(counted["812"]) == deadlines(counted[OTHER_LA]) > 0
+    assert deadlines(counted["*"]) == 3 * deadlines(counted["812"])
+
+
+def test_metrics_of_an_la_without_records_are_the_headers_alone(service: Service) -> None:
+    submit(service, service.key("local_authority", OTHER_LA), new_record(OTHER_LA))
+    assert all(line.startswith("# ") for line in metric_lines(service, service.key("admin")))
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer csins_000000000000_nope"]
+)
+def test_metrics_without_a_valid_key_are_401(service: Service, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = service.client.get("/metrics", headers=headers)
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("role", ["local_authority", "agency"])
+def test_metrics_are_403_for_the_other_roles(service: Service, role: str) -> None:
+    problem = assert_problem(service.get("/metrics", service.key(role, "812")), 403)
+    assert role in problem["detail"]
+
+
+def test_the_openapi_document_says_which_endpoints_take_a_key(service: Service) -> None:
+    paths = service.client.get("/api/openapi.json").get_json()["paths"]
+    assert paths["/metrics"]["get"]["security"] == [{"bearer": []}]
+    assert paths["/healthz"]["get"]["security"] == []
+    assert paths["/readyz"]["get"]["security"] == []

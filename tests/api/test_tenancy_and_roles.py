@@ -161,12 +161,13 @@ ENDPOINTS = (
     "deadlines",
     "deliveries",
     "retry",
+    "metrics",
 )
 ALLOWED: dict[str, set[str]] = {
     "local_authority": {"submit", "read", "amend", "event", "plan", "deadlines", "deliveries"},
     "agency": {"submit", "plan"},
-    "admin": {"read", "plan", "deadlines", "deliveries", "retry"},
-    "compliance": {"read", "plan", "deadlines", "deliveries"},
+    "admin": {"read", "plan", "deadlines", "deliveries", "retry", "metrics"},
+    "compliance": {"read", "plan", "deadlines", "deliveries", "metrics"},
 }
 """DESIGN.md §7 roles: which endpoints a key of each role may call."""
 
@@ -185,6 +186,7 @@ def call(service: Service, endpoint: str, key: str, ids: dict[str, Any]) -> Any:
         "deadlines": lambda: service.get(f"{API}/deadlines", key),
         "deliveries": lambda: service.get(f"{API}/deliveries", key),
         "retry": lambda: service.post(f"{API}/deliveries/{delivery}/retry", key, None),
+        "metrics": lambda: service.get("/metrics", key),
     }[endpoint]()
 
 

@@ -1,5 +1,5 @@
-"""What ``POST /imports`` reports (DESIGN.md §3.1, §7): bounded row errors with exact counts,
-one incident's failure kept to that incident, and who may read an import back."""
+"""What ``POST /imports`` reports (DESIGN.md §3.1, §7): bounded row errors and incident outcomes
+with exact counts, one incident's failure kept to that incident, and who may read an import back."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from adapter.errors import EventRefused
-from adapter.service import casework
-from adapter.service.imports import ROW_ERRORS_KEPT
-from adapter.store.models import Incident
+from adapter.service import casework, imports
+from adapter.service.imports import INCIDENTS_KEPT, ROW_ERRORS_KEPT
+from adapter.store.imports import import_detail
+from adapter.store.models import ImportRecord, Incident
+from adapter.store.sealing import import_aad, open_json, seal_json
 from tests.conftest import SAMPLES
 from tests.importers.conftest import headers, make_row
 from tests.service.test_imports import upload
@@ -84,6 +86,94 @@ def test_row_errors_are_kept_up_to_a_limit_and_counted_exactly(service, bad, dou
         ]
         assert view["incidents_created"] == 3
     assert again["row_errors"] == body["row_errors"]
+
+
+def _before_the_calendar(n: int) -> dict[str, str]:
+    """V-``n`` dated 1999, before the bank-holiday calendar begins: converted, then invalid."""
+    return _valid(n) | {
+        "DATE_OF_INCIDENT": "05/11/1999",
+        "DATE_LA_BECAME_AWARE": "06/11/1999",
+        "DATE_OF_DEATH": "05/11/1999",
+        "DATE_OF_BIRTH": "11/04/1985",
+        "REGISTRATION_START_DATE": "01/02/1999",
+    }
+
+
+def _outcomes_of_a_big_import(service: Any, valid: int) -> tuple[Any, str]:
+    """An import of ``valid`` new incidents, then one in conflict with a stored incident (an
+    import of another file made it) and one that is invalid, both last in the file; answers the
+    response and the key."""
+    key = service.key()
+    stored = upload(service, key, "first.csv", _mosaic_csv([_valid(valid)]))
+    assert stored.status_code == 201, stored.get_json()
+    rows = [*(_valid(n) for n in range(valid + 1)), _before_the_calendar(valid + 1)]
+    return upload(service, key, "mosaic.csv", _mosaic_csv(rows)), key
+
+
+def test_incident_outcomes_are_kept_up_to_a_limit_and_counted_exactly(service):
+    """A 100 000-incident export must not answer (nor store) 100 000 outcomes: the first ones
+    in file order in full, and every one in the counts, the failures past the cut included."""
+    response, key = _outcomes_of_a_big_import(service, INCIDENTS_KEPT + 1)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    again = service.get(f"/api/v1/imports/{body['id']}", key).get_json()
+    staff = service.get(f"/api/v1/imports/{body['id']}", service.key(role="compliance"))
+    for view in (body, again, staff.get_json()):
+        assert view["incident_count"] == INCIDENTS_KEPT + 3
+        assert view["incidents_truncated"] is True
+        assert view["incident_outcomes"] == {
+            "created": INCIDENTS_KEPT + 1,
+            "conflict": 1,
+            "invalid": 1,
+        }
+        assert view["incidents_created"] == INCIDENTS_KEPT + 1
+        assert [i["reference"] for i in view["incidents"]] == [
+            f"V-{n}" for n in range(INCIDENTS_KEPT)
+        ]
+    assert again == body
+    with service.database.session_scope() as session:
+        record = session.get(ImportRecord, body["id"])
+        assert len(import_detail(service.database.keyring, record).incidents) == INCIDENTS_KEPT
+
+
+@pytest.mark.parametrize(
+    ("valid", "truncated"),
+    [
+        pytest.param(0, False, id="exactly-as-many-as-kept"),
+        pytest.param(1, True, id="one-over"),
+    ],
+)
+def test_incident_outcomes_are_cut_only_past_the_limit(service, monkeypatch, valid, truncated):
+    """The same bound at its edge, lowered to the two incidents the import always holds."""
+    monkeypatch.setattr(imports, "INCIDENTS_KEPT", 2)
+    response, key = _outcomes_of_a_big_import(service, valid)
+    body = response.get_json()
+    assert service.get(f"/api/v1/imports/{body['id']}", key).get_json() == body
+    assert body["incident_count"] == valid + 2
+    assert body["incidents_truncated"] is truncated
+    assert body["incident_outcomes"] == {"conflict": 1, "invalid": 1} | (
+        {"created": valid} if valid else {}
+    )
+    expected = [f"V-{n}" for n in range(valid)] + [f"V-{valid}", f"V-{valid + 1}"]
+    assert [i["reference"] for i in body["incidents"]] == expected[:2]
+
+
+def test_an_import_stored_before_outcomes_were_capped_counts_what_it_kept(service):
+    """Imports stored with every outcome and no totals read back with totals counted."""
+    key = service.key()
+    body = upload(
+        service, key, "mosaic.csv", (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    ).get_json()
+    keyring = service.database.keyring
+    with service.database.session_scope() as session:
+        record = session.get(ImportRecord, body["id"])
+        sealed = open_json(keyring, record.row_errors, import_aad(record.id, record.la_code))
+        del sealed["incident_count"], sealed["incident_outcomes"]
+        record.row_errors = seal_json(keyring, sealed, import_aad(record.id, record.la_code))
+    again = service.get(f"/api/v1/imports/{body['id']}", key).get_json()
+    assert again == body
+    assert (again["incident_count"], again["incidents_truncated"]) == (2, False)
+    assert again["incident_outcomes"] == {"created": 2}
 
 
 def _aware_in_1999(lines: list[str]) -> list[str]:

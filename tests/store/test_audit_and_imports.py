@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from adapter.store import OutOfScope
 from adapter.store.audit import AuditLogIsAppendOnly, audit, list_audit
-from adapter.store.imports import get_import, import_row_errors, record_import
+from adapter.store.imports import get_import, import_detail, import_row_errors, record_import
 from adapter.store.models import ApiKey, AuditEntry
 
 
@@ -89,6 +89,9 @@ def test_import_records_are_scoped_and_keep_their_errors(db):
         stored = get_import(session, "812", record.id)
         assert (stored.error_count, stored.rows_read, stored.incidents_created) == (1, 3, 2)
         assert import_row_errors(db.keyring, stored) == errors
+        detail = import_detail(db.keyring, stored)
+        assert (detail.incident_count, detail.incident_outcomes) == (0, {})
+        assert not detail.incidents_truncated
 
 
 def test_datetimes_are_aware_utc_on_every_backend(db):

@@ -1,7 +1,8 @@
 """Hand-edited addresses get a page that says what is wrong, never a 500 and an ERROR log.
 
 A NUL in the address (refused app-wide, for the API too), a page size that is not ASCII digits,
-the last day a date can name as a "to" filter, and query names ``url_for`` keeps for itself.
+the last day a date can name as a "to" filter, query names ``url_for`` keeps for itself, and
+addresses under /admin/ that no page's route answers (a page still, not the API's problem).
 """
 
 from __future__ import annotations
@@ -128,3 +129,66 @@ def test_page_links_keep_only_the_filters_the_page_knows(
         for name in ("endpoint", "_method", "values", "_external", "_scheme", "unknown"):
             assert f"{name}=" not in link
     assert not caplog.records
+
+
+UNROUTED = [
+    ("GET", "/admin/%00", 400),
+    ("GET", "/admin/x%00y", 400),
+    ("GET", "/admin/incidents%00", 400),
+    ("GET", "/admin/no-such-page", 404),
+    ("GET", "/admin/incidents/x/y", 404),
+    ("DELETE", "/admin/", 405),
+    ("PUT", "/admin/sign-in", 405),
+    ("GET", "/admin/sign-out", 405),
+    ("POST", "/admin/deliveries", 405),
+    ("POST", "/admin/static/admin.css", 405),
+]
+"""Addresses under /admin/ that no page's route answers (an app-wide check refuses the NUL
+before routing), so only the app's error handlers see them."""
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["signed-out", "signed-in"])
+@pytest.mark.parametrize(("method", "path", "status"), UNROUTED)
+def test_an_admin_address_no_route_answers_is_an_error_page(
+    world: World,
+    method: str,
+    path: str,
+    status: int,
+    signed_in: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = world.client("admin", "*") if signed_in else world.service.app.test_client()
+    caplog.set_level(logging.ERROR)
+    response = client.open(path, method=method)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "Page not found" in page if status == 404 else "There is a problem" in page
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    nonce = response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert f'<script nonce="{nonce}">' in page
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    if status == 405:  # RFC 9110: a 405 says which methods the address takes
+        allowed = response.headers["Allow"].split(", ")
+        assert method not in allowed and "OPTIONS" in allowed
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/api/v1/%00", 400),
+        ("GET", "/api/v1/no-such-endpoint", 404),
+        ("DELETE", "/api/v1/deliveries", 405),
+        ("GET", "/administration", 404),
+    ],
+)
+def test_other_addresses_still_answer_problem_details(
+    world: World, method: str, path: str, status: int
+) -> None:
+    response = world.service.app.test_client().open(path, method=method)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == status
+    if status == 405:
+        assert "GET" in response.headers["Allow"].split(", ")
