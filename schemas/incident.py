@@ -23,6 +23,10 @@ MAX_CHILDREN = 1000
 set far above any real incident (§2 speaks of abuse of many children in one institution; every
 child is kept, DESIGN.md §3)."""
 
+MAX_SOURCE_ROW = 1_000_000_000
+"""Largest export row number a record may cite: far beyond any export (an XLSX sheet holds about
+a million rows), and within the integers RFC 8785 canonical JSON can carry."""
+
 _POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$"
 _POSTCODE_PARTS = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})")
 _TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -185,7 +189,8 @@ class ChildSchema(Schema):
 class SourceSchema(Schema):
     system = optional_code(codes.SOURCE_SYSTEMS)
     file = text(500)
-    row = _optional(fields.Integer(validate=validate.Range(min=1)))
+    # Bounded so that canonical JSON (RFC 8785, integers up to 2**53) can always hash it.
+    row = _optional(fields.Integer(validate=validate.Range(min=1, max=MAX_SOURCE_ROW)))
     record_ids = _optional(
         fields.List(text(100, allow_none=False), validate=validate.Length(max=MAX_CHILDREN))
     )

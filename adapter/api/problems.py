@@ -10,6 +10,7 @@ its errors are that blueprint's HTML pages, for people, even when no route of it
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
@@ -172,7 +173,16 @@ def _from_validation(error: ValidationError) -> Response:
 
 
 def _unexpected(error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    """A 500 that says nothing of the internals. The log names the error's class and where it
+    was raised, but not its message: a library's message may quote the input, and the input
+    may be a child's personal data, which is never logged."""
+    log.error(
+        "unhandled %s on %s %s; traceback (most recent call last):\n%s",
+        type(error).__name__,
+        request.method,
+        request.path,
+        "".join(traceback.format_tb(error.__traceback__)).rstrip(),
+    )
     return _from_http(InternalServerError())
 
 

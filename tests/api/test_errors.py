@@ -217,3 +217,36 @@ def test_a_body_sent_without_a_length_is_bounded_too(service: Service, la_key: s
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert_problem(response, 413)
+
+
+@pytest.mark.parametrize("row", [1e308, 2**53, 10**30])
+def test_a_source_row_beyond_canonical_json_is_422(service: Service, la_key: str, row) -> None:
+    """RFC 8785 carries integers up to 2**53; a larger row number made hashing the record fail
+    with a 500 (and a log line quoting the number)."""
+    record = new_record()
+    record["source"] = {"system": "liquidlogic", "file": "export.csv", "row": row}
+    problem = assert_problem(service.post(f"{API}/incidents", la_key, record), 422)
+    assert [error["field"] for error in problem["errors"]] == ["source.row"]
+
+
+def test_an_unexpected_error_is_logged_without_its_message(
+    service: Service, la_key: str, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    """A library's error message may quote the input (a child's name): the 500's log line names
+    the error's class and where it was raised, never its message."""
+    from adapter.service import casework
+
+    quoted = "Zebedee Quartermain"  # the frame's source line shows the code, not the value
+
+    def fails(*args, **kwargs):
+        raise ValueError(f"{quoted} is not what the library expected")
+
+    monkeypatch.setattr(casework, "submit", fails)
+    with caplog.at_level("DEBUG"):
+        response = service.post(f"{API}/incidents", la_key, new_record())
+    assert_problem(response, 500)
+    logged = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}" for record in caplog.records
+    )
+    assert "ValueError" in logged and "fails" in logged  # the class and the frame
+    assert "Zebedee" not in logged
