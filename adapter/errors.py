@@ -11,6 +11,7 @@ CsinsError
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 
 
@@ -51,3 +52,11 @@ class CalendarRangeError(CsinsError):
 
 class EventRefused(CsinsError):
     """A lifecycle event that cannot apply now (out of order, before the incident, ...)."""
+
+
+def without_message(error: BaseException) -> str:
+    """``error`` for a log line: its class and the frames it was raised through, never its
+    message. A library's message may quote the input, and the input may be a child's personal
+    data, which is never logged."""
+    frames = "".join(traceback.format_tb(error.__traceback__)).rstrip()
+    return f"{type(error).__name__}; traceback (most recent call last):\n{frames}"

@@ -10,7 +10,6 @@ its errors are that blueprint's HTML pages, for people, even when no route of it
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
@@ -173,15 +172,12 @@ def _from_validation(error: ValidationError) -> Response:
 
 
 def _unexpected(error: Exception) -> Response:
-    """A 500 that says nothing of the internals. The log names the error's class and where it
-    was raised, but not its message: a library's message may quote the input, and the input
-    may be a child's personal data, which is never logged."""
+    """A 500 that says nothing of the internals, logged without the error's message."""
     log.error(
-        "unhandled %s on %s %s; traceback (most recent call last):\n%s",
-        type(error).__name__,
+        "unhandled error on %s %s: %s",
         request.method,
         request.path,
-        "".join(traceback.format_tb(error.__traceback__)).rstrip(),
+        errors.without_message(error),
     )
     return _from_http(InternalServerError())
 

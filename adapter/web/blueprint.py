@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
-from adapter.errors import CsinsError
+from adapter.errors import CsinsError, without_message
 from adapter.store.errors import InvalidCursor, OutOfScope
 from adapter.web.formatting import words
 
@@ -172,13 +172,7 @@ def _service_error(error: CsinsError) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
-    log.error(
-        "unhandled error on %s %s: %s",
-        request.method,
-        request.path,
-        type(error).__name__,
-        exc_info=error,
-    )
+    log.error("unhandled error on %s %s: %s", request.method, request.path, without_message(error))
     return error_page(500)
 
 
