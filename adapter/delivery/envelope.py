@@ -61,7 +61,10 @@ def canonical_json(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise InvalidDelivery(f"not representable as canonical JSON: {exc}") from None
+        # The class name only: the message quotes the value (from the payload, personal data).
+        raise InvalidDelivery(
+            f"not representable as canonical JSON: {type(exc).__name__}"
+        ) from None
 
 
 def sha256_hex(data: bytes) -> str:

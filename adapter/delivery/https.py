@@ -5,7 +5,9 @@ delivery id (stable across retries, so the addressee can drop duplicates), a fre
 ``webhook-timestamp`` and a ``webhook-signature`` over ``{id}.{timestamp}.{body}`` with every
 configured key. Redirects are not followed (Standard Webhooks: update the URL instead), so a
 3xx is permanent until the configuration is fixed. Nothing is taken from the environment
-(proxies, CA files): what a channel does is what ``addressees.yaml`` says.
+(proxies, CA files): what a channel does is what ``addressees.yaml`` says. Of the answer, only
+the status, ``Retry-After`` and a 2xx body's ``reference`` are read; the detail logged and
+stored is the status with its standard phrase (:func:`status_detail`), never the addressee's text.
 
 A channel keeps one HTTP client per process, so consecutive deliveries to an addressee reuse a
 kept-alive connection (no TCP and TLS handshake each time); a connection the addressee dropped
@@ -15,6 +17,7 @@ meanwhile is a transient failure like any other, and the quick tries send again 
 from __future__ import annotations
 
 import functools
+import http
 import ipaddress
 import json
 import os
@@ -174,12 +177,11 @@ class HttpsChannel(Channel):
         except httpx.TimeoutException as exc:
             raise NoAnswer(f"timed out: {type(exc).__name__}", timed_out=True) from None
         except httpx.RequestError as exc:  # connection refused or reset, protocol, decoding
-            raise NoAnswer(f"no answer: {type(exc).__name__}: {exc}") from None
+            # The class name only: the message may quote what the peer sent (h11 quotes a
+            # malformed status or header line, a TLS error the certificate's names).
+            raise NoAnswer(f"no answer: {type(exc).__name__}") from None
         document = _json_object(response, head)
-        detail = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-        title = document.get("title")
-        if isinstance(title, str) and not response.is_success:
-            detail = f"{detail}: {title}"
+        detail = status_detail(response.status_code)
         reference, note = addressee_reference(document.get("reference"))
         if note and response.is_success:
             detail = f"{detail}: {note}"
@@ -222,6 +224,21 @@ def _tls_context(addressee: str, ca_bundle: str) -> ssl.SSLContext:
             f"ca_bundle: cannot load {ca_bundle!r} as PEM CAs ({reason or type(exc).__name__})",
         ) from None
     return context
+
+
+def status_detail(status: int) -> str:
+    """``HTTP <status> <standard reason phrase>``: the detail of an answer, in our own words.
+
+    Nothing the addressee wrote is kept, neither its reason phrase nor a problem ``title`` or
+    ``detail``: an addressee may quote what it was sent, a child's name or NHS number, and the
+    detail is logged, stored in clear and sent in alerts. A status without a standard phrase
+    (520) is the number alone.
+    """
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
+    return f"HTTP {status} {phrase}"
 
 
 def _read_capped(response: httpx.Response, limit: int) -> bytes:

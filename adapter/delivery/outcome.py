@@ -44,7 +44,9 @@ class Reply:
     retry_after: float | None = None
     """Seconds the addressee asked us to wait (``Retry-After``), when it did."""
     detail: str = ""
-    """A short reason (status text, problem title); never a body that could hold personal data."""
+    """A short reason in our own words: the HTTP status and its standard phrase, or the SMTP
+    stage and reply code, and our fixed notes. Never text the addressee chose (a reason phrase,
+    a problem title, a relay's reply text), which could quote personal data."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Outcome:
     retry_after: float | None
     """Seconds to wait before the next try, when the addressee said so (transient only)."""
     detail: str
-    """Short reason, free of personal data (safe to log and show to admins)."""
+    """Short reason in our own words (see :attr:`Reply.detail`; for no answer, the exception's
+    class name), free of personal data: safe to log, store in clear and show to admins."""
     sent_sha256: str
     """Hex SHA-256 of exactly the bytes sent (the whole body or message): what a receipt holds."""
     sent_bytes: int

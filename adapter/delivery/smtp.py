@@ -5,7 +5,9 @@ The message carries the JSON envelope as the attachment ``<document>-<delivery_i
 ``Message-ID`` is derived from the delivery id alone, so a re-sent delivery is recognisable as
 the same message. The acknowledgement is the relay's acceptance of the message (250 after DATA);
 the reference is our Message-ID. Reply codes: 2xx acknowledged, 4xx transient, 5xx permanent;
-no connection or a dropped one is transient (RFC 5321 §4.2.1).
+no connection or a dropped one is transient (RFC 5321 §4.2.1). The detail of a reply is the
+stage, the code and an enhanced status code (RFC 3463), never the relay's text: a relay (a DLP
+gateway, say) may quote the message it refuses, and the detail is logged and stored in clear.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 """CRLF line ends; headers folded only past RFC 5322's hard limit, so hashes stay on one line."""
 
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_ENHANCED_STATUS = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
+"""An RFC 3463 enhanced status code (``5.1.1``): class, subject and detail, digits only."""
 _NOT_OFFERED = 530
 """Reply code reported when the relay does not offer STARTTLS (RFC 3207: "Must issue a STARTTLS
 command first"): a permanent configuration problem, never a reason to send in clear."""
@@ -147,11 +151,13 @@ class SmtpChannel(Channel):
                 _close(relay)
         except smtplib.SMTPNotSupportedError:
             return Reply(_NOT_OFFERED, detail="the relay does not offer STARTTLS")
-        except smtplib.SMTPResponseException as exc:
-            return Reply(exc.smtp_code, detail=_reply_text("SMTP", exc.smtp_code, exc.smtp_error))
+        except smtplib.SMTPResponseException as exc:  # greeting, EHLO, STARTTLS, AUTH, DATA
+            stage = type(exc).__name__
+            return Reply(exc.smtp_code, detail=_reply_text(stage, exc.smtp_code, exc.smtp_error))
         except (smtplib.SMTPException, OSError) as exc:
+            # The class name only: the message may quote the relay (a TLS error, its names).
             timed_out = isinstance(exc, TimeoutError)
-            raise NoAnswer(f"no answer: {type(exc).__name__}: {exc}", timed_out=timed_out) from None
+            raise NoAnswer(f"no answer: {type(exc).__name__}", timed_out=timed_out) from None
 
     def _converse(self, relay: smtplib.SMTP, delivery: Delivery, body: bytes) -> Reply:
         relay.ehlo_or_helo_if_needed()
@@ -193,8 +199,23 @@ def _close(relay: smtplib.SMTP) -> None:
 
 
 def _reply_text(stage: str, code: int, text: bytes | str) -> str:
-    message = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    return f"{stage}: {code} {message}"
+    """``<stage>: <code>`` and the reply's enhanced status code when it has one: never the
+    relay's own words, which may quote the message refused (a child's name, an NHS number)."""
+    enhanced = enhanced_status(text)
+    return f"{stage}: {code} {enhanced}" if enhanced else f"{stage}: {code}"
+
+
+def enhanced_status(text: bytes | str) -> str | None:
+    """The RFC 3463 enhanced status code a reply's text starts with (``5.1.1``), or None.
+
+    Only a first word of digits and dots in that exact form counts, so nothing else the relay
+    wrote can pass for one.
+    """
+    message = text.decode("ascii", "replace") if isinstance(text, bytes) else text
+    words = message.split(maxsplit=1)
+    if words and _ENHANCED_STATUS.fullmatch(words[0]):
+        return words[0]
+    return None
 
 
 def _safe_filename(name: object, delivery: Delivery) -> str:

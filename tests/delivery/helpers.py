@@ -113,16 +113,19 @@ def free_port() -> int:
 
 
 class _ScriptedHandler(BaseHTTPRequestHandler):
-    """Answers every POST with the server's ``answer``: a status, a media type and a body."""
+    """Answers every POST with the server's ``answer``: a status, a media type and a body, with
+    the server's ``reason`` phrase and extra ``headers``; keeps the bodies it got."""
 
     server: ScriptedAddressee
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
         self.server.requests += 1
         status, media_type, body = self.server.answer
-        self.send_response(status)
+        self.send_response(status, self.server.reason)
+        for name, value in self.server.headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
@@ -138,7 +141,7 @@ class ScriptedAddressee(ThreadingHTTPServer):
     """An addressee on 127.0.0.1 that answers whatever a test sets, bodies the sandbox never sends.
 
     ``with ScriptedAddressee() as addressee:`` serves in a thread (over TLS when given a server
-    context); set ``answer`` before sending.
+    context); set ``answer`` (and, if need be, ``reason`` and ``headers``) before sending.
     """
 
     daemon_threads = True
@@ -149,6 +152,12 @@ class ScriptedAddressee(ThreadingHTTPServer):
             self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.scheme = "http" if tls is None else "https"
         self.answer: tuple[int, str, bytes] = (204, "application/json", b"")
+        self.reason: str | None = None
+        """The reason phrase of the status line; None for the standard one."""
+        self.headers: dict[str, str] = {}
+        """Headers sent besides ``Content-Type``, ``Content-Length`` and ``Connection``."""
+        self.received: list[bytes] = []
+        """The bodies of the requests, in order."""
         self.requests = 0
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05})
 
