@@ -169,8 +169,7 @@ def _notify_referral(
     incident = _locked_incident(session, principal.la_scope, referral.id)
     assert incident is not None  # found in this scope a moment ago
     if incident.status != REFERRAL:  # notified meanwhile: as any resubmission of it
-        same = incident.content_sha256 == incident_store.content_sha256(current.json)
-        if not same:
+        if not incident_store.same_facts(session, keyring, incident, current.json):
             raise RecordConflict(incident, _conflict_detail(incident, current.json))
         return Submitted(incident, "identical", [])
     stored = incident_store.add_version(

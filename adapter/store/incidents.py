@@ -139,7 +139,7 @@ def create_incident(
         existing = _find(session, la_code, reference, idempotency_key)
         if existing is None:
             raise StoreError(f"incident {reference} conflicts with a row that is now gone")
-        return _classify(existing, reference, digest)
+        return _classify(session, keyring, existing, record, digest)
     version = _write_version(session, keyring, incident, record, key_id, "submitted", new=True)
     return CreateResult(incident, "created", version)
 
@@ -159,9 +159,38 @@ def _find(
     ).one_or_none()
 
 
-def _classify(existing: Incident, reference: str, digest: str) -> CreateResult:
-    same = existing.reference == reference and existing.content_sha256 == digest
+def _classify(
+    session: Session, keyring: Keyring, existing: Incident, record: Mapping[str, Any], digest: str
+) -> CreateResult:
+    reference = str(record["incident"]["reference"])
+    same = existing.reference == reference and same_facts(
+        session, keyring, existing, record, digest
+    )
     return CreateResult(existing, "identical" if same else "conflict")
+
+
+def same_facts(
+    session: Session,
+    keyring: Keyring,
+    incident: Incident,
+    record: Mapping[str, Any],
+    digest: str | None = None,
+) -> bool:
+    """Whether ``record`` says what the incident's current version says.
+
+    Where the record came from (``source``: the export file, its row, the case-system ids) is
+    not a fact about the incident: this week's export of an unchanged incident, at another row
+    of another file, is the same notification, not a conflict or an amendment to send. Equal
+    hashes settle it at once; otherwise the current version is read and compared without it.
+    """
+    if (digest or content_sha256(record)) == incident.content_sha256:
+        return True
+    current = current_record(session, keyring, incident)
+    return _facts(current) == _facts(record)
+
+
+def _facts(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key != "source"}
 
 
 def _write_version(
@@ -234,7 +263,7 @@ def add_version(
     ):
         raise RecordMismatch("an amendment must keep the incident's LA code and reference")
     digest = content_sha256(record)
-    if digest == incident.content_sha256:
+    if same_facts(session, keyring, incident, record, digest):
         current = session.get_one(IncidentVersion, (incident.id, incident.current_version))
         return VersionResult(incident, current, created=False)
     incident.current_version += 1

@@ -72,6 +72,38 @@ def test_different_content_under_the_same_reference_is_409(service: Service, la_
     assert incident_count(service) == 1
 
 
+def _from_export(record: dict[str, Any], file: str, row: int) -> dict[str, Any]:
+    return {**record, "source": {"system": "liquidlogic", "file": file, "row": row}}
+
+
+def test_the_same_facts_from_another_export_answer_200(service: Service, la_key: str) -> None:
+    """§4 one notification per incident: next week's export of an unchanged incident, at
+    another row of another file, is the same notification, not a conflict."""
+    record = new_record()
+    first = service.post(f"{API}/incidents", la_key, _from_export(record, "week-1.csv", 2))
+    again = service.post(f"{API}/incidents", la_key, _from_export(record, "week-2.csv", 7))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    record["incident"]["summary"] = "a different outline"
+    changed = service.post(f"{API}/incidents", la_key, _from_export(record, "week-3.csv", 7))
+    assert_problem(changed, 409)
+
+
+def test_an_amendment_changing_only_the_source_adds_no_version(
+    service: Service, la_key: str
+) -> None:
+    """Where a record came from is not a fact to send the addressees as an amendment."""
+    record = new_record()
+    incident_id = submit(service, la_key, _from_export(record, "week-1.csv", 2))["id"]
+    service.work()
+    response = service.post(
+        f"{API}/incidents/{incident_id}/amendments", la_key, _from_export(record, "week-2.csv", 9)
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["current_version"] == 1
+    assert not [d for d in response.get_json()["deliveries"] if d["document"] == "amendment"]
+
+
 def test_idempotency_key_with_the_same_body_answers_200(service: Service, la_key: str) -> None:
     record = new_record()
     first = service.post(f"{API}/incidents", la_key, record, **{"Idempotency-Key": "k-1"})

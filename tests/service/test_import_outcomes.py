@@ -101,10 +101,11 @@ def _before_the_calendar(n: int) -> dict[str, str]:
 
 def _outcomes_of_a_big_import(service: Any, valid: int) -> tuple[Any, str]:
     """An import of ``valid`` new incidents, then one in conflict with a stored incident (an
-    import of another file made it) and one that is invalid, both last in the file; answers the
+    import of an earlier file made it, with other facts) and one that is invalid, both last in the file; answers the
     response and the key."""
     key = service.key()
-    stored = upload(service, key, "first.csv", _mosaic_csv([_valid(valid)]))
+    earlier = _valid(valid) | {"CASE_SUMMARY": "What was known a week earlier."}
+    stored = upload(service, key, "first.csv", _mosaic_csv([earlier]))
     assert stored.status_code == 201, stored.get_json()
     rows = [*(_valid(n) for n in range(valid + 1)), _before_the_calendar(valid + 1)]
     return upload(service, key, "mosaic.csv", _mosaic_csv(rows)), key

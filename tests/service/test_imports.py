@@ -66,6 +66,16 @@ def test_reimporting_the_same_export_creates_nothing_new(service):
     assert body["incidents_created"] == 0
 
 
+def test_next_weeks_export_of_unchanged_incidents_is_identical_not_a_conflict(service):
+    """Another file name, the rows in another order: where a record came from is not a fact
+    about the incident (§4: one notification per incident), so nothing conflicts."""
+    key = service.key()
+    header, *rows = (SAMPLES / "mosaic_incidents.csv").read_bytes().splitlines(keepends=True)
+    upload(service, key, "mosaic-week-1.csv", b"".join([header, *rows]))
+    body = upload(service, key, "mosaic-week-2.csv", b"".join([header, *rows[::-1]])).get_json()
+    assert {i["outcome"] for i in body["incidents"]} == {"identical"}
+
+
 def test_bad_rows_are_reported_and_the_rest_still_go_in(service):
     key = service.key()
     lines = (SAMPLES / "mosaic_incidents.csv").read_text(encoding="utf-8").splitlines()
