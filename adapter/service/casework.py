@@ -39,7 +39,7 @@ from adapter.store import incidents as incident_store
 from adapter.store.models import Delivery, Incident, IncidentVersion, LifecycleEvent, Obligation
 from adapter.store.scope import scoped
 from config.settings import Policy
-from schemas.consistency import check_record
+from schemas.consistency import future_dates
 from schemas.events import DOCUMENT_EVENTS, EventSchema
 from schemas.fields import flatten
 from schemas.incident import IncidentRecordSchema
@@ -80,7 +80,8 @@ class Submitted:
 def validate_record(data: Any, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
     """The record loaded (dates as dates) and in JSON form; every problem at once if invalid.
 
-    ``became_aware_on`` may not be after ``today`` when a record is submitted (DESIGN.md §3).
+    No date a record states as fact (``became_aware_on``, a death, a born child's birth) may be
+    after ``today`` when it is submitted (DESIGN.md §3; :func:`schemas.consistency.future_dates`).
     """
     if not isinstance(data, Mapping):
         raise InvalidRecord([("_schema", "expected a JSON object: an incident record")])
@@ -88,7 +89,7 @@ def validate_record(data: Any, today: dt.date) -> tuple[dict[str, Any], dict[str
         loaded: dict[str, Any] = _RECORD.load(data)
     except ValidationError as error:
         raise InvalidRecord(flatten(error.messages)) from None
-    future = [p for p in check_record(loaded, today) if "in the future" in p[1]]
+    future = future_dates(loaded, today)
     if future:
         raise InvalidRecord(future)
     return loaded, _RECORD.dump(loaded)
