@@ -30,6 +30,9 @@ MAX_EXPORT_ROWS = 500_000
 WEB_SECRET_MIN_CHARS = 32
 """Shortest session secret accepted (characters)."""
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+"""The levels ``CSINS_LOG_LEVEL`` takes."""
+
 ENCRYPTION_KEY_BYTES = 32
 """Length (bytes) of each encryption-at-rest key: AES-256-GCM."""
 
@@ -73,6 +76,7 @@ class Settings:
     """The environment the settings were read from: channels look up credentials by env-var
     name (``config/addressees.yaml``) here, so nothing else needs ``os.environ``."""
     encryption_keys_file: Path | None = None
+    """A file holding the keys in the ``CSINS_ENCRYPTION_KEYS`` format (used when that is unset)."""
     alert_webhook_url: str | None = None
     """Where alerts are also POSTed as JSON (``CSINS_ALERT_WEBHOOK_URL``): e.g. a bridge to the
     LA's safeguarding mailbox or chat. Alerts are always logged and written to the audit log."""
@@ -84,7 +88,9 @@ class Settings:
     signing_keys_dir: Path | None = None
     """A folder of ``receipt-key-NNNN.pem`` files, highest current (``CSINS_SIGNING_KEYS_DIR``);
     when neither is set, keys are generated under ``{data_dir}/receipt-keys`` with a warning."""
-    """A file holding the keys in the ``CSINS_ENCRYPTION_KEYS`` format (used when that is unset)."""
+    log_level: str = "INFO"
+    """How much ``serve``, ``worker`` and ``scheduler`` log (``CSINS_LOG_LEVEL``: DEBUG, INFO,
+    WARNING or ERROR); alerts are warnings, so WARNING still shows every one."""
 
     def profile_path(self, system: str) -> Path:
         """The importer profile YAML for ``system``: the LA's own if present, else ours."""
@@ -127,6 +133,15 @@ def _as_date(name: str, value: Any) -> dt.date:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
         raise SettingsError(f"{name}: expected an ISO date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise SettingsError(
+            f"CSINS_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {value!r}"
+        )
+    return level
 
 
 def _web_secret(value: str) -> str | None:
@@ -268,5 +283,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         alert_webhook_url=environ.get("CSINS_ALERT_WEBHOOK_URL") or None,
         web_secret=_web_secret(environ.get("CSINS_WEB_SECRET", "")),
         signing_keys_dir=_as_path(environ, "CSINS_SIGNING_KEYS_DIR"),
+        log_level=_log_level(environ.get("CSINS_LOG_LEVEL", "")),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rq import SimpleWorker
 
+from adapter import logs
 from config.settings import load_settings
 from jobs.context import build_context, use_context
 from jobs.queues import ALL_QUEUES, connect
@@ -32,4 +33,6 @@ def make_worker(name: str | None = None) -> SimpleWorker:
 
 def run_worker(*, burst: bool = False, name: str | None = None) -> bool:
     """Work until stopped (or, with ``burst``, until the queues are empty)."""
-    return make_worker(name).work(burst=burst, with_scheduler=True, logging_level="INFO")
+    level = load_settings().log_level
+    logs.configure(level)  # before RQ's own set-up, which then adds no handler of its own
+    return make_worker(name).work(burst=burst, with_scheduler=True, logging_level=level)

@@ -41,9 +41,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
+            from adapter import logs
             from adapter.api import create_app
+            from config.settings import load_settings
 
-            return create_app()  # once per worker process: no connection crosses a fork
+            settings = load_settings()
+            logs.configure(settings.log_level)
+            # Once per worker process: no connection crosses a fork.
+            return create_app(settings=settings)
 
     Application().run()
 
@@ -63,9 +68,12 @@ def scheduler() -> None:
     """Run RQ's cron scheduler with the service's cron table (jobs/cron.py)."""
     from rq.cron import CronScheduler
 
+    from adapter import logs
     from config.settings import load_settings
     from jobs.queues import connect
 
-    cron = CronScheduler(connection=connect(load_settings()), logging_level="INFO")
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    cron = CronScheduler(connection=connect(settings), logging_level=settings.log_level)
     cron.load_config_from_file("jobs.cron")
     cron.start()  # type: ignore[no-untyped-call]

@@ -53,7 +53,7 @@ def test_retry_after_is_honoured(stack: Stack) -> None:
 @pytest.mark.slow
 def test_refused_delivery_fails_alerts_and_is_retried_by_hand(stack: Stack) -> None:
     stack.fault(addressee="panel", status=400)  # until cleared
-    stack.start_worker()
+    worker = stack.start_worker()
     ids = stack.submit(make_record())
     (failed,) = stack.wait_status(ids, "failed")
 
@@ -61,6 +61,11 @@ def test_refused_delivery_fails_alerts_and_is_retried_by_hand(stack: Stack) -> N
     (alert,) = stack.alerts("delivery_failed")
     assert alert.object_id == failed.id
     assert alert.detail is not None and alert.detail["addressee"] == "panel"
+    # §6 "a log event": the worker's own log says which delivery failed, where and why.
+    (logged,) = [
+        line for line in worker.log_tail(400).splitlines() if "alert delivery_failed" in line
+    ]
+    assert f"object_id={failed.id}" in logged and "addressee=panel" in logged
     assert stack.sandbox.state.stats()["addressees"]["panel"]["count"] == 0
 
     admin = stack.key(role="admin")
