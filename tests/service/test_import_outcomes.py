@@ -101,8 +101,8 @@ def _before_the_calendar(n: int) -> dict[str, str]:
 
 def _outcomes_of_a_big_import(service: Any, valid: int) -> tuple[Any, str]:
     """An import of ``valid`` new incidents, then one in conflict with a stored incident (an
-    import of an earlier file made it, with other facts) and one that is invalid, both last in the file; answers the
-    response and the key."""
+    import of an earlier file made it, with other facts) and one that is invalid, both last in
+    the file; answers the response and the key."""
     key = service.key()
     earlier = _valid(valid) | {"CASE_SUMMARY": "What was known a week earlier."}
     stored = upload(service, key, "first.csv", _mosaic_csv([earlier]))
