@@ -10,7 +10,9 @@ The ``classification`` contract (part of the ``plan`` JSON, keep it stable): the
 that matched, in this order, never empty:
 
 - ``serious_incident``: abuse or neglect known or suspected, and a child died or was seriously
-  harmed (§1, §2); also a young adult's historical harm once the Panel said ``notify``;
+  harmed (§1, §2); also a young adult's historical harm once the Panel said ``notify``; also an
+  incident notified as one whose rapid review is recorded, when an amendment says otherwise
+  (§2: facts that emerge later amend the notification, they do not withdraw it);
 - ``looked_after_child_death`` (§2, whatever the abuse finding);
 - ``care_leaver_death``: aged up to and including 24 (§2);
 - ``young_adult_historical_harm``: 18 or over on ``became_aware_on``, harm in childhood not known
@@ -34,8 +36,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from adapter.ages import Age, age_on
 
 ADULT_AGE = 18
 """A child is under 18 (or unborn)."""
@@ -59,6 +63,7 @@ CASES = (
 PANEL_CONSULTATION_REQUIRED = "panel_consultation_required"
 BECAME_AWARE = "became_aware_on"
 PANEL_CONSULTED = "panel_consulted"
+DATE_OF_DEATH = "date_of_death"
 
 _ABUSE = frozenset({"known", "suspected"})
 _HARMED = frozenset({"died", "seriously_harmed"})
@@ -79,7 +84,8 @@ class Notification:
     document: str
     addressees: tuple[str, ...]
     trigger: str
-    """``became_aware_on`` or ``panel_consulted`` (DESIGN.md §5)."""
+    """``became_aware_on`` or ``panel_consulted`` (DESIGN.md §5), or ``date_of_death`` for a
+    death notification when the child died after the local authority became aware (§2)."""
     trigger_on: dt.date
 
 
@@ -103,55 +109,15 @@ class Classification:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Age:
-    """The possible ages (whole years, inclusive bounds) of one person on one date."""
-
-    low: int
-    high: int
-
-    def __str__(self) -> str:
-        return str(self.low) if self.low == self.high else f"{self.low} or {self.high}"
-
-
 @dataclass(slots=True)
 class _Findings:
     serious: bool = False
-    looked_after_death: bool = False
-    care_leaver_death: bool = False
+    looked_after_deaths: list[dt.date | None] = field(default_factory=list)
+    """The ``date_of_death`` (None: not known) of each looked-after child who died."""
+    care_leaver_deaths: list[dt.date | None] = field(default_factory=list)
+    """The same for each care leaver up to and including 24 who died."""
     young_adult: bool = False
     young_adult_consulted_notify: bool = False
-
-
-def _years_between(born: dt.date, on: dt.date) -> int:
-    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    return max(years, 0)
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year - years, day=28)
-
-
-def _age(child: Mapping[str, Any], on: dt.date, incident_date: dt.date) -> _Age | None:
-    """The child's age on ``on``; None when neither a date of birth nor an age is known."""
-    if child.get("unborn"):
-        return _Age(0, 0)
-    born = child.get("date_of_birth")
-    if born is not None:
-        years = _years_between(born, on)
-        return _Age(years, years)
-    age_years = child.get("age_years")
-    if age_years is None:
-        return None
-    if on == incident_date:
-        return _Age(age_years, age_years)
-    # Born at the latest on incident_date - age_years, at the earliest a year and a day before.
-    latest = _years_before(incident_date, age_years)
-    earliest = _years_before(incident_date, age_years + 1) + dt.timedelta(days=1)
-    return _Age(_years_between(latest, on), _years_between(earliest, on))
 
 
 def _presumed_outcome(nature: str, children: Sequence[Mapping[str, Any]]) -> str | None:
@@ -165,9 +131,17 @@ def _presumed_outcome(nature: str, children: Sequence[Mapping[str, Any]]) -> str
 
 
 def classify(
-    record: Mapping[str, Any], consultation: PanelConsultation | None = None
+    record: Mapping[str, Any],
+    consultation: PanelConsultation | None = None,
+    *,
+    rapid_review_completed_on: dt.date | None = None,
 ) -> Classification:
-    """The rows of DESIGN.md §4 that ``record`` meets, combined over its children (§2)."""
+    """The rows of DESIGN.md §4 that ``record`` meets, combined over its children (§2).
+
+    ``rapid_review_completed_on`` is the date of a rapid review recorded before this version of
+    the record: the incident was then notified as a serious incident and its review process has
+    begun, so it stays a serious incident whatever an amendment now says (§2).
+    """
     incident = record["incident"]
     children: Sequence[Mapping[str, Any]] = record["children"]
     aware: dt.date = incident["became_aware_on"]
@@ -177,44 +151,38 @@ def classify(
     for index, child in enumerate(children):
         warnings += _evaluate_child(index, child, incident, presumed, consultation, findings)
 
-    blocked = findings.young_adult and consultation is None and not findings.serious
-    serious = findings.serious or findings.young_adult_consulted_notify
+    meets = findings.serious or findings.young_adult_consulted_notify
+    kept = rapid_review_completed_on is not None and not meets
+    serious = meets or kept
+    blocked = findings.young_adult and consultation is None and not serious
     documents: list[Notification] = []
     if serious:
         trigger, trigger_on = (
-            (BECAME_AWARE, aware)
-            if findings.serious or consultation is None
-            else (PANEL_CONSULTED, consultation.on)
+            (PANEL_CONSULTED, consultation.on)
+            if not findings.serious
+            and consultation is not None
+            and consultation.outcome == "notify"
+            else (BECAME_AWARE, aware)
         )
         # §2: the Panel within five working days; §3: the rapid review within 15 working days.
         documents.append(Notification("incident_notification", ("panel",), trigger, trigger_on))
         documents.append(Notification("rapid_review", ("panel",), trigger, trigger_on))
-    if findings.looked_after_death:
+    if kept:
+        warnings.append(_kept_notified(rapid_review_completed_on))
+    for document, deaths in (
         # §2: "regardless of whether or not abuse or neglect occurred".
-        documents.append(
-            Notification(
-                "looked_after_child_death_notification",
-                ("secretary_of_state", "ofsted"),
-                BECAME_AWARE,
-                aware,
-            )
-        )
-    if findings.care_leaver_death:
-        documents.append(
-            Notification(
-                "care_leaver_death_notification",
-                ("secretary_of_state", "ofsted"),
-                BECAME_AWARE,
-                aware,
-            )
-        )
+        ("looked_after_child_death_notification", findings.looked_after_deaths),
+        ("care_leaver_death_notification", findings.care_leaver_deaths),
+    ):
+        if deaths:
+            documents.append(_death_notification(document, deaths, aware))
 
     matched = [
         name
         for name, hit in (
             (SERIOUS_INCIDENT, serious),
-            (LOOKED_AFTER_CHILD_DEATH, findings.looked_after_death),
-            (CARE_LEAVER_DEATH, findings.care_leaver_death),
+            (LOOKED_AFTER_CHILD_DEATH, bool(findings.looked_after_deaths)),
+            (CARE_LEAVER_DEATH, bool(findings.care_leaver_deaths)),
             (YOUNG_ADULT_HISTORICAL_HARM, findings.young_adult),
         )
         if hit
@@ -228,6 +196,31 @@ def classify(
         documents=tuple(documents),
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _kept_notified(rapid_review_completed_on: dt.date | None) -> str:
+    """Why an amended record that no longer meets §1 still owes the review process (§2, §3)."""
+    return (
+        "the record as amended would not now be notified to the Panel as a serious incident "
+        "(§1: abuse or neglect known or suspected, and a child died or was seriously harmed), "
+        f"but it was, and its rapid review was completed on {rapid_review_completed_on}: it "
+        "stays a serious incident and follows the review process (§2: only incidents notified "
+        "as serious incidents are subject to it); the partners decide whether a review follows "
+        "(§4)"
+    )
+
+
+def _death_notification(
+    document: str, deaths: Sequence[dt.date | None], aware: dt.date
+) -> Notification:
+    """§2: the death is what is notified, so its clock starts when the local authority is aware
+    of the incident and the child has died: at the death when it came later (a harmed child who
+    died afterwards). A death whose date is not known counts from ``became_aware_on``."""
+    known = [died for died in deaths if died is not None]
+    first_death = min(known) if len(known) == len(deaths) else None
+    if first_death is not None and first_death > aware:
+        return Notification(document, ("secretary_of_state", "ofsted"), DATE_OF_DEATH, first_death)
+    return Notification(document, ("secretary_of_state", "ofsted"), BECAME_AWARE, aware)
 
 
 def _evaluate_child(
@@ -258,26 +251,26 @@ def _evaluate_child(
     abuse = incident["abuse_or_neglect"] in _ABUSE
     incident_date: dt.date = incident["date"]
     at_harm = child.get("date_of_death") or incident_date
-    age = _age(child, at_harm, incident_date)
+    age = age_on(child, at_harm, incident_date)
 
     if abuse and harmed:
         yield from _serious_row(who, child, incident, age, died, consultation, findings)
     if died and child.get("looked_after"):
-        findings.looked_after_death = True
+        findings.looked_after_deaths.append(child.get("date_of_death"))
         if age is not None and age.low >= ADULT_AGE:
             yield (
                 f"{who}: looked_after but aged {age} at death; a looked-after child is under "
                 "18: notified as a looked-after child's death (§2), check the record"
             )
     if died and child.get("care_leaver"):
-        yield from _care_leaver_row(who, age, abuse, findings)
+        yield from _care_leaver_row(who, child, age, abuse, findings)
 
 
 def _serious_row(
     who: str,
     child: Mapping[str, Any],
     incident: Mapping[str, Any],
-    age: _Age | None,
+    age: Age | None,
     died: bool,
     consultation: PanelConsultation | None,
     findings: _Findings,
@@ -293,7 +286,7 @@ def _serious_row(
             return
         # DESIGN.md §4: for historical harm the age that decides is the age on became_aware_on.
         aware = incident["became_aware_on"]
-        age_aware = _age(child, aware, incident["date"])
+        age_aware = age_on(child, aware, incident["date"])
         if age_aware is not None and age_aware.low >= ADULT_AGE:
             # §2: young adults harmed in childhood: consult the Panel before notifying.
             findings.young_adult = True
@@ -323,10 +316,12 @@ def _serious_row(
     findings.serious = True
 
 
-def _care_leaver_row(who: str, age: _Age | None, abuse: bool, findings: _Findings) -> Iterator[str]:
+def _care_leaver_row(
+    who: str, child: Mapping[str, Any], age: Age | None, abuse: bool, findings: _Findings
+) -> Iterator[str]:
     """§2: the death of a care leaver up to and including 24 is notified to the SoS and Ofsted."""
     if age is None:
-        findings.care_leaver_death = True
+        findings.care_leaver_deaths.append(child.get("date_of_death"))
         yield (
             f"{who}: care leaver of unknown age: notified as a care leaver's death, owed up to "
             "and including age 24 (§2); check the age"
@@ -338,7 +333,7 @@ def _care_leaver_row(who: str, age: _Age | None, abuse: bool, findings: _Finding
             "notification (§2)"
         )
         return
-    findings.care_leaver_death = True
+    findings.care_leaver_deaths.append(child.get("date_of_death"))
     if age.high > CARE_LEAVER_MAX_AGE:
         yield (
             f"{who}: care leaver aged {age} at death: notified as if 24 or under (§2); "

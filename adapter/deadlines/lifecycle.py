@@ -2,7 +2,7 @@
 
 Events are ``EventSchema``-loaded dicts. They are replayed by date; events of one day in the
 order the process runs (consultation, rapid review, Panel response, decision, publication), then
-in the order given (two decisions or two schedules on one day). Every event is refused
+in the order given (two decisions or two schedules on one day). A new event is refused
 (:class:`EventRefused`, naming the event and the reason) when dated before the incident or before
 the local authority became aware of it. The state machine, with the paragraph behind each step::
 
@@ -13,21 +13,31 @@ the local authority became aware of it. The state machine, with the paragraph be
     rapid review done --lcspr_decided(decision)--> decided                     (§3, §4)
     decided(local_review) --publication_scheduled (again to reschedule)--> scheduled (§8)
     decided(local_review) | scheduled --publication_delayed (repeatable)       (§8)
-    scheduled --published--> published (no publication event after it)        (§8)
+    scheduled --published--> published (then no publication event)              (§8)
+    published after the 6-month limit --publication_delayed (its reasons owed)  (§8)
 
 - ``panel_consulted`` only on a historical-harm case (§2), once.
 - ``rapid_review_completed``, ``lcspr_decided`` and the rest only when a rapid review is owed:
   only incidents notified as serious incidents follow this process (§2); a blocked case must
   consult the Panel first (§2), and review events may not predate a ``notify`` consultation.
 - ``lcspr_decided`` needs the rapid review done (§3: the rapid review decides the next steps). A
-  decision is final, except the two changes the guidance names: ``local_review`` then
-  ``national_review_recommended`` ("at a later stage if, during the course of a local ... review,
-  new information comes to light", §3) and ``national_review_recommended`` then ``local_review``
-  (the Panel "concluded a local review may be more appropriate", §4). Any other second decision,
-  or the same decision twice, is refused.
+  decision may change only as the guidance says partners reconsider: ``local_review`` or
+  ``no_review`` then ``national_review_recommended`` (§3: "at a later stage if ... new
+  information comes to light which suggests that a national review may be appropriate"), and
+  ``national_review_recommended`` or ``no_review`` then ``local_review`` (§4: "a case which the
+  Panel have considered and concluded a local review may be more appropriate"; §5: the Panel
+  asks whether the partners have decided to commission one). Refused: ``no_review`` after a
+  review was decided (§8: a local review is published within 6 months, and the guidance has no
+  way to call one off, only to recommend a national review instead, §3; a national
+  recommendation is the Panel's to decide, §5, and §4 points a declined one to a local review),
+  and the same decision twice (it was already told).
 - Publication events need a ``local_review`` decision (still owed if a national review is later
   recommended, until the Panel takes the case): the 6-month clock runs from the decision to
   initiate a review (§8); a publication date may not precede the day it was set.
+
+The checks that depend on the record (dates against the incident's, the consultation only for
+historical harm, review events only for a notified serious incident) refuse new events only:
+events recorded before an amendment stay recorded, with a warning (:class:`EventChecks`).
 """
 
 from __future__ import annotations
@@ -37,13 +47,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from adapter.deadlines.calendar import add_calendar_months
 from adapter.errors import EventRefused
 from adapter.rules import PanelConsultation
+
+PUBLICATION_MONTHS = 6
+"""§8: published "no later than 6 months from the date of the decision to initiate a review"."""
 
 _ALLOWED_DECISION_CHANGES = frozenset(
     {
         ("local_review", "national_review_recommended"),  # §3 "at a later stage"
+        ("no_review", "national_review_recommended"),  # §3 "new information comes to light"
         ("national_review_recommended", "local_review"),  # §4 Panel concluded a local review
+        ("no_review", "local_review"),  # §4 Panel concluded a local review; §5 it may ask
     }
 )
 
@@ -112,22 +128,69 @@ def ordered(events: Sequence[Mapping[str, Any]]) -> list[tuple[int, Mapping[str,
 
 
 def _refuse(index: int, event: Mapping[str, Any], reason: str) -> EventRefused:
-    return EventRefused(
-        f"events.{index} ({event['type']} on {event['on'].isoformat()}) refused: {reason}"
-    )
+    return EventRefused(f"{_named(index, event)} refused: {reason}")
+
+
+def _named(index: int, event: Mapping[str, Any]) -> str:
+    return f"events.{index} ({event['type']} on {event['on'].isoformat()})"
+
+
+class EventChecks:
+    """The checks of one replay that depend on the record: an event's date against the
+    incident's, the consultation only for historical harm, review events only for a notified
+    serious incident (§2). A new event that fails one is refused; an event ``recorded`` before
+    the record was amended is kept (it happened: DESIGN.md §4, facts that emerge later are
+    amendments), with a warning naming the contradiction for the LA to check.
+
+    ``recorded``: how many of the events, from the start of the list as given, were recorded
+    before; the rest are new. ``warnings`` collects what the kept events contradict.
+    """
+
+    def __init__(self, recorded: int = 0) -> None:
+        self.recorded = recorded
+        self.warnings: list[str] = []
+
+    def is_recorded(self, index: int) -> bool:
+        return index < self.recorded
+
+    def fail(self, index: int, event: Mapping[str, Any], reason: str) -> None:
+        """Refuse a new event; keep a recorded one, with a warning."""
+        if not self.is_recorded(index):
+            raise _refuse(index, event, reason)
+        self.warnings.append(
+            f"{_named(index, event)} was recorded before the record was amended and stays "
+            f"recorded (it happened), though the record as it now stands says: {reason}; "
+            "check the record"
+        )
+
+
+def review_begun(
+    events: Sequence[tuple[int, Mapping[str, Any]]], checks: EventChecks
+) -> dt.date | None:
+    """The date of the rapid review recorded before (§3), if any: the incident was then notified
+    as a serious incident and its review process has begun (see :func:`adapter.rules.classify`)."""
+    for index, event in events:
+        if checks.is_recorded(index) and event["type"] == "rapid_review_completed":
+            on: dt.date = event["on"]
+            return on
+    return None
 
 
 def find_consultation(
-    record: Mapping[str, Any], events: Sequence[tuple[int, Mapping[str, Any]]]
+    record: Mapping[str, Any],
+    events: Sequence[tuple[int, Mapping[str, Any]]],
+    checks: EventChecks | None = None,
 ) -> PanelConsultation | None:
-    """The ``panel_consulted`` event, checked: historical harm only (§2), at most once."""
+    """The ``panel_consulted`` event, checked: historical harm only (§2), at most once; every
+    event's date checked against the incident's (see :class:`EventChecks`)."""
+    checks = EventChecks() if checks is None else checks
     incident = record["incident"]
     found: PanelConsultation | None = None
     for index, event in events:
         if event["on"] < incident["date"]:
-            raise _refuse(index, event, f"before the incident date {incident['date'].isoformat()}")
-        if event["on"] < incident["became_aware_on"]:
-            raise _refuse(
+            checks.fail(index, event, f"before the incident date {incident['date'].isoformat()}")
+        elif event["on"] < incident["became_aware_on"]:
+            checks.fail(
                 index,
                 event,
                 "before the local authority became aware of the incident "
@@ -135,15 +198,16 @@ def find_consultation(
             )
         if event["type"] != "panel_consulted":
             continue
-        if not incident.get("historical_harm"):
+        if found is not None:
+            raise _refuse(index, event, f"the Panel was already consulted on {found.on}")
+        if not incident.get("historical_harm") and not checks.is_recorded(index):
+            # A recorded one is kept: classify warns that the ordinary rows apply.
             raise _refuse(
                 index,
                 event,
                 "the Panel is consulted before notifying only about a "
                 "young adult's historical harm (§2), and this incident is not one",
             )
-        if found is not None:
-            raise _refuse(index, event, f"the Panel was already consulted on {found.on}")
         found = PanelConsultation(event["on"], event["outcome"])
     return found
 
@@ -154,29 +218,37 @@ def replay(
     rapid_review_required: bool,
     blocked: bool,
     review_from: dt.date | None,
+    checks: EventChecks | None = None,
 ) -> Lifecycle:
     """Apply the state machine of the module docstring; ``events`` as :func:`ordered` gives them.
 
     ``review_from`` is the date the review process starts when the Panel was consulted first.
+    The state machine itself applies to every event; what depends on the record is checked by
+    ``checks`` (recorded events are kept).
     """
+    checks = EventChecks() if checks is None else checks
     state = Lifecycle()
     for index, event in events:
         kind = event["type"]
         if kind == "panel_consulted":
             continue  # checked by find_consultation; it shapes the classification
+        if blocked:
+            checks.fail(
+                index,
+                event,
+                "the Panel must be consulted about a young adult's historical harm before "
+                "anything else (§2)",
+            )
+        elif not rapid_review_required:
+            checks.fail(
+                index,
+                event,
+                "only an incident notified as a serious incident follows the review process "
+                "(§2), and this one is not",
+            )
+        elif review_from is not None and event["on"] < review_from:
+            checks.fail(index, event, f"before the Panel was consulted ({review_from}, §2)")
         try:
-            if blocked:
-                raise _Impossible(
-                    "the Panel must be consulted about a young adult's historical harm before "
-                    "anything else (§2)"
-                )
-            if not rapid_review_required:
-                raise _Impossible(
-                    "only an incident notified as a serious incident follows the review process "
-                    "(§2), and this one is not"
-                )
-            if review_from is not None and event["on"] < review_from:
-                raise _Impossible(f"before the Panel was consulted ({review_from}, §2)")
             state = _STEPS[kind](state, event)
         except _Impossible as impossible:
             raise _refuse(index, event, str(impossible)) from None
@@ -216,9 +288,9 @@ def _lcspr_decided(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
         previous = state.decisions[-1]
         if (previous.decision, decision) not in _ALLOWED_DECISION_CHANGES:
             raise _Impossible(
-                f"conflicts with the decision '{previous.decision}' of {previous.on}; only a "
-                "local review later recommended for a national review (§3), or a "
-                "national recommendation followed by a local review (§4), may follow one"
+                f"conflicts with the decision '{previous.decision}' of {previous.on}; a "
+                "decision changes only to recommend a national review (§3) or to carry out "
+                "a local review (§4), never from a review decided to no review"
             )
     decided = Decision(event["on"], decision, event.get("reviewer"))
     return replace(state, decisions=(*state.decisions, decided))
@@ -235,8 +307,21 @@ def _publication_scheduled(state: Lifecycle, event: Mapping[str, Any]) -> Lifecy
 
 
 def _publication_delayed(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
-    _publication_open(state)
+    if not _published_late(state):
+        _publication_open(state)
+    # §8: "inform the Panel and the Secretary of State of the reasons for the delay": after a
+    # publication past the limit they are still owed, and this event is what records them.
     return state if state.delayed_on is not None else replace(state, delayed_on=event["on"])
+
+
+def _published_late(state: Lifecycle) -> bool:
+    """Whether the report was published after the §8 limit, 6 months from the local review."""
+    decided = state.local_review
+    return (
+        state.published_on is not None
+        and decided is not None
+        and state.published_on > add_calendar_months(decided.on, PUBLICATION_MONTHS)
+    )
 
 
 def _published(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:

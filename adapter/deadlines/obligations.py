@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from adapter.deadlines.calendar import WorkingDayCalendar, WorkingDaySum, calendar_for
-from adapter.deadlines.lifecycle import Decision, Lifecycle
+from adapter.deadlines.lifecycle import PUBLICATION_MONTHS, Decision, Lifecycle, Publication
 from adapter.deadlines.status import DeadlineStatus, deadline_status, start_of_day
 from adapter.rules import Classification, Notification
 from config.settings import Policy
@@ -39,9 +39,6 @@ PANEL_RESPONSE_WORKING_DAYS = 15
 
 PRE_PUBLICATION_WORKING_DAYS = 7
 """§8: the report or improvements information "no later than 7 working days before" publication."""
-
-PUBLICATION_MONTHS = 6
-"""§8: published "no later than 6 months from the date of the decision to initiate a review"."""
 
 PUBLIC = "public"
 """The addressee of ``publication``: the report is published, not delivered."""
@@ -82,6 +79,7 @@ DELAY_NOTICE_ADDRESSEES = ("panel", "secretary_of_state")
 _TRIGGER_LABELS = {
     "became_aware_on": "became aware",
     "panel_consulted": "Panel consulted",
+    "date_of_death": "the child's death, which came after the local authority became aware",
     "rapid_review_delivered": "rapid review delivered",
     "rapid_review_completed": "rapid review completed; delivery date not known, taken as the "
     "completion date",
@@ -266,28 +264,53 @@ def _publication(lifecycle: Lifecycle, calendar: WorkingDayCalendar) -> Iterator
     )
 
     scheduled = lifecycle.publication
-    causes: list[tuple[dt.date, str, str]] = []  # why a delay notice is owed (§8): when, event, why
     if scheduled is not None:
-        reckoned = calendar.subtract_working_days(
-            scheduled.publication_date, PRE_PUBLICATION_WORKING_DAYS
-        )
-        yield from _each(
-            PRE_PUBLICATION_DOCUMENTS[scheduled.mode],
-            PRE_PUBLICATION_ADDRESSEES,
-            reckoned.result,
-            explain(reckoned, _TRIGGER_LABELS["publication_scheduled"]),
-            "publication_scheduled",
-            scheduled.on,
-        )
-        if scheduled.publication_date > limit:
-            causes.append(
-                (
-                    scheduled.on,
-                    "publication_scheduled",
-                    "publication scheduled for "
-                    f"{scheduled.publication_date.isoformat()} falls after it",
-                )
+        yield from _copies(scheduled, lifecycle.published_on, calendar)
+    yield from _delay_notice(lifecycle, limit, limit_explained)
+
+
+def _copies(
+    scheduled: Publication, published_on: dt.date | None, calendar: WorkingDayCalendar
+) -> Iterator[Obligation]:
+    """§8: the report or improvements information "no later than 7 working days before the date
+    of publication": the date scheduled, or the day it was published when that came earlier."""
+    trigger, trigger_on, publication_date = (
+        "publication_scheduled",
+        scheduled.on,
+        scheduled.publication_date,
+    )
+    label = _TRIGGER_LABELS[trigger]
+    if published_on is not None and published_on < scheduled.publication_date:
+        trigger, trigger_on, publication_date = "published", published_on, published_on
+        label = f"published, before the date scheduled {scheduled.publication_date.isoformat()}"
+    reckoned = calendar.subtract_working_days(publication_date, PRE_PUBLICATION_WORKING_DAYS)
+    yield from _each(
+        PRE_PUBLICATION_DOCUMENTS[scheduled.mode],
+        PRE_PUBLICATION_ADDRESSEES,
+        reckoned.result,
+        explain(reckoned, label),
+        trigger,
+        trigger_on,
+    )
+
+
+def _delay_notice(
+    lifecycle: Lifecycle, limit: dt.date, limit_explained: str
+) -> Iterator[Obligation]:
+    """§8: the reasons for a delay go to the Panel and the Secretary of State, by the limit, once
+    the events show publication falls after it: scheduled after it, a delay recorded, or
+    published after it (the limit passing with nothing recorded would need a re-plan in time)."""
+    scheduled = lifecycle.publication
+    causes: list[tuple[dt.date, str, str]] = []  # why a delay notice is owed (§8): when, event, why
+    if scheduled is not None and scheduled.publication_date > limit:
+        causes.append(
+            (
+                scheduled.on,
+                "publication_scheduled",
+                f"publication scheduled for {scheduled.publication_date.isoformat()} falls "
+                "after it",
             )
+        )
     if lifecycle.delayed_on is not None:
         causes.append(
             (
@@ -296,21 +319,31 @@ def _publication(lifecycle: Lifecycle, calendar: WorkingDayCalendar) -> Iterator
                 f"publication delayed on {lifecycle.delayed_on.isoformat()}",
             )
         )
-    if causes:
-        first_on, first_trigger, _ = min(causes)
-        reasons = " and ".join(reason for _, _, reason in causes)
-        if lifecycle.delayed_on is None:
-            # §8 asks for "the reasons for the delay": the notice carries a publication_delayed
-            # event's reasons, so it is owed, and sent, once the LA records them.
-            reasons += "; sent with the reasons once a publication_delayed event records them"
-        yield from _each(
-            "publication_delay_notice",
-            DELAY_NOTICE_ADDRESSEES,
-            limit,
-            f"by the publication limit, {limit_explained}: {reasons}",
-            first_trigger,
-            first_on,
+    if lifecycle.published_on is not None and lifecycle.published_on > limit:
+        causes.append(
+            (
+                lifecycle.published_on,
+                "published",
+                f"published after it, on {lifecycle.published_on.isoformat()}",
+            )
         )
+    if not causes:
+        return
+    causes.sort()  # the reasons in the order they arose
+    first_on, first_trigger, _ = causes[0]
+    reasons = " and ".join(reason for _, _, reason in causes)
+    if lifecycle.delayed_on is None:
+        # §8 asks for "the reasons for the delay": the notice carries a publication_delayed
+        # event's reasons, so it is owed, and sent, once the LA records them.
+        reasons += "; sent with the reasons once a publication_delayed event records them"
+    yield from _each(
+        "publication_delay_notice",
+        DELAY_NOTICE_ADDRESSEES,
+        limit,
+        f"by the publication limit, {limit_explained}: {reasons}",
+        first_trigger,
+        first_on,
+    )
 
 
 def explain(reckoned: WorkingDaySum, label: str) -> str:

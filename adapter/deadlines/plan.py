@@ -16,7 +16,14 @@ from typing import Any
 from marshmallow import ValidationError
 
 from adapter.deadlines.calendar import calendar_for
-from adapter.deadlines.lifecycle import Lifecycle, find_consultation, ordered, replay
+from adapter.deadlines.lifecycle import (
+    EventChecks,
+    Lifecycle,
+    find_consultation,
+    ordered,
+    replay,
+    review_begun,
+)
 from adapter.deadlines.obligations import Obligation, derive_obligations
 from adapter.errors import InvalidRecord
 from adapter.rules import PANEL_CONSULTED, Classification, classify
@@ -63,19 +70,26 @@ def plan_incident(
     *,
     today: dt.date | None = None,
     rapid_review_delivered_on: dt.date | None = None,
+    recorded: int = 0,
 ) -> Plan:
     """Classify a loaded record, replay its loaded events, and derive every obligation.
 
     ``today`` (Europe/London) adds a warning when ``became_aware_on`` is in the future (``plan``
     answers what-if questions rather than refusing them). ``rapid_review_delivered_on`` starts the
     Panel's 15 working days (§3); without it, the rapid review's completion date is used.
+    ``recorded`` says how many of ``events`` (the first ones as given) the service recorded
+    before: what the record as amended contradicts in them is a warning, not a refusal, and a
+    recorded rapid review keeps the incident a notified serious incident (DESIGN.md §4, §2).
     Raises :class:`EventRefused` for an impossible event and :class:`CalendarRangeError` for a
     date outside the known bank-holiday years.
     """
     calendar = calendar_for(policy)
     timeline = ordered(events)
-    consultation = find_consultation(record, timeline)
-    classification = classify(record, consultation)
+    checks = EventChecks(recorded)
+    consultation = find_consultation(record, timeline, checks)
+    classification = classify(
+        record, consultation, rapid_review_completed_on=review_begun(timeline, checks)
+    )
     panel = classification.panel_trigger
     lifecycle = replay(
         timeline,
@@ -84,6 +98,7 @@ def plan_incident(
         review_from=(
             panel.trigger_on if panel is not None and panel.trigger == PANEL_CONSULTED else None
         ),
+        checks=checks,
     )
     obligations = derive_obligations(
         classification,
@@ -92,7 +107,7 @@ def plan_incident(
         policy,
         rapid_review_delivered_on=rapid_review_delivered_on,
     )
-    warnings = list(classification.warnings)
+    warnings = [*classification.warnings, *checks.warnings]
     aware: dt.date = record["incident"]["became_aware_on"]
     if today is not None and aware > today:
         warnings.insert(

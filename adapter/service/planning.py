@@ -63,14 +63,21 @@ def plan_stored(
     rapid_review_delivered_on: dt.date | None = None,
     *,
     record: Mapping[str, Any] | None = None,
+    recorded: int | None = None,
 ) -> Plan:
     """The plan of a record and events in JSON form (as stored), validated again on the way;
-    ``record`` is the record already loaded from ``record_json``, when the caller has it."""
+    ``record`` is the record already loaded from ``record_json``, when the caller has it.
+
+    ``recorded``: how many of ``events_json`` (the first ones) are stored already, all of them
+    by default. A stored event stays recorded whatever an amendment says (DESIGN.md §4): only
+    an event about to be recorded can be refused for what the record says.
+    """
     return plan_incident(
         _RECORD.load(record_json) if record is None else record,
         [_EVENT.load(event) for event in events_json],
         policy,
         rapid_review_delivered_on=rapid_review_delivered_on,
+        recorded=len(events_json) if recorded is None else recorded,
     )
 
 
@@ -126,8 +133,9 @@ def replan(
     """Recompute and store the incident's obligations (with statuses at ``now``) and status.
 
     ``extra_event`` is an event about to be recorded: planning with it first means an impossible
-    event raises ``EventRefused`` before anything is written. ``current`` is the record just
-    stored, which spares reading it back.
+    event raises ``EventRefused`` before anything is written; the events already stored are
+    kept, whatever an amendment says of them (an amendment is always stored and sent). ``current``
+    is the record just stored, which spares reading it back.
     """
     record_json = (
         incident_store.current_record(session, keyring, incident)
@@ -135,6 +143,7 @@ def replan(
         else current.json
     )
     events_json = load_events(session, keyring, incident)
+    recorded = len(events_json)
     if extra_event is not None:
         events_json.append(dict(extra_event))
     plan = plan_stored(
@@ -143,6 +152,7 @@ def replan(
         policy,
         _rapid_review_delivered_on(session, incident),
         record=None if current is None else current.loaded,
+        recorded=recorded,
     )
     rows = (
         obligation_store.replace_obligations(

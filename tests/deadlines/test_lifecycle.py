@@ -105,14 +105,24 @@ REFUSED = {
         [LOCAL],
         "the decision follows the rapid review",
     ),
-    "s3_second_conflicting_decision": (
+    "s8_no_review_after_a_local_review_was_decided": (
+        make_record(),
+        [RAPID, LOCAL, make_event("lcspr_decided", "2027-01-05", decision="no_review")],
+        "conflicts with the decision 'local_review' of 2026-12-18",
+    ),
+    "s5_no_review_after_a_national_recommendation": (
         make_record(),
         [
             RAPID,
-            NO_REVIEW,
-            make_event("lcspr_decided", "2027-01-05", decision="local_review", **REVIEWER),
+            make_event("lcspr_decided", "2026-12-18", decision="national_review_recommended"),
+            make_event("lcspr_decided", "2027-01-05", decision="no_review"),
         ],
-        "conflicts with the decision 'no_review' of 2026-12-18",
+        "conflicts with the decision 'national_review_recommended' of 2026-12-18",
+    ),
+    "s3_same_no_review_twice": (
+        make_record(),
+        [RAPID, NO_REVIEW, make_event("lcspr_decided", "2027-01-05", decision="no_review")],
+        "'no_review' was already decided on 2026-12-18",
     ),
     "s3_same_decision_twice": (
         make_record(),
@@ -189,6 +199,18 @@ ALLOWED = {
         make_event("lcspr_decided", "2026-12-18", decision="national_review_recommended"),
         make_event("lcspr_decided", "2027-01-20", decision="local_review", **REVIEWER),
     ],
+    "s4_panel_concludes_a_local_review_after_no_review": [
+        RAPID,
+        NO_REVIEW,
+        make_event("lcspr_decided", "2027-01-05", decision="local_review", **REVIEWER),
+    ],
+    "s3_new_information_after_no_review_suggests_a_national_review": [RAPID, NO_REVIEW, NATIONAL],
+    "s3_s4_no_review_then_local_then_national": [
+        RAPID,
+        NO_REVIEW,
+        make_event("lcspr_decided", "2027-01-05", decision="local_review", **REVIEWER),
+        NATIONAL,
+    ],
     "s8_reschedule_then_publish": [
         RAPID,
         LOCAL,
@@ -233,3 +255,23 @@ def test_historical_harm_under_18_consultation_changes_nothing_but_warns() -> No
     plan = run(raw, make_event("panel_consulted", "2026-12-01", outcome="do_not_notify"))
     assert plan.to_json_dict()["classification"] == ["serious_incident"]
     assert any("ordinary rows apply" in warning for warning in plan.warnings)
+
+
+def test_s4_local_review_after_no_review_tells_all_it_concerns_and_starts_the_clock() -> None:
+    """§4: the partners reconsider (the Panel "concluded a local review may be more
+    appropriate"): the Panel, Ofsted and the DfE are owed the new decision (§3, §4) and the
+    6-month publication clock runs from it (§8)."""
+    local = make_event("lcspr_decided", "2027-01-05", decision="local_review", **REVIEWER)
+    plan = run(make_record(), RAPID, NO_REVIEW, local)
+    decided = {
+        o.addressee: (o.trigger_on, o.explanation)
+        for o in plan.obligations
+        if o.document == "lcspr_decision"
+    }
+    assert {addressee: on for addressee, (on, _) in decided.items()} == {
+        "panel": dt.date(2027, 1, 5),
+        "ofsted": dt.date(2027, 1, 5),
+        "dfe": dt.date(2027, 1, 5),
+    }
+    assert "(local review decided)" in decided["panel"][1]
+    assert [o.due for o in plan.obligations if o.document == "publication"] == [dt.date(2027, 7, 5)]
