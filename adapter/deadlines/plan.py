@@ -28,6 +28,7 @@ from adapter.deadlines.obligations import Obligation, derive_obligations
 from adapter.errors import InvalidRecord
 from adapter.rules import PANEL_CONSULTED, Classification, classify
 from config.settings import Policy
+from schemas.consistency import future_dates
 from schemas.events import EventSchema
 from schemas.fields import flatten
 from schemas.incident import IncidentRecordSchema
@@ -74,8 +75,9 @@ def plan_incident(
 ) -> Plan:
     """Classify a loaded record, replay its loaded events, and derive every obligation.
 
-    ``today`` (Europe/London) adds a warning when ``became_aware_on`` is in the future (``plan``
-    answers what-if questions rather than refusing them). ``rapid_review_delivered_on`` starts the
+    ``today`` (Europe/London) adds a warning for each date submission would refuse as in the
+    future (``became_aware_on``, a death, a born child's birth): ``plan`` answers what-if
+    questions rather than refusing them. ``rapid_review_delivered_on`` starts the
     Panel's 15 working days (§3); without it, the rapid review's completion date is used.
     ``recorded`` says how many of ``events`` (the first ones as given) the service recorded
     before: what the record as amended contradicts in them is a warning, not a refusal, and a
@@ -108,13 +110,8 @@ def plan_incident(
         rapid_review_delivered_on=rapid_review_delivered_on,
     )
     warnings = [*classification.warnings, *checks.warnings]
-    aware: dt.date = record["incident"]["became_aware_on"]
-    if today is not None and aware > today:
-        warnings.insert(
-            0,
-            f"incident.became_aware_on: {aware.isoformat()} is in the future "
-            f"(today is {today.isoformat()}, Europe/London)",
-        )
+    if today is not None:  # what submission refuses, plan only warns of (what-if questions)
+        warnings[0:0] = [f"{path}: {message}" for path, message in future_dates(record, today)]
     return Plan(classification, lifecycle, obligations, tuple(warnings))
 
 

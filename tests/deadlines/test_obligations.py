@@ -308,6 +308,16 @@ def test_obligations_are_in_due_order_and_json_shaped() -> None:
     assert isinstance(first["due"], str)
 
 
+def test_a_future_date_of_death_is_a_warning_in_plan_not_an_error() -> None:
+    """What submission refuses as in the future, plan answers as a what-if, with a warning."""
+    record = make_record()
+    record["children"][0]["date_of_death"] = D("2026-11-25")
+    plan = planned(record, today=D("2026-11-24"))
+    assert any(
+        w.startswith("children.0.date_of_death: 2026-11-25 is in the future") for w in plan.warnings
+    )
+
+
 def test_future_became_aware_is_a_warning_when_today_is_given() -> None:
     plan = planned(make_record(), today=D("2026-11-22"))
     assert plan.warnings[0].startswith("incident.became_aware_on: 2026-11-23 is in the future")
