@@ -3,7 +3,8 @@
 - :func:`sweep` re-enqueues every delivery that is due and has no live job (Redis flushed, the
   web process died after committing, a worker killed mid-send): losing Redis loses no work.
 - :func:`check_deadlines` records each open deadline's status and alerts once when one is
-  ``due_soon`` or ``overdue``, whoever stored that status.
+  ``due_soon`` or ``overdue``, whoever stored that status; an incident whose publication limit
+  has passed unpublished is re-planned, so that its delay notice is owed (§8).
 - :func:`checkpoint` signs the receipt log's head, so a later rewrite of its tail shows.
 """
 
@@ -15,13 +16,15 @@ from collections.abc import Iterator
 
 from rq.job import JobStatus
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from adapter import alerts
+from adapter.errors import CsinsError
 from adapter.receipts.log import record_checkpoint
 from adapter.service.clock import utcnow
-from adapter.service.planning import live_status
+from adapter.service.planning import live_status, replan
 from adapter.store import outbox
-from adapter.store.models import Obligation
+from adapter.store.models import Incident, Obligation
 from jobs import queues
 from jobs.context import WorkerContext, context
 from jobs.queues import connect, delivery_job_id, enqueue_delivery
@@ -139,7 +142,43 @@ def check_deadlines() -> int:
                         "incident_id": row.incident_id,
                     },
                 )
+    _owe_delay_notices(ctx, now)
     return changed
+
+
+def _owe_delay_notices(ctx: WorkerContext, now: dt.datetime) -> None:
+    """Re-plan each incident whose publication is overdue and owes no delay notice yet: time
+    alone makes it owed once the limit has passed unpublished (§8), and nothing else would
+    re-plan the incident. One short transaction each, after the check's own, locking the
+    incident first as every re-plan does."""
+    notice = aliased(Obligation)
+    with ctx.database.session_scope() as session:
+        late = session.scalars(
+            select(Obligation.incident_id)
+            .where(
+                Obligation.document == "publication",
+                Obligation.status == "overdue",
+                ~select(notice.id)
+                .where(
+                    notice.incident_id == Obligation.incident_id,
+                    notice.document == "publication_delay_notice",
+                )
+                .exists(),
+            )
+            .distinct()
+        ).all()
+    for incident_id in late:
+        try:
+            with ctx.database.session_scope() as session:
+                incident = session.scalars(
+                    select(Incident)
+                    .where(Incident.id == incident_id)
+                    .with_for_update(key_share=True)
+                    .execution_options(populate_existing=True)
+                ).one()
+                replan(session, ctx.database.keyring, ctx.settings.policy, incident, now)
+        except CsinsError as error:  # one incident's plan must not stop the others'
+            log.error("could not re-plan incident %s: %s", incident_id, type(error).__name__)
 
 
 def checkpoint() -> int | None:

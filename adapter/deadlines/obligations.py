@@ -149,13 +149,18 @@ def derive_obligations(
     policy: Policy,
     *,
     rapid_review_delivered_on: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> tuple[Obligation, ...]:
-    """Every obligation the classification and the events create, by due date (DESIGN.md §5)."""
+    """Every obligation the classification and the events create, by due date (DESIGN.md §5).
+
+    ``today`` (Europe/London) adds what the passing of time alone makes owed: the delay notice
+    once the publication limit has passed with nothing published (§8).
+    """
     found = [
         *_notifications(classification.documents, calendar, policy),
         *_panel_response(lifecycle, calendar, rapid_review_delivered_on),
         *_decisions(lifecycle.decisions, calendar, policy),
-        *_publication(lifecycle, calendar),
+        *_publication(lifecycle, calendar, today),
     ]
     found.sort(key=lambda o: (o.due, _DOCUMENT_ORDER[o.document], _ADDRESSEE_ORDER[o.addressee]))
     return tuple(found)
@@ -241,7 +246,9 @@ def _decisions(
     yield from latest.values()
 
 
-def _publication(lifecycle: Lifecycle, calendar: WorkingDayCalendar) -> Iterator[Obligation]:
+def _publication(
+    lifecycle: Lifecycle, calendar: WorkingDayCalendar, today: dt.date | None
+) -> Iterator[Obligation]:
     """§8: publication within 6 months of the decision, copies 7 working days before, delays."""
     decided = lifecycle.local_review
     if decided is None:
@@ -266,7 +273,7 @@ def _publication(lifecycle: Lifecycle, calendar: WorkingDayCalendar) -> Iterator
     scheduled = lifecycle.publication
     if scheduled is not None:
         yield from _copies(scheduled, lifecycle.published_on, calendar)
-    yield from _delay_notice(lifecycle, limit, limit_explained)
+    yield from _delay_notice(lifecycle, limit, limit_explained, today)
 
 
 def _copies(
@@ -295,13 +302,18 @@ def _copies(
 
 
 def _delay_notice(
-    lifecycle: Lifecycle, limit: dt.date, limit_explained: str
+    lifecycle: Lifecycle, limit: dt.date, limit_explained: str, today: dt.date | None
 ) -> Iterator[Obligation]:
     """§8: the reasons for a delay go to the Panel and the Secretary of State, by the limit, once
-    the events show publication falls after it: scheduled after it, a delay recorded, or
-    published after it (the limit passing with nothing recorded would need a re-plan in time)."""
+    publication falls after it: scheduled after it, a delay recorded, published after it, or the
+    limit passed (``today`` is after it) with nothing published."""
     scheduled = lifecycle.publication
     causes: list[tuple[dt.date, str, str]] = []  # why a delay notice is owed (§8): when, event, why
+    decided = lifecycle.local_review
+    if today is not None and today > limit and lifecycle.published_on is None and decided:
+        causes.append(
+            (decided.on, "lcspr_decided", f"the limit passed on {limit.isoformat()} unpublished")
+        )
     if scheduled is not None and scheduled.publication_date > limit:
         causes.append(
             (

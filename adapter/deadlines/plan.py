@@ -77,7 +77,8 @@ def plan_incident(
 
     ``today`` (Europe/London) adds a warning for each date submission would refuse as in the
     future (``became_aware_on``, a death, a born child's birth): ``plan`` answers what-if
-    questions rather than refusing them. ``rapid_review_delivered_on`` starts the
+    questions rather than refusing them. It also owes what the passing of time alone makes
+    owed: the delay notice once the publication limit has passed unpublished (§8). ``rapid_review_delivered_on`` starts the
     Panel's 15 working days (§3); without it, the rapid review's completion date is used.
     ``recorded`` says how many of ``events`` (the first ones as given) the service recorded
     before: what the record as amended contradicts in them is a warning, not a refusal, and a
@@ -108,6 +109,7 @@ def plan_incident(
         calendar,
         policy,
         rapid_review_delivered_on=rapid_review_delivered_on,
+        today=today,
     )
     warnings = [*classification.warnings, *checks.warnings]
     if today is not None:  # what submission refuses, plan only warns of (what-if questions)

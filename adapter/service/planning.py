@@ -64,13 +64,15 @@ def plan_stored(
     *,
     record: Mapping[str, Any] | None = None,
     recorded: int | None = None,
+    today: dt.date | None = None,
 ) -> Plan:
     """The plan of a record and events in JSON form (as stored), validated again on the way;
     ``record`` is the record already loaded from ``record_json``, when the caller has it.
 
     ``recorded``: how many of ``events_json`` (the first ones) are stored already, all of them
     by default. A stored event stays recorded whatever an amendment says (DESIGN.md §4): only
-    an event about to be recorded can be refused for what the record says.
+    an event about to be recorded can be refused for what the record says. ``today`` (London)
+    adds what the passing of time makes owed (see :func:`plan_incident`).
     """
     return plan_incident(
         _RECORD.load(record_json) if record is None else record,
@@ -78,6 +80,7 @@ def plan_stored(
         policy,
         rapid_review_delivered_on=rapid_review_delivered_on,
         recorded=len(events_json) if recorded is None else recorded,
+        today=today,
     )
 
 
@@ -153,6 +156,7 @@ def replan(
         _rapid_review_delivered_on(session, incident),
         record=None if current is None else current.loaded,
         recorded=recorded,
+        today=london_date(now),  # what time alone makes owed: a delay notice past the limit
     )
     rows = (
         obligation_store.replace_obligations(

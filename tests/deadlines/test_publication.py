@@ -98,3 +98,36 @@ def test_s8_the_reasons_may_still_be_recorded_after_a_late_publication() -> None
 
 def test_s8_published_within_the_limit_owes_no_delay_notice() -> None:
     assert of(planned(SCHEDULED, published("2027-06-18")), "publication_delay_notice") == []
+
+
+# §8: the limit passing with nothing published owes the notice too, from the day after it.
+LIMIT_PASSED = {
+    "s8_the_day_after_the_limit_unpublished_owes_the_notice": ((), "2027-06-19", True),
+    "s8_on_the_limit_itself_it_may_still_be_published": ((), "2027-06-18", False),
+    "s8_scheduled_inside_the_limit_but_not_yet_published": ((SCHEDULED,), "2027-06-21", True),
+    "s8_published_on_time_owes_nothing_later": (
+        (SCHEDULED, published("2027-06-03")),
+        "2027-09-01",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("events", "today", "owed"), list(LIMIT_PASSED.values()), ids=list(LIMIT_PASSED)
+)
+def test_s8_the_limit_passing_unpublished_owes_the_delay_notice(
+    events: tuple[dict[str, Any], ...], today: str, owed: bool
+) -> None:
+    plan = plan_incident(
+        load_record(make_record()), load_events(*REVIEWED, *events), Policy(), today=D(today)
+    )
+    notices = of(plan, "publication_delay_notice")
+    if not owed:
+        assert notices == []
+        return
+    assert {(o.addressee, o.due, o.trigger, o.trigger_on) for o in notices} == {
+        ("panel", D("2027-06-18"), "lcspr_decided", D("2026-12-18")),
+        ("secretary_of_state", D("2027-06-18"), "lcspr_decided", D("2026-12-18")),
+    }
+    assert all("the limit passed on 2027-06-18 unpublished" in o.explanation for o in notices)

@@ -91,3 +91,59 @@ def test_a_deadline_moved_away_and_back_into_risk_is_alerted_again(stack: Stack)
     stack.check_deadlines()
     alerted = [int(e.object_id) for e in stack.alerts(alerts.DEADLINE_OVERDUE)]
     assert alerted.count(row_id) == 2
+
+
+def test_a_publication_limit_passed_unpublished_owes_the_delay_notice(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """§8: a local review decided five months ago and nothing published; forty days on, the
+    limit has passed: the check re-plans the incident (nothing else would), the delay notice to
+    the Panel and the Secretary of State is owed (overdue at once, due at the limit), and the
+    next check alerts it."""
+    from jobs import maintenance
+    from tests.store.factories import make_event
+
+    today = london_today()
+    aware, reviewed, decided = (today - dt.timedelta(days=d) for d in (170, 160, 150))
+    response = stack.client.post(
+        "/api/v1/incidents",
+        json=make_record(date=aware.isoformat(), became_aware_on=aware.isoformat()),
+        headers={"Authorization": f"Bearer {stack.key()}"},
+    )
+    assert response.status_code == 201, response.get_json()
+    incident_id = response.get_json()["id"]
+    for event in (
+        make_event("rapid_review_completed", reviewed.isoformat()),
+        make_event(
+            "lcspr_decided", decided.isoformat(), decision="local_review", reviewer="J. Reviewer"
+        ),
+    ):
+        recorded = stack.client.post(
+            f"/api/v1/incidents/{incident_id}/events",
+            json=event,
+            headers={"Authorization": f"Bearer {stack.key()}"},
+        )
+        assert recorded.status_code == 201, recorded.get_json()
+
+    def notices() -> list[Obligation]:
+        with stack.database.session_scope() as session:
+            return list(
+                session.scalars(
+                    select(Obligation).where(
+                        Obligation.incident_id == incident_id,
+                        Obligation.document == "publication_delay_notice",
+                    )
+                )
+            )
+
+    stack.check_deadlines()
+    assert notices() == []  # the limit is still a month away
+    later = maintenance.utcnow() + dt.timedelta(days=40)
+    monkeypatch.setattr(maintenance, "utcnow", lambda: later)
+    stack.check_deadlines()
+    owed = notices()
+    assert sorted(row.addressee for row in owed) == ["panel", "secretary_of_state"]
+    assert {row.status for row in owed} == {"overdue"}
+    stack.check_deadlines()
+    alerted = {int(entry.object_id) for entry in stack.alerts(alerts.DEADLINE_OVERDUE)}
+    assert {row.id for row in owed} <= alerted
