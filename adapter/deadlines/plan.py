@@ -78,8 +78,9 @@ def plan_incident(
     ``today`` (Europe/London) adds a warning for each date submission would refuse as in the
     future (``became_aware_on``, a death, a born child's birth): ``plan`` answers what-if
     questions rather than refusing them. It also owes what the passing of time alone makes
-    owed: the delay notice once the publication limit has passed unpublished (§8). ``rapid_review_delivered_on`` starts the
-    Panel's 15 working days (§3); without it, the rapid review's completion date is used.
+    owed: the delay notice once the publication limit has passed unpublished (§8).
+    ``rapid_review_delivered_on`` starts the Panel's 15 working days (§3); without it, the rapid
+    review's completion date is used.
     ``recorded`` says how many of ``events`` (the first ones as given) the service recorded
     before: what the record as amended contradicts in them is a warning, not a refusal, and a
     recorded rapid review keeps the incident a notified serious incident (DESIGN.md §4, §2).
