@@ -136,9 +136,19 @@ class PlanSchema(Schema):
 
 class ImportSchema(Schema):
     id = fields.String()
-    filename = fields.String(allow_none=True)
-    sha256 = fields.String()
-    size = fields.Integer()
+    filename = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The upload's filename as sent. Personal data (exports are often "
+            "named after the child), stored encrypted and shown to keys that may read the LA's "
+            "records; null for admin and compliance keys, and for imports stored before it was "
+            "encrypted"
+        },
+    )
+    sha256 = fields.String(
+        metadata={"description": "SHA-256 of the upload, to tie the import to its file"}
+    )
+    size = fields.Integer(metadata={"description": "Bytes uploaded"})
     system = fields.String()
     rows_read = fields.Integer()
     incidents_created = fields.Integer(

@@ -2,7 +2,9 @@
 
 An import answers with the first incident outcomes and row errors in full and the exact counts
 (``incident_count`` and ``incident_outcomes``; ``error_count`` and ``rows_rejected``), saying
-when either list was cut short (``incidents_truncated``, ``row_errors_truncated``).
+when either list was cut short (``incidents_truncated``, ``row_errors_truncated``). The upload's
+filename is personal data (exports are often named after the child): like a row error's value,
+it is shown to the keys that may read the LA's records, and ``null`` to admin and compliance keys.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ _UPLOAD_BODY = {
 def _view(record: ImportRecord, detail: ImportDetail) -> dict[str, Any]:
     return {
         "id": record.id,
-        "filename": record.filename,
+        "filename": detail.filename,
         "sha256": record.sha256,
         "size": record.size,
         "system": record.system,
@@ -122,7 +124,8 @@ def get_import_view(import_id: str) -> Any:
     """An import: the upload's SHA-256, what became of each incident, and its row errors.
 
     An ``agency`` key reads only the imports it made itself; another's answers 404. Admin and
-    compliance keys see where each row error and outcome is, not what the export said.
+    compliance keys see where each row error and outcome is, not what the export said, and not
+    the upload's filename (``null``), which may name the child.
     """
     res = resources()
     with res.transaction() as session:
@@ -140,8 +143,9 @@ _KEPT_FOR_STAFF = {
     "row_errors": ("row", "field"),
 }
 """What an admin or compliance key sees of an import's outcomes: where, not what. A row error's
-value and message, and an incident's detail, may quote the export (an NHS number, a name), and
-DESIGN.md §7 gives those roles queues, retries, receipts and audit, not children's data."""
+value and message, and an incident's detail, may quote the export (an NHS number, a name), as the
+upload's filename may name the child, and DESIGN.md §7 gives those roles queues, retries,
+receipts and audit, not children's data."""
 
 
 def _without_personal_data(detail: ImportDetail) -> ImportDetail:
@@ -150,6 +154,7 @@ def _without_personal_data(detail: ImportDetail) -> ImportDetail:
 
     return replace(
         detail,
+        filename=None,
         incidents=kept(detail.incidents, _KEPT_FOR_STAFF["incidents"]),
         row_errors=kept(detail.row_errors, _KEPT_FOR_STAFF["row_errors"]),
     )

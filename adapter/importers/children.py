@@ -2,8 +2,9 @@
 
 Most child fields are copied from their column; the rest are derived, not copied: a plan or care
 episode counts when it was open on the incident date (start on or before it, end blank or after
-it), a Mosaic birth date after the incident means the child was unborn, and the identity is known
-when the row carries a person id.
+it), a Mosaic birth date after the incident means the child was unborn (elsewhere the date is
+kept: a child harmed before birth and born since), and the identity is known when the row carries
+a person id.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class ChildMaker:
             for prefix in EPISODES
             if layout.has(f"{prefix}.start_date")
         }
-        self._unborn_after_incident = layout.profile.birth_date_after_incident == "unborn"
+        self._birth_after_incident = layout.profile.birth_date_after_incident
         self._has_care_leaver = layout.has("child.care_leaver")
 
     def make(self, values: dict[str, Any], on: dt.date | None, at: RowAt) -> dict[str, Any]:
@@ -61,10 +62,17 @@ class ChildMaker:
         estimated = values["child.date_of_birth_estimated"]
         unborn = None if born is None else False
         if born is not None and on is not None and born > on:
-            if self._unborn_after_incident:
+            if self._birth_after_incident == "unborn":
                 born, estimated, unborn = None, None, True
-            else:
-                at.problem("child.date_of_birth", f"is after the incident date {on.isoformat()}")
+            elif self._birth_after_incident == "error":
+                at.problem(
+                    "child.date_of_birth",
+                    f"{born.isoformat()} is after the incident date {on.isoformat()}: expected "
+                    "a date of birth on or before the incident date (this export's profile "
+                    "sets birth_date_after_incident: error)",
+                )
+            # "keep": born after the incident (harmed before birth); a date after today is
+            # refused by the record's own rule (schemas.consistency.future_dates).
         looked_after = self._open(values, "child.looked_after", on, at)
         care_leaver = values["child.care_leaver"]
         if care_leaver is None and self._has_care_leaver:

@@ -20,7 +20,7 @@ from marshmallow import ValidationError, fields, validate
 from adapter.errors import ExportError, UnrecognisedExport
 from adapter.importers import values
 from adapter.importers.profiles import FIELD_KINDS, REQUIRED_VALUES, Profile, header_key
-from schemas.incident import IncidentRecordSchema
+from schemas.incident import IncidentRecordSchema, normalise_postcode
 
 Parser = Callable[[str], Any]
 
@@ -226,7 +226,10 @@ def _postcode_parser(field: str, profile: Profile) -> Parser:
         text = " ".join(cell.split()).upper()
         if not text or text in blank or any(p.fullmatch(text) for p in patterns):
             return None
-        return text if check is None else check(text)
+        # The form the record schema stores (dn311hu is DN31 1HU), so a converted record is
+        # what loading it would give.
+        postcode = normalise_postcode(text)
+        return postcode if check is None else check(postcode)
 
     return parse
 

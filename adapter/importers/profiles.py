@@ -119,7 +119,8 @@ _TOP_KEYS = {
     "birth_date_after_incident",
 }
 _SENTINEL_KEYS = {"blank", "keys", "postcodes", "postcode_patterns"}
-_BIRTH_AFTER_INCIDENT = ("unborn", "error")
+_BIRTH_AFTER_INCIDENT = ("keep", "unborn", "error")
+"""What a birth date after the incident may mean (:attr:`Profile.birth_date_after_incident`)."""
 
 
 def header_key(header: str) -> str:
@@ -151,7 +152,10 @@ class Profile:
     ethnicity_prefix_length: int
     """Characters of local prefix an ethnicity code may carry (Mosaic ``A1WBRI``)."""
     birth_date_after_incident: str
-    """``unborn`` (Mosaic: a birth date after the incident means unborn) or ``error``."""
+    """What a birth date after the incident date means: ``keep`` (the default, as a JSON record
+    may say: a child harmed before birth and born since keeps the date, not unborn), ``unborn``
+    (Mosaic, DESIGN.md §3.1: the date is an expected one, so the child was unborn) or ``error``
+    (an LA whose exports never carry one may refuse it)."""
 
     def missing_signature(self, headers: Iterable[str]) -> list[str]:
         """The signature entries ``headers`` (as :func:`header_key`) lack; empty when it matches."""
@@ -320,7 +324,7 @@ def _compile(system: str, raw: Mapping[str, Any], source: str) -> Profile:
     prefix = raw.get("ethnicity_prefix_length", 0)
     if isinstance(prefix, bool) or not isinstance(prefix, int) or not 0 <= prefix <= 4:
         raise SettingsError(f"{where}: ethnicity_prefix_length: expected 0 to 4, got {prefix!r}")
-    birth = raw.get("birth_date_after_incident", "error")
+    birth = raw.get("birth_date_after_incident", "keep")
     if birth not in _BIRTH_AFTER_INCIDENT:
         raise SettingsError(
             f"{where}: birth_date_after_incident: expected one of "

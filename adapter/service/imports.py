@@ -7,8 +7,9 @@ Rows the importer rejected are reported with their row, column, value and reason
 :data:`ROW_ERRORS_KEPT` in full, and every one in the counts, so an export rejected row by row
 cannot make the import (and its response) grow without bound. Incident outcomes are bounded the
 same way: the first :data:`INCIDENTS_KEPT` in full, and every one counted, in all and by outcome.
-The upload's SHA-256 and size are recorded, so a compliance officer can tie an import to the file
-it came from.
+The upload's SHA-256 and size are recorded in clear, so a compliance officer can tie an import to
+the file it came from; its filename is sealed with the row errors, since exports are often named
+after the child.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ def import_export(
         rows_rejected=summary.rows_rejected,
         incident_count=incidents.count,
         incident_outcomes=dict(incidents.by_outcome),
+        filename=summary.file,
     )
     return Imported(stored, detail, deliveries)
 

@@ -1,9 +1,11 @@
 """Export files converted through ``POST /imports``: what came in and what became of each row.
 
-Row errors are sealed: a validation message may quote the refused value (an NHS number). An
-import keeps only the first row errors and the first incident outcomes in full (the service
-decides how many) but always the exact counts: ``error_count`` (every problem found), the number
-of rows rejected, and how many incidents there were and of each outcome, sealed with them.
+Row errors are sealed: a validation message may quote the refused value (an NHS number). So is
+the upload's filename, which often names the child ("SI notification - <name> DOB <date>.csv"):
+only the SHA-256 and size of the upload are kept in clear. An import keeps only the first row
+errors and the first incident outcomes in full (the service decides how many) but always the
+exact counts: ``error_count`` (every problem found), the number of rows rejected, and how many
+incidents there were and of each outcome, sealed with them.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from adapter.store.sealing import import_aad, open_json, seal_json
 
 @dataclass(frozen=True)
 class ImportDetail:
-    """The sealed part of an import: the incident outcomes and row errors kept in full, and the
-    exact totals, however many of either were kept."""
+    """The sealed part of an import: the upload's filename, the incident outcomes and row errors
+    kept in full, and the exact totals, however many of either were kept."""
 
     incidents: list[dict[str, Any]]
     """What became of the first incidents: ``{"reference", "id", "outcome", "rows"}``."""
@@ -37,6 +39,10 @@ class ImportDetail:
     """Incidents converted in all (each one submitted, whatever its outcome)."""
     incident_outcomes: dict[str, int]
     """How many of all the incidents had each outcome (``created``, ``identical``, ...)."""
+    filename: str | None = None
+    """The upload's filename as the client sent it: personal data (it may name the child).
+    ``None`` when none was given, and for imports stored before it was sealed (migration 0005
+    removed the clear copy)."""
 
     @property
     def incidents_truncated(self) -> bool:
@@ -67,10 +73,11 @@ def record_import(
     """Store the outcome of one import for ``la_code`` (which the scope must allow).
 
     ``incidents`` says what became of each converted incident (reference, id, outcome); it is
-    sealed with the row errors, since both may quote what the export said. ``error_count`` and
-    ``rows_rejected`` are the totals when ``row_errors`` holds only the first errors, as
-    ``incident_count`` and ``incident_outcomes`` are when ``incidents`` holds only the first
-    outcomes (by default each is counted from the list given).
+    sealed with the row errors and ``filename``, since each may quote what the export said or
+    name the child. ``error_count`` and ``rows_rejected`` are the totals when ``row_errors``
+    holds only the first errors, as ``incident_count`` and ``incident_outcomes`` are when
+    ``incidents`` holds only the first outcomes (by default each is counted from the list
+    given).
     """
     if rows_rejected is None:
         rows_rejected = len({error.get("row") for error in row_errors})
@@ -81,7 +88,6 @@ def record_import(
     record = ImportRecord(
         id=str(uuid.uuid4()),
         la_code=require_la(la_scope, la_code),
-        filename=filename,
         sha256=sha256,
         size=size,
         system=system,
@@ -93,6 +99,7 @@ def record_import(
     record.row_errors = seal_json(
         keyring,
         {
+            "filename": filename,
             "row_errors": [dict(e) for e in row_errors],
             "incidents": [dict(i) for i in incidents],
             "rows_rejected": rows_rejected,
@@ -145,6 +152,7 @@ def import_detail(keyring: Keyring, record: ImportRecord) -> ImportDetail:
         rows_rejected=rows_rejected,
         incident_count=len(incidents) if incident_count is None else incident_count,
         incident_outcomes=dict(sealed.get("incident_outcomes") or _count_outcomes(incidents)),
+        filename=sealed.get("filename"),
     )
 
 

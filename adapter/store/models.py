@@ -284,6 +284,8 @@ class ImportRecord(Base):
     """An export file converted through ``POST /imports``: its hash, counts and row errors.
 
     Row errors are encrypted: a validation message may quote the value it refused (an NHS number).
+    So is the upload's filename, sealed with them: exports are often named after the child
+    ("SI notification - <name> DOB <date>.csv"). The SHA-256 and size, not personal, stay clear.
     """
 
     __tablename__ = "imports"
@@ -291,7 +293,6 @@ class ImportRecord(Base):
 
     id: Mapped[str] = mapped_column(_UUID, primary_key=True)
     la_code: Mapped[str] = mapped_column(_LA)
-    filename: Mapped[str | None] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(_SHA256)
     size: Mapped[int] = mapped_column(BigInteger)
     system: Mapped[str] = mapped_column(String(20))
@@ -299,7 +300,8 @@ class ImportRecord(Base):
     incidents_created: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     row_errors: Mapped[bytes] = mapped_column(LargeBinary)
-    """Ciphertext of the JSON list of ``{"row", "field", "message"}`` objects."""
+    """Ciphertext of the import's detail (:class:`adapter.store.imports.ImportDetail`): the
+    upload's filename, the row errors and incident outcomes kept, and their totals."""
     created_by_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )

@@ -142,12 +142,6 @@ def test_a_mosaic_birth_date_after_the_incident_means_unborn(tmp_path: Path) -> 
     )  # fmt: skip
 
 
-def test_a_liquidlogic_birth_date_after_the_incident_is_a_problem(tmp_path: Path) -> None:
-    assert problems_of(tmp_path, "liquidlogic", BIRTH_DTTM="2027-01-01 00:00:00.000") == [
-        (2, "BIRTH_DTTM", "2027-01-01 00:00:00.000", "is after the incident date 2026-11-02")
-    ]
-
-
 # The Liquidlogic sample's first incident is on 2026-11-02.
 ON = "2026-11-02 00:00:00.000"
 BEFORE = "2026-10-01 00:00:00.000"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from adapter.store.models import ImportRecord
 from tests.conftest import SAMPLES
-from tests.importers.conftest import zip_bomb
+from tests.importers.conftest import make_row, zip_bomb
 
 
 def upload(service, key, name: str, content: bytes, **form: str):
@@ -140,3 +141,58 @@ def test_another_las_import_is_not_found(service):
     ).get_json()
     other = service.key(la="999")
     assert service.get(f"/api/v1/imports/{body['id']}", other).status_code == 404
+
+
+NAMED = "SI notification - Zebedee Quartermain DOB 19-07-2014.csv"
+"""How such exports are often named: after the child."""
+
+
+@pytest.mark.parametrize(
+    ("reader", "sees"),
+    [
+        pytest.param("local_authority", NAMED, id="the-la"),
+        pytest.param("admin", None, id="admin"),
+        pytest.param("compliance", None, id="compliance"),
+    ],
+)
+def test_the_uploads_filename_is_sealed_and_shown_only_to_the_la(service, reader, sees):
+    """The filename may name the child: it is stored encrypted, and shown like a row error's
+    value, to the keys that read the LA's records (§7), never to admin and compliance keys."""
+    content = (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    body = upload(service, service.key(), NAMED, content).get_json()
+    assert body["filename"] == NAMED
+
+    seen = service.get(f"/api/v1/imports/{body['id']}", service.key(role=reader)).get_json()
+    assert seen["filename"] == sees
+    assert seen["sha256"] == hashlib.sha256(content).hexdigest()  # not personal: for all
+    if sees is None:
+        assert "Quartermain" not in str(seen)
+    with service.database.engine.connect() as connection:
+        row = connection.execute(text("SELECT * FROM imports")).one()
+    assert "Quartermain" not in str(row)
+
+
+def test_a_child_born_after_the_incident_is_submitted_with_its_date_of_birth(service):
+    """A Liquidlogic child harmed before birth and born since (BIRTH_DTTM after the incident)
+    goes in with its date of birth, as the same record posted as JSON would (DESIGN.md §3.1)."""
+    row = make_row(
+        "liquidlogic",
+        INCIDENT_TYPE_DESC="Serious harm",
+        HARM_OUTCOME_DESC="Seriously harmed",
+        DEATH_DTTM="",
+        CP_START_DTTM="",
+        CP_CATEGORY_DESC="",
+        BIRTH_DTTM="2026-11-20 00:00:00.000",
+    )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    key = service.key()
+    body = upload(service, key, "ll.csv", buffer.getvalue().encode()).get_json()
+    assert body["row_errors"] == []
+    (incident,) = body["incidents"]
+    assert incident["outcome"] == "created", incident
+    record = service.get(f"/api/v1/incidents/{incident['id']}", key).get_json()["record"]
+    child = record["children"][0]
+    assert (child["date_of_birth"], child["unborn"]) == ("2026-11-20", False)

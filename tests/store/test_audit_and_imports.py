@@ -91,6 +91,7 @@ def test_import_records_are_scoped_and_keep_their_errors(db):
         assert import_row_errors(db.keyring, stored) == errors
         detail = import_detail(db.keyring, stored)
         assert (detail.incident_count, detail.incident_outcomes) == (0, {})
+        assert detail.filename == "export.csv"  # sealed with the row errors
         assert not detail.incidents_truncated
 
 

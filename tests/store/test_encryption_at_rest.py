@@ -8,7 +8,7 @@ from sqlalchemy import select, text, update
 from adapter.crypto import DecryptionError, Keyring, new_key
 from adapter.store.database import Database, sqlite_path
 from adapter.store.events import add_event, event_data, event_document, list_events
-from adapter.store.imports import import_row_errors, record_import
+from adapter.store.imports import import_detail, record_import
 from adapter.store.incidents import child_details, create_incident, current_record, get_incident
 from adapter.store.models import Child, Delivery, ImportRecord, IncidentVersion, LifecycleEvent
 from adapter.store.outbox import delivery_payload, enqueue_delivery
@@ -57,7 +57,8 @@ def store_everything(db, keyring=None):
             keyring,
             la_scope="812",
             la_code="812",
-            filename="export.csv",
+            # Exports are often named after the child: the filename is sealed too.
+            filename=f"SI notification - {CHILD_FORENAMES} {CHILD_SURNAME}.csv",
             sha256="0" * 64,
             size=10,
             system="mosaic",
@@ -103,8 +104,9 @@ def test_raw_rows_hold_no_personal_data(db):
         assert event_data(db.keyring, event)["type"] == "rapid_review_completed"
         delivery = session.scalars(select(Delivery)).one()
         assert SECRETS[0] in delivery_payload(db.keyring, delivery)
-        errors = import_row_errors(db.keyring, session.scalars(select(ImportRecord)).one())
-        assert errors[0]["field"] == "NHS_ID"
+        detail = import_detail(db.keyring, session.scalars(select(ImportRecord)).one())
+        assert detail.row_errors[0]["field"] == "NHS_ID"
+        assert detail.filename == f"SI notification - {CHILD_FORENAMES} {CHILD_SURNAME}.csv"
 
 
 def test_sqlite_file_holds_no_personal_data(db):
