@@ -157,9 +157,23 @@ def describe_problem(problem: RowProblem) -> str:
 @contextlib.contextmanager
 def _output(path: Path | None) -> Iterator[IO[str] | None]:
     """A file written whole or not at all (a temporary file renamed at the end); ``None`` when
-    no path is given."""
+    no path is given.
+
+    A symlink is followed, so the file it points at is the one replaced (the link stays). What
+    is not a regular file (``/dev/stdout``, ``/dev/null``, a named pipe) is written straight
+    through: renaming over it would replace a device, and as root that succeeds.
+    """
     if path is None:
         yield None
+        return
+    path = path.resolve()
+    if path.exists() and not path.is_file():
+        try:
+            stream = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        with stream:
+            yield stream
         return
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below

@@ -198,3 +198,36 @@ def test_an_output_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
         result.stderr
         == f"error: cannot write {tmp_path}/missing/out.ndjson: No such file or directory\n"
     )
+
+
+def test_an_output_that_is_a_pipe_is_written_through_not_replaced(tmp_path: Path) -> None:
+    """``--out /dev/stdout`` or a named pipe: renaming a temporary file over it would replace
+    the device (as root, /dev/null became a regular file); it is written straight through."""
+    import os
+    import stat
+    import threading
+
+    pipe = tmp_path / "records.pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    result = run(MOSAIC, "--out", pipe)
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert len(loads(received[0])) == 2
+
+
+def test_an_output_that_is_a_symlink_replaces_its_target_and_keeps_the_link(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "kept" / "records.ndjson"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    link = tmp_path / "latest.ndjson"
+    link.symlink_to(target)
+    result = run(MOSAIC, "--out", link)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == target
+    assert len(loads(target.read_text())) == 2
