@@ -10,9 +10,10 @@ from adapter.api.auth import READERS, principal, requires
 from adapter.api.bodies import checked_cursor, deadline_cursor_key, json_body
 from adapter.api.resources import resources
 from adapter.api.views import obligation_view
-from adapter.deadlines import load_plan_input, plan_incident
+from adapter.deadlines import calendar_for, load_plan_input, pending_from, plan_incident
 from adapter.service.clock import london_today, utcnow
 from adapter.store import obligations as obligation_store
+from adapter.store.obligations import LiveDay
 from schemas.api import DeadlineListSchema, DeadlineQuerySchema, PlanSchema
 
 blp = Blueprint(
@@ -49,10 +50,12 @@ def list_deadlines(
 ) -> Any:
     """Every obligation of the caller's LA, soonest due first, filtered and paginated.
 
-    ``status`` filters on the status the deadline job last recorded; each item shows its status
-    at the moment of the request.
+    ``status`` filters on each deadline's status at the moment of the request, the status each
+    item shows (not the one the deadline job last stored, which can be minutes old).
     """
     res, now = resources(), utcnow()
+    policy, today = res.settings.policy, london_today(now)
+    live = LiveDay(today, pending_from(today, calendar_for(policy), policy.due_soon_working_days))
     with res.transaction() as session:
         page = obligation_store.list_deadlines(
             session,
@@ -63,8 +66,9 @@ def list_deadlines(
             incident_id=incident,
             cursor=checked_cursor("deadlines", cursor, deadline_cursor_key),
             limit=limit,
+            now=live,
         )
-        items = [obligation_view(row, now, res.settings.policy) for row in page.items]
+        items = [obligation_view(row, now, policy) for row in page.items]
     return {"items": items, "next": page.next}
 
 

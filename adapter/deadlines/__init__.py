@@ -23,6 +23,7 @@ from adapter.deadlines.status import (
     deadline_status,
     due_instant,
     london_date,
+    pending_from,
 )
 
 __all__ = [
@@ -43,5 +44,6 @@ __all__ = [
     "due_instant",
     "load_plan_input",
     "london_date",
+    "pending_from",
     "plan_incident",
 ]

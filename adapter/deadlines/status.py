@@ -65,6 +65,15 @@ def deadline_status(
     return "due_soon" if left <= due_soon_working_days else "pending"
 
 
+def pending_from(
+    today: dt.date, calendar: WorkingDayCalendar, due_soon_working_days: int
+) -> dt.date:
+    """The first due day still ``pending`` on ``today``: an open deadline due before it is due
+    soon (from today on) or overdue (before today). Lets a list filter on the status of each
+    deadline *now*, in the query, rather than on the status last stored."""
+    return calendar.add_working_days(today, due_soon_working_days + 1).result
+
+
 def _require_aware(name: str, moment: dt.datetime) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime (with a time zone), got {moment!r}")

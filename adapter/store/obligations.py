@@ -9,11 +9,11 @@ already met. ``GET /deadlines`` is :func:`list_deadlines`, keyset-paginated on `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from adapter.store.errors import InvalidCursor
@@ -155,13 +155,20 @@ def list_deadlines(
     due_on_or_after: dt.date | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    now: LiveDay | None = None,
 ) -> Page[Obligation]:
-    """Obligations in the scope matching every filter given, soonest due first."""
+    """Obligations in the scope matching every filter given, soonest due first.
+
+    With ``now``, ``status`` is each deadline's status at that moment (DESIGN.md §5), as the
+    list shows it, rather than the status the deadline job last stored: an open deadline is
+    overdue, due soon or pending by its due day alone, so the filter is a range of due days.
+    """
     size = page_size(limit)
     statement = scoped(select(Obligation), Obligation.la_code, la_scope)
     if status is not None:
+        wanted = [status] if isinstance(status, str) else list(status)
         statement = statement.where(
-            Obligation.status.in_([status] if isinstance(status, str) else list(status))
+            Obligation.status.in_(wanted) if now is None else or_(*_live(wanted, now))
         )
     if addressee is not None:
         statement = statement.where(Obligation.addressee == addressee)
@@ -182,6 +189,28 @@ def list_deadlines(
         statement = statement.where(after([Obligation.due, Obligation.id], key))
     rows = session.scalars(statement.order_by(Obligation.due, Obligation.id).limit(size + 1)).all()
     return page_from(rows, size, "deadlines", lambda row: (row.due.isoformat(), row.id))
+
+
+@dataclass(frozen=True)
+class LiveDay:
+    """Where open deadlines stand today: due before ``today``, overdue; from ``today`` to the
+    day before ``pending_from``, due soon; from ``pending_from`` on, pending."""
+
+    today: dt.date
+    pending_from: dt.date
+
+
+def _live(statuses: Sequence[str], day: LiveDay) -> Iterator[ColumnElement[bool]]:
+    is_open = and_(Obligation.acknowledged_at.is_(None), Obligation.satisfied_at.is_(None))
+    for status in statuses:
+        if status == "overdue":
+            yield and_(is_open, Obligation.due < day.today)
+        elif status == "due_soon":
+            yield and_(is_open, Obligation.due >= day.today, Obligation.due < day.pending_from)
+        elif status == "pending":
+            yield and_(is_open, Obligation.due >= day.pending_from)
+        else:  # met and met_late are final: stored when the deadline was met
+            yield and_(not_(is_open), Obligation.status == status)
 
 
 def update_obligation(

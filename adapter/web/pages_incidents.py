@@ -13,7 +13,7 @@ from flask import abort, render_template, request
 
 from adapter.api.resources import resources
 from adapter.api.views import incident_deliveries, obligation_view, timeline
-from adapter.deadlines import calendar_for
+from adapter.deadlines import calendar_for, pending_from
 from adapter.receipts.log import list_receipts
 from adapter.service.clock import london_today, utcnow
 from adapter.store import incidents as incident_store
@@ -43,8 +43,10 @@ INCIDENT_STATUSES = ("notifiable", "blocked", "not_notifiable", "referral", "rec
 
 
 def due_soon_cutoff(today: dt.date, policy: Policy) -> dt.date:
-    """The last due day that counts as due soon today (DESIGN.md §5: 2 working days, policy)."""
-    return calendar_for(policy).add_working_days(today, policy.due_soon_working_days).result
+    """The last due day that counts as due soon today (DESIGN.md §5: 2 working days, policy),
+    a weekend or holiday after the last of those working days included."""
+    calendar = calendar_for(policy)
+    return pending_from(today, calendar, policy.due_soon_working_days) - dt.timedelta(days=1)
 
 
 @bp.route("/deadlines")

@@ -58,6 +58,26 @@ def test_deadlines_filter_by_status(service: Service, la_key: str) -> None:
         assert all_deadlines(service, la_key, status=status) == []
 
 
+@pytest.mark.parametrize("days_later", [0, 3, 10, 40])
+def test_the_status_filter_is_the_status_each_item_shows_now(
+    service: Service, la_key: str, monkeypatch: pytest.MonkeyPatch, days_later: int
+) -> None:
+    """§5: the list shows each deadline's status now; the filter must select by that status,
+    not by the one the deadline job last stored (minutes old, or never updated without it)."""
+    from adapter.api import deadlines as deadlines_api
+
+    submit(service, la_key)
+    service.work()  # some met, some still open
+    later = deadlines_api.utcnow() + dt.timedelta(days=days_later)
+    monkeypatch.setattr(deadlines_api, "utcnow", lambda: later)
+    items = all_deadlines(service, la_key)
+    for status in ("pending", "due_soon", "overdue", "met", "met_late"):
+        filtered = all_deadlines(service, la_key, status=status)
+        assert {item["id"] for item in filtered} == {
+            item["id"] for item in items if item["status"] == status
+        }, status
+
+
 def test_deadlines_filter_by_addressee_document_and_incident(service: Service, la_key: str) -> None:
     first = submit(service, la_key)["id"]
     submit(service, la_key)

@@ -122,3 +122,19 @@ def test_generated_incidents_plan_with_one_obligation_per_document_and_addressee
             assert owed.due >= owed.trigger_on
         if owed.document not in ("publication", "publication_delay_notice"):
             assert independent_is_working_day(owed.due)
+
+
+@given(days, st.integers(min_value=-5, max_value=30), st.integers(min_value=0, max_value=5))
+def test_pending_from_splits_open_deadlines_exactly_as_their_status(
+    today: dt.date, offset: int, soon: int
+) -> None:
+    """§5: filtering open deadlines by due day (before today, before pending_from, after) gives
+    the status deadline_status reports for each, weekends and holidays included."""
+    from adapter.deadlines.status import LONDON, deadline_status, pending_from
+
+    due = today + dt.timedelta(days=offset)
+    now = dt.datetime.combine(today, dt.time(12), tzinfo=LONDON)
+    status = deadline_status(due, now, calendar=CALENDAR, due_soon_working_days=soon)
+    boundary = pending_from(today, CALENDAR, soon)
+    by_day = "overdue" if due < today else "due_soon" if due < boundary else "pending"
+    assert status == by_day
