@@ -80,3 +80,21 @@ def flatten(messages: Mapping[Any, Any] | list[Any], prefix: str = "") -> list[t
 def raise_problems(problems: list[tuple[str, str]]) -> None:
     if problems:
         raise ValidationError(nest(problems))
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer only: not a boolean, a float or a numeric string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("expected a JSON integer")
+        return int(super()._deserialize(value, attr, data, **kwargs))
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean only: not 0/1 or ``"true"``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("expected a JSON boolean")
+        return value

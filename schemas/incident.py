@@ -15,7 +15,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from schemas import codes
 from schemas.consistency import check_record
-from schemas.fields import MAX_TEXT, code, date_field, optional_code, raise_problems, text
+from schemas.fields import (
+    MAX_TEXT,
+    StrictBoolean,
+    StrictInteger,
+    code,
+    date_field,
+    optional_code,
+    raise_problems,
+    text,
+)
 
 SCHEMA_VERSION = "1"
 MAX_CHILDREN = 1000
@@ -116,8 +125,8 @@ class LocationSchema(Schema):
             )
         )
     )
-    in_la_area = _optional(fields.Boolean())
-    outside_england_normally_resident = _optional(fields.Boolean())
+    in_la_area = _optional(StrictBoolean())
+    outside_england_normally_resident = _optional(StrictBoolean())
 
 
 class IncidentSchema(Schema):
@@ -135,9 +144,9 @@ class IncidentSchema(Schema):
     became_aware_on = date_field(required=True)
     location = _optional(fields.Nested(LocationSchema))
     setting = optional_code(codes.SETTINGS)
-    suicide = _optional(fields.Boolean())
-    historical_harm = _optional(fields.Boolean())
-    wider_risk_to_other_children = _optional(fields.Boolean())
+    suicide = _optional(StrictBoolean())
+    historical_harm = _optional(StrictBoolean())
+    wider_risk_to_other_children = _optional(StrictBoolean())
     parallel_processes = _optional(
         fields.List(code(codes.PARALLEL_PROCESSES), validate=validate.Length(max=20))
     )
@@ -146,13 +155,13 @@ class IncidentSchema(Schema):
 
 
 class ChildProtectionPlanSchema(Schema):
-    active = _optional(fields.Boolean())
+    active = _optional(StrictBoolean())
     category = optional_code(codes.CP_CATEGORIES)
     start_date = _optional(date_field())
 
 
 class ChildSchema(Schema):
-    identity_known = fields.Boolean(required=True)
+    identity_known = StrictBoolean(required=True)
     local_id = text(100)
     upn = _optional(
         fields.String(
@@ -166,18 +175,18 @@ class ChildSchema(Schema):
     forenames = text()
     surname = text()
     date_of_birth = _optional(date_field())
-    date_of_birth_estimated = _optional(fields.Boolean())
-    age_years = _optional(fields.Integer(validate=validate.Range(min=0, max=130)))
-    unborn = _optional(fields.Boolean())
+    date_of_birth_estimated = _optional(StrictBoolean())
+    age_years = _optional(StrictInteger(validate=validate.Range(min=0, max=130)))
+    unborn = _optional(StrictBoolean())
     sex = optional_code(codes.SEXES)
     ethnicity = optional_code(codes.ETHNICITIES)
     disability = optional_code(codes.DISABILITY)
-    looked_after = _optional(fields.Boolean())
+    looked_after = _optional(StrictBoolean())
     placement_type = text(20)
-    care_leaver = _optional(fields.Boolean())
-    child_in_need_plan = _optional(fields.Boolean())
+    care_leaver = _optional(StrictBoolean())
+    child_in_need_plan = _optional(StrictBoolean())
     child_protection_plan = _optional(fields.Nested(ChildProtectionPlanSchema))
-    known_to_childrens_social_care = _optional(fields.Boolean())
+    known_to_childrens_social_care = _optional(StrictBoolean())
     known_to_agencies = _optional(
         fields.List(text(100, allow_none=False), validate=validate.Length(max=30))
     )
@@ -190,7 +199,7 @@ class SourceSchema(Schema):
     system = optional_code(codes.SOURCE_SYSTEMS)
     file = text(500)
     # Bounded so that canonical JSON (RFC 8785, integers up to 2**53) can always hash it.
-    row = _optional(fields.Integer(validate=validate.Range(min=1, max=MAX_SOURCE_ROW)))
+    row = _optional(StrictInteger(validate=validate.Range(min=1, max=MAX_SOURCE_ROW)))
     record_ids = _optional(
         fields.List(text(100, allow_none=False), validate=validate.Length(max=MAX_CHILDREN))
     )

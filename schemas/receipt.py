@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas import codes
-from schemas.fields import code
+from schemas.fields import StrictBoolean, StrictInteger, code
 
 RECEIPT_VERSION = "1"
 CHANNELS = ("https", "smtp", "sandbox")
@@ -59,24 +59,6 @@ UTC_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 _OFFSET_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
 _SHA256 = r"^[0-9a-f]{64}$"
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer only: not a boolean, a float or a numeric string."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError("expected a JSON integer")
-        return int(super()._deserialize(value, attr, data, **kwargs))
-
-
-class StrictBoolean(fields.Boolean):
-    """A JSON boolean only: not 0/1 or ``"true"``."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise ValidationError("expected a JSON boolean")
-        return value
 
 
 def _time(pattern: str, example: str) -> fields.String:

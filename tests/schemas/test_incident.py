@@ -339,3 +339,23 @@ def test_type_errors_say_what_was_expected(sample_record, path, value, expected)
 
 def test_free_text_is_bounded(sample_record):
     assert "incident.summary" in problems(set_path(sample_record, "incident.summary", "x" * 20_001))
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        ("incident.suicide", "yes", "expected a JSON boolean"),
+        ("incident.historical_harm", 0, "expected a JSON boolean"),
+        ("children.0.identity_known", "true", "expected a JSON boolean"),
+        ("children.0.age_years", "12", "expected a JSON integer"),
+        ("children.0.age_years", 12.0, "expected a JSON integer"),
+        ("children.0.age_years", True, "expected a JSON integer"),
+    ],
+)
+def test_booleans_and_numbers_are_json_ones_not_strings(
+    sample_record: dict[str, Any], path: str, value: Any, says: str
+) -> None:
+    """§3: a record is JSON; "yes" or 0 where a boolean goes is a mistake to report, not to
+    guess at ("no" and "0" read as false by a lenient parser would silently flip a fact)."""
+    found = problems(set_path(sample_record, path, value))
+    assert found == {path: says}
