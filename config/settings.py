@@ -52,7 +52,7 @@ class Policy:
     death_notification_working_days: int = 5
     quick_tries: int = 3
     retry_schedule_seconds: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000)
-    stuck_delivery_seconds: int = 900
+    stuck_delivery_seconds: int = 360
     calendar_first_year: int = 2000
     calendar_last_year: int = 2030
     extra_closure_dates: tuple[dt.date, ...] = ()

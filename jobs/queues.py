@@ -27,8 +27,11 @@ DELIVERIES = "csins-deliveries"
 MAINTENANCE = "csins-maintenance"
 """Queue of the periodic jobs: sweep the outbox, check deadlines, checkpoint the receipt log."""
 
-ALL_QUEUES = (DELIVERIES, MAINTENANCE)
-"""Every queue a worker must listen to (a test checks the worker command uses exactly these)."""
+ALL_QUEUES = (MAINTENANCE, DELIVERIES)
+"""Every queue a worker listens to, in the order it takes jobs (a test checks the worker command
+uses exactly these). Maintenance first: its jobs are short, and behind a backlog of deliveries
+to slow addressees the sweep and the deadline check (the alerts before a breach) would wait
+for the whole outage."""
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 """Redis used when ``REDIS_URL`` is not set (``csins-adapter run`` starts one if none answers)."""

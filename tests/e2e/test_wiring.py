@@ -127,3 +127,28 @@ def test_enqueued_jobs_name_importable_functions(redis: Redis) -> None:
     )
     for name in names:
         import_attribute(name)
+
+
+def test_a_try_under_way_is_never_taken_for_stuck_with_the_shipped_policy() -> None:
+    """A delivery 'sending' longer than stuck_delivery_seconds is sent again; a deliver job can
+    run for DELIVERY_JOB_TIMEOUT before RQ stops it, so the shipped policy must wait longer than
+    that (else a slow try is sent twice), but not much longer (a killed worker's document
+    waits that long: it was 15 minutes)."""
+    from config.settings import load_settings
+
+    stuck = load_settings(env={}).policy.stuck_delivery_seconds
+    assert queues.DELIVERY_JOB_TIMEOUT < stuck <= 2 * queues.DELIVERY_JOB_TIMEOUT
+
+
+def test_a_periodic_job_is_taken_before_a_backlog_of_deliveries(redis: Redis) -> None:
+    """With every worker busy on deliveries to slow addressees, the sweep and the deadline check
+    (the alerts before a breach) must not wait behind the whole backlog: a worker free to take
+    a job takes the maintenance job first, whatever was queued before it."""
+    from rq import Queue, SimpleWorker
+
+    deliveries = Queue(queues.DELIVERIES, connection=redis)
+    backlog = [deliveries.enqueue("builtins.len", "delivery") for _ in range(5)]
+    periodic = Queue(queues.MAINTENANCE, connection=redis).enqueue("builtins.len", "sweep")
+    SimpleWorker(list(queues.ALL_QUEUES), connection=redis).work(burst=True, max_jobs=1)
+    assert periodic.get_status(refresh=True) == "finished"
+    assert {job.get_status(refresh=True) for job in backlog} == {"queued"}
