@@ -172,6 +172,8 @@ def record(
         _alert(session, settings, alerts.DELIVERY_FAILED, delivery, detail)
         return Recorded("failed")
     retry_at = now + retry_delay(settings.policy, delivery.attempts, outcome.retry_after)
+    risk = _risk(delivery.obligation, now, settings.policy)
+    alerted_before = _risk_alerted_before(session, delivery, attempt, settings.policy)
     outbox.finish_attempt(
         session,
         delivery,
@@ -181,7 +183,7 @@ def record(
         detail=detail,
         next_attempt_at=retry_at,
     )
-    if _at_risk(delivery.obligation, now, settings.policy):
+    if risk is not None and risk != alerted_before:
         _alert(session, settings, alerts.DEADLINE_AT_RISK, delivery, detail)
     return Recorded("retrying", retry_at)
 
@@ -259,9 +261,10 @@ def _locked_incident(session: Session, incident_id: str) -> Incident:
     ).one()
 
 
-def _at_risk(obligation: Obligation | None, now: dt.datetime, policy: Policy) -> bool:
+def _risk(obligation: Obligation | None, now: dt.datetime, policy: Policy) -> str | None:
+    """``due_soon`` or ``overdue`` when the delivery's deadline is at risk at ``now``."""
     if obligation is None:
-        return False
+        return None
     status = deadline_status(
         obligation.due,
         now,
@@ -269,7 +272,20 @@ def _at_risk(obligation: Obligation | None, now: dt.datetime, policy: Policy) ->
         calendar=calendar_for(policy),
         due_soon_working_days=policy.due_soon_working_days,
     )
-    return status in AT_RISK
+    return status if status in AT_RISK else None
+
+
+def _risk_alerted_before(
+    session: Session, delivery: Delivery, attempt: DeliveryAttempt, policy: Policy
+) -> str | None:
+    """The risk the previous try alerted, when it too failed for a while with the deadline at
+    risk: each try of a delivery to an addressee that is down would otherwise alert again (six
+    webhooks on the first day of the schedule). A worse risk (due soon, then overdue) or a try
+    after a failure retried by hand alerts anew."""
+    previous = session.get(DeliveryAttempt, (delivery.id, attempt.number - 1))
+    if previous is None or previous.outcome != "transient" or previous.finished_at is None:
+        return None
+    return _risk(delivery.obligation, previous.finished_at, policy)
 
 
 def _alert(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
 
 from sqlalchemy import select, update
 
+from adapter.delivery import Outcome
+from adapter.delivery.outcome import OutcomeKind
 from adapter.receipts.log import signer_for
 from adapter.service import delivering
-from adapter.store.models import Delivery, DeliveryAttempt, Incident, Receipt
+from adapter.store.models import AuditEntry, Delivery, DeliveryAttempt, Incident, Receipt
 from tests.delivery.helpers import (
     ScriptedAddressee,
     acknowledgement,
@@ -133,3 +136,61 @@ def test_an_acknowledgement_with_a_reference_too_long_for_a_receipt_is_recorded_
         assert session.scalars(select(Receipt).where(Receipt.delivery_id == queued["id"])).one()
         delivery = session.get_one(Delivery, queued["id"])
         assert (delivery.status, delivery.addressee_reference) == ("acknowledged", None)
+
+
+def _transient(now: dt.datetime) -> Outcome:
+    return dataclasses.replace(
+        acknowledgement(now), kind=OutcomeKind.TRANSIENT, status=503, reference=None, detail="503"
+    )
+
+
+def test_a_delivery_failing_again_at_the_same_risk_is_alerted_once(service: Service):
+    """§6: a delivery whose deadline is at risk is escalated; each try to an addressee that is
+    down must not alert again (six webhooks on the schedule's first day). The first failure at
+    risk alerts; another at the same risk does not; one after a try that was not at risk does."""
+    response = service.post("/api/v1/incidents", service.key(), sample_record())
+    assert response.status_code == 201, response.get_json()
+    (queued,) = response.get_json()["deliveries"]
+    database, settings = service.database, service.settings
+    with database.session_scope() as session:
+        due = session.get_one(Delivery, queued["id"]).obligation.due  # type: ignore[union-attr]
+    overdue = dt.datetime.combine(due + dt.timedelta(days=3), dt.time(12), tzinfo=dt.UTC)
+    long_before = overdue - dt.timedelta(days=60)
+
+    def fail_a_try(at: dt.datetime, previous_finished_at: dt.datetime | None = None) -> int:
+        with database.session_scope() as session:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == queued["id"])
+                .values(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+            )
+            if previous_finished_at is not None:
+                session.execute(
+                    update(DeliveryAttempt)
+                    .where(DeliveryAttempt.delivery_id == queued["id"])
+                    .values(finished_at=previous_finished_at)
+                )
+        with database.session_scope() as session:
+            started = delivering.start(session, database.keyring, settings.policy, queued["id"])
+        assert started is not None
+        with database.session_scope() as session:
+            done = delivering.record(
+                session,
+                database.keyring,
+                settings,
+                signer_for(settings),
+                started,
+                _transient(at),
+                at,
+            )
+            assert done.status == "retrying"
+        with database.session_scope() as session:
+            return len(
+                session.scalars(
+                    select(AuditEntry).where(AuditEntry.action == "alert.deadline_at_risk")
+                ).all()
+            )
+
+    assert fail_a_try(overdue) == 1
+    assert fail_a_try(overdue + dt.timedelta(hours=1), previous_finished_at=overdue) == 1
+    assert fail_a_try(overdue + dt.timedelta(hours=2), previous_finished_at=long_before) == 2
