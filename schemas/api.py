@@ -8,7 +8,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from schemas import codes
+from schemas.events import EventSchema
 from schemas.fields import code
+from schemas.incident import IncidentRecordSchema
+
+DELIVERY_STATUSES = ("queued", "sending", "retrying", "acknowledged", "failed")
+"""A delivery's status (DESIGN.md §7); the same list as ``adapter.store.models``."""
 
 
 class ListQuerySchema(Schema):
@@ -37,9 +42,7 @@ class DeliverySchema(Schema):
     document = fields.String()
     addressee = fields.String()
     version = fields.Integer()
-    status = fields.String(
-        metadata={"description": "queued, sending, retrying, acknowledged, failed"}
-    )
+    status = code(DELIVERY_STATUSES)
     attempts = fields.Integer()
     due = fields.Date(allow_none=True)
     first_attempt_at = fields.DateTime(allow_none=True)
@@ -103,14 +106,44 @@ class DeadlineListSchema(Schema):
 
 
 class DeliveryQuerySchema(ListQuerySchema):
+    """Filters of ``GET /deliveries``: a filter naming no possible value is refused (422)."""
+
     incident = fields.String(load_default=None)
-    addressee = fields.String(load_default=None)
-    status = fields.String(load_default=None)
+    addressee = code(codes.ADDRESSEES, load_default=None)
+    status = code(DELIVERY_STATUSES, load_default=None)
 
 
 class DeliveryListSchema(Schema):
     items = fields.List(fields.Nested(DeliverySchema))
     next = fields.String(allow_none=True)
+
+
+class PlanInputSchema(IncidentRecordSchema):
+    """What ``POST /plan`` and ``csins-adapter plan`` read: an incident record that may carry
+    the events that followed it (DESIGN.md §7). Documents the body; ``load_plan_input`` reads it.
+    """
+
+    events = fields.List(
+        fields.Nested(EventSchema),
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Lifecycle events, as POST /incidents/{id}/events takes them"},
+    )
+
+
+class EventFormSchema(EventSchema):
+    """``POST /incidents/{id}/events`` as ``multipart/form-data``: the event's fields as form
+    fields, its document as a file part whose Content-Type is the document's media type."""
+
+    # A file part where the JSON form nests an object: documentation only, never loaded.
+    document = fields.Raw(  # type: ignore[assignment]
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "The document the event produced, sent as it is delivered; the "
+            "part's Content-Type (required) is its media type, its filename is kept",
+        }
+    )
 
 
 class PlanObligationSchema(Schema):

@@ -15,6 +15,7 @@ from flask import g, request
 
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
+from adapter.api.spec import problem_responses
 from adapter.apikeys import Principal, verify_key
 
 ROLES = ("local_authority", "agency", "admin", "compliance")
@@ -48,7 +49,10 @@ def authenticate() -> Principal:
 
 
 def requires(*roles: str) -> Callable[[F], F]:
-    """Let the view run only for keys of one of ``roles``; the principal is in ``g.principal``."""
+    """Let the view run only for keys of one of ``roles``; the principal is in ``g.principal``.
+
+    Documents the view's 401, and its 403 unless every role may call it, in OpenAPI.
+    """
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -63,7 +67,12 @@ def requires(*roles: str) -> Callable[[F], F]:
             g.principal = principal
             return view(*args, **kwargs)
 
-        return cast(F, guarded)
+        refused: list[tuple[int, str]] = [
+            (401, "No API key, or one that is not valid or has been revoked"),
+        ]
+        if set(ROLES) - set(roles):
+            refused.append((403, f"A key of another role (this needs one of: {', '.join(roles)})"))
+        return problem_responses(*refused)(cast(F, guarded))
 
     return decorate
 

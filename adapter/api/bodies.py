@@ -1,4 +1,5 @@
-"""Request input: JSON only where JSON is expected, with size limits and clear problems.
+"""Request input: JSON (or, for an event with its document, a multipart form) only where it is
+expected, with size limits and clear problems.
 
 Text the database cannot hold is refused at the edge, whatever the backend, so that SQLite and
 PostgreSQL answer the same: U+0000 (PostgreSQL text cannot contain it) and unpaired UTF-16
@@ -8,19 +9,50 @@ be encoded as UTF-8 for hashing or encryption).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
 
 from flask import request
+from werkzeug.datastructures import FileStorage
 
 from adapter.api.problems import ApiProblem
 from adapter.store.errors import InvalidCursor
 from adapter.store.pagination import decode_cursor
+from schemas.events import MAX_DOCUMENT_BASE64
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
 """Largest JSON body (bytes): an incident record, or an event carrying a document in base64."""
+
+MAX_FORM_BYTES = MAX_JSON_BYTES
+"""Largest ``multipart/form-data`` body (bytes): an event with its document as a file part."""
+
+MAX_DOCUMENT_BYTES = MAX_DOCUMENT_BASE64 // 4 * 3
+"""Largest uploaded document (bytes): as much as base64 content may carry in a JSON event."""
+
+FORM_DATA = "multipart/form-data"
+
+JSON_BODY_PROBLEMS = (
+    (400, "The body is not valid JSON"),
+    (413, f"The body is over {MAX_JSON_BYTES} bytes"),
+    (415, "The body is not application/json"),
+    (422, "Text that cannot be stored (U+0000, an unpaired surrogate), named in errors"),
+)
+"""What :func:`json_body` refuses, for :func:`adapter.api.spec.problem_responses`."""
+
+EVENT_BODY_PROBLEMS = (
+    (400, "The body is not valid JSON, or a form without a boundary"),
+    (413, f"The body is over {MAX_FORM_BYTES} bytes, or the document over {MAX_DOCUMENT_BYTES}"),
+    (415, "The body is neither application/json nor multipart/form-data"),
+    (
+        422,
+        "A form field sent twice, a file part other than document, a document without a "
+        "Content-Type or bytes, or text that cannot be stored, named in errors",
+    ),
+)
+"""What :func:`event_body` refuses, for :func:`adapter.api.spec.problem_responses`."""
 
 IDEMPOTENCY_KEY_MAX = 255
 """Longest ``Idempotency-Key`` header accepted (characters)."""
@@ -32,13 +64,17 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """A character no stored text may hold: NUL, or half of a UTF-16 surrogate pair."""
 
 
-def json_body() -> Any:
-    """The request's JSON, or a 415 / 413 / 400 / 422 problem saying what was wrong."""
+def json_body(*, or_also: str | None = None) -> Any:
+    """The request's JSON, or a 415 / 413 / 400 / 422 problem saying what was wrong.
+
+    ``or_also`` names another media type the caller takes, for the 415's message.
+    """
     if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        expected = "application/json" + (f" or {or_also}" if or_also else "")
         raise ApiProblem(
             415,
             "unsupported-media-type",
-            f"expected Content-Type application/json, got '{request.mimetype or 'none'}'",
+            f"expected Content-Type {expected}, got '{request.mimetype or 'none'}'",
         )
     # Also bounds a body sent without a length (chunked): at most one byte more is read.
     request.max_content_length = MAX_JSON_BYTES + 1
@@ -59,6 +95,89 @@ def json_body() -> Any:
             field_errors=unstorable,
         )
     return data
+
+
+def event_body() -> Any:
+    """A lifecycle event: JSON, or a form whose file part ``document`` is its document (§7)."""
+    if request.mimetype == FORM_DATA:
+        return form_body("document")
+    return json_body(or_also=FORM_DATA)
+
+
+def form_body(file_field: str) -> dict[str, Any]:
+    """A ``multipart/form-data`` body as the JSON object it stands for, for the same schema.
+
+    Each form field gives its text, and the file part ``file_field`` ``{"media_type",
+    "filename", "content_base64"}``: its Content-Type, its filename and its exact bytes. A field
+    the schema does not know is left in, for the schema to refuse. Refused here: a body over
+    :data:`MAX_FORM_BYTES` or a file over :data:`MAX_DOCUMENT_BYTES` (413), a form without a
+    boundary (400), a field sent twice, another file part, ``file_field`` sent as text, a file
+    without a Content-Type or without bytes, and text that cannot be stored (422).
+    """
+    if not request.mimetype_params.get("boundary"):
+        raise ApiProblem(400, "malformed-form", "a multipart/form-data body needs a boundary")
+    request.max_content_length = MAX_FORM_BYTES + 1  # bounds a body sent without a length
+    if (request.content_length or 0) > MAX_FORM_BYTES:
+        raise ApiProblem(413, "too-large", f"a form body may be at most {MAX_FORM_BYTES} bytes")
+    form, files = request.form, request.files
+    problems = [
+        (name, "given more than once")
+        for name in sorted({*form, *files})
+        if len(form.getlist(name)) + len(files.getlist(name)) > 1
+    ]
+    problems += [
+        (name, f"unknown file part: the document is the file part '{file_field}'")
+        for name in sorted(files)
+        if name != file_field
+    ]
+    if file_field in form:
+        problems.append((file_field, "expected a file part (with a filename), not a text field"))
+    body: dict[str, Any] = {name: form[name] for name in form if name != file_field}
+    upload = files.get(file_field)
+    content = b""
+    if upload is not None:
+        content = _read_upload(file_field, upload)
+        if upload.filename or content:  # else a browser's file input left empty: no document
+            problems += _document_problems(file_field, upload.mimetype, content)
+            body[file_field] = {"media_type": upload.mimetype, "filename": upload.filename or None}
+    problems += unstorable_text(body)
+    if problems:
+        raise ApiProblem(
+            422, "validation", "The form failed validation; see errors.", field_errors=problems
+        )
+    if file_field in body:
+        body[file_field]["content_base64"] = base64.b64encode(content).decode("ascii")
+    return body
+
+
+def _read_upload(name: str, upload: FileStorage) -> bytes:
+    """The uploaded file's bytes, or a 413 problem naming the part when it is over the limit."""
+    content = upload.stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise ApiProblem(
+            413,
+            "too-large",
+            f"the document may be at most {MAX_DOCUMENT_BYTES} bytes",
+            field_errors=[(name, f"larger than {MAX_DOCUMENT_BYTES} bytes")],
+        )
+    return content
+
+
+def _document_problems(name: str, media_type: str, content: bytes) -> list[tuple[str, str]]:
+    """What is wrong with an uploaded document: no media type (RFC 7578 would read a part
+    without one as text/plain, which a review is not; nothing is guessed), or no bytes."""
+    problems = []
+    if not media_type:
+        problems.append(
+            (
+                name,
+                "the file part has no Content-Type: give the document's media type, "
+                "e.g. application/pdf",
+            )
+        )
+    if not content:
+        problems.append((name, "the file is empty"))
+    return problems
 
 
 def unstorable_text(data: Any) -> list[tuple[str, str]]:

@@ -7,14 +7,15 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from adapter.api.auth import READERS, principal, requires
-from adapter.api.bodies import checked_cursor, deadline_cursor_key, json_body
+from adapter.api.bodies import JSON_BODY_PROBLEMS, checked_cursor, deadline_cursor_key, json_body
 from adapter.api.resources import resources
+from adapter.api.spec import BAD_CURSOR, problem_responses
 from adapter.api.views import obligation_view
 from adapter.deadlines import calendar_for, load_plan_input, pending_from, plan_incident
 from adapter.service.clock import london_today, utcnow
 from adapter.store import obligations as obligation_store
 from adapter.store.obligations import LiveDay
-from schemas.api import DeadlineListSchema, DeadlineQuerySchema, PlanSchema
+from schemas.api import DeadlineListSchema, DeadlineQuerySchema, PlanInputSchema, PlanSchema
 
 blp = Blueprint(
     "deadlines",
@@ -23,22 +24,13 @@ blp = Blueprint(
     description="Deadlines of every addressee, and dry-run planning",
 )
 
-_PLAN_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "allOf": [{"$ref": "#/components/schemas/IncidentRecord"}],
-                "description": "An incident record that may carry an `events` list",
-            }
-        }
-    },
-}
+_PLAN_BODY = {"required": True, "content": {"application/json": {"schema": PlanInputSchema}}}
 
 
 @blp.route("/deadlines", methods=["GET"])
 @blp.arguments(DeadlineQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, DeadlineListSchema)
+@problem_responses(BAD_CURSOR)
 @requires(*READERS)
 def list_deadlines(
     status: str | None,
@@ -75,6 +67,10 @@ def list_deadlines(
 @blp.route("/plan", methods=["POST"])
 @blp.doc(requestBody=_PLAN_BODY)
 @blp.response(200, PlanSchema)
+@problem_responses(
+    *JSON_BODY_PROBLEMS,
+    (422, "The record or an event failed validation, or a date is outside the known calendar"),
+)
 @requires("local_authority", "agency", "admin", "compliance")
 def plan() -> Any:
     """Dry run: what the record (and its events) would oblige; nothing is stored or sent.

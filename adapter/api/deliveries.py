@@ -10,6 +10,7 @@ from adapter.api.auth import READERS, principal, requires
 from adapter.api.bodies import checked_cursor, delivery_cursor_key
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
+from adapter.api.spec import BAD_CURSOR, problem_responses
 from adapter.api.views import delivery_view
 from adapter.service import retries
 from adapter.store import outbox
@@ -27,6 +28,7 @@ blp = Blueprint(
 @blp.route("/deliveries", methods=["GET"])
 @blp.arguments(DeliveryQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, DeliveryListSchema)
+@problem_responses(BAD_CURSOR)
 @requires(*READERS)
 def list_deliveries(
     incident: str | None,
@@ -51,6 +53,10 @@ def list_deliveries(
 
 @blp.route("/deliveries/<delivery_id>/retry", methods=["POST"])
 @blp.response(202, DeliverySchema)
+@problem_responses(
+    (404, "No such delivery visible to this key"),
+    (409, "The delivery is not failed: only a failed delivery is retried by hand"),
+)
 @requires("admin")
 def retry_delivery(delivery_id: str) -> Any:
     """Send a failed delivery again (after its cause is fixed); nothing is ever dropped (§6).

@@ -18,6 +18,7 @@ from flask_smorest import Blueprint
 from adapter.api.auth import READERS, principal, requires
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
+from adapter.api.spec import problem_responses
 from adapter.importers import SYSTEMS
 from adapter.service.clock import utcnow
 from adapter.service.imports import find_import, import_export
@@ -79,6 +80,11 @@ def _view(record: ImportRecord, detail: ImportDetail) -> dict[str, Any]:
 @blp.route("/imports", methods=["POST"])
 @blp.doc(requestBody=_UPLOAD_BODY)
 @blp.response(201, ImportSchema, description="Converted; each incident's outcome and row errors")
+@problem_responses(
+    (400, "No file part 'file'"),
+    (413, "The export is over the configured size or row limits"),
+    (422, "The file cannot be read as an export, or the system is unknown"),
+)
 @requires("local_authority", "agency")
 def create_import() -> Any:
     """Convert an export and submit each incident as ``POST /incidents`` would.
@@ -119,6 +125,7 @@ def create_import() -> Any:
 
 @blp.route("/imports/<import_id>", methods=["GET"])
 @blp.response(200, ImportSchema)
+@problem_responses((404, "No such import visible to this key"))
 @requires(*READERS, "agency")
 def get_import_view(import_id: str) -> Any:
     """An import: the upload's SHA-256, what became of each incident, and its row errors.

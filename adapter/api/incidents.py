@@ -8,16 +8,24 @@ from flask import url_for
 from flask_smorest import Blueprint
 
 from adapter.api.auth import READERS, principal, requires
-from adapter.api.bodies import idempotency_key, json_body
+from adapter.api.bodies import (
+    EVENT_BODY_PROBLEMS,
+    FORM_DATA,
+    JSON_BODY_PROBLEMS,
+    event_body,
+    idempotency_key,
+    json_body,
+)
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
+from adapter.api.spec import problem_responses
 from adapter.api.views import Created, delivery_view, incident_view, obligation_view
 from adapter.service import casework
 from adapter.service.clock import utcnow
 from adapter.store import incidents as incident_store
 from adapter.store import obligations as obligation_store
 from jobs.queues import enqueue_deliveries
-from schemas.api import EventCreatedSchema, StoredIncidentSchema
+from schemas.api import EventCreatedSchema, EventFormSchema, StoredIncidentSchema
 
 blp = Blueprint(
     "incidents",
@@ -32,7 +40,10 @@ _RECORD_BODY = {
 }
 _EVENT_BODY = {
     "required": True,
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}},
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Event"}},
+        FORM_DATA: {"schema": EventFormSchema},
+    },
 }
 _IDEMPOTENCY = {
     "in": "header",
@@ -43,12 +54,26 @@ _IDEMPOTENCY = {
 }
 
 
+_NOT_FOUND = (404, "No such incident visible to this key (another LA's answers the same)")
+
+
 def _not_found(incident_id: str) -> ApiProblem:
     return ApiProblem(404, "not-found", f"no incident {incident_id} is visible to this key")
 
 
 @blp.route("/incidents", methods=["POST"])
 @blp.doc(requestBody=_RECORD_BODY, parameters=[_IDEMPOTENCY])
+@problem_responses(
+    *JSON_BODY_PROBLEMS,
+    (400, "The Idempotency-Key is not 1-255 printable characters"),
+    (403, "A record of another LA than the key's"),
+    (
+        409,
+        "Different content under the same reference (send an amendment), or an "
+        "Idempotency-Key used for another incident",
+    ),
+    (422, "The record failed validation: each field's problem in errors"),
+)
 @blp.response(201, StoredIncidentSchema, description="Created; Location names the incident")
 @blp.alt_response(
     200, schema=StoredIncidentSchema, description="Identical resubmission", success=True
@@ -83,6 +108,7 @@ def create_incident() -> Any:
 
 @blp.route("/incidents/<incident_id>", methods=["GET"])
 @blp.response(200, StoredIncidentSchema)
+@problem_responses(_NOT_FOUND)
 @requires(*READERS)
 def get_incident(incident_id: str) -> Any:
     """The incident: current record (to local_authority keys), obligations with status and
@@ -102,6 +128,11 @@ def get_incident(incident_id: str) -> Any:
 
 @blp.route("/incidents/<incident_id>/amendments", methods=["POST"])
 @blp.doc(requestBody=_RECORD_BODY)
+@problem_responses(
+    *JSON_BODY_PROBLEMS,
+    _NOT_FOUND,
+    (422, "The record failed validation, or changes the LA code or reference: see errors"),
+)
 @blp.response(201, StoredIncidentSchema, description="A new version; amendments queued")
 @blp.alt_response(
     200, schema=StoredIncidentSchema, description="Same as the current version", success=True
@@ -125,14 +156,24 @@ def amend_incident(incident_id: str) -> Any:
 
 @blp.route("/incidents/<incident_id>/events", methods=["POST"])
 @blp.doc(requestBody=_EVENT_BODY)
+@problem_responses(
+    *EVENT_BODY_PROBLEMS,
+    (403, "The incident is a referral, which has no lifecycle"),
+    _NOT_FOUND,
+    (409, "An impossible event: out of order, before the LA became aware, or recorded already"),
+    (422, "The event failed validation: each field's problem in errors"),
+)
 @blp.response(201, EventCreatedSchema)
 @requires("local_authority")
 def record_event(incident_id: str) -> Any:
-    """Record a lifecycle event; document events carry their document (base64 + media type).
+    """Record a lifecycle event; document events carry their document (DESIGN.md §7).
 
-    An impossible event (out of order, before the incident) is refused with 409.
+    The document is either base64 content with its media type in a JSON event, or, with the
+    event's fields as form fields, the file part ``document`` of a ``multipart/form-data`` body
+    (its Content-Type the media type); either way its deliveries send exactly those bytes. An
+    impossible event (out of order, before the incident) is refused with 409.
     """
-    body = json_body()
+    body = event_body()
     res, now = resources(), utcnow()
     with res.transaction() as session:
         done = casework.record_event(

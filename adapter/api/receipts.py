@@ -30,6 +30,7 @@ from adapter.api.auth import principal, requires
 from adapter.api.bodies import MAX_CURSOR_CHARS
 from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
+from adapter.api.spec import BAD_CURSOR, problem_responses
 from adapter.receipts.keys import SigningKeyring
 from adapter.receipts.log import (
     get_receipt,
@@ -114,6 +115,7 @@ def _london_midnight(day: dt.date) -> dt.datetime:
 @blp.route("/api/v1/receipts", methods=["GET"])
 @blp.arguments(ReceiptQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ReceiptListSchema)
+@problem_responses(BAD_CURSOR)
 @requires(*RECEIPT_READERS)
 def list_receipts_view(
     incident: str | None,
@@ -171,6 +173,7 @@ def checked_receipts_cursor(cursor: str | None) -> str | None:
 
 @blp.route("/api/v1/receipts/<receipt_id>", methods=["GET"])
 @blp.response(200, ReceiptFileSchema)
+@problem_responses((404, "No such receipt visible to this key"))
 @requires(*RECEIPT_READERS)
 def get_receipt_view(receipt_id: str) -> Response:
     """One receipt file: the readable receipt and its JWS, to verify offline against the JWKS."""
@@ -203,6 +206,7 @@ def get_receipt_view(receipt_id: str) -> Response:
     description="A zip of the incident's receipt files, jwks.json and README.txt",
     content_type="application/zip",
 )
+@problem_responses((404, "No such incident visible to this key"))
 @requires(*RECEIPT_READERS)
 def incident_receipts_zip(incident_id: str) -> Response:
     """Every receipt of one incident as files, with the JWKS and how to verify them (README)."""
@@ -295,7 +299,10 @@ Delivery receipts of incident {reference} (local authority {la_code})
 {count} receipt(s), archived {made_at} by csins-adapter.
 
 Each receipt file proves that one document was delivered to one national body, what exactly was
-sent (payload_sha256: the SHA-256 of the bytes sent) and when the body acknowledged it. jwks.json
+sent and when the body acknowledged it. document_sha256 is the SHA-256 of the document itself (an
+uploaded file's own bytes: compare it with sha256sum of the file you hold) and the envelope's
+payload_sha256; payload_sha256 is the SHA-256 of the whole message sent (request body or email;
+receipts of version "1", issued before, have payload_sha256 only). jwks.json
 holds the public keys of the deployment that signed them, as it publishes them at
 /.well-known/jwks.json. To rely on these receipts, check that those keys are the deployment's
 from a source you trust (for example, ask the local authority for its JWKS).
@@ -316,7 +323,7 @@ from a source you trust (for example, ask the local authority for its JWKS).
    A receipt file is {{"receipt": {{...}}, "jws": "..."}}. It is valid when:
    a. "jws" verifies, with alg EdDSA only, under the key of jwks.json whose "kid" its header names;
    b. the JWS payload is byte for byte the RFC 8785 canonical form of "receipt";
-   c. "receipt"."version" is "1".
+   c. "receipt"."version" is "2" (or "1", for a receipt issued before document_sha256).
 
    Python (pip install jwcrypto rfc8785):
 

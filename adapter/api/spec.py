@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import http
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, Response, render_template_string, send_from_directory
 from flask_smorest import Api
@@ -12,6 +14,11 @@ from flask_smorest.utils import prepare_response
 from adapter import __version__
 from adapter.api.problems import PROBLEM_JSON
 from schemas.problem import ProblemSchema
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BAD_CURSOR = (400, "The cursor is not one this list issued")
+"""What a paginated list answers a cursor it did not issue (``bad-cursor``)."""
 
 OPENAPI_CONFIG: dict[str, Any] = {
     "API_TITLE": "csins-adapter",
@@ -59,6 +66,41 @@ class ServiceApi(Api):  # type: ignore[misc]
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+
+def problem_responses(*answers: int | tuple[int, str]) -> Callable[[F], F]:
+    """Document the errors a view answers, each an ``application/problem+json`` problem.
+
+    ``answers`` are statuses, or ``(status, description)`` saying when this view gives it. A
+    status documented already (by :func:`adapter.api.auth.requires`, or an earlier use) keeps
+    one entry: the descriptions are joined. Writes flask-smorest's ``_apidoc`` without wrapping
+    the view, so it may sit anywhere below ``@blp.route``.
+    """
+
+    def document(view: F) -> F:
+        doc: dict[str, Any] = copy.deepcopy(getattr(view, "_apidoc", {}))
+        responses = doc.setdefault("response", {}).setdefault("responses", {})
+        for answer in answers:
+            status, said = answer if isinstance(answer, tuple) else (answer, None)
+            found = responses.setdefault(status, [])
+            earlier = [entry for entry in found if isinstance(entry, dict) and "schema" in entry]
+            phrase = http.HTTPStatus(status).phrase
+            if earlier:
+                before = earlier[0]["description"]
+                if said:
+                    earlier[0]["description"] = said if before == phrase else f"{before}. {said}"
+                continue
+            found.append(
+                {
+                    "description": said or phrase,
+                    "schema": ProblemSchema,
+                    "content_type": PROBLEM_JSON,
+                }
+            )
+        setattr(view, "_apidoc", doc)  # noqa: B010 - what flask-smorest's decorators read
+        return view
+
+    return document
 
 
 _DOCS_PAGE = """<!doctype html>

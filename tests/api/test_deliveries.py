@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from adapter import alerts
 from adapter.sandbox.state import Fault
-from adapter.store.models import AuditEntry, Delivery
+from adapter.store.models import DELIVERY_STATUSES, AuditEntry, Delivery
 from tests.support.api import API, assert_problem, submit
 from tests.support.service import Service
 
@@ -53,6 +54,33 @@ def test_deliveries_filter_by_incident_addressee_and_status(service: Service, la
     acknowledged = deliveries(service, la_key, status="acknowledged", addressee="ofsted")
     assert all(d["acknowledged_at"] and d["attempts"] == 1 for d in acknowledged)
     assert len(acknowledged) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("status", "bogus", "queued, sending, retrying, acknowledged, failed"),
+        ("status", "Failed", "queued, sending, retrying, acknowledged, failed"),
+        ("addressee", "police", "panel, secretary_of_state, ofsted, dfe"),
+    ],
+)
+def test_a_filter_no_delivery_can_match_is_422_naming_the_allowed_values(
+    service: Service, la_key: str, name: str, value: str, allowed: str
+) -> None:
+    """As ``GET /deadlines`` does: a typo must not read as "nothing is failing" (§7)."""
+    submit(service, la_key)
+    problem = assert_problem(service.get(f"{API}/deliveries", la_key, **{name: value}), 422)
+    assert [(e["field"], allowed in e["message"]) for e in problem["errors"]] == [(name, True)]
+
+
+def test_the_delivery_status_is_documented_as_its_code_list(service: Service) -> None:
+    document = service.client.get("/api/openapi.json").get_json()
+    statuses = ["queued", "sending", "retrying", "acknowledged", "failed"]
+    assert document["components"]["schemas"]["Delivery"]["properties"]["status"]["enum"] == statuses
+    assert list(DELIVERY_STATUSES) == statuses  # the API's list is the store's
+    parameters = document["paths"]["/api/v1/deliveries"]["get"]["parameters"]
+    status = next(p for p in parameters if p["name"] == "status")
+    assert [s for s in status["schema"]["enum"] if s is not None] == statuses
 
 
 def test_deliveries_paginate(service: Service, la_key: str) -> None:
