@@ -1,8 +1,12 @@
 """``csins-adapter run``: the whole service on one machine (web, worker, scheduler, sandbox).
 
-With no configuration it uses SQLite under ``CSINS_DATA_DIR`` and a Redis: ``REDIS_URL`` if set,
-else one answering on 127.0.0.1:``--redis-port`` (6379), else a local one it starts there, with
-append-only persistence under ``{CSINS_DATA_DIR}/redis``. Every process is a child of this one,
+With no configuration it uses SQLite under ``CSINS_DATA_DIR`` and a Redis it starts itself
+(DESIGN.md §2), on a free port of 127.0.0.1, with append-only persistence under
+``{CSINS_DATA_DIR}/redis``: never a server some other program runs, whose queues another
+deployment's workers would empty and which may keep nothing on disk. ``REDIS_URL`` names another
+Redis; ``--redis-port`` asks for the port (a Redis already answering there is then used). One
+``run`` at a time holds a data dir (``{CSINS_DATA_DIR}/run.lock``): two would share the append-only
+file and the SQLite database. Every process is a child of this one,
 in its own process group so that only this process decides when they stop: Ctrl-C (or SIGTERM,
 or any child dying) stops them all, each warmly (a worker finishes its delivery first).
 """
@@ -10,12 +14,15 @@ or any child dying) stops them all, each warmly (a worker finishes its delivery 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import click
@@ -23,13 +30,12 @@ import click
 from adapter import localredis
 from adapter.cli.service import DEFAULT_HOST, DEFAULT_PORT
 from config.settings import load_settings
-from jobs.queues import DEFAULT_REDIS_URL
 
 SANDBOX_PORT = 8070
 """The sandbox receiver's port, as ``config/addressees.yaml`` expects it."""
 
-REDIS_PORT = 6379
-"""The port of the local Redis: one answering there is used, else one is started there."""
+REDIS_PORT = 0
+"""The local Redis's port: 0 starts one on a free port; another is used if a Redis answers."""
 
 STOP_TIMEOUT = 30.0
 """Seconds a child has to stop after SIGTERM (a worker finishing a delivery) before SIGKILL."""
@@ -80,7 +86,8 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     default=REDIS_PORT,
     show_default=True,
     type=int,
-    help="Without REDIS_URL: the local Redis port (one answering is used, else one is started).",
+    help="Without REDIS_URL: the port of the Redis run starts (0: a free one); a Redis already "
+    "answering on a port given here is used.",
 )
 def run(
     host: str, port: int, workers: int, sandbox: bool, sandbox_port: int, redis_port: int
@@ -88,12 +95,14 @@ def run(
     """Start web, worker(s), scheduler and sandbox receiver on this machine."""
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _hold_data_dir(settings.data_dir)
     stop = _StopRequest()
     env = dict(settings.environ)
     redis_server: subprocess.Popen[bytes] | None = None
     redis_url = settings.redis_url or local_redis_url(redis_port)
-    if not settings.redis_url and not localredis.answers(redis_url):
-        redis_server, redis_url = localredis.start(settings.data_dir, redis_port)
+    if not settings.redis_url and (redis_port == 0 or not localredis.answers(redis_url)):
+        chosen = redis_port or localredis.free_port()
+        redis_server, redis_url = localredis.start(settings.data_dir, chosen)
     env["REDIS_URL"] = redis_url
     if sandbox:
         env["CSINS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
@@ -126,6 +135,24 @@ def run(
         raise click.ClickException("a process of the service stopped; everything was stopped")
 
 
+_held: list[Any] = []
+"""The open lock file of this process's data dir: the lock lasts as long as the process."""
+
+
+def _hold_data_dir(data_dir: Path) -> None:
+    """Lock ``data_dir`` for this ``run`` (released when the process ends, however it ends)."""
+    handle = (data_dir / "run.lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise click.ClickException(
+            f"another csins-adapter run is using {data_dir.resolve()}: stop it first, or give "
+            "this one its own CSINS_DATA_DIR"
+        ) from None
+    _held.append(handle)
+
+
 def shown_url(url: str) -> str:
     """``url`` fit to print: a password in it (``redis://:secret@host``, ``?password=``) is
     replaced by ``***``; a URL that cannot be parsed is not shown at all."""
@@ -146,8 +173,8 @@ def shown_url(url: str) -> str:
 
 
 def local_redis_url(port: int) -> str:
-    """The URL of the Redis ``run`` looks for (and starts) on this machine."""
-    return DEFAULT_REDIS_URL if port == REDIS_PORT else f"redis://127.0.0.1:{port}/0"
+    """The URL of a Redis on this machine's ``port``."""
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def _migrate() -> None:

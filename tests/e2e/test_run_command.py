@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -161,3 +162,48 @@ def test_run_brings_up_the_whole_service_and_stops_it(
         time.sleep(0.1)
     assert not [pid for pid in children if _alive(pid)], "children outlived run"
     assert not localredis.answers(f"redis://127.0.0.1:{redis}/0")
+
+
+@pytest.mark.slow
+def test_run_starts_its_own_redis_even_when_one_answers_and_holds_its_data_dir(
+    run_env: dict[str, str], tmp_path: Path
+) -> None:
+    """DESIGN.md §2: 'a local Redis it starts itself', with append-only persistence under var/:
+    not whatever answers on 6379 (another program's, perhaps keeping nothing on disk, whose
+    queues another deployment's workers would take). A second run on the same data dir, which
+    would share that append-only file and the SQLite database, is refused."""
+    web, sandbox = localredis.free_port(), localredis.free_port()
+    log = tmp_path / "run.log"
+    command = [sys.executable, "-m", "adapter.cli", "run", "--no-sandbox"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [*command, "--port", str(web), "--sandbox-port", str(sandbox)],
+            env=run_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        banner = _wait(
+            lambda: re.search(r"redis: redis://127\.0\.0\.1:(\d+)/0", log.read_text()),
+            "the banner",
+            process,
+            log,
+        )
+        port = int(banner.group(1))
+        assert port != 6379 and localredis.answers(f"redis://127.0.0.1:{port}/0")
+        redis_dir = tmp_path / "var" / "redis"
+        assert any(path.name.startswith("appendonly") for path in redis_dir.iterdir())
+
+        second = subprocess.run(
+            [*command, "--port", str(localredis.free_port())],
+            env=run_env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert second.returncode != 0
+        assert "another csins-adapter run is using" in second.stderr
+        assert process.poll() is None  # the first one runs on
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=START_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert not localredis.answers(f"redis://127.0.0.1:{port}/0")
