@@ -53,6 +53,7 @@ def facts(n: int) -> DeliveryFacts:
         addressee="panel",
         incident_reference=f"NEL-2026-{n:06d}",
         local_authority_code="812",
+        document_sha256=payload_sha256(f"document {n}".encode()),
         payload_sha256=payload_sha256(str(n).encode()),
         channel="https",
         destination="https://panel.example.gov.uk/api/notifications",

@@ -1,10 +1,13 @@
-"""Delivery receipts and log checkpoints, version 1 (DESIGN.md §6): the signed content, a contract.
+"""Delivery receipts and log checkpoints (DESIGN.md §6): the signed content, a contract.
 
-A receipt proves what was sent to which addressee and when it was acknowledged. Its fields, all
-required (``addressee_reference`` may be null), unknown keys refused:
+A receipt proves what was sent to which addressee and when it was acknowledged. This release
+issues version 2; version 1 receipts, issued before ``document_sha256`` existed, stay in the
+log and still verify. Each version's fields are all required (``addressee_reference`` may be
+null), and unknown keys are refused: a version 1 receipt has every field below but
+``document_sha256``, a version 2 receipt has every one.
 
 ==========================  ===================================================================
-``version``                 ``"1"``
+``version``                 ``"2"`` (``"1"`` for a receipt issued before ``document_sha256``)
 ``receipt_id``              the receipt's id (a UUID)
 ``sequence``                its place in the deployment's receipt log: 1, 2, 3, ... without gaps
 ``previous_receipt_sha256`` chain hash of receipt ``sequence - 1`` (64 zeros for sequence 1)
@@ -14,7 +17,14 @@ required (``addressee_reference`` may be null), unknown keys refused:
 ``addressee``               to whom: ``panel``, ``secretary_of_state``, ``ofsted``, ``dfe``
 ``incident_reference``      the LA's incident reference
 ``local_authority_code``    the LA's 3-digit code
-``payload_sha256``          lowercase hex SHA-256 of exactly the bytes sent (the envelope's own)
+``document_sha256``         lowercase hex SHA-256 of the document itself (version 2): the bytes
+                            of the file the LA uploaded (a rapid review PDF), else the RFC 8785
+                            canonical JSON of the payload; the same value the envelope carries
+                            as its ``payload_sha256`` (and an email as ``X-Csins-Payload-Sha256``)
+``payload_sha256``          lowercase hex SHA-256 of the whole message sent on the wire: the
+                            request body (the JSON envelope) for https and sandbox, the whole
+                            email handed to the relay for smtp. Not the envelope's field of the
+                            same name, which is ``document_sha256`` here
 ``channel``                 ``https``, ``smtp`` or ``sandbox``
 ``destination``             the endpoint URL or mailbox it was sent to
 ``attempts``                how many attempts it took (at least 1)
@@ -32,6 +42,7 @@ Values are strict JSON types: ``sequence`` and ``attempts`` integers, ``on_time`
 
 A checkpoint is ``{"version": "1", "size", "head_sha256", "issued_at"}``: the log held ``size``
 receipts and receipt ``size`` had chain hash ``head_sha256`` (64 zeros when ``size`` is 0).
+Checkpoints are still version 1: they hash receipts whatever their version.
 """
 
 from __future__ import annotations
@@ -45,7 +56,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from schemas import codes
 from schemas.fields import StrictBoolean, StrictInteger, code
 
-RECEIPT_VERSION = "1"
+RECEIPT_VERSION = "2"
+"""The version of the receipts this release issues (see the module docstring)."""
+
+CHECKPOINT_VERSION = "1"
+"""The version of the checkpoints this release issues."""
+
 CHANNELS = ("https", "smtp", "sandbox")
 """Delivery channels (DESIGN.md §6)."""
 
@@ -95,10 +111,10 @@ def _text(length: int) -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=1, max=length))
 
 
-class ReceiptSchema(Schema):
-    """The signed content of a delivery receipt, version 1 (see the module docstring)."""
+class ReceiptSchemaV1(Schema):
+    """The signed content of a version 1 receipt: verified still, no longer issued."""
 
-    version = fields.String(required=True, validate=validate.Equal(RECEIPT_VERSION))
+    version = fields.String(required=True, validate=validate.Equal("1"))
     receipt_id = _text(100)
     sequence = StrictInteger(required=True, validate=validate.Range(min=1))
     previous_receipt_sha256 = _sha256()
@@ -141,10 +157,21 @@ class ReceiptSchema(Schema):
             raise ValidationError("must be 64 zeros for sequence 1", "previous_receipt_sha256")
 
 
+class ReceiptSchema(ReceiptSchemaV1):
+    """The signed content of a delivery receipt, version 2 (see the module docstring)."""
+
+    version = fields.String(required=True, validate=validate.Equal(RECEIPT_VERSION))
+    document_sha256 = _sha256()
+
+
+RECEIPT_SCHEMAS: dict[str, type[Schema]] = {"1": ReceiptSchemaV1, RECEIPT_VERSION: ReceiptSchema}
+"""The schema of each receipt version that verifies, by ``version``."""
+
+
 class CheckpointSchema(Schema):
     """A signed statement of the receipt log's head: ``size`` receipts, the last hashing so."""
 
-    version = fields.String(required=True, validate=validate.Equal(RECEIPT_VERSION))
+    version = fields.String(required=True, validate=validate.Equal(CHECKPOINT_VERSION))
     size = StrictInteger(required=True, validate=validate.Range(min=0))
     head_sha256 = _sha256()
     issued_at = _time(_UTC_TIME, "2026-11-23T10:15:30Z")

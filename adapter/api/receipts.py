@@ -299,10 +299,11 @@ Delivery receipts of incident {reference} (local authority {la_code})
 {count} receipt(s), archived {made_at} by csins-adapter.
 
 Each receipt file proves that one document was delivered to one national body, what exactly was
-sent and when the body acknowledged it. document_sha256 is the SHA-256 of the document itself (an
-uploaded file's own bytes: compare it with sha256sum of the file you hold) and the envelope's
-payload_sha256; payload_sha256 is the SHA-256 of the whole message sent (request body or email;
-receipts of version "1", issued before, have payload_sha256 only). jwks.json
+sent and when the body acknowledged it. Two hashes say what was sent: document_sha256, of the
+document itself (an uploaded file's own bytes: compare it with sha256sum of the file you hold;
+the envelope sent carries the same value as its payload_sha256), and the receipt's
+payload_sha256, of the whole message sent (the request body, or the email). Receipts of version
+"1", issued before document_sha256, have payload_sha256 only. jwks.json
 holds the public keys of the deployment that signed them, as it publishes them at
 /.well-known/jwks.json. To rely on these receipts, check that those keys are the deployment's
 from a source you trust (for example, ask the local authority for its JWKS).

@@ -31,7 +31,7 @@ from adapter.receipts.keys import SigningKeyring
 from adapter.receipts.receipt import format_utc
 from adapter.receipts.signed import SignedCheckpoint, SignedReceipt, Verified, verify_signed
 from schemas.fields import flatten
-from schemas.receipt import GENESIS_SHA256, RECEIPT_VERSION, CheckpointSchema
+from schemas.receipt import CHECKPOINT_VERSION, GENESIS_SHA256, CheckpointSchema
 
 _CHECKPOINT_SCHEMA = CheckpointSchema()
 
@@ -70,7 +70,7 @@ def build_checkpoint(
 ) -> SignedCheckpoint:
     """A signed checkpoint: the log holds ``size`` receipts, the last with chain hash ``head``."""
     content: dict[str, Any] = {
-        "version": RECEIPT_VERSION,
+        "version": CHECKPOINT_VERSION,
         "size": size,
         "head_sha256": head_sha256,
         "issued_at": format_utc(issued_at or dt.datetime.now(dt.UTC)),

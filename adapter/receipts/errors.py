@@ -5,7 +5,7 @@ CsinsError
     ├── KeyringError         signing keys cannot be loaded, generated or rotated
     ├── MalformedJwks        a key set is unreadable, or not a JWKS of Ed25519 keys
     └── VerificationFailed   a receipt or checkpoint cannot be trusted; ``reason`` is one line
-        ├── MalformedReceipt     not JSON, missing parts, bad base64, not a version-1 receipt
+        ├── MalformedReceipt     not JSON, missing parts, bad base64, not a receipt of its version
         ├── UnknownKey           signed by a key id the JWKS does not publish (``kid``)
         ├── BadSignature         the Ed25519 signature does not verify
         └── AlteredField         the readable content differs from what was signed (``field``)

@@ -4,6 +4,10 @@ The delivery worker calls :func:`issue_receipt` once per acknowledged delivery, 
 sequence number of the deployment's log and the chain hash of the receipt before it
 (:data:`GENESIS_SHA256` for the first), and stores the result: both must be taken under the
 same lock or transaction so that the log stays one unbroken chain.
+
+Receipts are issued at version 2, which hashes the document itself (``document_sha256``) beside
+the message that carried it (``payload_sha256``); :func:`verify_receipt` verifies version 1
+receipts, issued before, as they were signed (``schemas/receipt.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +40,13 @@ class DeliveryFacts:
     addressee: str
     incident_reference: str
     local_authority_code: str
+    document_sha256: str
+    """Lowercase hex SHA-256 of the document itself: an uploaded file's own bytes, else the
+    payload's RFC 8785 canonical JSON. The envelope's ``payload_sha256``
+    (:attr:`adapter.delivery.Delivery.payload_sha256`), whatever the channel."""
     payload_sha256: str
-    """Lowercase hex SHA-256 of exactly the bytes sent: the envelope's ``payload_sha256``."""
+    """Lowercase hex SHA-256 of the whole message sent on the wire: the request body (the JSON
+    envelope) for https and sandbox, the whole email for smtp (``Outcome.sent_sha256``)."""
     channel: str
     destination: str
     attempts: int
@@ -51,7 +60,7 @@ class DeliveryFacts:
 
 
 def payload_sha256(sent: bytes) -> str:
-    """Lowercase hex SHA-256 of the bytes sent."""
+    """Lowercase hex SHA-256 of ``sent``: the message sent, or the document."""
     return hashlib.sha256(sent).hexdigest()
 
 
@@ -103,6 +112,7 @@ def build_receipt(
         "addressee": facts.addressee,
         "incident_reference": facts.incident_reference,
         "local_authority_code": facts.local_authority_code,
+        "document_sha256": facts.document_sha256,
         "payload_sha256": facts.payload_sha256,
         "channel": facts.channel,
         "destination": facts.destination,

@@ -26,7 +26,7 @@ from marshmallow import Schema
 from adapter.receipts.errors import AlteredField, MalformedReceipt
 from adapter.receipts.jws import canonical, parse_compact, verify_compact
 from schemas.fields import flatten
-from schemas.receipt import CheckpointSchema, ReceiptSchema
+from schemas.receipt import CHECKPOINT_VERSION, RECEIPT_SCHEMAS, CheckpointSchema
 
 MAX_FILE_BYTES = 1024 * 1024
 """Largest receipt or checkpoint file (bytes) read for verification."""
@@ -45,7 +45,8 @@ class Signed:
     """The file's key for the readable content: ``receipt`` or ``checkpoint``."""
     typ: ClassVar[str] = ""
     """The JWS ``typ`` header value of this kind of document."""
-    schema: ClassVar[Schema]
+    schemas: ClassVar[Mapping[str, Schema]]
+    """The schema of each version of this kind of document that verifies, by ``version``."""
 
     @property
     def chain_hash(self) -> str:
@@ -80,7 +81,11 @@ class Verified:
 
 
 def verify_signed(signed: Signed, public_keys: Mapping[str, Ed25519PublicKey]) -> Verified:
-    """Check signature, key, readable-equals-signed and the content's schema, in that order."""
+    """Check signature, key, readable-equals-signed and the content's schema, in that order.
+
+    The schema is the one of the content's own ``version``: a log holds receipts of every
+    version this service has issued, and each verifies as what it was signed as.
+    """
     jws = verify_compact(signed.jws, public_keys, signed.typ)
     try:
         payload = json.loads(jws.payload)
@@ -97,10 +102,18 @@ def verify_signed(signed: Signed, public_keys: Mapping[str, Ed25519PublicKey]) -
         raise MalformedReceipt(f"malformed: the content cannot be canonicalised ({exc})") from None
     if not is_canonical:
         raise MalformedReceipt("malformed: the signed payload is not in RFC 8785 canonical form")
-    problems = flatten(signed.schema.validate(payload))
+    version = payload.get("version")
+    schema = signed.schemas.get(version) if isinstance(version, str) else None
+    if schema is None:
+        known = " or ".join(_show(known) for known in signed.schemas)
+        found = f"version {_show(version)}" if "version" in payload else "no version"
+        raise MalformedReceipt(f"malformed: {found}: expected a {signed.kind} of version {known}")
+    problems = flatten(schema.validate(payload))
     if problems:
         field, message = problems[0]
-        raise MalformedReceipt(f"malformed: not a version-1 {signed.kind}: {field}: {message}")
+        raise MalformedReceipt(
+            f"malformed: not a version-{version} {signed.kind}: {field}: {message}"
+        )
     return Verified(payload, jws.kid, signed.chain_hash)
 
 
@@ -210,7 +223,9 @@ class SignedReceipt(Signed):
 
     kind = "receipt"
     typ = "csins-receipt+jws"
-    schema = ReceiptSchema()
+    schemas: ClassVar[Mapping[str, Schema]] = {
+        version: schema() for version, schema in RECEIPT_SCHEMAS.items()
+    }
 
 
 class SignedCheckpoint(Signed):
@@ -218,4 +233,4 @@ class SignedCheckpoint(Signed):
 
     kind = "checkpoint"
     typ = "csins-checkpoint+jws"
-    schema = CheckpointSchema()
+    schemas: ClassVar[Mapping[str, Schema]] = {CHECKPOINT_VERSION: CheckpointSchema()}

@@ -228,6 +228,8 @@ def _acknowledged(
             addressee=delivery.addressee,
             incident_reference=started.message.incident_reference if started.message else "",
             local_authority_code=delivery.la_code,
+            # The document's own hash, as the envelope (and an email's header) carries it.
+            document_sha256=started.message.payload_sha256 if started.message else "",
             payload_sha256=outcome.sent_sha256,
             channel=outcome.channel,
             destination=outcome.destination,

@@ -48,7 +48,9 @@ def test_round_trip(keyring, receipt):
 
 def test_content_is_the_documented_contract(receipt):
     assert set(receipt.content) == set(RECEIPT_FIELDS)
-    assert receipt.content["version"] == "1"
+    assert receipt.content["version"] == "2"
+    assert receipt.content["document_sha256"] == make_facts().document_sha256
+    assert receipt.content["payload_sha256"] == make_facts().payload_sha256
     assert receipt.content["sequence"] == 1
     assert receipt.content["previous_receipt_sha256"] == GENESIS_SHA256
     assert receipt.content["first_attempt_at"] == "2026-11-23T10:15:30Z"
@@ -235,6 +237,8 @@ def test_times_are_utc_to_the_second():
         ({"channel": "fax"}, "channel"),
         ({"attempts": 0}, "attempts"),
         ({"payload_sha256": "ABC"}, "payload_sha256"),
+        ({"document_sha256": ""}, "document_sha256"),
+        ({"document_sha256": "A" * 64}, "document_sha256"),
         ({"local_authority_code": "81"}, "local_authority_code"),
         ({"addressee_status": ""}, "addressee_status"),
         ({"first_attempt_at": dt.datetime(2026, 11, 24, tzinfo=dt.UTC)}, "acknowledged_at"),

@@ -36,6 +36,7 @@ def forge_receipt(world: World, la: str) -> Receipt:
             addressee=delivery.addressee,
             incident_reference=world.incidents[la][0].reference,
             local_authority_code=la,
+            document_sha256=delivery.payload_sha256,
             payload_sha256=delivery.payload_sha256,
             channel="sandbox",
             destination="http://127.0.0.1:1/ofsted",

@@ -45,11 +45,11 @@ def acknowledged(service: Service, record: dict[str, Any] | None = None) -> dict
     assert response.status_code == 201, response.get_json()
     service.work()
     incident: dict[str, Any] = response.get_json()
-    _deliver_what_redis_lost(service, [delivery["id"] for delivery in incident["deliveries"]])
+    deliver_what_redis_lost(service, [delivery["id"] for delivery in incident["deliveries"]])
     return incident
 
 
-def _deliver_what_redis_lost(service: Service, delivery_ids: list[str]) -> None:
+def deliver_what_redis_lost(service: Service, delivery_ids: list[str]) -> None:
     """Run the worker's job for any delivery still queued after ``service.work()``.
 
     The tests' Redis database is shared by every test run on the machine, and each one flushes
