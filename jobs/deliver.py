@@ -5,30 +5,62 @@ being called: start the attempt (the row says ``sending``), send, record. A work
 them leaves the row ``sending``; the sweeper sends it again once it is stuck, with the same
 ``webhook-id``, so the addressee sees a repeat and the receipt is still issued once. A document
 that cannot be sent at all (its channel misconfigured) fails at once, with an alert.
+
+A database connection lost under ``start`` or ``record`` (a backend terminated, a failover) is
+not the end of the job: the transaction is tried again in a fresh session, on a new connection
+(:data:`TRANSACTION_TRIES`). Above all for ``record``, or an addressee that has acknowledged
+would wait ``stuck_delivery_seconds`` for its receipt and be sent the document again. Trying
+again cannot record twice, even when the lost connection had committed the first try (only
+its acknowledgement was lost): the try is then recorded already, and what it recorded stands.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
 from adapter.service import delivering
 from adapter.service.clock import utcnow
-from jobs.context import context
+from adapter.store.models import Delivery, DeliveryAttempt
+from jobs.context import WorkerContext, context
 from jobs.queues import connect, enqueue_deliveries, enqueue_delivery
 
+TRANSACTION_TRIES = 3
+"""Tries in all of the job's ``start`` and ``record`` transactions when the database connection
+is lost under them; a longer outage leaves the row ``sending``, for the sweeper."""
+
+TRANSACTION_RETRY_WAIT_SECONDS = 0.5
+"""Seconds before the second try of such a transaction, doubled before each later one; up to as
+many again are added at random, so that the workers of a failover do not all come back at once."""
+
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def deliver(delivery_id: str) -> str:
     """Send one delivery; returns its status afterwards (RQ keeps it as the job's result)."""
     ctx = context()
-    with ctx.database.session_scope() as session:
-        started = delivering.start(session, ctx.database.keyring, ctx.settings.policy, delivery_id)
+
+    def start(session: Session, _again: bool) -> delivering.Started | None:
+        return delivering.start(session, ctx.database.keyring, ctx.settings.policy, delivery_id)
+
+    started = _transaction(ctx, "starting", delivery_id, start)
     if started is None:
         return "nothing to do"
     entry = ctx.settings.addressees.get(started.addressee)
@@ -43,10 +75,7 @@ def deliver(delivery_id: str) -> str:
         # to be retried by hand once fixed (§6), rather than looping through the sweeper.
         log.error("delivery %s cannot be sent: %s", delivery_id, type(error).__name__)
         outcome = Outcome.not_sent(channel, str(error), utcnow())
-    with ctx.database.session_scope() as session:
-        recorded = delivering.record(
-            session, ctx.database.keyring, ctx.settings, ctx.signer, started, outcome, utcnow()
-        )
+    recorded = _transaction(ctx, "recording", delivery_id, _recording(ctx, started, outcome))
     if recorded.retry_at is not None:
         try:
             enqueue_delivery(
@@ -61,3 +90,75 @@ def deliver(delivery_id: str) -> str:
     # Best effort, as after an API commit: what Redis does not take, the sweeper enqueues.
     enqueue_deliveries(ctx.settings, recorded.queued, new=True)
     return recorded.status
+
+
+def _recording(
+    ctx: WorkerContext, started: delivering.Started, outcome: Outcome
+) -> Callable[[Session, bool], delivering.Recorded]:
+    """The ``record`` step: on a second try, what the first recorded if its commit went through
+    although its connection was lost before saying so.
+
+    An acknowledgement or a permanent failure recorded already would be found by ``record``
+    itself (the delivery is finished: "the first answer stands"), but a transient failure
+    leaves the delivery open, and recording it again would alert its risk twice. Only this job
+    records this try (another worker taking the delivery over starts a try of its own), so the
+    try's outcome says whether it was recorded.
+    """
+
+    def record(session: Session, again: bool) -> delivering.Recorded:
+        if again:
+            attempt = session.get(DeliveryAttempt, (started.delivery_id, started.attempt))
+            if attempt is not None and attempt.outcome is not None:
+                delivery = session.get_one(Delivery, started.delivery_id)
+                retrying = delivery.status == "retrying"
+                return delivering.Recorded(
+                    delivery.status, delivery.next_attempt_at if retrying else None
+                )
+        return delivering.record(
+            session, ctx.database.keyring, ctx.settings, ctx.signer, started, outcome, utcnow()
+        )
+
+    return record
+
+
+def _transaction(
+    ctx: WorkerContext, step: str, delivery_id: str, work: Callable[[Session, bool], T]
+) -> T:
+    """``work(session, again)`` in a transaction of its own; tried again, in a new one, when the
+    database connection was lost (``again`` is then true). Any other error is raised at once."""
+
+    def lost(error: BaseException) -> bool:
+        # A disconnect SQLAlchemy recognised (psycopg's AdminShutdown after
+        # pg_terminate_backend, a dropped socket), or PostgreSQL not answering yet (a failover:
+        # the new connection is refused). SQLite's OperationalError is a lock or the disk.
+        return isinstance(error, DBAPIError) and (
+            error.connection_invalidated
+            or (isinstance(error, OperationalError) and ctx.database.dialect == "postgresql")
+        )
+
+    def before_sleep(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "delivery %s: database connection lost while %s (%s); trying again",
+            delivery_id,
+            step,
+            type(error).__name__,
+        )
+
+    tries = 0
+
+    def one_try() -> T:
+        nonlocal tries
+        tries += 1
+        with ctx.database.session_scope() as session:
+            return work(session, tries > 1)
+
+    retrying = Retrying(
+        retry=retry_if_exception(lost),
+        stop=stop_after_attempt(TRANSACTION_TRIES),
+        wait=wait_exponential(multiplier=TRANSACTION_RETRY_WAIT_SECONDS)
+        + wait_random(0, TRANSACTION_RETRY_WAIT_SECONDS),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    return retrying(one_try)

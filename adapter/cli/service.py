@@ -1,7 +1,8 @@
 """``serve`` (gunicorn), ``worker`` (RQ) and ``scheduler`` (RQ cron): the service's processes.
 
 Each can run N times on as many machines as needed against one database and one Redis
-(DESIGN.md §2); ``csins-adapter run`` starts one of each on one machine.
+(DESIGN.md §2); ``csins-adapter run`` starts one of each on one machine. A worker or scheduler
+that loses Redis waits for it and starts again (:mod:`jobs.outages`).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty (tests, batch runs).")
-@click.option("--name", default=None, help="Worker name (defaults to RQ's own).")
+@click.option(
+    "--name", default=None, help="Worker name, unique among live workers (defaults to RQ's own)."
+)
 def worker(burst: bool, name: str | None) -> None:
     """Run an RQ worker on every queue of the service, with RQ's scheduler for retries."""
     from jobs.worker import run_worker
@@ -66,14 +69,6 @@ def worker(burst: bool, name: str | None) -> None:
 @click.command()
 def scheduler() -> None:
     """Run RQ's cron scheduler with the service's cron table (jobs/cron.py)."""
-    from rq.cron import CronScheduler
+    from jobs.scheduler import run_scheduler
 
-    from adapter import logs
-    from config.settings import load_settings
-    from jobs.queues import connect
-
-    settings = load_settings()
-    logs.configure(settings.log_level)
-    cron = CronScheduler(connection=connect(settings), logging_level=settings.log_level)
-    cron.load_config_from_file("jobs.cron")
-    cron.start()  # type: ignore[no-untyped-call]
+    run_scheduler()

@@ -8,11 +8,15 @@ import pytest
 from flask import Flask
 
 from adapter.api import create_app
+from adapter.store.database import Database
 from tests.support.api import API, OTHER_LA, assert_problem, new_record, submit
 from tests.support.service import Service
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 """Nothing listens on port 1: every connection is refused at once."""
+
+CLOSED_PORT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/csins"
+"""A database server that refuses every connection at once, whatever the tests' backend."""
 
 
 def app_without_redis(service: Service) -> Flask:
@@ -38,14 +42,40 @@ def test_readyz_checks_the_database_and_redis(service: Service) -> None:
     }
 
 
-def test_readyz_is_503_when_redis_is_unreachable(service: Service) -> None:
+def test_readyz_is_ready_but_degraded_when_redis_is_unreachable(service: Service) -> None:
+    """Without Redis the API still takes incidents (next test): a load balancer must keep the
+    instance, so readiness is 200, and the body says what is wrong."""
     response = app_without_redis(service).test_client().get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.get_json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
     assert body["checks"]["database"] == "ok"
     # An error class's name, never its message: no host, port or URL of the deployment.
     assert re.fullmatch(r"error: \w+", body["checks"]["redis"])
+    assert "127.0.0.1" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("redis", ["answers", "unreachable"])
+def test_readyz_is_503_when_the_database_is_unreachable(service: Service, redis: str) -> None:
+    settings = service.settings
+    if redis == "unreachable":
+        settings = settings.with_overrides(redis_url=CLOSED_PORT_REDIS)
+    app = create_app(settings=settings)
+    app.extensions["csins"].database.dispose()
+    unreachable = app.extensions["csins"].database = Database()
+    unreachable.configure(settings, url=CLOSED_PORT_DATABASE, keyring=service.database.keyring)
+    try:
+        response = app.test_client().get("/readyz")
+    finally:
+        unreachable.dispose()
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert re.fullmatch(r"error: \w+", body["checks"]["database"])
+    if redis == "answers":
+        assert body["checks"]["redis"] == "ok"
+    else:
+        assert re.fullmatch(r"error: \w+", body["checks"]["redis"])
     assert "127.0.0.1" not in response.get_data(as_text=True)
 
 

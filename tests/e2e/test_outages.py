@@ -1,0 +1,173 @@
+"""DESIGN.md §2: Redis carries only ids, so a Redis outage stops no process of the service.
+
+A real ``csins-adapter worker`` and ``csins-adapter scheduler`` run against a Redis server of
+the test's own (``localredis``, append-only), which the test stops and starts again: with its
+data, and empty (its files gone, as after losing a machine). Both processes must live through
+it, work again once Redis answers (the scheduler's sweep finds what was submitted meanwhile),
+record the send that was under way exactly once, and still stop on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from rq import Worker
+
+from adapter import localredis
+from tests.e2e.conftest import WAIT_SECONDS, Stack, WorkerProcess, make_record
+
+HELD_SECONDS = 5
+"""How long the receiver holds the send under way while Redis is stopped under the worker."""
+
+LOST = "lost Redis"
+"""What the worker and the scheduler log when Redis goes away (``jobs.outages``)."""
+
+
+@dataclass
+class RedisServer:
+    """A Redis server of one test, on a free port, with its append-only file under ``folder``."""
+
+    folder: Path
+    port: int = field(default_factory=localredis.free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, *, empty: bool = False) -> None:
+        if empty:  # what the append-only file kept is gone too
+            shutil.rmtree(self.folder / "redis", ignore_errors=True)
+        self.process, url = localredis.start(self.folder, self.port)
+        assert url == self.url
+
+    def stop(self) -> None:
+        """SIGTERM, as a restart or a failover does (the server writes its file first)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=WAIT_SECONDS)
+        self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis-server")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def e2e_redis(redis_server: RedisServer) -> str:
+    """This module's tests stop their Redis: each has its own, not the run's shared one."""
+    return redis_server.url
+
+
+def start_scheduler(stack: Stack) -> WorkerProcess:
+    """``csins-adapter scheduler`` in its own session, watched by ``stack.wait_for`` and
+    stopped with the stack like its workers."""
+    log_path = stack.tmp_path / "scheduler.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adapter.cli", "scheduler"],
+            env=stack.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    scheduler = WorkerProcess(process, log_path)
+    stack.workers.append(scheduler)
+    return scheduler
+
+
+def log_of(process: WorkerProcess) -> str:
+    return process.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def registered(stack: Stack, name: str) -> bool:
+    return any(worker.name == name for worker in Worker.all(connection=stack.redis))
+
+
+def start_both(stack: Stack) -> tuple[WorkerProcess, WorkerProcess]:
+    """A worker (``e2e-1``) and a scheduler, each once it has registered with Redis."""
+    worker, scheduler = stack.start_worker(), start_scheduler(stack)
+    stack.wait_for(lambda: registered(stack, "e2e-1"), "the worker to register")
+    stack.wait_for(lambda: "registering birth" in log_of(scheduler), "the scheduler to start")
+    return worker, scheduler
+
+
+def stop_on_sigterm(*processes: WorkerProcess) -> None:
+    """SIGTERM each process's group (as ``csins-adapter run`` stops them): each must exit 0."""
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        assert process.process.wait(timeout=WAIT_SECONDS) == 0, log_of(process)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("channel_timeout", [HELD_SECONDS + 5])
+@pytest.mark.parametrize("with_its_data", [True, False], ids=["with-its-data", "empty"])
+def test_worker_and_scheduler_outlive_a_redis_outage(
+    stack: Stack, redis_server: RedisServer, with_its_data: bool
+) -> None:
+    worker, scheduler = start_both(stack)
+    # The receiver holds the first send while Redis goes: the worker records the
+    # acknowledgement in the database, then finds Redis gone as it tells RQ the job ended.
+    stack.fault(addressee="panel", delay=HELD_SECONDS, times=1)
+    sent = stack.submit(make_record())
+    stack.wait_for(lambda: stack.requests("panel") == 1, "the worker to be sending")
+    redis_server.stop()
+
+    stack.wait_acknowledged(sent)
+    stack.wait_for(lambda: LOST in log_of(worker), "the worker to notice Redis is gone")
+    stack.wait_for(lambda: LOST in log_of(scheduler), "the scheduler to notice Redis is gone")
+    # Submitted while Redis is down: the API's enqueue fails, so only a sweep (enqueued by the
+    # scheduler, run by the worker) can send it.
+    while_down = stack.submit(make_record())
+    sweeps_before = log_of(scheduler).count("Enqueued job sweep")
+    redis_server.start(empty=not with_its_data)
+
+    stack.wait_for(
+        lambda: log_of(scheduler).count("Enqueued job sweep") > sweeps_before,
+        "the scheduler to enqueue a sweep again",
+        timeout=2 * WAIT_SECONDS,
+    )
+    # The worker waits up to MAX_WAIT_SECONDS between looks at Redis. Its old registration
+    # may be back with Redis's file: it must have registered anew.
+    stack.wait_for(
+        lambda: log_of(worker).count("e2e-1: started") == 2 and registered(stack, "e2e-1"),
+        "the worker to register again",
+        2 * WAIT_SECONDS,
+    )
+    after = stack.submit(make_record())
+    stack.wait_status(while_down + after, "acknowledged")
+
+    assert worker.process.poll() is None, log_of(worker)
+    assert scheduler.process.poll() is None, log_of(scheduler)
+    stack.assert_delivered_once(sent + while_down + after)
+    assert stack.requests("panel") == 3  # the held send was not sent again
+    for process in (worker, scheduler):
+        text = log_of(process)
+        assert "redis://" not in text  # a URL may hold a password: none is ever logged
+        assert "found an unhandled exception" not in text  # RQ's loop did not end on it
+    stop_on_sigterm(worker, scheduler)
+
+
+@pytest.mark.slow
+def test_worker_and_scheduler_waiting_for_redis_stop_on_sigterm(
+    stack: Stack, redis_server: RedisServer
+) -> None:
+    worker, scheduler = start_both(stack)
+    redis_server.stop()
+    stack.wait_for(lambda: LOST in log_of(worker), "the worker to notice Redis is gone")
+    stack.wait_for(lambda: LOST in log_of(scheduler), "the scheduler to notice Redis is gone")
+    stop_on_sigterm(worker, scheduler)
+    redis_server.start()  # for the stack's own clean-up
