@@ -94,17 +94,7 @@ def test_an_amendment_acknowledged_late_on_a_summer_evening_is_on_time(service: 
             .where(DeliveryAttempt.delivery_id == amendment_id)
             .values(started_at=began)
         )
-    with database.session_scope() as session:
-        done = delivering.record(
-            session,
-            database.keyring,
-            settings,
-            signer_for(settings),
-            started,
-            acknowledgement(evening),
-            evening,
-        )
-    assert done.status == "acknowledged"
+    assert _record(service, started, acknowledgement(evening), evening).status == "acknowledged"
     with database.session_scope() as session:
         receipt = session.scalars(select(Receipt).where(Receipt.delivery_id == amendment_id)).one()
         assert receipt.on_time
@@ -136,6 +126,17 @@ def test_an_acknowledgement_with_a_reference_too_long_for_a_receipt_is_recorded_
         assert session.scalars(select(Receipt).where(Receipt.delivery_id == queued["id"])).one()
         delivery = session.get_one(Delivery, queued["id"])
         assert (delivery.status, delivery.addressee_reference) == ("acknowledged", None)
+
+
+def _record(
+    service: Service, started: delivering.Started, outcome: Outcome, at: dt.datetime
+) -> delivering.Recorded:
+    """Record ``outcome`` of ``started`` at ``at``, as the worker does, in its own transaction."""
+    database, settings = service.database, service.settings
+    with database.session_scope() as session:
+        return delivering.record(
+            session, database.keyring, settings, signer_for(settings), started, outcome, at
+        )
 
 
 def _transient(now: dt.datetime) -> Outcome:
@@ -173,17 +174,7 @@ def test_a_delivery_failing_again_at_the_same_risk_is_alerted_once(service: Serv
         with database.session_scope() as session:
             started = delivering.start(session, database.keyring, settings.policy, queued["id"])
         assert started is not None
-        with database.session_scope() as session:
-            done = delivering.record(
-                session,
-                database.keyring,
-                settings,
-                signer_for(settings),
-                started,
-                _transient(at),
-                at,
-            )
-            assert done.status == "retrying"
+        assert _record(service, started, _transient(at), at).status == "retrying"
         with database.session_scope() as session:
             return len(
                 session.scalars(
