@@ -95,8 +95,8 @@ class EventCreatedSchema(Schema):
 
 class DeadlineQuerySchema(ListQuerySchema):
     status = code(codes.DEADLINE_STATUSES, load_default=None)
-    addressee = fields.String(load_default=None)
-    document = fields.String(load_default=None)
+    addressee = code(codes.DEADLINE_ADDRESSEES, load_default=None)
+    document = code(codes.DOCUMENTS, load_default=None)
     incident = fields.String(load_default=None)
 
 

@@ -99,6 +99,9 @@ DOCUMENTS = (
 ADDRESSEES = ("panel", "secretary_of_state", "ofsted", "dfe")
 """The national bodies documents are delivered to (DESIGN.md §6)."""
 
+DEADLINE_ADDRESSEES = (*ADDRESSEES, "public")
+"""Whom a deadline is owed to: a national body, or the public (publication, DESIGN.md §5)."""
+
 OBLIGATION_KINDS = ("statutory", "policy", "expectation")
 DEADLINE_STATUSES = ("pending", "due_soon", "overdue", "met", "met_late")
 

@@ -234,3 +234,20 @@ def test_plan_with_an_impossible_event_is_409(service: Service, la_key: str) -> 
     body = new_record()
     body["events"] = [document_event("lcspr_decided", on="2026-11-25", **LOCAL_REVIEW)]
     assert_problem(service.post(f"{API}/plan", la_key, body), 409)
+
+
+@pytest.mark.parametrize(("field", "value"), [("addressee", "ofstead"), ("document", "report")])
+def test_a_deadline_filter_naming_no_possible_value_is_422(
+    service: Service, la_key: str, field: str, value: str
+) -> None:
+    """A typo in a filter must not read as 'nothing is owed' (an empty list)."""
+    problem = assert_problem(service.get(f"{API}/deadlines", la_key, **{field: value}), 422)
+    assert [error["field"] for error in problem["errors"]] == [field]
+    assert "expected one of" in problem["errors"][0]["message"]
+
+
+def test_the_deadline_addressees_are_those_the_rules_owe_to() -> None:
+    from adapter.deadlines.obligations import _ADDRESSEE_ORDER
+    from schemas import codes
+
+    assert set(codes.DEADLINE_ADDRESSEES) == set(_ADDRESSEE_ORDER)
