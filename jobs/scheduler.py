@@ -8,7 +8,9 @@ re-enqueues whatever a Redis that came back empty lost) is enqueued as soon as R
 
 from __future__ import annotations
 
+from redis import Redis
 from redis.client import Pipeline
+from rq import cron_scheduler_registry
 from rq.cron import CronScheduler
 
 from adapter import logs
@@ -36,6 +38,14 @@ class ServiceCronScheduler(CronScheduler):
                 self.name,
                 type(error).__name__,
             )
+
+
+def scheduler_running(connection: Redis) -> bool:
+    """Whether a cron scheduler (``csins-adapter scheduler``) has been seen lately: without one
+    nothing sweeps the outbox, checks deadlines or re-plans a passed publication limit, and
+    DESIGN.md §2's web + workers alone would run without it unnoticed."""
+    cron_scheduler_registry.cleanup(connection)
+    return bool(cron_scheduler_registry.get_keys(connection))
 
 
 def run_scheduler() -> None:

@@ -28,6 +28,7 @@ from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
 from jobs.queues import ALL_QUEUES, connect
+from jobs.scheduler import scheduler_running
 
 MAINTENANCE_INTERVAL = 60
 """Seconds between a worker's RQ housekeeping runs (RQ's default is 600): each run frees what a
@@ -83,6 +84,21 @@ class ServiceWorker(SimpleWorker):
     def run_maintenance_tasks(self) -> None:
         with self._losing_redis():
             super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+            self.check_scheduler()
+
+    schedulerless = 0
+    """Maintenance runs in a row that found no cron scheduler running."""
+
+    def check_scheduler(self) -> None:
+        """Log an error when no ``csins-adapter scheduler`` has been seen for a maintenance
+        interval (one missing check is a start-up race, as when ``run`` starts the workers
+        first): without one, nothing sweeps the outbox or checks deadlines (DESIGN.md §2)."""
+        self.schedulerless = 0 if scheduler_running(self.connection) else self.schedulerless + 1
+        if self.schedulerless >= 2:
+            self.log.error(
+                "no csins-adapter scheduler is running: nothing sweeps the outbox, checks "
+                "deadlines or raises deadline alerts; start one (see docs/deploy.md)"
+            )
 
     def dequeue_job_and_maintain_ttl(self, *args: Any, **kwargs: Any) -> Any:
         with self._losing_redis():

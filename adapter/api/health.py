@@ -1,8 +1,8 @@
 """``/healthz`` (the process answers), ``/readyz`` (the database answers), ``/metrics``.
 
 The first two are open, for load balancers, and say only ``ok`` or the name of an error class.
-``/readyz`` reports Redis too, but only as ``degraded``: the API takes incidents without it (the
-outbox is in the database; the sweeper enqueues what could not be).
+``/readyz`` reports Redis and the cron scheduler too, but only as ``degraded``: the API takes
+incidents without them (the outbox is in the database; the sweeper enqueues what could not be).
 ``/metrics`` counts records, so it takes an ``admin`` or ``compliance`` key and counts the key's
 LA only (every LA for an admin key created with ``--la '*'``), like every other query (§7).
 """
@@ -22,6 +22,7 @@ from adapter.api.resources import resources
 from adapter.store.models import Delivery, Obligation
 from adapter.store.scope import scoped
 from jobs.queues import connect
+from jobs.scheduler import scheduler_running
 from schemas.api import HealthSchema
 
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
@@ -55,13 +56,17 @@ def readyz() -> Any:
     except SQLAlchemyError as error:
         checks["database"] = f"error: {type(error).__name__}"
     try:
-        connect(res.settings).ping()
+        redis = connect(res.settings)
+        redis.ping()
         checks["redis"] = "ok"
+        # Without a cron scheduler nothing sweeps the outbox or checks deadlines (§2).
+        checks["scheduler"] = "ok" if scheduler_running(redis) else "none running"
     except RedisError as error:
         checks["redis"] = f"error: {type(error).__name__}"
     if checks["database"] != "ok":
         return {"status": "unavailable", "checks": checks}, 503
-    return {"status": "ok" if checks["redis"] == "ok" else "degraded", "checks": checks}, 200
+    degraded = any(value != "ok" for value in checks.values())
+    return {"status": "degraded" if degraded else "ok", "checks": checks}, 200
 
 
 METRICS_ROLES = ("admin", "compliance")

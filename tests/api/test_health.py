@@ -33,12 +33,27 @@ def test_healthz_answers_ok_without_a_key(service: Service) -> None:
     assert response.get_json() == {"status": "ok", "checks": {}}
 
 
-def test_readyz_checks_the_database_and_redis(service: Service) -> None:
+def test_readyz_checks_the_database_redis_and_the_scheduler(service: Service) -> None:
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=service.redis)
+    scheduler.register_birth()  # a `csins-adapter scheduler` running, as RQ's registry sees it
     response = service.client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "ok"},
+        "checks": {"database": "ok", "redis": "ok", "scheduler": "ok"},
+    }
+
+
+def test_readyz_says_degraded_when_no_scheduler_runs(service: Service) -> None:
+    """DESIGN.md §2 names web and workers; without a cron scheduler as well, nothing sweeps the
+    outbox or checks deadlines, and that must show where operators look."""
+    response = service.client.get("/readyz")
+    assert response.status_code == 200  # the API itself works: keep the instance
+    assert response.get_json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "redis": "ok", "scheduler": "none running"},
     }
 
 

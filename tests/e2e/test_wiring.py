@@ -152,3 +152,26 @@ def test_a_periodic_job_is_taken_before_a_backlog_of_deliveries(redis: Redis) ->
     SimpleWorker(list(queues.ALL_QUEUES), connection=redis).work(burst=True, max_jobs=1)
     assert periodic.get_status(refresh=True) == "finished"
     assert {job.get_status(refresh=True) for job in backlog} == {"queued"}
+
+
+def test_a_worker_reports_when_no_scheduler_runs(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DESIGN.md §2 names web and workers only: a deployment without `csins-adapter scheduler`
+    would never sweep or check deadlines, silently. A worker's maintenance says so, once the
+    scheduler has been missing for a whole interval (not at a start-up race)."""
+    from rq.cron import CronScheduler
+
+    made = worker.ServiceWorker(list(queues.ALL_QUEUES), connection=redis, name="lonely")
+    with caplog.at_level("ERROR"):
+        made.check_scheduler()
+        assert not caplog.records  # perhaps starting a moment after this worker
+        made.check_scheduler()
+        assert [
+            "no csins-adapter scheduler is running" in r.getMessage() for r in caplog.records
+        ] == [True]
+        caplog.clear()
+        CronScheduler(connection=redis).register_birth()
+        made.check_scheduler()
+        made.check_scheduler()
+        assert not caplog.records
