@@ -15,9 +15,15 @@ from typing import Any
 Problem = tuple[str, str]
 
 
-def check_record(record: Mapping[str, Any], today: dt.date | None) -> list[Problem]:
+def check_record(
+    record: Mapping[str, Any], today: dt.date | None, *, stored: bool = False
+) -> list[Problem]:
     """Every consistency problem of ``record``; ``today`` (London) enables the future checks
-    (:func:`future_dates`), which apply when a record is submitted or converted."""
+    (:func:`future_dates`), which apply when a record is submitted or converted.
+
+    ``stored``: the record is read back from the store, where it was valid when written. Rules
+    added since (an ``age_years`` agreeing with the date of birth) are not applied to it again:
+    re-planning an incident must never fail on the record it already notified."""
     incident = record.get("incident") or {}
     children: Sequence[Mapping[str, Any]] = record.get("children") or []
     problems = list(_nature(incident, children))
@@ -26,7 +32,8 @@ def check_record(record: Mapping[str, Any], today: dt.date | None) -> list[Probl
         problems += future_dates(record, today)
     for index, child in enumerate(children):
         problems += [
-            (f"children.{index}.{field}", message) for field, message in _child(child, incident)
+            (f"children.{index}.{field}", message)
+            for field, message in _child(child, incident, stored=stored)
         ]
     return problems
 
@@ -109,7 +116,9 @@ def _in_the_future(day: dt.date, today: dt.date) -> str:
     return f"{day.isoformat()} is in the future (today is {today.isoformat()}, Europe/London)"
 
 
-def _child(child: Mapping[str, Any], incident: Mapping[str, Any]) -> Iterator[Problem]:
+def _child(
+    child: Mapping[str, Any], incident: Mapping[str, Any], *, stored: bool = False
+) -> Iterator[Problem]:
     born, died = child.get("date_of_birth"), child.get("date_of_death")
     if child.get("identity_known") and not (
         born or child.get("age_years") is not None or child.get("unborn")
@@ -127,7 +136,8 @@ def _child(child: Mapping[str, Any], incident: Mapping[str, Any]) -> Iterator[Pr
         )
     if child.get("unborn") and born:
         yield ("date_of_birth", "an unborn child has no date of birth (leave it empty)")
-    yield from _age_agrees(child, incident)
+    if not stored:
+        yield from _age_agrees(child, incident)
 
 
 def _age_agrees(child: Mapping[str, Any], incident: Mapping[str, Any]) -> Iterator[Problem]:

@@ -61,6 +61,12 @@ class EventSchema(Schema):
     url = fields.Url(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     document = fields.Nested(DocumentSchema, allow_none=True, load_default=None)
 
+    def __init__(self, *, stored: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stored = stored
+        """Reading an event back from the store: a reviewer recorded before blank names were
+        refused is kept (the event happened; re-planning must not fail on it)."""
+
     @validates_schema
     def _fields_of_type(self, data: dict[str, Any], **_: Any) -> None:
         kind = data["type"]
@@ -72,11 +78,8 @@ class EventSchema(Schema):
             ]
         )
         reviewer = data.get("reviewer")
-        if (
-            kind == "lcspr_decided"
-            and data.get("decision") == "local_review"
-            and not (reviewer or "").strip()
-        ):
+        named = bool(reviewer) if self.stored else bool((reviewer or "").strip())
+        if kind == "lcspr_decided" and data.get("decision") == "local_review" and not named:
             # §3, §4: the Panel, Ofsted and DfE are told "including the name of any reviewer";
             # a blank name is no name.
             given = "" if reviewer is None else f" ('{reviewer}' is blank)"

@@ -230,10 +230,14 @@ class IncidentRecordSchema(Schema):
     )
     source = _optional(fields.Nested(SourceSchema))
 
-    def __init__(self, *, today: dt.date | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, today: dt.date | None = None, stored: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.today = today
+        self.stored = stored
+        """Reading a record back from the store (see :func:`schemas.consistency.check_record`)."""
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
-        raise_problems(check_record(data, self.today))
+        raise_problems(check_record(data, self.today, stored=self.stored))

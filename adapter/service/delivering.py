@@ -10,6 +10,7 @@ escalated, never dropped.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from adapter.deadlines import calendar_for, deadline_status, london_date
 from adapter.delivery import Delivery as Message
 from adapter.delivery import Outcome
 from adapter.documents import NOTIFICATION_DOCUMENTS
+from adapter.errors import CsinsError
 from adapter.receipts import DeliveryFacts, SigningKeyring
 from adapter.receipts.log import append_receipt
 from adapter.service.outbox import queue_catch_up
@@ -28,6 +30,8 @@ from adapter.service.planning import replan
 from adapter.store import outbox
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
 from config.settings import Policy, Settings
+
+log = logging.getLogger(__name__)
 
 AT_RISK = ("due_soon", "overdue")
 """Deadline statuses at which a delivery that has not gone through is escalated."""
@@ -153,7 +157,7 @@ def record(
         _acknowledged(session, settings, signer, started, delivery, attempt, outcome, now)
         if incident is not None and delivery.document == RAPID_REVIEW:
             # §3: the Panel's 15 working days run from the day it received the rapid review.
-            replan(session, keyring, settings.policy, incident, now)
+            _replan_after(session, keyring, settings, incident, now)
         catch_up = None
         if incident is not None:
             catch_up = queue_catch_up(session, keyring, incident, delivery)
@@ -244,6 +248,19 @@ def _acknowledged(
         ),
         incident_id=delivery.incident_id,
     )
+
+
+def _replan_after(
+    session: Session, keyring: Keyring, settings: Settings, incident: Incident, now: dt.datetime
+) -> None:
+    """Re-plan after an acknowledgement, never losing the acknowledgement to it: a plan that
+    cannot be made (a stored row no longer readable) is logged, and the deadlines are made
+    again at the incident's next change; the receipt is issued all the same."""
+    try:
+        with session.begin_nested():
+            replan(session, keyring, settings.policy, incident, now)
+    except CsinsError as error:
+        log.error("incident %s could not be re-planned: %s", incident.id, type(error).__name__)
 
 
 def _locked_incident(session: Session, incident_id: str) -> Incident:

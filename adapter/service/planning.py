@@ -11,12 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.crypto import Keyring
 from adapter.deadlines import Plan, calendar_for, deadline_status, london_date, plan_incident
 from adapter.deadlines.obligations import Obligation as Owed
+from adapter.errors import InvalidRecord
 from adapter.service.clock import utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
@@ -25,10 +27,13 @@ from adapter.store.models import Delivery, Incident, Obligation
 from adapter.store.obligations import ObligationSpec
 from config.settings import Policy
 from schemas.events import EventSchema
+from schemas.fields import flatten
 from schemas.incident import IncidentRecordSchema
 
-_RECORD = IncidentRecordSchema(today=None)
-_EVENT = EventSchema()
+_RECORD = IncidentRecordSchema(today=None, stored=True)
+_EVENT = EventSchema(stored=True)
+"""Schemas reading records and events back from the store: what was valid when written stays
+readable when a rule is added later (a new event or amendment is checked strictly first)."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,14 @@ def plan_stored(
     an event about to be recorded can be refused for what the record says. ``today`` (London)
     adds what the passing of time makes owed (see :func:`plan_incident`).
     """
+    try:
+        loaded = _RECORD.load(record_json) if record is None else record
+        events = [_EVENT.load(event) for event in events_json]
+    except ValidationError as error:  # a stored row no longer readable: one incident's problem
+        raise InvalidRecord(flatten(error.messages_dict)) from None
     return plan_incident(
-        _RECORD.load(record_json) if record is None else record,
-        [_EVENT.load(event) for event in events_json],
+        loaded,
+        events,
         policy,
         rapid_review_delivered_on=rapid_review_delivered_on,
         recorded=len(events_json) if recorded is None else recorded,

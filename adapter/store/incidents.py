@@ -34,6 +34,7 @@ from adapter.store.sealing import (
     version_aad,
 )
 from adapter.store.types import utcnow
+from schemas.incident import normalise_postcode
 
 INITIAL_STATUS = "received"
 """Status of a new incident until the API records what the rules decided."""
@@ -190,7 +191,17 @@ def same_facts(
 
 
 def _facts(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in record.items() if key != "source"}
+    """The record without its ``source``, its postcode in the form the schema now stores (a
+    record stored before postcodes were normalised says the same as one sent today)."""
+    facts = {key: value for key, value in record.items() if key != "source"}
+    incident = facts.get("incident")
+    if not isinstance(incident, Mapping):
+        return facts
+    location = incident.get("location")
+    if isinstance(location, Mapping) and isinstance(location.get("postcode"), str):
+        postcode = normalise_postcode(location["postcode"])
+        facts["incident"] = {**incident, "location": {**location, "postcode": postcode}}
+    return facts
 
 
 def _write_version(
