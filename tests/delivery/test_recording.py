@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import threading
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -23,15 +24,22 @@ from tests.delivery.helpers import (
 from tests.support.service import Service, sample_record
 
 
-def test_an_acknowledgement_that_changes_the_plan_waits_for_the_incidents_lock(service: Service):
-    """While an API event or amendment holds the incident, the worker's recording of an
-    acknowledgement that meets one of its obligations waits, then goes through."""
+def _submitted_and_started(service: Service) -> tuple[dict[str, Any], delivering.Started | None]:
+    """The sample submitted (one delivery, to the Panel) and a try of that delivery started."""
     response = service.post("/api/v1/incidents", service.key(), sample_record())
     assert response.status_code == 201, response.get_json()
     (queued,) = response.get_json()["deliveries"]
-    database, settings = service.database, service.settings
+    database = service.database
     with database.session_scope() as session:
-        started = delivering.start(session, database.keyring, settings.policy, queued["id"])
+        started = delivering.start(session, database.keyring, service.settings.policy, queued["id"])
+    return queued, started
+
+
+def test_an_acknowledgement_that_changes_the_plan_waits_for_the_incidents_lock(service: Service):
+    """While an API event or amendment holds the incident, the worker's recording of an
+    acknowledgement that meets one of its obligations waits, then goes through."""
+    _, started = _submitted_and_started(service)
+    database, settings = service.database, service.settings
     assert started is not None and started.changes_plan
     now = dt.datetime.now(dt.UTC)
     recorded: list[str] = []
@@ -105,12 +113,8 @@ def test_an_acknowledgement_with_a_reference_too_long_for_a_receipt_is_recorded_
 ):
     """A 201-character reference from a real addressee: the https channel drops it (a receipt
     holds 1-200), so the receipt is signed and the delivery not sent again."""
-    response = service.post("/api/v1/incidents", service.key(), sample_record())
-    assert response.status_code == 201, response.get_json()
-    (queued,) = response.get_json()["deliveries"]
+    queued, started = _submitted_and_started(service)
     database, settings = service.database, service.settings
-    with database.session_scope() as session:
-        started = delivering.start(session, database.keyring, settings.policy, queued["id"])
     assert started is not None
     addressee.answer = (200, "application/json", json.dumps({"reference": "R" * 201}).encode())
     outcome = sandbox_channel(addressee.url, addressee=queued["addressee"], https=True).send(

@@ -170,18 +170,23 @@ class Stack:
 
     def start_worker(self) -> WorkerProcess:
         number = len(self.workers) + 1
-        log_path = self.tmp_path / f"worker-{number}.log"
+        return self.start_process(f"worker-{number}", "worker", "--name", f"e2e-{number}")
+
+    def start_process(self, log_name: str, *command: str) -> WorkerProcess:
+        """``csins-adapter COMMAND`` in its own session, its output in ``LOG_NAME.log``;
+        watched by :meth:`wait_for` and stopped with the stack."""
+        log_path = self.tmp_path / f"{log_name}.log"
         with open(log_path, "wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "adapter.cli", "worker", "--name", f"e2e-{number}"],
+                [sys.executable, "-m", "adapter.cli", *command],
                 env=self.env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        worker = WorkerProcess(process, log_path)
-        self.workers.append(worker)
-        return worker
+        started = WorkerProcess(process, log_path)
+        self.workers.append(started)
+        return started
 
     def sweep(self) -> int:
         """Run the sweeper once, in this process, as ``rq cron`` would have a worker run it."""

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,18 +73,7 @@ def e2e_redis(redis_server: RedisServer) -> str:
 def start_scheduler(stack: Stack) -> WorkerProcess:
     """``csins-adapter scheduler`` in its own session, watched by ``stack.wait_for`` and
     stopped with the stack like its workers."""
-    log_path = stack.tmp_path / "scheduler.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "adapter.cli", "scheduler"],
-            env=stack.env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    scheduler = WorkerProcess(process, log_path)
-    stack.workers.append(scheduler)
-    return scheduler
+    return stack.start_process("scheduler", "scheduler")
 
 
 def log_of(process: WorkerProcess) -> str:
