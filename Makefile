@@ -7,7 +7,7 @@ TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # Test folders that touch the database: run again on PostgreSQL.
 DATABASE_TESTS ?= tests/store tests/service tests/api tests/delivery tests/e2e tests/receipts tests/web
 
-.PHONY: run test test-sqlite test-postgres assets lint format bench clean
+.PHONY: run test test-sqlite test-postgres test-dates assets lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ test-postgres: $(BIN)/.installed assets
 	  DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest $(DATABASE_TESTS); \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then echo "PostgreSQL is required but does not answer"; exit 1; \
 	else echo "PostgreSQL does not answer at $(TEST_POSTGRES_URL): its test run was skipped"; fi
+
+## test-dates: the tests whose service runs in other processes, and the CLIs', at three other dates
+## (a mid-year day, a leap day, a bank holiday): no test may depend on the day it runs
+DATE_TESTS ?= tests/e2e tests/test_cli_plan.py tests/importers tests/receipts/test_cli.py tests/sandbox tests/cli_commands
+SHIFTED_DATES ?= 2027-06-30 2028-02-29 2027-12-27
+test-dates: $(BIN)/.installed
+	@for date in $(SHIFTED_DATES); do echo "== tests at $$date"; \
+	  tests/at-date $$date $(BIN)/pytest -q $(DATE_TESTS) || exit 1; done
 
 ## lint: ruff (lint and format check) and mypy strict on the packages
 lint: $(BIN)/.installed

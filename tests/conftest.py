@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.support.databases", "tests.support.service"]
+pytest_plugins = ["tests.support.clock", "tests.support.databases", "tests.support.service"]
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "tests" / "samples"
