@@ -1,7 +1,7 @@
 """Runs every Python process of a test run at another date (``tests/at-date``, README).
 
 ``tests/at-date`` puts this folder first on ``PYTHONPATH`` and sets
-``CSINS_TEST_CLOCK_OFFSET`` (seconds from the real clock to the date asked for): each Python
+``TEST_CLOCK_OFFSET_SECONDS`` (seconds from the real clock to the date asked for): each Python
 process started under it (pytest, the workers and CLIs its tests start) moves its clock by that
 same offset and lets it tick, so all of them agree on the time. Servers that are not Python
 (Redis, PostgreSQL, Chromium) keep the real clock, as they would in production.
@@ -9,7 +9,7 @@ same offset and lets it tick, so all of them agree on the time. Servers that are
 
 import os
 
-_offset = os.environ.get("CSINS_TEST_CLOCK_OFFSET")
+_offset = os.environ.get("TEST_CLOCK_OFFSET_SECONDS")
 if _offset:
     import time
 
