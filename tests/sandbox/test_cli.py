@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from adapter.cli.sandbox import sandbox as sandbox_command
@@ -14,6 +15,7 @@ from tests.delivery.helpers import make_delivery, sandbox_channel
 RUN_COMMAND = "from adapter.cli.sandbox import sandbox; sandbox(prog_name='csins-adapter sandbox')"
 
 
+@pytest.mark.real_clock  # the receiver checks the webhook timestamp against its own clock
 def test_the_command_serves_until_stopped(http):
     process = subprocess.Popen(
         [sys.executable, "-c", RUN_COMMAND, "--port", "0"],
