@@ -105,11 +105,39 @@ def submit(
     now: dt.datetime,
     idempotency_key: str | None = None,
 ) -> Submitted:
-    """Store a new incident with its obligations and deliveries, or recognise a resubmission."""
+    """Validate ``data`` and :func:`submit_valid` it."""
     require_submitter(principal)
     loaded, record_json = validate_record(data, london_today(now))
+    return submit_valid(
+        session,
+        keyring,
+        policy,
+        principal,
+        CurrentRecord(record_json, loaded),
+        now=now,
+        idempotency_key=idempotency_key,
+    )
+
+
+def submit_valid(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    principal: Principal,
+    current: CurrentRecord,
+    *,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    """Store a new incident with its obligations and deliveries, or recognise a resubmission.
+
+    ``current`` is a record validated already (by the API's schema, or by the importer that
+    converted it: :func:`adapter.service.submissions.submit_batch`), in both its forms. Its
+    deliveries are published once the transaction commits (:mod:`adapter.store.publishing`).
+    """
+    require_submitter(principal)
+    record_json = current.json
     referral = principal.role == "agency"
-    current = CurrentRecord(record_json, loaded)
     # The plan needs nothing stored, so the incident is inserted with the status it gives.
     plan = None if referral else first_plan(current, policy)
     result = incident_store.create_incident(

@@ -17,6 +17,7 @@ import jobs
 from jobs import cron, maintenance, queues, worker
 
 JOBS = Path(jobs.__file__).parent
+QUEUEING = JOBS.parent / "adapter" / "queueing.py"
 
 
 @pytest.fixture
@@ -43,9 +44,10 @@ def test_the_worker_listens_to_every_queue(
 
 
 def _queue_constants() -> set[str]:
-    """Every ``csins-*`` queue name written anywhere under ``jobs/``."""
+    """Every ``csins-*`` queue name written anywhere under ``jobs/``, or in
+    ``adapter/queueing.py`` (where the web process publishes to them)."""
     names: set[str] = set()
-    for path in JOBS.glob("*.py"):
+    for path in [*JOBS.glob("*.py"), QUEUEING]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Constant)
