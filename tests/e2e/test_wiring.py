@@ -177,3 +177,18 @@ def test_a_worker_reports_when_no_scheduler_runs(
         made.check_scheduler()
         made.check_scheduler()
         assert not caplog.records
+
+
+def test_adapter_never_imports_jobs() -> None:
+    """DESIGN.md §2: ``jobs`` imports ``adapter``, not the reverse; the web process publishes to
+    the queues through :mod:`adapter.queueing`, which names the jobs by their dotted path."""
+    importing: list[str] = []
+    for path in (JOBS.parent / "adapter").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            importing += [f"{path}: {name}" for name in names if name.split(".")[0] == "jobs"]
+    assert importing == []
