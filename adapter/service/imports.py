@@ -37,7 +37,8 @@ from adapter.importers import Converted, Rejected, Summary, convert_export
 from adapter.importers.conversion import Result
 from adapter.service import casework
 from adapter.service.clock import london_today, utcnow
-from adapter.service.submissions import Outcome, converted_record, submit_batch
+from adapter.service.planning import CurrentRecord
+from adapter.service.submissions import BatchRefused, Outcome, converted_record, submit_batch
 from adapter.store import Database
 from adapter.store import audit as audit_log
 from adapter.store.imports import (
@@ -277,7 +278,23 @@ def _write(
 ) -> ImportRecord | None:
     """Write one batch and the progress it makes, in one transaction; None (nothing written)
     when another run has taken the import over."""
-    converted = [result for result in batch if isinstance(result, Converted)]
+    records = [converted_record(result.record) for result in batch if isinstance(result, Converted)]
+    try:
+        return _write_batch(database, settings, run, batch, records, summary, isolated=False)
+    except BatchRefused:  # rolled back: each record in a savepoint, to tell which failed
+        return _write_batch(database, settings, run, batch, records, summary, isolated=True)
+
+
+def _write_batch(
+    database: Database,
+    settings: Settings,
+    run: _Run,
+    batch: list[Result],
+    records: list[CurrentRecord],
+    summary: Summary,
+    *,
+    isolated: bool,
+) -> ImportRecord | None:
     with database.session_scope() as session:
         record = owned_import(session, run.import_id, run.attempt)
         if record is None:
@@ -288,8 +305,9 @@ def _write(
                 database.keyring,
                 settings.policy,
                 run.principal,
-                [converted_record(result.record) for result in converted],
+                records,
                 now=utcnow(),
+                isolated=isolated,
             )
         )
         progress = run.progress

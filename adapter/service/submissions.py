@@ -23,6 +23,8 @@ from adapter.crypto import Keyring
 from adapter.errors import CalendarRangeError, CsinsError, InvalidRecord
 from adapter.service import casework
 from adapter.service.planning import CurrentRecord
+from adapter.store import incidents as incident_store
+from adapter.store.audit import defer_flush
 from adapter.store.publishing import pending
 from config.settings import Policy
 
@@ -56,6 +58,11 @@ def converted_record(loaded: Mapping[str, Any]) -> CurrentRecord:
     return CurrentRecord(json_form(loaded), loaded)
 
 
+class BatchRefused(CsinsError):
+    """One record of a batch written without savepoints could not be submitted: roll the
+    transaction back and write the batch again with ``isolated=True``."""
+
+
 def submit_batch(
     session: Session,
     keyring: Keyring,
@@ -64,9 +71,20 @@ def submit_batch(
     records: Sequence[CurrentRecord],
     *,
     now: dt.datetime,
+    isolated: bool = False,
 ) -> list[Outcome]:
-    """Submit each of ``records`` in the session's transaction, each in a savepoint."""
+    """Submit each of ``records`` in the session's transaction.
+
+    By default the whole batch is written at once: each incident's row is inserted as it
+    comes (that is how a taken reference is recognised), and everything else (versions,
+    children, obligations, deliveries, audit lines) in one flush at the end, a few multi-row
+    statements instead of several round trips per incident. Should one record fail, that
+    raises :class:`BatchRefused`, and the caller writes the batch again, ``isolated``: each
+    record in a savepoint, its failure its outcome alone.
+    """
     casework.require_submitter(principal)
+    if not isolated:
+        return _all_at_once(session, keyring, policy, principal, records, now)
     outcomes: list[Outcome] = []
     queued = pending(session)
     for record in records:
@@ -81,6 +99,48 @@ def submit_batch(
             outcomes.append(Outcome(_failed(error), error=error))
             continue
         outcomes.append(Outcome(done.outcome, done.incident.id))
+    return outcomes
+
+
+def _all_at_once(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    principal: Principal,
+    records: Sequence[CurrentRecord],
+    now: dt.datetime,
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    defer_flush(session, True)
+    try:
+        with session.no_autoflush:
+            plans = [casework.submission_plan(principal, record, policy) for record in records]
+            inserted = incident_store.insert_new_incidents(
+                session,
+                keyring,
+                la_scope=principal.la_scope,
+                records=[
+                    (record.json, casework.submission_status(plan))
+                    for record, plan in zip(records, plans, strict=True)
+                ],
+                key_id=principal.key_id,
+            )
+            for record, plan, created in zip(records, plans, inserted, strict=True):
+                done = casework.submit_valid(
+                    session,
+                    keyring,
+                    policy,
+                    principal,
+                    record,
+                    now=now,
+                    inserted=None if created is None else (created, plan),
+                )
+                outcomes.append(Outcome(done.outcome, done.incident.id))
+    except Exception as error:  # any: the isolated writing says which record and why
+        raise BatchRefused(f"a record of the batch failed: {type(error).__name__}") from error
+    finally:
+        defer_flush(session, False)
+    session.flush()
     return outcomes
 
 

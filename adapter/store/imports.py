@@ -14,7 +14,7 @@ import datetime as dt
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -162,7 +162,8 @@ def create_import(
 
 def seal_detail(keyring: Keyring, record: ImportRecord, detail: ImportDetail) -> None:
     """Seal ``detail`` as the import's detail (replacing what it held)."""
-    record.row_errors = seal_json(keyring, asdict(detail), import_aad(record.id, record.la_code))
+    fields = {name: getattr(detail, name) for name in ImportDetail.__dataclass_fields__}
+    record.row_errors = seal_json(keyring, fields, import_aad(record.id, record.la_code))
 
 
 def open_upload(keyring: Keyring, record: ImportRecord) -> bytes | None:

@@ -257,3 +257,40 @@ def test_an_agency_import_refers_and_a_compliance_key_cannot_import(service):
     assert post_upload(service, service.key(role="compliance"), "x.csv", _export()).status_code == (
         403
     )
+
+
+def test_a_batch_writes_new_incidents_together_and_tells_each_records_outcome(service):
+    """The one write path: new records inserted in one statement, a repeat of a reference in
+    the same batch and a stored one recognised, a conflict rolled back alone (§4)."""
+    from adapter.apikeys import Principal
+    from adapter.service import casework
+    from adapter.service.clock import london_today, utcnow
+    from adapter.service.planning import CurrentRecord
+    from adapter.service.submissions import BatchRefused, submit_batch
+    from tests.support.service import sample_record
+
+    def valid(reference: str, summary: str = "What happened.") -> CurrentRecord:
+        record = sample_record()
+        record["incident"]["reference"] = reference
+        record["incident"]["summary"] = summary
+        loaded, dumped = casework.validate_record(record, london_today(utcnow()))
+        return CurrentRecord(dumped, loaded)
+
+    principal = Principal(None, "812", "local_authority")
+    database, policy = service.database, service.settings.policy
+    with database.session_scope() as session:
+        first = submit_batch(
+            session, database.keyring, policy, principal, [valid("B-1"), valid("B-1")], now=utcnow()
+        )
+    assert [o.outcome for o in first] == ["created", "identical"]
+    assert first[0].incident_id == first[1].incident_id
+    batch = [valid("B-2"), valid("B-1", "Other facts."), valid("B-3")]
+    with pytest.raises(BatchRefused), database.session_scope() as session:
+        submit_batch(session, database.keyring, policy, principal, batch, now=utcnow())
+    assert _references(service) == ["B-1"]  # the whole batch rolled back
+    with database.session_scope() as session:
+        again = submit_batch(
+            session, database.keyring, policy, principal, batch, now=utcnow(), isolated=True
+        )
+    assert [o.outcome for o in again] == ["created", "conflict", "created"]
+    assert _references(service) == ["B-1", "B-2", "B-3"]
