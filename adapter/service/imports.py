@@ -52,7 +52,7 @@ from adapter.store.imports import (
     seal_detail,
 )
 from adapter.store.models import ImportRecord
-from adapter.store.publishing import Publication, publish_after_commit
+from adapter.store.publishing import Alongside, Publication, publish_after_commit
 from config.settings import Settings
 
 ROW_ERRORS_KEPT = 1000
@@ -225,6 +225,21 @@ def run_import(
     run = _take(database, settings, import_id)
     if run is None:
         return "nothing to do"
+    publisher, database.publisher = database.publisher, Alongside(database.publisher)
+    try:
+        return _run(database, settings, run, on_progress)
+    finally:
+        alongside, database.publisher = database.publisher, publisher
+        if isinstance(alongside, Alongside):
+            alongside.close()  # the last batch's deliveries are on the queues when it returns
+
+
+def _run(
+    database: Database,
+    settings: Settings,
+    run: _Run,
+    on_progress: Callable[[ImportRecord], None] | None,
+) -> str:
     if run.attempt > MAX_RUNS or run.content is None:
         why = f"stopped after {MAX_RUNS} runs" if run.content else "its upload is gone"
         return _finish(database, run, None, failure=why)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -50,6 +51,29 @@ class NoPublisher:
     def publish(self, publications: Sequence[Publication]) -> None:
         if publications:
             log.debug("%d publications left to the sweeper", len(publications))
+
+
+class Alongside:
+    """A publisher handing each commit's publications to a thread of its own, so that a batch
+    writer goes on with its next batch while the last one's jobs are put on the queues (an
+    import's deliveries: thousands of Redis round trips). Still after each commit, in order;
+    :meth:`close` waits for the last."""
+
+    def __init__(self, inner: Publisher) -> None:
+        self.inner = inner
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csins-publish")
+
+    def publish(self, publications: Sequence[Publication]) -> None:
+        self._pool.submit(self._publish, list(publications))
+
+    def _publish(self, publications: list[Publication]) -> None:
+        try:
+            self.inner.publish(publications)
+        except Exception:  # a publisher must not raise; the sweeper enqueues what it did not
+            log.exception("publishing %d jobs failed (the sweeper will)", len(publications))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def publish_after_commit(session: Session, publication: Publication) -> None:
