@@ -13,11 +13,14 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from adapter.store.models import Delivery, ImportRecord, Incident
+from jobs.queues import import_job_id, job_status
 from tests.e2e.conftest import Stack
 from tests.importers.conftest import headers, make_row
 
 INCIDENTS = 2000
-"""One row each: about ten batches, so the kill lands with some written and more to come."""
+"""One row each: four batches, so the kill lands with some written and more to come. The worker
+taking over first delivers what the committed batches queued (deliveries come before imports
+in a worker's queues), so more would only make the test wait longer."""
 
 
 def _export() -> bytes:
@@ -59,9 +62,16 @@ def test_worker_killed_mid_import(stack: Stack) -> None:
     assert stopped.status == "running" and stopped.attempts == 1
 
     stack.start_worker()
-    stack.wait_for(lambda: stack.sweep() >= 1, "the sweeper to hand the import over")
+
+    def handed_over() -> bool:
+        # A sweep re-enqueues deliveries too (those the dead worker had not yet put on the
+        # queues): the import is handed over once its run has been silent long enough.
+        stack.sweep()
+        return job_status(stack.redis, import_job_id(import_id, 2)) is not None
+
+    stack.wait_for(handed_over, "the sweeper to hand the import over")
     stack.wait_for(
-        lambda: _import(stack, import_id).status == "done", "the import to finish", timeout=180
+        lambda: _import(stack, import_id).status == "done", "the import to finish", timeout=300
     )
 
     done = _import(stack, import_id)
@@ -86,4 +96,3 @@ def test_worker_killed_mid_import(stack: Stack) -> None:
         f"/api/v1/imports/{import_id}", headers={"Authorization": f"Bearer {key}"}
     ).get_json()
     assert body["incident_outcomes"] == {"created": INCIDENTS}
-    assert stack.sweep() == 0 or _import(stack, import_id).status == "done"
