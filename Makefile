@@ -61,6 +61,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/plan.py
 	$(BIN)/python bench/receipts.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/import.py
 	$(BIN)/python bench/deliver.py
 
 clean:

@@ -56,7 +56,8 @@ class ApiKeyError(CsinsError):
 class Principal:
     """Who a verified key speaks for: the scope every repository query takes is ``la_code``."""
 
-    key_id: int
+    key_id: int | None
+    """None for the operator at the command line (``csins-adapter import``), who has no key."""
     la_code: str
     role: str
 

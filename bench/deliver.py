@@ -1,11 +1,14 @@
-"""Benchmark of delivery through real workers against RQ's own no-op baseline (DESIGN.md §2, §6).
+"""Benchmark of delivery through real workers against what a delivery cannot avoid (§2, §6).
 
 Run ``.venv/bin/python bench/deliver.py [--deliveries 2000] [--workers 2] [--idle 50]
 [--backend postgresql|sqlite]``. In a throwaway database (PostgreSQL at ``DATABASE_URL``, or the
 local server, when it answers; else SQLite), a private Redis database and a sandbox receiver
 subprocess, it measures:
 
-- the baseline: ``--deliveries`` no-op jobs through ``--workers`` RQ ``SimpleWorker`` processes;
+- the baseline: ``--deliveries`` RQ jobs through ``--workers`` ``SimpleWorker`` processes, each
+  sending one envelope of the same payload through the same channel and HTTP client to the same
+  sandbox receiver (``bench/deliver_baseline.py``): the HTTP and the receiver's CPU are in both,
+  the database and the service's bookkeeping only in the loaded phase;
 - loaded: as many delivery rows (a few incidents, spread over the four addressees), enqueued at
   once and delivered by ``--workers`` ``csins-adapter worker`` processes (also SimpleWorker);
   throughput, and submit-to-acknowledgement latency (``acknowledged_at - created_at``);
@@ -68,8 +71,9 @@ BASELINE_QUEUE = "bench-noop"
 WAIT_SECONDS = 600.0
 """Longest any phase may take before the benchmark gives up."""
 
-BASELINE_WORKER = """
+BASELINE_WORKER = f"""
 import sys
+sys.path.insert(0, {str(REPO / "bench")!r})
 from redis import Redis
 from rq import SimpleWorker
 SimpleWorker([sys.argv[2]], connection=Redis.from_url(sys.argv[1]), name=sys.argv[3]).work(
@@ -210,10 +214,15 @@ def start_workers(
 
 
 def baseline(
-    environment: Environment, processes: Processes, count: int, workers: int
+    environment: Environment,
+    processes: Processes,
+    count: int,
+    workers: int,
+    sample: tuple[bytes, str],
 ) -> tuple[float, float]:
-    """No-op jobs per second through ``workers`` SimpleWorker processes, and the workers' CPU
-    milliseconds per job."""
+    """Envelopes sent per second by plain RQ jobs through ``workers`` SimpleWorker processes
+    (``sample``: the payload the deliveries carry, and its incident's reference), and the
+    workers' CPU milliseconds per job."""
     redis = environment.redis
     started = start_workers(
         processes,
@@ -227,9 +236,11 @@ def baseline(
     pids = [process.pid for process in started]
     cpu = cpu_seconds(pids)
     began = time.perf_counter()
-    for _ in range(count):
-        queue.enqueue("os.getpid")
-    wait_until(lambda: finished.count >= count, "the no-op jobs")
+    payload, reference = sample
+    for number in range(count):
+        addressee = ADDRESSEES[number % len(ADDRESSEES)]
+        queue.enqueue("deliver_baseline.post", payload, addressee, reference)
+    wait_until(lambda: finished.count >= count, "the baseline's envelopes")
     elapsed = time.perf_counter() - began
     cpu = cpu_seconds(pids) - cpu
     processes.stop(started)
@@ -253,6 +264,16 @@ def seed_incidents(environment: Environment, count: int, prefix: str) -> list[st
             )
             submitted += [delivery.id for delivery in done.deliveries]
     return submitted
+
+
+def sample_payload(environment: Environment) -> tuple[bytes, str]:
+    """The payload the loaded phase's deliveries carry, and its incident's reference."""
+    database = environment.database
+    (first, *_) = seed_incidents(environment, 1, "BENCH-SAMPLE")
+    with database.session_scope() as session:
+        seed = session.get_one(Delivery, first)
+        incident = session.get_one(Incident, seed.incident_id)
+        return outbox.delivery_payload(database.keyring, seed), incident.reference
 
 
 def bulk_deliveries(environment: Environment, count: int) -> list[tuple[str, str]]:
@@ -402,10 +423,14 @@ def main() -> int:
                 flush=True,
             )
             base_rate, base_cpu = baseline(
-                environment, processes, options.deliveries, options.workers
+                environment,
+                processes,
+                options.deliveries,
+                options.workers,
+                sample_payload(environment),
             )
             print(
-                f"  baseline  RQ no-op jobs       {base_rate:8.1f} jobs/s"
+                f"  baseline  RQ jobs POSTing     {base_rate:8.1f} envelopes/s"
                 f"        (worker CPU {base_cpu:.1f} ms/job)",
                 flush=True,
             )

@@ -53,6 +53,9 @@ class Policy:
     quick_tries: int = 3
     retry_schedule_seconds: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000)
     stuck_delivery_seconds: int = 360
+    stuck_import_seconds: int = 300
+    """A running import that has written nothing for this long lost its worker: the sweeper
+    has another worker take it over where it stopped."""
     calendar_first_year: int = 2000
     calendar_last_year: int = 2030
     extra_closure_dates: tuple[dt.date, ...] = ()
@@ -219,6 +222,7 @@ def _policy(raw: Mapping[str, Any]) -> Policy:
         "calendar_first_year",
         "calendar_last_year",
         "stuck_delivery_seconds",
+        "stuck_import_seconds",
     ):
         if name in raw:
             values[name] = _as_int(name, raw[name])

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from adapter.delivery import Channel, channel_for
 from adapter.delivery.base import QuickRetry
+from adapter.queueing import RqPublisher
 from adapter.receipts import SigningKeyring, load_keyring
 from adapter.store import Database
 from config.settings import Settings, load_settings
@@ -43,6 +44,9 @@ def build_context(settings: Settings, database: Database | None = None) -> Worke
     if database is None:
         database = Database()
         database.configure(settings)
+        # What a job's transactions queue (a catch-up amendment, an import's deliveries) is
+        # published when they commit; a database shared with an app keeps the app's publisher.
+        database.publisher = RqPublisher(settings)
     signer = load_keyring(
         settings.data_dir, key_file=settings.signing_key_file, keys_dir=settings.signing_keys_dir
     )

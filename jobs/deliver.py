@@ -38,7 +38,7 @@ from adapter.service import delivering
 from adapter.service.clock import utcnow
 from adapter.store.models import Delivery, DeliveryAttempt
 from jobs.context import WorkerContext, context
-from jobs.queues import connect, enqueue_deliveries, enqueue_delivery
+from jobs.queues import connect, enqueue_delivery
 
 TRANSACTION_TRIES = 3
 """Tries in all of the job's ``start`` and ``record`` transactions when the database connection
@@ -87,8 +87,6 @@ def deliver(delivery_id: str) -> str:
             )
         except RedisError as error:  # the sweeper will find it when it is due
             log.warning("could not schedule retry of %s: %s", delivery_id, type(error).__name__)
-    # Best effort, as after an API commit: what Redis does not take, the sweeper enqueues.
-    enqueue_deliveries(ctx.settings, recorded.queued, new=True)
     return recorded.status
 
 

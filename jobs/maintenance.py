@@ -1,7 +1,8 @@
 """The periodic jobs (run by ``rq cron``, see :mod:`jobs.cron`): sweep, check deadlines, checkpoint.
 
 - :func:`sweep` re-enqueues every delivery that is due and has no live job (Redis flushed, the
-  web process died after committing, a worker killed mid-send): losing Redis loses no work.
+  web process died after committing, a worker killed mid-send), and every import waiting with no
+  job or whose worker died mid-import: losing Redis or a worker loses no work.
 - :func:`check_deadlines` records each open deadline's status and alerts once when one is
   ``due_soon`` or ``overdue``, whoever stored that status; an incident whose publication limit
   has passed unpublished is re-planned, so that its delay notice is owed (§8).
@@ -14,6 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 
+from redis import Redis
 from rq.job import JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -24,6 +26,7 @@ from adapter.receipts.log import record_checkpoint
 from adapter.service.clock import utcnow
 from adapter.service.planning import live_status, replan
 from adapter.store import outbox
+from adapter.store.imports import imports_to_resume
 from adapter.store.models import Incident, Obligation
 from jobs import queues
 from jobs.context import WorkerContext, context
@@ -75,6 +78,26 @@ def sweep() -> int:
         enqueued += enqueue_delivery(redis, delivery_id, addressee, attempts=attempts)
     if enqueued:
         log.info("sweep re-enqueued %d deliveries", enqueued)
+    return enqueued + _resume_imports(ctx, redis, now)
+
+
+def _resume_imports(ctx: WorkerContext, redis: Redis, now: dt.datetime) -> int:
+    """Enqueue each import that waits with no live job (Redis lost it), or whose run has not
+    written for ``stuck_import_seconds`` (its worker died): the next run takes it over where
+    the last commit ended. Returns how many were enqueued."""
+    stale_before = now - dt.timedelta(seconds=ctx.settings.policy.stuck_import_seconds)
+    with ctx.database.session_scope() as session:
+        waiting = imports_to_resume(session, stale_before=stale_before)
+    enqueued = 0
+    for import_id, attempts, status in waiting:
+        if status == "queued":  # its first run's job, unless Redis lost it
+            enqueued += queues.enqueue_import(redis, import_id, attempts)
+            continue
+        # A stale run's job may still look live (a killed worker's job stays "started" until
+        # RQ's housekeeping notices): the next run is a job of its own.
+        enqueued += queues.enqueue_import(redis, import_id, attempts + 1)
+    if enqueued:
+        log.info("sweep enqueued %d imports", enqueued)
     return enqueued
 
 

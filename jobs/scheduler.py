@@ -8,15 +8,16 @@ re-enqueues whatever a Redis that came back empty lost) is enqueued as soon as R
 
 from __future__ import annotations
 
-from redis import Redis
 from redis.client import Pipeline
-from rq import cron_scheduler_registry
 from rq.cron import CronScheduler
 
 from adapter import logs
+from adapter.queueing import scheduler_running
 from config.settings import load_settings
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
 from jobs.queues import connect
+
+__all__ = ["CRON_TABLE", "ServiceCronScheduler", "run_scheduler", "scheduler_running"]
 
 CRON_TABLE = "jobs.cron"
 """The module whose ``rq.cron.register`` calls make the schedule."""
@@ -38,14 +39,6 @@ class ServiceCronScheduler(CronScheduler):
                 self.name,
                 type(error).__name__,
             )
-
-
-def scheduler_running(connection: Redis) -> bool:
-    """Whether a cron scheduler (``csins-adapter scheduler``) has been seen lately: without one
-    nothing sweeps the outbox, checks deadlines or re-plans a passed publication limit, and
-    DESIGN.md §2's web + workers alone would run without it unnoticed."""
-    cron_scheduler_registry.cleanup(connection)
-    return bool(cron_scheduler_registry.get_keys(connection))
 
 
 def run_scheduler() -> None:

@@ -169,6 +169,29 @@ class PlanSchema(Schema):
 
 class ImportSchema(Schema):
     id = fields.String()
+    status = fields.String(
+        metadata={
+            "description": "queued, running, done or failed: imports run in the background, "
+            "and the counts below grow as the import goes"
+        }
+    )
+    rows_total = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Data rows in the file (a progress bar's end)"},
+    )
+    incidents_unchanged = fields.Integer(
+        metadata={"description": "Incidents identical to one stored already, so far"}
+    )
+    incidents_conflicting = fields.Integer(
+        metadata={
+            "description": "Incidents whose reference is stored with different content, so far "
+            "(send an amendment for those)"
+        }
+    )
+    finished_at = fields.DateTime(allow_none=True)
+    failure = fields.String(
+        allow_none=True, metadata={"description": "Why a failed import stopped"}
+    )
     filename = fields.String(
         allow_none=True,
         metadata={

@@ -15,15 +15,20 @@ from flask import Flask
 
 from adapter.api import problems, resources, spec
 from adapter.api.bodies import MAX_JSON_BYTES, refuse_unstorable_url
+from adapter.store.publishing import Publisher
 from config.settings import Settings, load_settings
 from schemas.events import EventSchema
 from schemas.incident import IncidentRecordSchema
 
 
 def create_app(
-    overrides: Mapping[str, Any] | None = None, *, settings: Settings | None = None
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    publisher: Publisher | None = None,
 ) -> Flask:
-    """Build the app: defaults, then settings (YAML and env), then ``overrides`` (tests)."""
+    """Build the app: defaults, then settings (YAML and env), then ``overrides`` (tests);
+    ``publisher`` puts committed work on the queues (RQ on the settings' Redis by default)."""
     settings = settings or load_settings()
     app = Flask("adapter")
     app.config.update(
@@ -35,7 +40,7 @@ def create_app(
 
     problems.init_app(app)
     app.before_request(refuse_unstorable_url)
-    resources.init_app(app, settings)
+    resources.init_app(app, settings, publisher)
     api = spec.init_app(app)
     api.spec.components.schema("IncidentRecord", schema=IncidentRecordSchema)
     api.spec.components.schema("Event", schema=EventSchema)

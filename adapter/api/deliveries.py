@@ -14,7 +14,6 @@ from adapter.api.spec import BAD_CURSOR, problem_responses
 from adapter.api.views import delivery_view
 from adapter.service import retries
 from adapter.store import outbox
-from jobs.queues import enqueue_retry
 from schemas.api import DeliveryListSchema, DeliveryQuerySchema, DeliverySchema
 
 blp = Blueprint(
@@ -76,6 +75,4 @@ def retry_delivery(delivery_id: str) -> Any:
                 f"delivery {delivery_id} is {delivery.status}: only a failed "
                 "delivery is retried by hand",
             )
-        view, attempts = delivery_view(delivery), delivery.attempts
-    enqueue_retry(res.settings, delivery_id, view["addressee"], attempts)
-    return view
+        return delivery_view(delivery)  # its job is published once this commits

@@ -19,10 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.api.auth import principal, requires
 from adapter.api.resources import resources
+from adapter.queueing import connect, scheduler_running
 from adapter.store.models import Delivery, Obligation
 from adapter.store.scope import scoped
-from jobs.queues import connect
-from jobs.scheduler import scheduler_running
 from schemas.api import HealthSchema
 
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")

@@ -24,7 +24,6 @@ from adapter.service import casework
 from adapter.service.clock import utcnow
 from adapter.store import incidents as incident_store
 from adapter.store import obligations as obligation_store
-from jobs.queues import enqueue_deliveries
 from schemas.api import EventCreatedSchema, EventFormSchema, StoredIncidentSchema
 
 blp = Blueprint(
@@ -101,7 +100,6 @@ def create_incident() -> Any:
         if done.outcome == "created" and done.version is not None:
             created = Created(done.record_json, done.obligations, done.deliveries, done.version)
         view = incident_view(session, res.keyring, res.settings.policy, done.incident, now, created)
-    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in done.deliveries], new=True)
     location = url_for("incidents.get_incident", incident_id=done.incident.id)
     return view, 201 if done.outcome == "created" else 200, {"Location": location}
 
@@ -148,9 +146,8 @@ def amend_incident(incident_id: str) -> Any:
         )
         if done is None:
             raise _not_found(incident_id)
-        incident, created, deliveries = done
+        incident, created, _ = done
         view = incident_view(session, res.keyring, res.settings.policy, incident, now)
-    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries], new=True)
     return view, 201 if created else 200
 
 
@@ -191,5 +188,4 @@ def record_event(incident_id: str) -> Any:
             "deliveries": [delivery_view(d) for d in deliveries],
             "obligations": [obligation_view(o, now, res.settings.policy) for o in obligations],
         }
-    enqueue_deliveries(res.settings, [(d.id, d.addressee) for d in deliveries], new=True)
     return view

@@ -10,7 +10,9 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from adapter.crypto import Keyring
+from adapter.queueing import RqPublisher
 from adapter.store import Database
+from adapter.store.publishing import Publisher
 from config.settings import Settings
 
 _KEY = "csins"
@@ -32,9 +34,12 @@ class Resources:
             yield session
 
 
-def init_app(app: Flask, settings: Settings) -> Resources:
+def init_app(app: Flask, settings: Settings, publisher: Publisher | None = None) -> Resources:
+    """Attach the app's database; what its transactions queue is published through
+    ``publisher`` (RQ on the settings' Redis by default)."""
     database = Database()
     database.configure(settings)
+    database.publisher = publisher or RqPublisher(settings)
     _ = database.keyring  # a misconfigured encryption key fails at start-up, not mid-request
     resources = Resources(settings=settings, database=database)
     app.extensions[_KEY] = resources

@@ -17,14 +17,16 @@ SUBCOMMANDS: dict[str, str] = {
     "plan": "adapter.cli.plan:plan",
     "run": "adapter.cli.run:run",
     "serve": "adapter.cli.service:serve",
-    "worker": "adapter.cli.service:worker",
-    "scheduler": "adapter.cli.service:scheduler",
+    "worker": "jobs.commands:worker",
+    "scheduler": "jobs.commands:scheduler",
+    "import": "adapter.cli.imports:import_export",
     "sandbox": "adapter.cli.sandbox:sandbox",
     "db": "adapter.cli.db:db",
     "keys": "adapter.cli.keys:keys",
     "receipts": "adapter.cli.receipts:receipts",
 }
-"""Command name → ``module:attribute`` of its click command."""
+"""Command name → ``module:attribute`` of its click command. The commands that run jobs live in
+:mod:`jobs` (which imports ``adapter``; ``adapter`` never imports ``jobs``)."""
 
 
 class LazyGroup(click.Group):

@@ -1,4 +1,4 @@
-"""``serve`` (gunicorn), ``worker`` (RQ) and ``scheduler`` (RQ cron): the service's processes.
+"""``serve`` (gunicorn): the web process (``worker`` and ``scheduler``: :mod:`jobs.commands`).
 
 Each can run N times on as many machines as needed against one database and one Redis
 (DESIGN.md §2); ``csins-adapter run`` starts one of each on one machine. A worker or scheduler
@@ -52,23 +52,3 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             return create_app(settings=settings)
 
     Application().run()
-
-
-@click.command()
-@click.option("--burst", is_flag=True, help="Stop when the queues are empty (tests, batch runs).")
-@click.option(
-    "--name", default=None, help="Worker name, unique among live workers (defaults to RQ's own)."
-)
-def worker(burst: bool, name: str | None) -> None:
-    """Run an RQ worker on every queue of the service, with RQ's scheduler for retries."""
-    from jobs.worker import run_worker
-
-    run_worker(burst=burst, name=name)
-
-
-@click.command()
-def scheduler() -> None:
-    """Run RQ's cron scheduler with the service's cron table (jobs/cron.py)."""
-    from jobs.scheduler import run_scheduler
-
-    run_scheduler()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from adapter.apikeys import Principal
 from adapter.crypto import Keyring
+from adapter.deadlines import Plan
 from adapter.errors import CsinsError, InvalidRecord
 from adapter.service import outbox as owed_deliveries
 from adapter.service.clock import london_today
@@ -105,22 +106,55 @@ def submit(
     now: dt.datetime,
     idempotency_key: str | None = None,
 ) -> Submitted:
-    """Store a new incident with its obligations and deliveries, or recognise a resubmission."""
+    """Validate ``data`` and :func:`submit_valid` it."""
     require_submitter(principal)
     loaded, record_json = validate_record(data, london_today(now))
-    referral = principal.role == "agency"
-    current = CurrentRecord(record_json, loaded)
-    # The plan needs nothing stored, so the incident is inserted with the status it gives.
-    plan = None if referral else first_plan(current, policy)
-    result = incident_store.create_incident(
+    return submit_valid(
         session,
         keyring,
-        la_scope=principal.la_scope,
-        record=record_json,
+        policy,
+        principal,
+        CurrentRecord(record_json, loaded),
+        now=now,
         idempotency_key=idempotency_key,
-        key_id=principal.key_id,
-        status=REFERRAL if plan is None else incident_status(plan),
     )
+
+
+def submit_valid(
+    session: Session,
+    keyring: Keyring,
+    policy: Policy,
+    principal: Principal,
+    current: CurrentRecord,
+    *,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+    inserted: tuple[incident_store.CreateResult, Plan | None] | None = None,
+) -> Submitted:
+    """Store a new incident with its obligations and deliveries, or recognise a resubmission.
+
+    ``current`` is a record validated already (by the API's schema, or by the importer that
+    converted it: :func:`adapter.service.submissions.submit_batch`), in both its forms. Its
+    deliveries are published once the transaction commits (:mod:`adapter.store.publishing`).
+    ``inserted``: the incident was inserted already, with the plan of :func:`submission_plan`
+    (a batch inserts its new incidents in one statement).
+    """
+    require_submitter(principal)
+    record_json = current.json
+    referral = principal.role == "agency"
+    if inserted is not None:
+        result, plan = inserted
+    else:
+        plan = submission_plan(principal, current, policy)
+        result = incident_store.create_incident(
+            session,
+            keyring,
+            la_scope=principal.la_scope,
+            record=record_json,
+            idempotency_key=idempotency_key,
+            key_id=principal.key_id,
+            status=submission_status(plan),
+        )
     existing = result.incident
     if result.outcome != "created" and referral and existing.status != REFERRAL:
         # §3: an agency refers; what the LA notified under this reference is not its to see.
@@ -153,6 +187,17 @@ def submit(
         {"version": 1, "deliveries": len(deliveries)},
     )  # its flush writes the version, children, obligations and deliveries with it
     return Submitted(incident, "created", deliveries, record_json, obligations, result.version)
+
+
+def submission_plan(principal: Principal, current: CurrentRecord, policy: Policy) -> Plan | None:
+    """The plan a new incident is stored with (None for an agency's referral, never planned).
+    It needs nothing stored, so the incident is inserted with the status it gives."""
+    return None if principal.role == "agency" else first_plan(current, policy)
+
+
+def submission_status(plan: Plan | None) -> str:
+    """The status a new incident is inserted with, from :func:`submission_plan`."""
+    return REFERRAL if plan is None else incident_status(plan)
 
 
 def _notify_referral(

@@ -21,7 +21,7 @@ def retry_delivery(
     The row is locked from the first read, so of two admins retrying at once the second sees it
     queued. Returns the delivery and whether it was retried (only a ``failed`` one is); None
     when it is not visible to the caller. ``via`` names where the retry came from, for the audit
-    line. The caller enqueues it after the commit (:func:`jobs.queues.enqueue_retry`).
+    line. Its job is published once the transaction commits (:mod:`adapter.store.publishing`).
     """
     delivery = outbox_store.get_delivery(session, principal.la_scope, delivery_id, for_update=True)
     if delivery is None:

@@ -51,15 +51,30 @@ def audit(
         detail=dict(detail) if detail is not None else None,
     )
     session.add(entry)
-    session.flush()
+    if not flush_deferred(session):
+        session.flush()
     return entry
+
+
+_DEFER_FLUSH = "csins.defer_flush"
+
+
+def flush_deferred(session: Session) -> bool:
+    """Whether a batch writer has the session write its rows at the batch's end (one flush of
+    many rows per table) rather than after each line, as it does by default."""
+    return bool(session.info.get(_DEFER_FLUSH))
+
+
+def defer_flush(session: Session, deferred: bool) -> None:
+    """Set :func:`flush_deferred` for ``session`` (the batch writer flushes itself)."""
+    session.info[_DEFER_FLUSH] = deferred
 
 
 class Actor(Protocol):
     """Who acted: an API key's id and role (``adapter.apikeys.Principal`` is one)."""
 
     @property
-    def key_id(self) -> int: ...
+    def key_id(self) -> int | None: ...
 
     @property
     def role(self) -> str: ...

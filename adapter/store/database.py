@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from adapter.crypto import Keyring, load_keyring
+from adapter.store.publishing import NoPublisher, Publisher, install
 from config.settings import Settings, SettingsError
 
 SQLITE_FILENAME = "csins.db"
@@ -149,6 +150,10 @@ class Database:
         self._autocommit_sessionmaker: sessionmaker[Session] | None = None
         self._keyring: Keyring | None = None
         self._settings: Settings | None = None
+        self.publisher: Publisher = NoPublisher()
+        """Where committed work goes (:mod:`adapter.store.publishing`): the composition root
+        (the web app, the worker, the CLI) sets the RQ publisher; by default the sweeper
+        enqueues it."""
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> Database:
@@ -174,6 +179,7 @@ class Database:
             url or database_url(settings), **(engine_options or {})
         )
         self._sessionmaker = sessionmaker(self._engine, expire_on_commit=False)
+        install(self._sessionmaker, lambda: self.publisher)
         self._autocommit_sessionmaker = self._sessionmaker
         if self._engine.dialect.name == "postgresql":
             self._autocommit_sessionmaker = sessionmaker(

@@ -10,19 +10,21 @@ incidents there were and of each outcome, sealed with them.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from adapter.crypto import Keyring
 from adapter.store.models import ImportRecord
 from adapter.store.scope import require_la, scoped
-from adapter.store.sealing import import_aad, open_json, seal_json
+from adapter.store.sealing import import_aad, open_json, seal_json, upload_aad
+from adapter.store.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class ImportDetail:
     """The upload's filename as the client sent it: personal data (it may name the child).
     ``None`` when none was given, and for imports stored before it was sealed (migration 0005
     removed the clear copy)."""
+    failure: str | None = None
+    """Why a ``failed`` import stopped (it may quote the file: sealed with the rest)."""
 
     @property
     def incidents_truncated(self) -> bool:
@@ -95,6 +99,7 @@ def record_import(
         incidents_created=incidents_created,
         error_count=len(row_errors) if error_count is None else error_count,
         created_by_key_id=key_id,
+        status="done",
     )
     record.row_errors = seal_json(
         keyring,
@@ -111,6 +116,142 @@ def record_import(
     session.add(record)
     session.flush()
     return record
+
+
+def create_import(
+    session: Session,
+    keyring: Keyring,
+    *,
+    la_scope: str,
+    la_code: str,
+    role: str,
+    key_id: int | None,
+    filename: str | None,
+    sha256: str,
+    size: int,
+    system: str,
+    rows_total: int,
+    upload: bytes,
+) -> ImportRecord:
+    """Store an upload to be imported in the background: ``queued``, the file sealed until its
+    import has run, nothing converted yet."""
+    record = ImportRecord(
+        id=str(uuid.uuid4()),
+        la_code=require_la(la_scope, la_code),
+        status="queued",
+        sha256=sha256,
+        size=size,
+        system=system,
+        rows_total=rows_total,
+        rows_read=0,
+        incidents_created=0,
+        incidents_unchanged=0,
+        incidents_conflicting=0,
+        incidents_done=0,
+        error_count=0,
+        attempts=0,
+        created_by_key_id=key_id,
+        created_by_role=role,
+    )
+    record.upload = keyring.encrypt(upload, upload_aad(record.id, record.la_code))
+    seal_detail(keyring, record, ImportDetail([], [], 0, 0, {}, filename))
+    session.add(record)
+    session.flush()
+    return record
+
+
+def seal_detail(keyring: Keyring, record: ImportRecord, detail: ImportDetail) -> None:
+    """Seal ``detail`` as the import's detail (replacing what it held)."""
+    fields = {name: getattr(detail, name) for name in ImportDetail.__dataclass_fields__}
+    record.row_errors = seal_json(keyring, fields, import_aad(record.id, record.la_code))
+
+
+def open_upload(keyring: Keyring, record: ImportRecord) -> bytes | None:
+    """The uploaded file, or None once the import has run (or for one stored before)."""
+    if record.upload is None:
+        return None
+    return keyring.decrypt(record.upload, upload_aad(record.id, record.la_code))
+
+
+def claim_import(
+    session: Session, import_id: str, *, now: dt.datetime, stale_before: dt.datetime
+) -> ImportRecord | None:
+    """Take an import to run, its row locked: a ``queued`` one, or a ``running`` one whose run
+    has not written since ``stale_before`` (its worker died). The run it starts is
+    ``attempts`` after the increment; None when there is nothing to take."""
+    record = session.scalars(
+        select(ImportRecord)
+        .where(ImportRecord.id == import_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if record is None or not _takeable(record, stale_before):
+        return None
+    record.status, record.attempts, record.heartbeat_at = "running", record.attempts + 1, now
+    return record
+
+
+def _takeable(record: ImportRecord, stale_before: dt.datetime) -> bool:
+    if record.status == "queued":
+        return True
+    beat = record.heartbeat_at
+    return record.status == "running" and (beat is None or beat < stale_before)
+
+
+def owned_import(session: Session, import_id: str, attempt: int) -> ImportRecord | None:
+    """The import, its row locked, if run ``attempt`` still owns it (None once another run has
+    taken it over, or it has finished): a run writes nothing after losing it."""
+    record = session.scalars(
+        select(ImportRecord)
+        .where(ImportRecord.id == import_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if record is None or record.status != "running" or record.attempts != attempt:
+        return None
+    record.heartbeat_at = utcnow()
+    return record
+
+
+def imports_to_resume(
+    session: Session, *, stale_before: dt.datetime, limit: int = 100
+) -> list[tuple[str, int, str]]:
+    """``(id, attempts, status)`` of imports whose job the sweeper should check: queued, or
+    running with no write since ``stale_before``."""
+    rows = session.execute(
+        select(ImportRecord.id, ImportRecord.attempts, ImportRecord.status)
+        .where(
+            or_(
+                ImportRecord.status == "queued",
+                (ImportRecord.status == "running")
+                & (
+                    ImportRecord.heartbeat_at.is_(None) | (ImportRecord.heartbeat_at < stale_before)
+                ),
+            )
+        )
+        .order_by(ImportRecord.created_at)
+        .limit(limit)
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def list_imports(
+    session: Session,
+    la_scope: str,
+    *,
+    limit: int = 50,
+    created_by_key_id: int | None = None,
+) -> list[ImportRecord]:
+    """The latest imports in the scope, newest first."""
+    statement = select(ImportRecord)
+    if created_by_key_id is not None:
+        statement = statement.where(ImportRecord.created_by_key_id == created_by_key_id)
+    statement = scoped(statement, ImportRecord.la_code, la_scope)
+    return list(
+        session.scalars(
+            statement.order_by(ImportRecord.created_at.desc(), ImportRecord.id).limit(limit)
+        )
+    )
 
 
 def get_import(
@@ -153,6 +294,7 @@ def import_detail(keyring: Keyring, record: ImportRecord) -> ImportDetail:
         incident_count=len(incidents) if incident_count is None else incident_count,
         incident_outcomes=dict(sealed.get("incident_outcomes") or _count_outcomes(incidents)),
         filename=sealed.get("filename"),
+        failure=sealed.get("failure"),
     )
 
 

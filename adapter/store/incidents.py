@@ -145,6 +145,56 @@ def create_incident(
     return CreateResult(incident, "created", version)
 
 
+def insert_new_incidents(
+    session: Session,
+    keyring: Keyring,
+    *,
+    la_scope: str,
+    records: Sequence[tuple[Mapping[str, Any], str]],
+    key_id: int | None = None,
+) -> list[CreateResult | None]:
+    """Insert many validated records (each with its status) as new incidents in one statement;
+    for each, what :func:`create_incident` would answer when it was created, or None when its
+    reference is taken (by a stored incident, or an earlier record of the same batch): call
+    :func:`create_incident` for those, which says whether they are identical or in conflict."""
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, Any]] = set()
+    now = utcnow()
+    for record, status in records:
+        local_authority = as_mapping(record.get("local_authority"), "local_authority")
+        la_code = require_la(la_scope, str(local_authority.get("code") or ""))
+        if (la_code, local_authority.get("name")) not in seen:
+            ensure_local_authority(session, la_code, local_authority.get("name"))
+            seen.add((la_code, local_authority.get("name")))
+        rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "la_code": la_code,
+                "reference": str(as_mapping(record.get("incident"), "incident")["reference"]),
+                "current_version": 1,
+                "status": status,
+                "content_sha256": content_sha256(record),
+                "idempotency_key": None,
+                "created_by_key_id": key_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    if not rows:
+        return []
+    statement = _dialect_insert(session)(Incident).on_conflict_do_nothing().returning(Incident)
+    inserted = {incident.id: incident for incident in session.scalars(statement, rows)}
+    results: list[CreateResult | None] = []
+    for (record, _), row in zip(records, rows, strict=True):
+        incident = inserted.get(row["id"])
+        if incident is None:
+            results.append(None)
+            continue
+        version = _write_version(session, keyring, incident, record, key_id, "submitted", new=True)
+        results.append(CreateResult(incident, "created", version))
+    return results
+
+
 def _find(
     session: Session, la_code: str, reference: str, idempotency_key: str | None
 ) -> Incident | None:

@@ -280,16 +280,26 @@ class DeliveryAttempt(Base):
     detail: Mapped[str | None] = mapped_column(String(1000))
 
 
+IMPORT_STATUSES = ("queued", "running", "done", "failed")
+"""States of an import (DESIGN.md §7: imports run in the background)."""
+
+
 class ImportRecord(Base):
     """An export file converted through ``POST /imports``: its hash, counts and row errors.
 
     Row errors are encrypted: a validation message may quote the value it refused (an NHS number).
     So is the upload's filename, sealed with them: exports are often named after the child
-    ("SI notification - <name> DOB <date>.csv"). The SHA-256 and size, not personal, stay clear.
+    ("SI notification - <name> DOB <date>.csv"), and the upload itself, kept sealed only until
+    the import has run. The SHA-256 and size, not personal, stay clear, as do the counts that
+    show its progress.
     """
 
     __tablename__ = "imports"
-    __table_args__ = (Index(None, "la_code", "created_at"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
+        Index(None, "la_code", "created_at"),
+        Index(None, "status"),
+    )
 
     id: Mapped[str] = mapped_column(_UUID, primary_key=True)
     la_code: Mapped[str] = mapped_column(_LA)
@@ -306,6 +316,23 @@ class ImportRecord(Base):
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    created_by_role: Mapped[str | None] = mapped_column(String(20))
+    """The role of the key that uploaded it: the job submits as that key would."""
+    upload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Ciphertext of the uploaded file, until the import has run (then NULL)."""
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    """Data rows in the file (counted before the import was accepted): a progress bar's end."""
+    incidents_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    incidents_conflicting: Mapped[int] = mapped_column(Integer, default=0)
+    incidents_done: Mapped[int] = mapped_column(Integer, default=0)
+    """Conversion results (incidents and rejected rows) written so far, in file order: where a
+    run taken over after its worker died resumes."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Runs started; a run writes only while the import is still its own."""
+    heartbeat_at: Mapped[dt.datetime | None]
+    """When the running run last wrote: one silent for long has lost its worker."""
+    finished_at: Mapped[dt.datetime | None]
 
 
 class AuditEntry(Base):

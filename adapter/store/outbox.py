@@ -1,7 +1,8 @@
 """The transactional outbox (DESIGN.md §2, §6): one row per document per addressee.
 
 :func:`enqueue_delivery` is called in the same transaction as the incident change that caused
-it, so a committed change always has its deliveries and a rolled-back one has none. RQ carries
+it, so a committed change always has its deliveries and a rolled-back one has none; the row's
+job is published once the transaction commits (:mod:`adapter.store.publishing`). RQ carries
 only the delivery id; the worker moves a row through ``queued → sending → acknowledged``, or
 ``retrying`` after a transient failure and ``failed`` after a permanent one, recording every try
 in ``delivery_attempts``. The sweeper finds rows whose job went missing with :func:`deliveries_due`.
@@ -22,6 +23,7 @@ from adapter.crypto import DecryptionError, Keyring
 from adapter.store.errors import InvalidCursor
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.publishing import Publication, publish_after_commit
 from adapter.store.scope import ALL_LAS, scoped
 from adapter.store.sealing import delivery_aad
 from adapter.store.types import utcnow
@@ -70,6 +72,7 @@ def enqueue_delivery(
     )
     delivery.payload = keyring.encrypt(payload, delivery_aad(delivery.id, delivery.incident_id))
     session.add(delivery)
+    publish_after_commit(session, Publication("delivery", delivery.id, addressee, new=True))
     return delivery
 
 
@@ -272,6 +275,8 @@ def retry_delivery(session: Session, la_scope: str, delivery_id: str) -> Deliver
         delivery.status = "queued"
         delivery.next_attempt_at = delivery.updated_at = utcnow()
         delivery.job_id = None
+        publication = Publication("delivery", delivery.id, delivery.addressee, delivery.attempts)
+        publish_after_commit(session, publication)
     return delivery
 
 

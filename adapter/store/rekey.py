@@ -105,6 +105,8 @@ class _Unreadable(Exception):
 def _reencrypt_value(row: Any, column: str, associated_data: str, keyring: Keyring) -> bool:
     """Rewrite ``row.column`` under the current key; False when it already is."""
     ciphertext = getattr(row, column)
+    if ciphertext is None:  # an optional sealed column left empty (an import's upload once run)
+        return False
     try:
         kid = keyring.key_id_of(ciphertext)
     except DecryptionError:

@@ -55,6 +55,10 @@ def import_aad(import_id: str, la_code: str) -> str:
     return aad("imports", "row_errors", import_id, la_code)
 
 
+def upload_aad(import_id: str, la_code: str) -> str:
+    return aad("imports", "upload", import_id, la_code)
+
+
 def seal_json(keyring: Keyring, value: Any, associated_data: str) -> bytes:
     """Encrypt ``value`` as canonical JSON."""
     return keyring.encrypt(canonical_json(value), associated_data)
@@ -71,6 +75,7 @@ SEALED_COLUMNS: tuple[tuple[type[Base], str, Callable[[Any], str]], ...] = (
     (LifecycleEvent, "data", lambda row: event_aad(row.id, row.incident_id)),
     (Delivery, "payload", lambda row: delivery_aad(row.id, row.incident_id)),
     (ImportRecord, "row_errors", lambda row: import_aad(row.id, row.la_code)),
+    (ImportRecord, "upload", lambda row: upload_aad(row.id, row.la_code)),
 )
 """Every encrypted column: (model, attribute, the row's associated data)."""
 

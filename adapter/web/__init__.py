@@ -7,6 +7,7 @@
     pages_auth.py       sign in, sign out
     pages_queues.py     dashboard (queues, worker heartbeats), deliveries, retry
     pages_incidents.py  deadlines, incidents, an incident's timeline
+    pages_imports.py    imports running in the background, with their progress
     pages_receipts.py   receipts: verification, JSON download, printable page
     pages_audit.py      the audit log
     queries.py  workers.py  filters.py  formatting.py   what the pages read and how they write it
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     from adapter.web import (  # noqa: F401
         pages_audit,
         pages_auth,
+        pages_imports,
         pages_incidents,
         pages_queues,
         pages_receipts,

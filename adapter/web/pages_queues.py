@@ -2,7 +2,8 @@
 
 A retry is only for a ``failed`` delivery and only for an admin (DESIGN.md §7: compliance is
 read-only). It is written to the audit log in the same transaction as the status change, then
-enqueued best-effort: if Redis is down the sweeper finds the queued row later (DESIGN.md §2).
+published best-effort after the commit: if Redis is down the sweeper finds the queued row later
+(DESIGN.md §2).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from adapter.web import formatting, queries, sessions
 from adapter.web.blueprint import addressee_names, bp
 from adapter.web.filters import Filters, london_midnight
 from adapter.web.workers import worker_beats
-from jobs.queues import enqueue_retry
 
 DELIVERY_FILTERS = ("failed", "retrying", "queued", "sending", "acknowledged", "all")
 """The status filter of the deliveries page: failed first, the ones that need a person."""
@@ -111,8 +111,7 @@ def retry(delivery_id: str) -> Response:
                 "info",
             )
             return _back()
-        addressee, attempts = delivery.addressee, delivery.attempts
-    enqueue_retry(res.settings, delivery_id, addressee, attempts)
+    # Its job is published once the transaction has committed (adapter.store.publishing).
     flash(f"{summary} is queued to be sent again.", "success")
     return _back()
 

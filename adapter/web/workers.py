@@ -14,8 +14,8 @@ from redis.exceptions import RedisError
 from rq import Worker
 from rq.worker import BaseWorker
 
+from adapter.queueing import connect
 from config.settings import Settings
-from jobs.queues import connect
 
 STALE_AFTER = dt.timedelta(minutes=2)
 """A worker whose last heartbeat is older than this is shown as not responding."""

@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from adapter.api import create_app
 from adapter.apikeys import Principal, create_key
+from adapter.queueing import RqPublisher
 from adapter.receipts.log import audit_log
 from adapter.sandbox import Fault, RunningSandbox, start_in_thread
 from adapter.service import casework
@@ -44,6 +45,7 @@ from adapter.store.models import (
     Obligation,
     Receipt,
 )
+from adapter.store.publishing import NoPublisher
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
 from tests.support.service import sample_record
@@ -55,8 +57,10 @@ POLICY_YAML = """\
 quick_tries: 1
 retry_schedule_seconds: [1]
 stuck_delivery_seconds: 2
+stuck_import_seconds: 2
 """
-"""Short policy: one try per job, the next job a second later, ``sending`` stuck after 2 s."""
+"""Short policy: one try per job, the next job a second later, ``sending`` (and an import's
+run that has stopped writing) stuck after 2 s."""
 
 CHANNEL_TIMEOUT_SECONDS = 2
 """Connect, write and read timeout of every addressee's channel in these tests (a test may
@@ -151,6 +155,13 @@ class Stack:
     def commit_only(self, record: dict[str, Any]) -> list[str]:
         """Store an incident exactly as the API does, but never enqueue its deliveries: the web
         process died right after its commit."""
+        publisher, self.database.publisher = self.database.publisher, NoPublisher()
+        try:
+            return self._commit(record)
+        finally:
+            self.database.publisher = publisher
+
+    def _commit(self, record: dict[str, Any]) -> list[str]:
         with self.database.session_scope() as session:
             new_key = create_key(session, la_code="812", role="local_authority")
             principal = Principal(new_key.key_id, "812", "local_authority")
@@ -349,6 +360,7 @@ def stack(
         settings = load_settings(env=env)
         app = create_app(settings=settings)
         app.extensions["csins"].database = db  # share the module's pool and keyring
+        db.publisher = RqPublisher(settings)  # as the app's own database publishes
         process_env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
             **env,
@@ -358,6 +370,7 @@ def stack(
         try:
             yield stack
         finally:
+            db.publisher = NoPublisher()
             for worker in stack.workers:
                 worker.stop()
             use_context(None)

@@ -17,6 +17,7 @@ import jobs
 from jobs import cron, maintenance, queues, worker
 
 JOBS = Path(jobs.__file__).parent
+QUEUEING = JOBS.parent / "adapter" / "queueing.py"
 
 
 @pytest.fixture
@@ -43,9 +44,10 @@ def test_the_worker_listens_to_every_queue(
 
 
 def _queue_constants() -> set[str]:
-    """Every ``csins-*`` queue name written anywhere under ``jobs/``."""
+    """Every ``csins-*`` queue name written anywhere under ``jobs/``, or in
+    ``adapter/queueing.py`` (where the web process publishes to them)."""
     names: set[str] = set()
-    for path in JOBS.glob("*.py"):
+    for path in [*JOBS.glob("*.py"), QUEUEING]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Constant)
@@ -175,3 +177,18 @@ def test_a_worker_reports_when_no_scheduler_runs(
         made.check_scheduler()
         made.check_scheduler()
         assert not caplog.records
+
+
+def test_adapter_never_imports_jobs() -> None:
+    """DESIGN.md §2: ``jobs`` imports ``adapter``, not the reverse; the web process publishes to
+    the queues through :mod:`adapter.queueing`, which names the jobs by their dotted path."""
+    importing: list[str] = []
+    for path in (JOBS.parent / "adapter").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            importing += [f"{path}: {name}" for name in names if name.split(".")[0] == "jobs"]
+    assert importing == []

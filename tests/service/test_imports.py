@@ -14,7 +14,8 @@ from tests.conftest import SAMPLES
 from tests.importers.conftest import make_row, zip_bomb
 
 
-def upload(service, key, name: str, content: bytes, **form: str):
+def post_upload(service, key, name: str, content: bytes, **form: str):
+    """``POST /imports``: the answer as it comes (202 once stored and queued)."""
     data = {"file": (io.BytesIO(content), name), **form}
     return service.client.post(
         "/api/v1/imports",
@@ -22,6 +23,17 @@ def upload(service, key, name: str, content: bytes, **form: str):
         headers=service.headers(key),
         content_type="multipart/form-data",
     )
+
+
+def upload(service, key, name: str, content: bytes, **form: str):
+    """Upload an export and run its import in the background job: the import once it has run
+    (``GET`` of its ``Location``), or the refusal of the upload."""
+    response = post_upload(service, key, name, content, **form)
+    if response.status_code != 202:
+        return response
+    assert response.get_json()["status"] == "queued"
+    service.run_imports()
+    return service.client.get(response.headers["Location"], headers=service.headers(key))
 
 
 @pytest.mark.parametrize(
@@ -40,18 +52,23 @@ def test_a_sample_export_becomes_incidents_with_their_deliveries(
 ):
     key = service.key()
     content = (SAMPLES / sample).read_bytes()
-    response = upload(service, key, sample, content)
-    assert response.status_code == 201, response.get_json()
-    body = response.get_json()
+    accepted = post_upload(service, key, sample, content)
+    assert accepted.status_code == 202, accepted.get_json()
+    queued = accepted.get_json()
+    assert accepted.headers["Location"].endswith(f"/api/v1/imports/{queued['id']}")
+    assert (queued["status"], queued["rows_read"], queued["incidents"]) == ("queued", 0, [])
+    assert queued["rows_total"] == len(content.splitlines()) - 1
+
+    service.run_imports()
+    body = service.get(f"/api/v1/imports/{queued['id']}", key).get_json()
+    assert body["status"] == "done"
     assert body["system"] == system
     assert body["sha256"] == hashlib.sha256(content).hexdigest()
     assert body["row_errors"] == []
     assert [i["reference"] for i in body["incidents"]] == references
     assert {i["outcome"] for i in body["incidents"]} == {"created"}
-    assert response.headers["Location"].endswith(f"/api/v1/imports/{body['id']}")
-
-    again = service.get(f"/api/v1/imports/{body['id']}", key).get_json()
-    assert again["incidents"] == body["incidents"]
+    assert body["rows_read"] == queued["rows_total"]
+    assert body["incidents_created"] == len(references)
 
     service.work()
     deliveries = service.get("/api/v1/deliveries", key).get_json()["items"]
@@ -116,7 +133,7 @@ def test_an_unreadable_export_is_a_problem(service, name, content, status, says)
 def test_a_byte_order_mark_on_its_own_line_before_the_header_is_skipped(service):
     content = b"\xef\xbb\xbf\xef\xbb\xbf\n" + (SAMPLES / "mosaic_incidents.csv").read_bytes()
     response = upload(service, service.key(), "mosaic.csv", content)
-    assert response.status_code == 201, response.get_json()
+    assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert [(i["reference"], i["outcome"], i["rows"]) for i in body["incidents"]] == [
         ("MOS-INC-0101", "created", [3]),
@@ -132,7 +149,7 @@ def test_the_file_field_is_required_and_keys_are_checked(service):
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
-    assert upload(service, service.key(role="compliance"), "x.csv", b"a").status_code == 403
+    assert post_upload(service, service.key(role="compliance"), "x.csv", b"a").status_code == 403
 
 
 def test_another_las_import_is_not_found(service):

@@ -91,6 +91,7 @@ def test_a_tampered_value_under_a_configured_key_is_named_not_raised(db):
         "events.data": 0,
         "deliveries.payload": 0,
         "imports.row_errors": 0,
+        "imports.upload": 0,
     }
     assert sorted(done.unreadable, key=lambda value: value.column) == [
         Unreadable("children.details", f"{first}/0", None, "not a ciphertext of this service"),

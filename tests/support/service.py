@@ -17,12 +17,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from rq import SimpleWorker
 
 from adapter import localredis
 from adapter.api import create_app
 from adapter.apikeys import create_key
+from adapter.queueing import RqPublisher
 from adapter.sandbox import RunningSandbox, start_in_thread
 from adapter.store.database import Database
+from adapter.store.publishing import NoPublisher
 from config.settings import Settings, load_settings
 from jobs.context import WorkerContext, build_context, use_context
 
@@ -32,6 +35,17 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 def sample_record() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((SAMPLES / "incident.json").read_text(encoding="utf-8"))
     return loaded
+
+
+class BurstWorker(SimpleWorker):
+    """RQ's worker in this process, without its command channel: a burst that ends before its
+    pub/sub thread has subscribed makes RQ's teardown wait a minute for it."""
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
 
 
 @dataclass
@@ -58,16 +72,23 @@ class Service:
     def get(self, path: str, key: str, **params: Any) -> Any:
         return self.client.get(path, headers=self.headers(key), query_string=params)
 
-    def work(self) -> None:
-        """Run every queued job in this process until the queues are empty (RQ burst mode)."""
-        from rq import SimpleWorker
-
+    def work(self, *queues: str) -> None:
+        """Run every queued job (of ``queues``, by default all) in this process until the
+        queues are empty (RQ burst mode)."""
         from jobs.queues import ALL_QUEUES
 
         if self._context is None:
             self._context = build_context(self.settings, self.database)
         use_context(self._context)
-        SimpleWorker(list(ALL_QUEUES), connection=self.redis).work(burst=True, with_scheduler=False)
+        BurstWorker(list(queues or ALL_QUEUES), connection=self.redis).work(
+            burst=True, with_scheduler=False
+        )
+
+    def run_imports(self) -> None:
+        """Run the imports queued (their deliveries stay queued)."""
+        from jobs.queues import IMPORTS
+
+        self.work(IMPORTS)
 
 
 def service_settings(
@@ -118,6 +139,10 @@ def service(db: Database, tmp_path: Path, redis_url: str) -> Iterator[Service]:
         app = create_app(settings=settings)
         # Share the module's database (and its keyring) rather than open a second pool.
         app.extensions["csins"].database = db
-        yield Service(settings, db, app, app.test_client(), sandbox, redis)
+        db.publisher = RqPublisher(settings)  # as the app's own database publishes
+        try:
+            yield Service(settings, db, app, app.test_client(), sandbox, redis)
+        finally:
+            db.publisher = NoPublisher()
     use_context(None)
     redis.flushdb()

@@ -9,6 +9,7 @@ import pytest
 from rq import Worker
 from rq.job import Job
 
+from adapter.queueing import RqPublisher
 from adapter.store.models import AuditEntry, Delivery
 from jobs.queues import ALL_QUEUES, delivery_job_id
 from tests.web.conftest import World, csrf_token
@@ -77,6 +78,7 @@ def test_dashboard_shows_worker_heartbeats(world: World) -> None:
 def test_dashboard_says_workers_are_unknown_when_redis_is_down(world: World) -> None:
     resources = world.service.app.extensions["csins"]
     resources.settings = resources.settings.with_overrides(redis_url="redis://127.0.0.1:1/0")
+    world.service.database.publisher = RqPublisher(resources.settings)
     page = text(world.client("admin").get("/admin/"))
     assert "Worker heartbeats are unknown: Redis is not answering." in page
     assert "1 failed for Ofsted" in plain(page)
@@ -203,6 +205,7 @@ def test_a_retry_with_redis_down_is_still_recorded(
 ) -> None:
     resources = world.service.app.extensions["csins"]
     resources.settings = resources.settings.with_overrides(redis_url="redis://127.0.0.1:1/0")
+    world.service.database.publisher = RqPublisher(resources.settings)  # as init_app would
     client = world.client("admin")
     delivery = failed(world, "812")
     response = client.post(

@@ -1,0 +1,55 @@
+"""The imports page (DESIGN.md §7): each import's status and progress, readable without
+JavaScript, with fresh counts for the page's script; nothing personal, scoped to the key's LA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import SAMPLES
+from tests.service.test_imports import post_upload
+from tests.support.service import Service
+from tests.web.conftest import sign_in
+from tests.web.test_queues import plain, text
+
+NAMED = "SI notification - Zebedee Quartermain DOB 19-07-2014.csv"
+
+
+def _signed_in(service: Service, role: str = "admin", la: str = "812") -> Any:
+    client = service.app.test_client()
+    assert sign_in(client, service.key(role, la)).status_code == 302
+    return client
+
+
+def test_an_import_shows_its_progress_as_it_runs(service: Service) -> None:
+    content = (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    accepted = post_upload(service, service.key(), NAMED, content)
+    import_id = accepted.get_json()["id"]
+    client = _signed_in(service)
+
+    queued = text(client.get("/admin/imports"))
+    words = plain(queued)
+    assert "Queued" in words and "0 of 2 rows (0%)" in words
+    assert '<progress class="app-progress" max="100" value="0"' in queued
+    assert "imports.mjs" in queued  # refreshed in place where JavaScript runs
+    assert "Quartermain" not in queued  # the filename may name the child
+    (item,) = client.get("/admin/imports/progress.json").get_json()["items"]
+    assert (item["id"], item["status"], item["percent"]) == (import_id, "queued", 0)
+
+    service.run_imports()
+    done = plain(text(client.get("/admin/imports")))
+    assert "Done" in done and "2 of 2 rows (100%)" in done
+    (item,) = client.get("/admin/imports/progress.json").get_json()["items"]
+    assert (item["status"], item["rows_read"], item["incidents_created"]) == ("done", 2, 2)
+    assert (item["incidents_unchanged"], item["incidents_conflicting"]) == (0, 0)
+    assert "Quartermain" not in str(item)
+
+
+def test_the_page_shows_only_the_keys_la_and_asks_to_sign_in(service: Service) -> None:
+    content = (SAMPLES / "mosaic_incidents.csv").read_bytes()
+    post_upload(service, service.key(la="812"), "mosaic.csv", content)
+    other = _signed_in(service, "compliance", "813")
+    assert "No export has been imported yet." in plain(text(other.get("/admin/imports")))
+    assert other.get("/admin/imports/progress.json").get_json() == {"items": []}
+    anonymous = service.app.test_client().get("/admin/imports")
+    assert anonymous.status_code == 302 and "/admin/sign-in" in anonymous.headers["Location"]
+    assert "Imports" in plain(text(_signed_in(service).get("/admin/")))  # in the navigation
