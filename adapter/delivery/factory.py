@@ -28,7 +28,7 @@ import httpx
 
 from adapter.delivery import defaults
 from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
-from adapter.delivery.errors import ChannelConfigError, SignatureError
+from adapter.delivery.errors import ChannelConfigError, MissingCredential, SignatureError
 from adapter.delivery.https import HttpsChannel, HttpTimeouts, SandboxChannel
 from adapter.delivery.signing import Scheme, SigningKey, parse_signing_keys
 from adapter.delivery.smtp import SmtpChannel, TlsMode
@@ -150,7 +150,9 @@ class _Entry:
             return None
         value = self.environ.get(name, "").strip()
         if not value and required:
-            raise self.error(f"{key}: environment variable {name} is not set")
+            raise MissingCredential(
+                self.addressee, f"{key}: environment variable {name} is not set"
+            )
         return value or None
 
 
