@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from adapter.crypto import Keyring
+from adapter.delivery.routes import Routes
+from adapter.receipts import SigningKeyring
+from adapter.receipts.log import signer_for
 from adapter.store import Database
 from config.settings import Settings
 
@@ -20,10 +24,22 @@ _KEY = "csins"
 class Resources:
     settings: Settings
     database: Database
+    routes: Routes
+    """The checked routes of ``config/addressees.yaml`` (which channel carries what)."""
+    _signer: SigningKeyring | None = None
+    _signer_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def keyring(self) -> Keyring:
         return self.database.keyring
+
+    def signer(self) -> SigningKeyring:
+        """The receipt-signing keyring, loaded from the configured key files on first use."""
+        if self._signer is None:
+            with self._signer_lock:
+                if self._signer is None:
+                    self._signer = signer_for(self.settings)
+        return self._signer
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -33,10 +49,12 @@ class Resources:
 
 
 def init_app(app: Flask, settings: Settings) -> Resources:
+    # An addressees.yaml naming an unknown addressee, document, channel or key stops the start.
+    routes = Routes(settings.addressees)
     database = Database()
     database.configure(settings)
     _ = database.keyring  # a misconfigured encryption key fails at start-up, not mid-request
-    resources = Resources(settings=settings, database=database)
+    resources = Resources(settings=settings, database=database, routes=routes)
     app.extensions[_KEY] = resources
     return resources
 
