@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -51,7 +51,7 @@ class Task:
         return min(times) if times else None
 
 
-_S = TypeVar("_S", bound=Select[Unpack[tuple[Any, ...]]])
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
 
 def _open(statement: _S) -> _S:
@@ -70,10 +70,10 @@ def open_tasks(session: Session, la_scope: str) -> list[Task]:
     return sorted(_grouped(rows), key=_by_due)
 
 
-def task_of(session: Session, la_scope: str, delivery: Delivery) -> Task:
+def task_of(session: Session, la_scope: str, delivery: Delivery, *, lock: bool = True) -> Task:
     """The open task ``delivery`` belongs to: its open ``csins`` siblings of the same document
-    version (itself among them if it is open). Rows are locked, in addressee order."""
-    rows = session.execute(
+    version (itself among them if it is open). Rows are locked (``lock``), in addressee order."""
+    statement = (
         _open(
             scoped(select(Delivery, Incident.reference), Delivery.la_code, la_scope).where(
                 Delivery.incident_id == delivery.incident_id,
@@ -82,10 +82,12 @@ def task_of(session: Session, la_scope: str, delivery: Delivery) -> Task:
             )
         )
         .join(Incident, Incident.id == Delivery.incident_id)
+        .options(selectinload(Delivery.obligation))
         .order_by(Delivery.addressee)
-        .with_for_update(of=Delivery)
-    ).all()
-    tasks = _grouped(rows)
+    )
+    if lock:
+        statement = statement.with_for_update(of=Delivery)
+    tasks = _grouped(session.execute(statement).all())
     return (
         tasks[0]
         if tasks

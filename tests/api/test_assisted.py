@@ -161,3 +161,20 @@ def test_a_delivery_sent_by_a_channel_is_no_submission_to_make(service: Service,
         409,
     )
     assert "sandbox" in body["detail"]
+
+
+def test_an_open_task_near_its_deadline_is_alerted_naming_it(assisted: Service, la_key: str):
+    """§6: an open task counts against the deadline like any delivery: due_soon and overdue
+    alerts name it (the suite's today is two working days before the notification is due)."""
+    from jobs.maintenance import check_deadlines
+
+    incident = handed_over(assisted, la_key)
+    open_ids = {row.id for rows in by_document(assisted, incident["id"]).values() for row in rows}
+    check_deadlines()
+    with assisted.database.session_scope() as session:
+        alerted = session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("alert.deadline_%"))
+        ).all()
+        named = {entry.detail["submission_to_make"] for entry in alerted if entry.detail}
+    assert alerted
+    assert named and named <= open_ids
