@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapter.documents import is_empty, readable
+from adapter.documents import CHILD_FIELDS_IN_TEXT, is_empty, readable
 from adapter.web.formatting import words
 
 INCIDENT_FIELDS = (
@@ -69,8 +69,7 @@ def sections(payload: Mapping[str, Any]) -> list[Section]:
         _section("The incident", "incident", record.get("incident") or {}, INCIDENT_FIELDS),
     ]
     for number, child in enumerate(record.get("children") or [], start=1):
-        fields = tuple(key for key in child if key != "identity_known")
-        section = _section(f"Child {number}", f"child{number}", child, fields)
+        section = _section(f"Child {number}", f"child{number}", child, CHILD_FIELDS_IN_TEXT)
         if not child.get("identity_known"):
             note = Answer("Identity", "not known", f"child{number}-identity")
             section = Section(section.title, (note, *section.answers))
@@ -86,7 +85,8 @@ def sections(payload: Mapping[str, Any]) -> list[Section]:
 
 
 def _section(title: str, prefix: str, values: Mapping[str, Any], order: tuple[str, ...]) -> Section:
-    keys = [*order, *sorted(set(values) - set(order) - {FURTHER_INFORMATION})]
+    extra = set(values) - set(order) - {FURTHER_INFORMATION, "identity_known"}
+    keys = [*order, *sorted(extra)]
     return Section(
         title,
         tuple(

@@ -71,6 +71,8 @@ def test_the_task_page_lays_out_four_children_and_the_rest_as_further_informatio
     assert ">Child 5</h2>" not in html
     assert "Child 5: local_id: C-5" in html and "Child 6: local_id: C-6" in html
     assert 'data-app-copy="answer-incident-reference"' in html
+    assert "Identity known" not in html
+    assert html.index("answer-child1-forenames") < html.index("answer-child1-date_of_birth")
     assert "submission-print.css" in html and 'media="print"' in html
     with assisted.database.session_scope() as session:
         assert session.scalars(
