@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from adapter.store.models import AssistedSubmission, Delivery, Incident
-from adapter.store.scope import scoped
+from adapter.store.scope import ALL_LAS, scoped
 
 CSINS = "csins"
 """The channel of an assisted submission."""
@@ -97,11 +97,14 @@ def task_of(session: Session, la_scope: str, delivery: Delivery, *, lock: bool =
     )
 
 
-def open_tasks_per_addressee(session: Session) -> dict[str, int]:
-    """How many assisted submissions are open for each addressee, across every LA: for a gauge
-    (``/metrics``). Addressees with none are absent."""
+def open_tasks_per_addressee(session: Session, la_scope: str = ALL_LAS) -> dict[str, int]:
+    """How many open assisted submissions (deliveries waiting for a person) each addressee has
+    in the scope, for a gauge (``/metrics`` counts the caller's LA only). Addressees with none
+    are absent."""
     rows = session.execute(
-        _open(select(Delivery.addressee, func.count())).group_by(Delivery.addressee)
+        _open(
+            scoped(select(Delivery.addressee, func.count()), Delivery.la_code, la_scope)
+        ).group_by(Delivery.addressee)
     ).all()
     return {addressee: count for addressee, count in rows}
 

@@ -67,6 +67,8 @@ def test_a_notification_routed_to_csins_waits_for_a_person(assisted: Service, la
             for row in rows:
                 per_addressee[row.addressee] = per_addressee.get(row.addressee, 0) + 1
         assert open_tasks_per_addressee(session) == per_addressee
+        assert open_tasks_per_addressee(session, "812") == per_addressee
+        assert open_tasks_per_addressee(session, OTHER_LA) == {}
     assisted.work()  # a second run of the worker sends nothing: the task is a person's
     assert all(
         row.attempts == 1 for rows in by_document(assisted, incident["id"]).values() for row in rows
