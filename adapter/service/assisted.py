@@ -109,6 +109,8 @@ def check_confirmation(confirmation: Confirmation, now: dt.datetime) -> list[tup
         problems.append(("reference", "expected printable characters only"))
     if not confirmation.submitted_by.strip() or len(confirmation.submitted_by) > 200:
         problems.append(("submitted_by", "expected who made the submission (1-200 characters)"))
+    elif not confirmation.submitted_by.isprintable():
+        problems.append(("submitted_by", "expected printable characters only"))
     at = confirmation.submitted_at
     if at.tzinfo is None or at.utcoffset() is None:
         problems.append(("submitted_at", "expected a time with its offset"))

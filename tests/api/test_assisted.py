@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from adapter.receipts import SignedReceipt, verify_receipt
+from adapter.service.assisted import Confirmation, check_confirmation
 from adapter.store.models import AuditEntry, Delivery, Receipt
 from adapter.store.submissions import open_tasks, open_tasks_per_addressee
 from tests.support.api import API, OTHER_LA, assert_problem, submit
@@ -180,3 +182,28 @@ def test_an_open_task_near_its_deadline_is_alerted_naming_it(assisted: Service, 
         named = {entry.detail["submission_to_make"] for entry in alerted if entry.detail}
     assert alerted
     assert named and named <= open_ids
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({}, None),
+        ({"reference": " "}, "reference"),
+        ({"reference": "X" * 101}, "reference"),
+        ({"reference": "CSINS-1\n"}, "reference"),
+        ({"submitted_by": ""}, "submitted_by"),
+        ({"submitted_by": "Sam\x07"}, "submitted_by"),
+        ({"submitted_at": NOW.replace(tzinfo=None)}, "submitted_at"),
+        ({"submitted_at": NOW + dt.timedelta(minutes=4)}, None),
+        ({"submitted_at": NOW + dt.timedelta(minutes=6)}, "submitted_at"),
+    ],
+)
+def test_a_confirmation_is_checked_field_by_field(changes: dict[str, Any], field: str | None):
+    values: dict[str, Any] = {
+        "reference": "CSINS-1",
+        "submitted_by": "Sam Patel",
+        "submitted_at": NOW - dt.timedelta(hours=1),
+        **changes,
+    }
+    problems = check_confirmation(Confirmation(**values), NOW)
+    assert [name for name, _ in problems] == ([] if field is None else [field])
