@@ -78,6 +78,16 @@ def _readable(value: Any) -> str:
     return str(value)
 
 
+def readable(value: Any) -> str:
+    """One value as a person writes it into a form: yes/no, lists and objects as words."""
+    return _readable(value)
+
+
+def is_empty(value: Any) -> bool:
+    """Whether ``value`` is not known (null, empty text, an empty list or object)."""
+    return _is_empty(value)
+
+
 def _describe_child(number: int, child: Mapping[str, Any]) -> str:
     """One line saying everything known of a child the form has no room for (§2: all children
     fully and accurately represented), in a stable order whatever the order of the record's keys."""

@@ -2,6 +2,8 @@
 
 Every value is parsed explicitly; a bad one raises :class:`SettingsError` naming the setting.
 Environment variables: ``CSINS_*`` for our own settings, plus ``DATABASE_URL`` and ``REDIS_URL``.
+``CSINS_ADDRESSEES_FILE`` names an ``addressees.yaml`` to use instead of the config folder's
+(e.g. ``config/examples/assisted.yaml``: notifications as assisted submissions, DESIGN.md §6).
 """
 
 from __future__ import annotations
@@ -261,9 +263,15 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     if "CSINS_DUE_SOON_WORKING_DAYS" in environ:
         policy_raw["due_soon_working_days"] = environ["CSINS_DUE_SOON_WORKING_DAYS"]
 
-    addressees = _read_yaml(config_dir / "addressees.yaml") or _read_yaml(
-        DEFAULT_CONFIG_DIR / "addressees.yaml"
-    )
+    addressees_file = _as_path(environ, "CSINS_ADDRESSEES_FILE")
+    if addressees_file is not None and not addressees_file.is_file():
+        raise SettingsError(f"CSINS_ADDRESSEES_FILE: {addressees_file} is not a file")
+    if addressees_file is not None:
+        addressees = _read_yaml(addressees_file)
+    else:
+        addressees = _read_yaml(config_dir / "addressees.yaml") or _read_yaml(
+            DEFAULT_CONFIG_DIR / "addressees.yaml"
+        )
 
     settings = Settings(
         config_dir=config_dir,

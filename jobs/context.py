@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from adapter.delivery import Channel, channel_for
 from adapter.delivery.base import QuickRetry
+from adapter.delivery.routes import Routes
 from adapter.queueing import RqPublisher
 from adapter.receipts import SigningKeyring, load_keyring
 from adapter.store import Database
@@ -17,18 +18,23 @@ class WorkerContext:
     settings: Settings
     database: Database
     signer: SigningKeyring
-    _channels: dict[str, Channel] = field(default_factory=dict)
+    routes: Routes
+    """The checked routes of ``config/addressees.yaml``: which channel carries what."""
+    _channels: dict[tuple[str, str], Channel] = field(default_factory=dict)
 
-    def channel(self, addressee: str) -> Channel:
-        """The configured channel of an addressee (``config/addressees.yaml``), built once."""
-        if addressee not in self._channels:
-            self._channels[addressee] = channel_for(
+    def channel(self, addressee: str, name: str | None = None) -> Channel:
+        """The addressee's channel ``name`` (by default the entry's own ``channel``) as
+        ``config/addressees.yaml`` configures it, built once. Never ``csins``: a person is not
+        a channel that sends (:mod:`adapter.service.assisted`)."""
+        name = name or self.routes.default_channel(addressee)
+        if (addressee, name) not in self._channels:
+            self._channels[addressee, name] = channel_for(
                 addressee,
-                self.settings.addressees[addressee],
+                self.routes.channel_settings(addressee, name),
                 self.settings.environ,
                 retry=QuickRetry(tries=self.settings.policy.quick_tries),
             )
-        return self._channels[addressee]
+        return self._channels[addressee, name]
 
     def close(self) -> None:
         """Close the channels' kept-alive connections (the context stays usable)."""
@@ -40,7 +46,12 @@ _current: WorkerContext | None = None
 
 
 def build_context(settings: Settings, database: Database | None = None) -> WorkerContext:
-    """A context from ``settings``; ``database`` shares an already configured one (tests)."""
+    """A context from ``settings``; ``database`` shares an already configured one (tests).
+
+    Checks the routes first: a process does not start with an ``addressees.yaml`` naming an
+    unknown addressee, document, channel or key (:class:`~adapter.delivery.RouteConfigError`).
+    """
+    routes = Routes(settings.addressees)
     if database is None:
         database = Database()
         database.configure(settings)
@@ -50,7 +61,7 @@ def build_context(settings: Settings, database: Database | None = None) -> Worke
     signer = load_keyring(
         settings.data_dir, key_file=settings.signing_key_file, keys_dir=settings.signing_keys_dir
     )
-    return WorkerContext(settings=settings, database=database, signer=signer)
+    return WorkerContext(settings=settings, database=database, signer=signer, routes=routes)
 
 
 def context() -> WorkerContext:

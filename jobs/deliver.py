@@ -4,7 +4,9 @@ Three short steps, each its own transaction so that no lock is held while the ad
 being called: start the attempt (the row says ``sending``), send, record. A worker killed between
 them leaves the row ``sending``; the sweeper sends it again once it is stuck, with the same
 ``webhook-id``, so the addressee sees a repeat and the receipt is still issued once. A document
-that cannot be sent at all (its channel misconfigured) fails at once, with an alert.
+that cannot be sent at all (its channel misconfigured) fails at once, with an alert. The channel
+is the one the document's route names (``config/addressees.yaml``); a ``csins`` route is not
+sent but handed to a person (:mod:`adapter.service.assisted`).
 
 A database connection lost under ``start`` or ``record`` (a backend terminated, a failover) is
 not the end of the job: the transaction is tried again in a fresh session, on a new connection
@@ -17,7 +19,7 @@ its acknowledgement was lost): the try is then recorded already, and what it rec
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
 from redis.exceptions import RedisError
@@ -34,7 +36,7 @@ from tenacity import (
 
 from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
-from adapter.service import delivering
+from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
 from adapter.store.models import Delivery, DeliveryAttempt
 from jobs.context import WorkerContext, context
@@ -63,12 +65,19 @@ def deliver(delivery_id: str) -> str:
     started = _transaction(ctx, "starting", delivery_id, start)
     if started is None:
         return "nothing to do"
-    entry = ctx.settings.addressees.get(started.addressee)
-    channel = str(entry.get("channel", "-")) if isinstance(entry, Mapping) else "-"
+    channel = ctx.routes.channel_of(started.document, started.addressee)
+    if channel == assisted.CSINS:
+        # A person delivers: the try becomes a task on the admin pages (DESIGN.md §6).
+        return _transaction(
+            ctx,
+            "handing over",
+            delivery_id,
+            lambda session, _again: assisted.hand_over(session, started, utcnow()),
+        )
     try:
         if started.message is None:
             raise UnreadablePayload(started.unreadable or "the stored payload cannot be read")
-        outcome = ctx.channel(started.addressee).send(started.message)
+        outcome = ctx.channel(started.addressee, channel).send(started.message)
     except DeliveryError as error:
         # A channel misconfigured (a credential's env var unset), a document it cannot carry
         # or cannot read: retrying cannot help, so the delivery fails now, alerted and visible,

@@ -18,16 +18,16 @@ from collections.abc import Iterator
 from redis import Redis
 from rq.job import JobStatus
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from adapter import alerts
 from adapter.errors import CsinsError
 from adapter.receipts.log import record_checkpoint
 from adapter.service.clock import utcnow
 from adapter.service.planning import live_status, replan
-from adapter.store import outbox
+from adapter.store import outbox, submissions
 from adapter.store.imports import imports_to_resume
-from adapter.store.models import Incident, Obligation
+from adapter.store.models import Delivery, Incident, Obligation
 from jobs import queues
 from jobs.context import WorkerContext, context
 from jobs.queues import connect, delivery_job_id, enqueue_delivery
@@ -163,10 +163,24 @@ def check_deadlines() -> int:
                         "addressee": row.addressee,
                         "due": row.due.isoformat(),
                         "incident_id": row.incident_id,
+                        **_open_submission(session, row),
                     },
                 )
     _owe_delay_notices(ctx, now)
     return changed
+
+
+def _open_submission(session: Session, obligation: Obligation) -> dict[str, str]:
+    """``{"submission_to_make": delivery id}`` when what the obligation waits for is a person's
+    submission on the online service (an open ``csins`` task, DESIGN.md §6): the alert names it."""
+    found = session.scalars(
+        select(Delivery.id).where(
+            Delivery.obligation_id == obligation.id,
+            Delivery.channel == submissions.CSINS,
+            Delivery.status.not_in(submissions.FINISHED),
+        )
+    ).first()
+    return {"submission_to_make": found} if found else {}
 
 
 def _owe_delay_notices(ctx: WorkerContext, now: dt.datetime) -> None:

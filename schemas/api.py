@@ -5,7 +5,7 @@ Lists answer ``{"items": [...], "next": cursor-or-null}``; times are RFC 3339 in
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from schemas import codes
 from schemas.events import EventSchema
@@ -51,6 +51,45 @@ class DeliverySchema(Schema):
     addressee_reference = fields.String(allow_none=True)
     last_error = fields.String(allow_none=True)
     payload_sha256 = fields.String()
+    channel = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The channel its route chose (csins: a submission a person makes on "
+            "the national online service); null until first tried"
+        },
+    )
+
+
+class ConfirmationSchema(Schema):
+    """A submission made on the national online service (CSINS), as a case system records it."""
+
+    reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The online service's confirmation reference"},
+    )
+    submitted_by = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Who made the submission"},
+    )
+    submitted_at = fields.AwareDateTime(
+        required=True, metadata={"description": "When it was made (RFC 3339, with an offset)"}
+    )
+
+
+class SubmissionSchema(Schema):
+    """A recorded submission and the deliveries it acknowledged (every addressee it reached)."""
+
+    id = fields.String()
+    incident_id = fields.String()
+    document = fields.String()
+    version = fields.Integer()
+    reference = fields.String()
+    submitted_by = fields.String()
+    submitted_at = fields.DateTime()
+    recorded_at = fields.DateTime()
+    deliveries = fields.List(fields.Nested(DeliverySchema))
 
 
 class TimelineEntrySchema(Schema):

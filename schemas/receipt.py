@@ -1,10 +1,14 @@
 """Delivery receipts and log checkpoints (DESIGN.md §6): the signed content, a contract.
 
 A receipt proves what was sent to which addressee and when it was acknowledged. This release
-issues version 2; version 1 receipts, issued before ``document_sha256`` existed, stay in the
-log and still verify. Each version's fields are all required (``addressee_reference`` may be
-null), and unknown keys are refused: a version 1 receipt has every field below but
-``document_sha256``, a version 2 receipt has every one.
+issues version 3, which says who or what acknowledged it (``acknowledged_by``,
+``confirmed_by``, ``acknowledgement``): the addressee's endpoint, a mail relay, or a person who
+made the submission on the national online service (the ``csins`` channel). Version 2 receipts
+(no such fields) and version 1 receipts (issued before ``document_sha256`` existed) stay in the
+log and still verify. Each version's fields are all required (``addressee_reference`` and
+``confirmed_by`` may be null), and unknown keys are refused: a version 1 receipt has every
+field of version 2 but ``document_sha256``, a version 2 receipt every field of version 3 but
+the last three.
 
 ==========================  ===================================================================
 ``version``                 ``"2"`` (``"1"`` for a receipt issued before ``document_sha256``)
@@ -25,16 +29,26 @@ null), and unknown keys are refused: a version 1 receipt has every field below b
                             request body (the JSON envelope) for https and sandbox, the whole
                             email handed to the relay for smtp. Not the envelope's field of the
                             same name, which is ``document_sha256`` here
-``channel``                 ``https``, ``smtp`` or ``sandbox``
-``destination``             the endpoint URL or mailbox it was sent to
+``channel``                 ``https``, ``smtp`` or ``sandbox`` (version 3: or ``csins``)
+``destination``             the endpoint URL or mailbox it was sent to (``csins``: the online
+                            service's address)
 ``attempts``                how many attempts it took (at least 1)
 ``first_attempt_at``        when the first attempt started
-``acknowledged_at``         when the addressee acknowledged it
-``addressee_status``        the addressee's answer, e.g. ``"202"`` or ``"250 accepted"``
-``addressee_reference``     the addressee's own reference, or null
+``acknowledged_at``         when the addressee acknowledged it (``csins``: when the person
+                            submitted it on the online service)
+``addressee_status``        the addressee's answer, e.g. ``"202"``, the mail relay's reply to
+                            DATA (``"250 2.0.0"``), or ``"confirmed"`` (``csins``)
+``addressee_reference``     the addressee's own reference (smtp: the message's Message-ID;
+                            ``csins``: the online service's confirmation reference), or null
 ``due_at``                  the deadline: the last second (23:59:59) of the due day in
                             Europe/London, with that day's offset: ``2026-06-30T23:59:59+01:00``
 ``on_time``                 acknowledged on or before the due day (Europe/London, DESIGN.md §5)
+``acknowledged_by``         (version 3) ``addressee`` (its endpoint answered: https, sandbox),
+                            ``mail_relay`` (a relay accepted the message: smtp; that acceptance
+                            is all SMTP can prove, not delivery to the mailbox) or ``person``
+                            (``csins``: a person confirmed the submission)
+``confirmed_by``            (version 3) who made the submission, for ``person``; else null
+``acknowledgement``         (version 3) the same in one sentence, for a reader of the receipt
 ==========================  ===================================================================
 
 Times other than ``due_at`` are RFC 3339 UTC to the second with ``Z``: ``2026-11-23T10:15:30Z``.
@@ -56,14 +70,25 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from schemas import codes
 from schemas.fields import StrictBoolean, StrictInteger, code
 
-RECEIPT_VERSION = "2"
+RECEIPT_VERSION = "3"
 """The version of the receipts this release issues (see the module docstring)."""
 
 CHECKPOINT_VERSION = "1"
 """The version of the checkpoints this release issues."""
 
 CHANNELS = ("https", "smtp", "sandbox")
-"""Delivery channels (DESIGN.md §6)."""
+"""Delivery channels of version 1 and 2 receipts (DESIGN.md §6)."""
+
+CHANNELS_V3 = (*CHANNELS, "csins")
+"""Delivery channels of version 3 receipts: ``csins`` is an assisted submission."""
+
+ACKNOWLEDGERS = {
+    "https": "addressee",
+    "sandbox": "addressee",
+    "smtp": "mail_relay",
+    "csins": "person",
+}
+"""Who acknowledges a delivery on each channel (``acknowledged_by``, version 3)."""
 
 GENESIS_SHA256 = "0" * 64
 """``previous_receipt_sha256`` of receipt 1, and ``head_sha256`` of an empty log."""
@@ -157,14 +182,43 @@ class ReceiptSchemaV1(Schema):
             raise ValidationError("must be 64 zeros for sequence 1", "previous_receipt_sha256")
 
 
-class ReceiptSchema(ReceiptSchemaV1):
-    """The signed content of a delivery receipt, version 2 (see the module docstring)."""
+class ReceiptSchemaV2(ReceiptSchemaV1):
+    """The signed content of a version 2 receipt: verified still, no longer issued."""
 
-    version = fields.String(required=True, validate=validate.Equal(RECEIPT_VERSION))
+    version = fields.String(required=True, validate=validate.Equal("2"))
     document_sha256 = _sha256()
 
 
-RECEIPT_SCHEMAS: dict[str, type[Schema]] = {"1": ReceiptSchemaV1, RECEIPT_VERSION: ReceiptSchema}
+class ReceiptSchema(ReceiptSchemaV2):
+    """The signed content of a delivery receipt, version 3 (see the module docstring)."""
+
+    version = fields.String(required=True, validate=validate.Equal(RECEIPT_VERSION))
+    channel = code(CHANNELS_V3, required=True)
+    acknowledged_by = code(tuple(dict.fromkeys(ACKNOWLEDGERS.values())), required=True)
+    confirmed_by = fields.String(
+        required=True, allow_none=True, validate=validate.Length(min=1, max=200)
+    )
+    acknowledgement = _text(1000)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _acknowledger(self, data: dict[str, Any], **_: Any) -> None:
+        """The channel says who acknowledges; only a person is named."""
+        if data["acknowledged_by"] != ACKNOWLEDGERS[data["channel"]]:
+            raise ValidationError(
+                f"a {data['channel']} delivery is acknowledged by {ACKNOWLEDGERS[data['channel']]}",
+                "acknowledged_by",
+            )
+        if (data["confirmed_by"] is None) == (data["acknowledged_by"] == "person"):
+            raise ValidationError(
+                "names the person who made the submission, and no one else", "confirmed_by"
+            )
+
+
+RECEIPT_SCHEMAS: dict[str, type[Schema]] = {
+    "1": ReceiptSchemaV1,
+    "2": ReceiptSchemaV2,
+    RECEIPT_VERSION: ReceiptSchema,
+}
 """The schema of each receipt version that verifies, by ``version``."""
 
 

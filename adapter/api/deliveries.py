@@ -1,4 +1,5 @@
-"""``/api/v1/deliveries``: the outbox as admins see it, and retrying a failed delivery by hand."""
+"""``/api/v1/deliveries``: the outbox as admins see it, retrying a failed delivery by hand, and
+recording an assisted submission made on the national online service (DESIGN.md §6)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,16 @@ from adapter.api.problems import ApiProblem
 from adapter.api.resources import resources
 from adapter.api.spec import BAD_CURSOR, problem_responses
 from adapter.api.views import delivery_view
-from adapter.service import retries
+from adapter.service import assisted, retries
+from adapter.service.clock import utcnow
 from adapter.store import outbox
-from schemas.api import DeliveryListSchema, DeliveryQuerySchema, DeliverySchema
+from schemas.api import (
+    ConfirmationSchema,
+    DeliveryListSchema,
+    DeliveryQuerySchema,
+    DeliverySchema,
+    SubmissionSchema,
+)
 
 blp = Blueprint(
     "deliveries",
@@ -76,3 +84,70 @@ def retry_delivery(delivery_id: str) -> Any:
                 "delivery is retried by hand",
             )
         return delivery_view(delivery)  # its job is published once this commits
+
+
+@blp.route("/deliveries/<delivery_id>/confirmation", methods=["POST"])
+@blp.arguments(ConfirmationSchema)
+@blp.response(201, SubmissionSchema)
+@blp.alt_response(
+    200, schema=SubmissionSchema, description="The same confirmation, already recorded"
+)
+@problem_responses(
+    (404, "No such delivery visible to this key"),
+    (409, "Not a submission to make, or confirmed already with another confirmation"),
+    (422, "A field is missing or malformed, or the submission time is in the future"),
+)
+@requires("admin")
+def confirm_delivery(confirmation: dict[str, Any], delivery_id: str) -> Any:
+    """Record a submission a person made on the national online service (CSINS) for a delivery
+    routed to ``csins``: it acknowledges every open delivery of the same document version (the
+    Panel's, Ofsted's and the DfE's copies of one notification), each with its receipt saying it
+    was confirmed by a person. The same confirmation again changes nothing (200); a different
+    one for a delivery already acknowledged answers 409.
+    """
+    res = resources()
+    now = utcnow()
+    value = assisted.Confirmation(**confirmation)
+    problems = assisted.check_confirmation(value, now)
+    if problems:
+        raise ApiProblem(
+            422, "invalid-confirmation", "the confirmation is not valid", field_errors=problems
+        )
+    with res.transaction() as session:
+        delivery = outbox.get_delivery(session, principal().la_scope, delivery_id)
+        destination = res.routes.service_url(delivery.addressee) if delivery else assisted.CSINS
+        recording = assisted.record_confirmation(
+            session,
+            res.keyring,
+            res.settings,
+            res.signer(),
+            principal(),
+            delivery_id,
+            value,
+            destination=destination,
+            now=now,
+            via="api",
+        )
+        if recording.result is assisted.Result.NOT_FOUND:
+            raise ApiProblem(404, "not-found", f"no delivery {delivery_id} is visible to this key")
+        if recording.result is assisted.Result.CONFLICT:
+            raise ApiProblem(409, "confirmation-conflict", recording.reason)
+        body = submission_view(recording)  # catch-up amendments are published on commit
+    return body, 201 if recording.result is assisted.Result.RECORDED else 200
+
+
+def submission_view(recording: assisted.Recording) -> dict[str, Any]:
+    """A recorded submission and the deliveries it covers, as the API answers it."""
+    row = recording.submission
+    assert row is not None
+    return {
+        "id": row.id,
+        "incident_id": row.incident_id,
+        "document": row.document,
+        "version": row.version,
+        "reference": row.confirmation_reference,
+        "submitted_by": row.submitted_by,
+        "submitted_at": row.submitted_at,
+        "recorded_at": row.recorded_at,
+        "deliveries": [delivery_view(d) for d in recording.deliveries],
+    }

@@ -18,12 +18,11 @@ import datetime as dt
 import io
 import json
 import re
-import threading
 import zipfile
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask_smorest import Blueprint
 
 from adapter.api.auth import principal, requires
@@ -38,7 +37,6 @@ from adapter.receipts.log import (
     list_receipts,
     receipts_cursor_sequence,
     signed,
-    signer_for,
 )
 from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log
@@ -62,8 +60,6 @@ JWKS_MAX_AGE_SECONDS = 300
 JWKS_MEDIA_TYPE = "application/jwk-set+json"
 """The JWK Set media type (RFC 7517 §8.5)."""
 
-_SIGNER = "csins.signer"
-_signer_lock = threading.Lock()
 
 blp = Blueprint(
     "receipts",
@@ -78,14 +74,7 @@ def signer() -> SigningKeyring:
     Restart the web processes after ``receipts new-key`` to publish the new key (as the workers
     are restarted to sign with it).
     """
-    extensions = current_app.extensions
-    found: SigningKeyring | None = extensions.get(_SIGNER)
-    if found is None:
-        with _signer_lock:
-            found = extensions.get(_SIGNER)
-            if found is None:
-                found = extensions[_SIGNER] = signer_for(resources().settings)
-    return found
+    return resources().signer()
 
 
 def receipt_item(row: Receipt) -> dict[str, Any]:

@@ -57,6 +57,7 @@ def delivery_view(row: Delivery) -> dict[str, Any]:
         "addressee_reference": row.addressee_reference,
         "last_error": row.last_error,
         "payload_sha256": row.payload_sha256,
+        "channel": row.channel,
     }
 
 

@@ -13,6 +13,7 @@ import click
 from adapter import __version__
 
 SUBCOMMANDS: dict[str, str] = {
+    "config": "adapter.cli.config:config",
     "convert": "adapter.cli.convert:convert",
     "plan": "adapter.cli.plan:plan",
     "run": "adapter.cli.run:run",

@@ -4,6 +4,8 @@
     └── DeliveryError             something about a delivery or a channel (context: addressee)
         ├── InvalidDelivery           a Delivery value that cannot be sent (e.g. a bad id)
         ├── ChannelConfigError        an addressee's channel settings are missing or malformed
+        │   ├── MissingCredential         a credential's env var is named but not set
+        │   └── RouteConfigError          addressees.yaml names an unknown document, channel...
         ├── NoAnswer                  no answer: timeout, connection refused or reset (transient)
         └── SignatureError            a Standard Webhooks signature or key does not verify
             └── WebhookHeaderError        a webhook header is missing or malformed, or stale
@@ -34,7 +36,12 @@ class ChannelConfigError(DeliveryError):
 
     def __init__(self, addressee: str, message: str) -> None:
         self.addressee = addressee
+        self.reason = message
         super().__init__(f"addressees.yaml: {addressee}: {message}")
+
+
+class MissingCredential(ChannelConfigError):
+    """A setting names an environment variable that is not set where the channel is built."""
 
 
 class NoAnswer(DeliveryError):
@@ -55,3 +62,8 @@ class SignatureError(DeliveryError):
 
 class WebhookHeaderError(SignatureError):
     """A ``webhook-*`` header is missing or malformed, or the timestamp is outside the tolerance."""
+
+
+class RouteConfigError(ChannelConfigError):
+    """``addressees.yaml`` names an unknown addressee, document, channel or key, or a route its
+    channel cannot carry; the message names it."""

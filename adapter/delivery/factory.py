@@ -12,7 +12,8 @@ Keys of an entry (unknown keys are refused, so a typo cannot vanish):
   :class:`ChannelConfigError`), ``connect_timeout_seconds``, ``read_timeout_seconds``,
   ``write_timeout_seconds``;
 - ``smtp``: ``host``, ``port``, ``tls`` (``starttls`` | ``tls`` | ``none``), ``from``, ``to``
-  (list), ``username_env`` and ``password_env``, ``timeout_seconds``, ``message_id_domain``.
+  (list), ``username_env`` and ``password_env``, ``timeout_seconds``, ``message_id_domain``,
+  ``ca_bundle`` (PEM file of extra CAs to trust for the relay's certificate).
 
 Credentials are always named by env var, never written in the file. A ``sandbox`` entry with no
 key configured signs with the public development key that the sandbox receiver trusts.
@@ -28,7 +29,7 @@ import httpx
 
 from adapter.delivery import defaults
 from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
-from adapter.delivery.errors import ChannelConfigError, SignatureError
+from adapter.delivery.errors import ChannelConfigError, MissingCredential, SignatureError
 from adapter.delivery.https import HttpsChannel, HttpTimeouts, SandboxChannel
 from adapter.delivery.signing import Scheme, SigningKey, parse_signing_keys
 from adapter.delivery.smtp import SmtpChannel, TlsMode
@@ -55,6 +56,7 @@ SMTP_KEYS = COMMON_KEYS | {
     "password_env",
     "timeout_seconds",
     "message_id_domain",
+    "ca_bundle",
 }
 CHANNEL_KEYS = {"https": HTTP_KEYS, "sandbox": HTTP_KEYS, "smtp": SMTP_KEYS}
 """The keys each channel's entry may hold."""
@@ -150,7 +152,9 @@ class _Entry:
             return None
         value = self.environ.get(name, "").strip()
         if not value and required:
-            raise self.error(f"{key}: environment variable {name} is not set")
+            raise MissingCredential(
+                self.addressee, f"{key}: environment variable {name} is not set"
+            )
         return value or None
 
 
@@ -234,6 +238,7 @@ def _smtp(entry: _Entry, retry: QuickRetry | None, clock: Clock) -> SmtpChannel:
         password=password,
         timeout=entry.seconds("timeout_seconds", defaults.SMTP_TIMEOUT_SECONDS),
         message_id_domain=entry.text("message_id_domain"),
+        ca_bundle=entry.text("ca_bundle"),
         retry=retry,
         clock=clock,
     )

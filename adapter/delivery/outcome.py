@@ -55,7 +55,7 @@ class Outcome:
 
     kind: OutcomeKind
     channel: str
-    """``https``, ``smtp`` or ``sandbox``."""
+    """``https``, ``smtp``, ``sandbox`` or ``csins`` (a person's recorded submission)."""
     destination: str
     """Where it was sent: the endpoint URL, or ``mailto:`` and the recipients."""
     status: int | None
@@ -77,6 +77,8 @@ class Outcome:
     """When the first try began (aware UTC)."""
     finished_at: dt.datetime
     """When the last try ended (aware UTC)."""
+    confirmed_by: str | None = None
+    """Who made the submission, when a person acknowledged it (the ``csins`` channel)."""
 
     @classmethod
     def not_sent(cls, channel: str, detail: str, at: dt.datetime) -> Outcome:

@@ -1,7 +1,12 @@
 """The ``smtp`` channel: the document as an email through a mail relay (DESIGN.md §6).
 
-The message carries the JSON envelope as the attachment ``<document>-<delivery_id>.json``
-(byte for byte the https body) and, for an uploaded document, the original file too. Its
+The message carries the document itself as its first attachment, in its own bytes and media type
+(an uploaded file as the LA uploaded it, a rapid review PDF say; a document made of the record,
+a notification or amendment, as its RFC 8785 JSON), the bytes ``X-Csins-Payload-Sha256``
+hashes; and beside it the JSON envelope as ``<document>-<delivery_id>.json`` (byte for byte the
+https body). The subject and the short covering note name the document, the LA and the incident
+reference, never a child. STARTTLS (or implicit TLS) is required unless ``tls: none`` is
+configured, and a ``ca_bundle`` adds CAs to trust (a relay certified by the LA's own CA). Its
 ``Message-ID`` is derived from the delivery id alone, so a re-sent delivery is recognisable as
 the same message. The acknowledgement is the relay's acceptance of the message (250 after DATA);
 the reference is our Message-ID. Reply codes: 2xx acknowledged, 4xx transient, 5xx permanent;
@@ -12,19 +17,18 @@ gateway, say) may quote the message it refuses, and the detail is logged and sto
 
 from __future__ import annotations
 
-import base64
 import email.policy
 import email.utils
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from typing import ClassVar, Literal
 
 from adapter.delivery import defaults
 from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
-from adapter.delivery.envelope import Delivery, encode_envelope
+from adapter.delivery.envelope import Delivery, attachment_bytes, encode_envelope
 from adapter.delivery.errors import ChannelConfigError, NoAnswer
 from adapter.delivery.outcome import OutcomeKind, Reply, classify_smtp_code
 
@@ -35,6 +39,8 @@ MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 """CRLF line ends; headers folded only past RFC 5322's hard limit, so hashes stay on one line."""
 
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+"""A media type ``type/subtype`` without parameters (RFC 6838 names)."""
 _ENHANCED_STATUS = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 """An RFC 3463 enhanced status code (``5.1.1``): class, subject and detail, digits only."""
 _NOT_OFFERED = 530
@@ -65,6 +71,7 @@ class SmtpChannel(Channel):
         password: str | None = None,
         timeout: float = defaults.SMTP_TIMEOUT_SECONDS,
         message_id_domain: str | None = None,
+        ca_bundle: str | None = None,
         retry: QuickRetry | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -84,6 +91,7 @@ class SmtpChannel(Channel):
         self.message_id_domain = message_id_domain or sender.rpartition("@")[2]
         self._username = username
         self._password = password
+        self._tls_context = _tls_context(addressee, ca_bundle)
 
     def message_id(self, delivery: Delivery) -> str:
         """The deterministic ``Message-ID`` of ``delivery``: the same for every re-send."""
@@ -111,34 +119,29 @@ class SmtpChannel(Channel):
         message["X-Csins-Delivery-Id"] = delivery.delivery_id
         message["X-Csins-Payload-Sha256"] = delivery.payload_sha256
         name = envelope_filename(delivery)
+        content, media_type, filename = _document(delivery)
         message.set_content(
-            "This message delivers a document from csins-adapter.\n\n"
+            "This message delivers a document from csins-adapter on behalf of the local "
+            "authority named below.\n\n"
             f"Document: {delivery.document}\n"
             f"Local authority: {delivery.local_authority}\n"
             f"Incident reference: {delivery.incident_reference}\n"
             f"Version: {delivery.version}\n"
             f"Delivery id: {delivery.delivery_id}\n"
-            f"Payload SHA-256: {delivery.payload_sha256}\n\n"
-            f"The document is attached as JSON ({name}).\n"
+            f"Document SHA-256: {delivery.payload_sha256}\n\n"
+            f"Attached: the document ({filename}, {media_type}) and its JSON record ({name}).\n"
         )
+        maintype, _, subtype = media_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
         message.add_attachment(
             encode_envelope(delivery), maintype="application", subtype="json", filename=name
         )
-        upload = delivery.payload.get("attachment")
-        if isinstance(upload, dict) and isinstance(upload.get("content_base64"), str):
-            maintype, _, subtype = str(upload.get("media_type") or "").partition("/")
-            message.add_attachment(
-                base64.b64decode(upload["content_base64"]),
-                maintype=maintype or "application",
-                subtype=subtype or "octet-stream",
-                filename=_safe_filename(upload.get("filename"), delivery),
-            )
         return message
 
     def _connect(self) -> smtplib.SMTP:
         if self.tls == "tls":
             return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                self.host, self.port, timeout=self.timeout, context=self._tls_context
             )
         return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
 
@@ -162,7 +165,7 @@ class SmtpChannel(Channel):
     def _converse(self, relay: smtplib.SMTP, delivery: Delivery, body: bytes) -> Reply:
         relay.ehlo_or_helo_if_needed()
         if self.tls == "starttls":
-            relay.starttls(context=ssl.create_default_context())
+            relay.starttls(context=self._tls_context)
             relay.ehlo()
         if self._username is not None and self._password is not None:
             relay.login(self._username, self._password)
@@ -216,6 +219,33 @@ def enhanced_status(text: bytes | str) -> str | None:
     if words and _ENHANCED_STATUS.fullmatch(words[0]):
         return words[0]
     return None
+
+
+def _document(delivery: Delivery) -> tuple[bytes, str, str]:
+    """The document's own bytes, media type and file name: an uploaded file as it came, else
+    the payload's canonical JSON (what ``payload_sha256`` hashes, either way)."""
+    upload = delivery.payload.get("attachment")
+    attached = attachment_bytes(delivery.payload)
+    if attached is not None and isinstance(upload, Mapping):
+        media_type = str(upload.get("media_type") or "").lower()
+        if not _MEDIA_TYPE.fullmatch(media_type):
+            media_type = "application/octet-stream"
+        return attached, media_type, _safe_filename(upload.get("filename"), delivery)
+    return delivery.canonical_payload, "application/json", f"{delivery.document}.json"
+
+
+def _tls_context(addressee: str, ca_bundle: str | None) -> ssl.SSLContext:
+    """The default context (certificates and host names verified), trusting ``ca_bundle``'s
+    CAs besides the system's."""
+    context = ssl.create_default_context()
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as error:
+            raise ChannelConfigError(
+                addressee, f"ca_bundle: {ca_bundle} cannot be loaded ({type(error).__name__})"
+            ) from None
+    return context
 
 
 def _safe_filename(name: object, delivery: Delivery) -> str:

@@ -5,9 +5,11 @@ sequence number of the deployment's log and the chain hash of the receipt before
 (:data:`GENESIS_SHA256` for the first), and stores the result: both must be taken under the
 same lock or transaction so that the log stays one unbroken chain.
 
-Receipts are issued at version 2, which hashes the document itself (``document_sha256``) beside
-the message that carried it (``payload_sha256``); :func:`verify_receipt` verifies version 1
-receipts, issued before, as they were signed (``schemas/receipt.py``).
+Receipts are issued at version 3, which hashes the document itself (``document_sha256``) beside
+the message that carried it (``payload_sha256``) and says who or what acknowledged it: the
+addressee's endpoint, a mail relay (all SMTP can prove), or a person who made the submission on
+the national online service; :func:`verify_receipt` verifies version 1 and 2 receipts, issued
+before, as they were signed (``schemas/receipt.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from adapter.receipts.jws import canonical
 from adapter.receipts.keys import SigningKeyring
 from adapter.receipts.signed import SignedReceipt, Verified, verify_signed
 from schemas.fields import flatten
-from schemas.receipt import LONDON, RECEIPT_VERSION, UTC_TIME_FORMAT, ReceiptSchema
+from schemas.receipt import (
+    ACKNOWLEDGERS,
+    LONDON,
+    RECEIPT_VERSION,
+    UTC_TIME_FORMAT,
+    ReceiptSchema,
+)
 
 _SCHEMA = ReceiptSchema()
 
@@ -57,6 +65,26 @@ class DeliveryFacts:
     addressee_reference: str | None
     due_on: dt.date
     """The due day; the deadline is the end of that day in Europe/London (DESIGN.md §5)."""
+    confirmed_by: str | None = None
+    """Who made the submission on the online service (``csins`` only): a person confirmed it."""
+
+
+def acknowledgement(facts: DeliveryFacts) -> str:
+    """One sentence saying who or what acknowledged the delivery, and what that proves."""
+    by = ACKNOWLEDGERS.get(facts.channel, "addressee")
+    reference = facts.addressee_reference or "none given"
+    if by == "person":
+        return (
+            f"Confirmed by a person: {facts.confirmed_by} made the submission on the national "
+            f"online service (CSINS), which gave the confirmation reference {reference}."
+        )
+    if by == "mail_relay":
+        return (
+            f"A mail relay accepted the message (reply {facts.addressee_status}, Message-ID "
+            f"{reference}). A relay's acceptance is what SMTP can prove: not delivery to the "
+            "mailbox, nor that anyone read it."
+        )
+    return f"The addressee's endpoint acknowledged the document (HTTP {facts.addressee_status})."
 
 
 def payload_sha256(sent: bytes) -> str:
@@ -123,6 +151,9 @@ def build_receipt(
         "addressee_reference": facts.addressee_reference,
         "due_at": end_of_day_london(facts.due_on),
         "on_time": is_on_time(facts.acknowledged_at, facts.due_on),
+        "acknowledged_by": ACKNOWLEDGERS.get(facts.channel, "addressee"),
+        "confirmed_by": facts.confirmed_by,
+        "acknowledgement": acknowledgement(facts),
     }
     problems = flatten(_SCHEMA.validate(receipt))
     if problems:

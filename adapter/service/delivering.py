@@ -62,6 +62,8 @@ class Started:
     unreadable: str | None = None
     """Why the stored payload cannot be read (a key removed from the configuration, a row
     altered): no retry can send it, so the try is recorded as a permanent failure, alerted."""
+    document: str = ""
+    """The document it carries: with the addressee, its route (``config/addressees.yaml``)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,13 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
     )
     if begun is None:
         return None
-    delivery, attempt = begun.delivery, begun.attempt
+    return started_for(keyring, begun.delivery, begun.attempt, begun.incident_reference)
+
+
+def started_for(
+    keyring: Keyring, delivery: Delivery, attempt: DeliveryAttempt, incident_reference: str
+) -> Started:
+    """The :class:`Started` of ``attempt``, a try of ``delivery`` under way."""
     message, unreadable = None, None
     try:
         message = Message.from_canonical(
@@ -93,7 +101,7 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
             delivery_id=delivery.id,
             document=delivery.document,
             addressee=delivery.addressee,
-            incident_reference=begun.incident_reference,
+            incident_reference=incident_reference,
             local_authority=delivery.la_code,
             version=delivery.version,
         )
@@ -111,6 +119,7 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
             or delivery.document in NOTIFICATION_DOCUMENTS
         ),
         unreadable=unreadable,
+        document=delivery.document,
     )
 
 
@@ -152,6 +161,7 @@ def record(
     if attempt is None or delivery.status in ("acknowledged", "failed"):
         # Another worker finished it first (a duplicate job): the first answer stands.
         return Recorded(delivery.status)
+    delivery.channel = delivery.channel or outcome.channel
     detail = f"{outcome.status or '-'} {outcome.detail}".strip()
     if outcome.acknowledged:
         _acknowledged(session, settings, signer, started, delivery, attempt, outcome, now)
@@ -240,14 +250,25 @@ def _acknowledged(
             attempts=delivery.attempts,
             first_attempt_at=delivery.first_attempt_at or attempt.started_at,
             acknowledged_at=acknowledged_at,
-            addressee_status=str(outcome.status) if outcome.status is not None else "accepted",
+            addressee_status=_addressee_status(outcome),
             addressee_reference=outcome.reference,
+            confirmed_by=outcome.confirmed_by,
             # A document no deadline asks for (an amendment) is due the day it is acknowledged,
             # a London day as every deadline (§5): 23:30 UTC in summer is already tomorrow.
             due_on=obligation.due if obligation is not None else london_date(acknowledged_at),
         ),
         incident_id=delivery.incident_id,
     )
+
+
+def _addressee_status(outcome: Outcome) -> str:
+    """The addressee's answer as a receipt records it: the HTTP status, the mail relay's reply
+    to DATA (its code and enhanced status code, ``250 2.0.0``), or ``confirmed`` by a person."""
+    if outcome.channel == "csins":
+        return "confirmed"
+    if outcome.channel == "smtp" and outcome.detail.startswith("DATA: "):
+        return outcome.detail.removeprefix("DATA: ")
+    return str(outcome.status) if outcome.status is not None else "accepted"
 
 
 def _replan_after(

@@ -254,6 +254,13 @@ class Delivery(Base):
     payload_sha256: Mapped[str] = mapped_column(_SHA256)
     """SHA-256 of the plaintext payload: what the receipt attests."""
     addressee_reference: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    """The channel its route chose when it was first tried (``csins``: a task for a person);
+    null until then, and for deliveries made before routes existed."""
+    submission_id: Mapped[str | None] = mapped_column(
+        ForeignKey("assisted_submissions.id"), index=True
+    )
+    """The recorded assisted submission that acknowledged it (``csins`` only)."""
     job_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -262,6 +269,32 @@ class Delivery(Base):
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
         order_by="DeliveryAttempt.number", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class AssistedSubmission(Base):
+    """A submission a person made on the national online service (CSINS), as recorded here: it
+    acknowledges every delivery of one document version routed to ``csins`` (DESIGN.md §6).
+
+    ``submitted_by`` names a member of the LA's staff, never a child; the confirmation
+    reference is the online service's.
+    """
+
+    __tablename__ = "assisted_submissions"
+    __table_args__ = (Index(None, "la_code", "recorded_at"),)
+
+    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    la_code: Mapped[str] = mapped_column(_LA)
+    incident_id: Mapped[str] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    document: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    confirmation_reference: Mapped[str] = mapped_column(String(100))
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[dt.datetime]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_by_key_id: Mapped[int | None] = mapped_column(Integer)
+    """The API key (or admin-page session's key) that recorded it (no foreign key, as audit)."""
 
 
 class DeliveryAttempt(Base):

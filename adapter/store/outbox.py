@@ -145,6 +145,8 @@ _START_ATTEMPT = (
     .where(
         Delivery.id == bindparam("delivery_id"),
         Delivery.status.not_in(("acknowledged", "failed")),
+        # A task handed to a person (an assisted submission) is theirs until recorded.
+        Delivery.channel.is_(None) | (Delivery.channel != "csins"),
         (Delivery.status != "sending") | (Delivery.updated_at <= bindparam("stuck_before")),
         (Delivery.status == "sending")
         | Delivery.next_attempt_at.is_(None)
@@ -188,8 +190,8 @@ def start_attempt(
     now: dt.datetime | None = None,
 ) -> Begun | None:
     """Start the delivery's next try; None if missing, acknowledged, failed, not due yet (see
-    :data:`EARLY_START_TOLERANCE`), or being sent by another worker right now (``sending`` for
-    less than ``stuck_after``).
+    :data:`EARLY_START_TOLERANCE`), being sent by another worker right now (``sending`` for
+    less than ``stuck_after``) or handed to a person (``channel`` ``csins``).
 
     One conditional ``UPDATE`` locks, checks and moves the row: a duplicate job for the same
     delivery waits for the row lock, then finds the row no longer matches (taken or done). It

@@ -10,6 +10,7 @@
     pages_imports.py    imports running in the background, with their progress
     pages_receipts.py   receipts: verification, JSON download, printable page
     pages_audit.py      the audit log
+    pages_submissions.py  submissions to make on the national online service (csins), recorded
     queries.py  workers.py  filters.py  formatting.py   what the pages read and how they write it
 
 ``create_app`` calls :func:`init_app` after the API blueprints are registered.
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
         pages_incidents,
         pages_queues,
         pages_receipts,
+        pages_submissions,
     )
 
     app.register_blueprint(bp)

@@ -20,6 +20,7 @@ from tests.delivery.helpers import (
     quick,
     uploaded_document_payload,
 )
+from tests.delivery.test_tls import private_ca  # noqa: F401 (a fixture)
 
 
 class Mailbox:
@@ -90,7 +91,10 @@ def test_accepted_mail_is_acknowledged_with_our_message_id(mailbox):
     ]
     message = email.message_from_bytes(received.original_content, policy=email.policy.default)
     assert message["Message-ID"] == outcome.reference
-    [envelope] = list(message.iter_attachments())
+    document, envelope = list(message.iter_attachments())
+    assert document.get_filename() == "incident_notification.json"
+    assert document.get_content_type() == "application/json"
+    assert hashlib.sha256(document.get_content()).hexdigest() == delivery.payload_sha256
     assert envelope.get_filename() == "incident_notification-dlv_01JD0000000000000000000001.json"
     assert envelope.get_content() == encode_envelope(delivery)
 
@@ -134,7 +138,9 @@ def test_an_uploaded_document_is_attached_as_the_original_file(mailbox):
     message = email.message_from_bytes(
         handler.accepted[0].original_content, policy=email.policy.default
     )
-    files = {part.get_filename(): part for part in message.iter_attachments()}
+    parts = list(message.iter_attachments())
+    assert [part.get_content_type() for part in parts] == ["application/pdf", "application/json"]
+    files = {part.get_filename(): part for part in parts}
     assert files["rapid-review.pdf"].get_content() == content
     assert files["rapid-review.pdf"].get_content_type() == "application/pdf"
     assert message["X-Csins-Payload-Sha256"] == hashlib.sha256(content).hexdigest()
@@ -180,5 +186,58 @@ def test_no_server_is_transient():
 def test_starttls_required_but_not_offered_is_permanent_and_nothing_is_sent(mailbox):
     handler, port = mailbox
     outcome = smtp_channel(port, tls="starttls").send(make_delivery(addressee="ofsted"))
+    assert (outcome.kind, outcome.status) == (OutcomeKind.PERMANENT, 530)
+    assert handler.accepted == []
+
+
+@pytest.fixture
+def tls_mailbox(private_ca) -> Iterator[tuple[Mailbox, int, str]]:  # noqa: F811
+    """A relay that requires STARTTLS, with a certificate of a test CA made in the test."""
+    ca_file, context = private_ca
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+    )
+    controller.start()
+    try:
+        yield handler, port, str(ca_file)
+    finally:
+        controller.stop()
+
+
+def starttls_channel(port: int, ca_bundle: str | None) -> SmtpChannel:
+    return SmtpChannel(
+        "ofsted",
+        host="127.0.0.1",
+        port=port,
+        tls="starttls",
+        sender="csins@la.example.gov.uk",
+        recipients=["notifications@ofsted.example.gov.uk"],
+        timeout=5.0,
+        ca_bundle=ca_bundle,
+        retry=quick(1),
+    )
+
+
+def test_starttls_to_a_relay_certified_by_the_ca_bundle(tls_mailbox):
+    handler, port, ca_file = tls_mailbox
+    outcome = starttls_channel(port, ca_file).send(make_delivery(addressee="ofsted"))
+    assert (outcome.kind, outcome.status) == (OutcomeKind.ACKNOWLEDGED, 250), outcome.detail
+    assert outcome.detail == "DATA: 250 2.0.0"
+    assert len(handler.accepted) == 1
+
+
+def test_starttls_to_a_relay_no_trusted_ca_certified_sends_nothing(tls_mailbox):
+    handler, port, _ = tls_mailbox
+    outcome = starttls_channel(port, None).send(make_delivery(addressee="ofsted"))
+    assert outcome.kind is OutcomeKind.TRANSIENT
+    assert outcome.detail == "no answer: SSLCertVerificationError"
+    assert handler.accepted == []
+
+
+def test_a_relay_requiring_starttls_refuses_mail_in_clear(tls_mailbox):
+    handler, port, _ = tls_mailbox
+    outcome = smtp_channel(port, tls="none").send(make_delivery(addressee="ofsted"))
     assert (outcome.kind, outcome.status) == (OutcomeKind.PERMANENT, 530)
     assert handler.accepted == []

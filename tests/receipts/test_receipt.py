@@ -48,7 +48,8 @@ def test_round_trip(keyring, receipt):
 
 def test_content_is_the_documented_contract(receipt):
     assert set(receipt.content) == set(RECEIPT_FIELDS)
-    assert receipt.content["version"] == "2"
+    assert receipt.content["version"] == "3"
+    assert receipt.content["acknowledged_by"] == "addressee"
     assert receipt.content["document_sha256"] == make_facts().document_sha256
     assert receipt.content["payload_sha256"] == make_facts().payload_sha256
     assert receipt.content["sequence"] == 1

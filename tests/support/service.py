@@ -30,6 +30,9 @@ from config.settings import Settings, load_settings
 from jobs.context import WorkerContext, build_context, use_context
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "config" / "examples"
+ASSISTED = EXAMPLES / "assisted.yaml"
+"""Notifications as assisted submissions (``csins``), every other document to the sandbox."""
 
 
 def sample_record() -> dict[str, Any]:
@@ -89,6 +92,27 @@ class Service:
         from jobs.queues import IMPORTS
 
         self.work(IMPORTS)
+
+
+def route_by(service: Service, addressees_file: Path) -> Service:
+    """Give the service (its app and its worker) the routes of ``addressees_file``, as
+    ``CSINS_ADDRESSEES_FILE`` does for a deployment."""
+    from adapter.delivery.routes import Routes
+
+    settings = load_settings(
+        env={**service.settings.environ, "CSINS_ADDRESSEES_FILE": str(addressees_file)}
+    )
+    service.settings = settings
+    resources = service.app.extensions["csins"]
+    resources.settings, resources.routes = settings, Routes(settings.addressees)
+    service._context = None
+    return service
+
+
+@pytest.fixture
+def assisted(service: Service) -> Service:
+    """The service with notifications routed to ``csins``: tasks for a person."""
+    return route_by(service, ASSISTED)
 
 
 def service_settings(

@@ -146,7 +146,7 @@ def use_keys_dir(service: Service, keys_dir: Path) -> None:
 
 def restart(service: Service) -> None:
     """What restarting the web processes and workers does to the keys: they are read again."""
-    service.app.extensions.pop("csins.signer", None)
+    service.app.extensions["csins"]._signer = None
     service._context = None
 
 
