@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow.types import StrSequenceOrSet, UnknownOption
 
 from schemas import codes
 from schemas.consistency import check_record
@@ -25,6 +28,7 @@ from schemas.fields import (
     raise_problems,
     text,
 )
+from schemas.references import normalise_reference
 
 SCHEMA_VERSION = "1"
 MAX_CHILDREN = 1000
@@ -72,12 +76,28 @@ class _NhsNumber(fields.String):
         return digits if digits.isdigit() else text.strip()
 
 
+_READING_STORED: ContextVar[bool] = ContextVar("reading_stored", default=False)
+"""Whether the record being loaded is read back from the store (see
+:attr:`IncidentRecordSchema.stored`): the nested reference field cannot see its root schema."""
+
+
 class _Reference(fields.String):
-    """An incident reference without the spaces around it: ``NEL-2026-014 `` is the incident
-    ``NEL-2026-014``, not a second one (§4: one notification per reference)."""
+    """An incident reference in its one form (:func:`schemas.references.normalise_reference`):
+    ``NEL-2026-014 ``, the same with Unicode hyphens (U+2010) or in full-width letters are the
+    incident ``NEL-2026-014``, not a second one (§4: one notification per reference); one with
+    an invisible character in it is refused, naming the character.
+
+    A record read back from the store keeps the reference it was stored under (only the spaces
+    around it are stripped, as before): rules added since do not apply to what was stored."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _READING_STORED.get():
+            return text.strip()
+        try:
+            return normalise_reference(text)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
 
 
 def normalise_postcode(text: str) -> str:
@@ -237,6 +257,22 @@ class IncidentRecordSchema(Schema):
         self.today = today
         self.stored = stored
         """Reading a record back from the store (see :func:`schemas.consistency.check_record`)."""
+
+    def load(
+        self,
+        data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        many: bool | None = None,
+        partial: bool | StrSequenceOrSet | None = None,
+        unknown: UnknownOption | None = None,
+    ) -> Any:
+        """As :meth:`marshmallow.Schema.load`, telling the nested fields whether the record is
+        a stored one."""
+        token = _READING_STORED.set(self.stored)
+        try:
+            return super().load(data, many=many, partial=partial, unknown=unknown)
+        finally:
+            _READING_STORED.reset(token)
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:

@@ -21,6 +21,7 @@ from adapter.errors import ExportError, UnrecognisedExport
 from adapter.importers import values
 from adapter.importers.profiles import FIELD_KINDS, REQUIRED_VALUES, Profile, header_key
 from schemas.incident import IncidentRecordSchema, normalise_postcode
+from schemas.references import normalise_reference
 
 Parser = Callable[[str], Any]
 
@@ -183,8 +184,10 @@ def _text_parser(field: str, profile: Profile, key: bool) -> Parser:
     blank_lengths = frozenset(map(len, blank))
     limit, check = _schema_limits(field)
 
+    tidy = normalise_reference if field == "incident.reference" else str.strip
+
     def parse(cell: str) -> Any:
-        text = cell.strip()
+        text = tidy(cell)
         if not text or (len(text) in blank_lengths and text.upper() in blank):
             return None
         if len(text) > limit:

@@ -35,6 +35,7 @@ from adapter.store.sealing import (
 )
 from adapter.store.types import utcnow
 from schemas.incident import normalise_postcode
+from schemas.references import normalise_reference
 
 INITIAL_STATUS = "received"
 """Status of a new incident until the API records what the rules decided."""
@@ -320,7 +321,7 @@ def add_version(
         return None
     if (
         str(record["local_authority"]["code"]) != incident.la_code
-        or str(record["incident"]["reference"]) != incident.reference
+        or not _same_reference(incident.reference, str(record["incident"]["reference"]))
     ):
         raise RecordMismatch("an amendment must keep the incident's LA code and reference")
     digest = content_sha256(record)
@@ -333,6 +334,18 @@ def add_version(
     version = _write_version(session, keyring, incident, record, key_id, reason)
     session.flush()
     return VersionResult(incident, version, created=True)
+
+
+def _same_reference(stored: str, given: str) -> bool:
+    """``given`` (normalised on entry) names the incident stored under ``stored``: the same
+    text, or the normal form of a reference stored before references were normalised (so an
+    incident stored as ``REF\u20101`` can still be amended as ``REF-1``)."""
+    if stored == given:
+        return True
+    try:
+        return normalise_reference(stored) == given
+    except ValueError:  # stored with an invisible character: only its stored text matches
+        return False
 
 
 def get_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:
