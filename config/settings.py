@@ -29,6 +29,14 @@ MAX_EXPORT_BYTES = 100 * 1024 * 1024
 MAX_EXPORT_ROWS = 500_000
 """Most data rows one export may hold."""
 
+MAX_XLSX_STRINGS_BYTES = 32 * 1024 * 1024
+"""Most bytes of XML an XLSX export's shared-string table (its distinct text values) may hold:
+the table is read whole before the first row, so it is bounded on its own. 32 MiB is about a
+million distinct values; reading that many takes about 100 MB."""
+
+MAX_XLSX_STRINGS = 1_000_000
+"""Most distinct text values (shared strings) an XLSX export may hold."""
+
 WEB_SECRET_MIN_CHARS = 32
 """Shortest session secret accepted (characters)."""
 
@@ -73,6 +81,10 @@ class Settings:
     redis_url: str | None = None
     max_export_bytes: int = MAX_EXPORT_BYTES
     max_export_rows: int = MAX_EXPORT_ROWS
+    max_xlsx_strings_bytes: int = MAX_XLSX_STRINGS_BYTES
+    """``CSINS_MAX_XLSX_STRINGS_BYTES``: see :data:`MAX_XLSX_STRINGS_BYTES`."""
+    max_xlsx_strings: int = MAX_XLSX_STRINGS
+    """``CSINS_MAX_XLSX_STRINGS``: see :data:`MAX_XLSX_STRINGS`."""
     policy: Policy = field(default_factory=Policy)
     addressees: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     encryption_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
@@ -283,6 +295,14 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         ),
         max_export_rows=_as_int(
             "CSINS_MAX_EXPORT_ROWS", environ.get("CSINS_MAX_EXPORT_ROWS", MAX_EXPORT_ROWS), 1
+        ),
+        max_xlsx_strings_bytes=_as_int(
+            "CSINS_MAX_XLSX_STRINGS_BYTES",
+            environ.get("CSINS_MAX_XLSX_STRINGS_BYTES", MAX_XLSX_STRINGS_BYTES),
+            1,
+        ),
+        max_xlsx_strings=_as_int(
+            "CSINS_MAX_XLSX_STRINGS", environ.get("CSINS_MAX_XLSX_STRINGS", MAX_XLSX_STRINGS), 1
         ),
         policy=_policy(policy_raw),
         addressees=addressees,

@@ -65,7 +65,13 @@ def convert_export(
     """
     settings = settings or load_settings()
     with contextlib.ExitStack() as cleanup:
-        table = open_export(source, filename, settings.max_export_bytes)
+        table = open_export(
+            source,
+            filename,
+            settings.max_export_bytes,
+            max_shared_string_bytes=settings.max_xlsx_strings_bytes,
+            max_shared_strings=settings.max_xlsx_strings,
+        )
         cleanup.callback(table.close)
         layout = bind(choose_profile(table.headers, system, settings), table.headers)
         found = survey(table, layout, settings.max_export_rows)

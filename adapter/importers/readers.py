@@ -6,7 +6,8 @@ tried as strict UTF-8 first, and only if that fails as Windows-1252. A NUL byte,
 encoding defines, means the file is not text. The header is the first record that is not blank
 (byte-order marks do not count: some tools write one on a line of its own). XLSX is streamed
 with openpyxl's read-only mode from the first sheet, once :mod:`~adapter.importers.archives` has
-checked the zip cannot inflate past what an export needs; date cells become
+checked the zip cannot inflate past what an export needs, its shared strings read within a
+budget (:mod:`~adapter.importers.strings`); date cells become
 ``yyyy-mm-dd hh:mm:ss`` text, so both kinds of file reach the parsers as text.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row row 2.
@@ -33,6 +34,7 @@ from xml.etree.ElementTree import ParseError
 
 from adapter.errors import ExportError, ExportTooLarge
 from adapter.importers.archives import check_workbook_archive
+from config.settings import MAX_XLSX_STRINGS, MAX_XLSX_STRINGS_BYTES
 
 Row = tuple[int, list[str]]
 
@@ -68,13 +70,19 @@ class ExportTable:
 
 
 def open_export(
-    source: str | os.PathLike[str] | IO[bytes], filename: str | None, max_bytes: int
+    source: str | os.PathLike[str] | IO[bytes],
+    filename: str | None,
+    max_bytes: int,
+    *,
+    max_shared_string_bytes: int = MAX_XLSX_STRINGS_BYTES,
+    max_shared_strings: int = MAX_XLSX_STRINGS,
 ) -> ExportTable:
     """Open ``source`` (a path, or a binary stream such as an upload) as an export table.
 
-    Raises :class:`ExportTooLarge` over ``max_bytes`` and :class:`ExportError` for a file that
-    is missing, empty, binary, in another encoding, without a header row, or a corrupt workbook
-    (or one that would inflate past what an export needs).
+    Raises :class:`ExportTooLarge` over ``max_bytes``, or for a workbook whose shared-string
+    table is over ``max_shared_string_bytes`` of XML or ``max_shared_strings`` strings, and
+    :class:`ExportError` for a file that is missing, empty, binary, in another encoding, without
+    a header row, or a corrupt workbook (or one that would inflate past what an export needs).
     """
     if isinstance(source, str | os.PathLike):
         path = Path(source)
@@ -91,7 +99,8 @@ def open_export(
         name = filename or (Path(given).name if isinstance(given, str) and given else "upload")
         binary, size, owned = _seekable(source, name, max_bytes)
     try:
-        return _table(binary, name, size, owned, max_bytes)
+        budget = (max_shared_string_bytes, max_shared_strings)
+        return _table(binary, name, size, owned, max_bytes, budget)
     except BaseException:
         if owned:
             binary.close()
@@ -129,11 +138,13 @@ def _seekable(stream: IO[bytes], name: str, max_bytes: int) -> tuple[IO[bytes], 
     return copy, size, True
 
 
-def _table(binary: IO[bytes], name: str, size: int, owned: bool, max_bytes: int) -> ExportTable:
+def _table(
+    binary: IO[bytes], name: str, size: int, owned: bool, max_bytes: int, budget: tuple[int, int]
+) -> ExportTable:
     head = binary.read(4)
     binary.seek(0)
     if head == _XLSX_MAGIC:
-        return XlsxTable(binary, name, size, owned, max_bytes)
+        return XlsxTable(binary, name, size, owned, max_bytes, budget)
     if head == _XLS_MAGIC:
         raise ExportError(f"{name} is an Excel 97-2003 (.xls) workbook: save it as .xlsx or CSV")
     return CsvTable(binary, name, size, owned)
@@ -247,21 +258,33 @@ _XLSX_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class XlsxTable(ExportTable):
-    """The first sheet of a workbook, streamed (openpyxl read-only mode); first row = headers."""
+    """The first sheet of a workbook, streamed (openpyxl read-only mode); first row = headers.
+
+    ``budget`` is the most bytes of XML and the most strings its shared-string table may hold
+    (:mod:`adapter.importers.strings`: read before the first row, so it must be bounded)."""
 
     def __init__(
-        self, binary: IO[bytes], name: str, size: int, owned: bool, max_bytes: int
+        self,
+        binary: IO[bytes],
+        name: str,
+        size: int,
+        owned: bool,
+        max_bytes: int,
+        budget: tuple[int, int] = (MAX_XLSX_STRINGS_BYTES, MAX_XLSX_STRINGS),
     ) -> None:
         super().__init__(binary, name, size, owned)
-        from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
+
+        from adapter.importers.strings import BudgetedReader
 
         self._errors = (*_XLSX_ERRORS, InvalidFileException)
         try:
             check_workbook_archive(binary, name, max_bytes)  # before openpyxl inflates anything
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # style and extension notices of other tools
-                self._book = load_workbook(binary, read_only=True, data_only=True)
+                reader = BudgetedReader(binary, name, *budget)
+                reader.read()
+                self._book = reader.wb
             if not self._book.worksheets:
                 raise ExportError(f"{name} has no worksheet")
             self._sheet = self._book.worksheets[0]

@@ -159,3 +159,43 @@ def xlsx_with_long_cell(text: str) -> bytes:
 def zip_bomb(mebibytes: int = 2) -> bytes:
     """A workbook whose one cell inflates to ``mebibytes`` MiB of ``A`` (about 1 000 to 1)."""
     return xlsx_with_long_cell("A" * (mebibytes * 1024 * 1024))
+
+
+def with_shared_strings(
+    workbook: bytes, count: int, length: int = 8, items: Iterable[bytes] = ()
+) -> bytes:
+    """``workbook`` (written by openpyxl, whose cells are inline strings) with a shared-string
+    table of ``count`` distinct strings of ``length`` characters, unused by any cell: what a
+    workbook of many distinct values holds, and what openpyxl reads whole before the first row
+    (issue 19 item 2). ``items`` (``<si>`` elements) come first, at indexes 0, 1, ..."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        types = archive.read("[Content_Types].xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    width = max(length, len(str(count)))
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    table = b"".join(
+        [
+            b'<sst xmlns="%s" count="%d" uniqueCount="%d">' % (main, count, count),
+            *items,
+            *(b"<si><t>%0*d</t></si>" % (width, n) for n in range(count)),
+            b"</sst>",
+        ]
+    )
+    kind = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    types = types.replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s"/></Types>' % kind
+    )
+    relation = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    rels = rels.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdStrings" Type="%s" Target="sharedStrings.xml"/></Relationships>'
+        % relation,
+    )
+    return rezip(
+        workbook,
+        {
+            "xl/sharedStrings.xml": table,
+            "[Content_Types].xml": types,
+            "xl/_rels/workbook.xml.rels": rels,
+        },
+    )

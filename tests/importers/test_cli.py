@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -16,7 +17,15 @@ from adapter.cli import convert as convert_command
 from adapter.cli import main
 from schemas.incident import IncidentRecordSchema
 from tests.conftest import SAMPLES
-from tests.importers.conftest import TODAY, make_row, sample_rows, write_csv, zip_bomb
+from tests.importers.conftest import (
+    TODAY,
+    make_row,
+    sample_rows,
+    with_shared_strings,
+    write_csv,
+    write_xlsx,
+    zip_bomb,
+)
 
 LIQUIDLOGIC = SAMPLES / "liquidlogic_incidents.csv"
 MOSAIC = SAMPLES / "mosaic_incidents.csv"
@@ -99,6 +108,13 @@ def _write(tmp_path: Path, content: bytes, name: str = "export.csv") -> Path:
         (b"\xef\xbb\xbf\xef\xbb\xbf\n", {}, "has no header row"),
         (b"\xef\xbb\xbf\n\xa0\n", {}, "has no header row"),
         (zip_bomb(), {}, "this looks like a zip bomb"),
+        (
+            with_shared_strings(
+                write_xlsx(io.BytesIO(), [make_row("liquidlogic")]).getvalue(), 500
+            ),
+            {"CSINS_MAX_XLSX_STRINGS": "100"},
+            "more than 100 distinct text values",
+        ),
     ],
 )
 def test_a_file_that_cannot_be_read_exits_2_with_one_line(
