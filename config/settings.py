@@ -105,6 +105,10 @@ class Settings:
     signing_keys_dir: Path | None = None
     """A folder of ``receipt-key-NNNN.pem`` files, highest current (``CSINS_SIGNING_KEYS_DIR``);
     when neither is set, keys are generated under ``{data_dir}/receipt-keys`` with a warning."""
+    checkpoint_file: Path | None = None
+    """The append-only file every signed checkpoint of the receipt log is also written to
+    (``CSINS_CHECKPOINT_FILE``); unset: ``receipt-checkpoints.jsonl`` in the data dir. Keep it
+    where the database's users cannot write (see docs/deploy.md)."""
     log_level: str = "INFO"
     """How much ``serve``, ``worker`` and ``scheduler`` log (``CSINS_LOG_LEVEL``: DEBUG, INFO,
     WARNING or ERROR); alerts are warnings, so WARNING still shows every one."""
@@ -316,5 +320,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         web_secret=_web_secret(environ.get("CSINS_WEB_SECRET", "")),
         signing_keys_dir=_as_path(environ, "CSINS_SIGNING_KEYS_DIR"),
         log_level=_log_level(environ.get("CSINS_LOG_LEVEL", "")),
+        checkpoint_file=_as_path(environ, "CSINS_CHECKPOINT_FILE"),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -20,8 +20,9 @@ SWEEP_INTERVAL = 15
 DEADLINE_CHECK_INTERVAL = 300
 """Seconds between deadline checks (statuses change at most once a day; alerts want promptness)."""
 
-CHECKPOINT_INTERVAL = 3600
-"""Seconds between signed checkpoints of the receipt log."""
+CHECKPOINT_INTERVAL = 300
+"""Seconds between signed checkpoints of the receipt log (each also appended to the witness
+file outside the database: what a truncation of the log cannot rewrite)."""
 
 cron.register(sweep, MAINTENANCE, interval=SWEEP_INTERVAL, job_timeout=120)
 cron.register(check_deadlines, MAINTENANCE, interval=DEADLINE_CHECK_INTERVAL, job_timeout=300)

@@ -6,7 +6,8 @@
 - :func:`check_deadlines` records each open deadline's status and alerts once when one is
   ``due_soon`` or ``overdue``, whoever stored that status; an incident whose publication limit
   has passed unpublished is re-planned, so that its delay notice is owed (§8).
-- :func:`checkpoint` signs the receipt log's head, so a later rewrite of its tail shows.
+- :func:`checkpoint` signs the receipt log's head and appends it to a file outside the
+  database, so a later rewrite or truncation of its tail shows.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from adapter import alerts
 from adapter.errors import CsinsError
-from adapter.receipts.log import record_checkpoint
+from adapter.receipts.witness import checkpoint_and_witness, witness_path
 from adapter.service.clock import utcnow
 from adapter.service.planning import live_status, replan
 from adapter.store import outbox, submissions
@@ -219,8 +220,9 @@ def _owe_delay_notices(ctx: WorkerContext, now: dt.datetime) -> None:
 
 
 def checkpoint() -> int | None:
-    """Sign the receipt log's head; returns the size it covers (None while the log is empty)."""
+    """Sign the receipt log's head, store the checkpoint and append it to the witness file
+    outside the database (:mod:`adapter.receipts.witness`); returns the size it covers (None
+    while the log is empty)."""
     ctx = context()
-    with ctx.database.session_scope() as session:
-        row = record_checkpoint(session, ctx.signer)
-        return None if row is None else row.size
+    signed = checkpoint_and_witness(ctx.database, ctx.signer, witness_path(ctx.settings))
+    return None if signed is None else int(signed.content["size"])

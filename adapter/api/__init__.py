@@ -45,7 +45,7 @@ def create_app(
     api.spec.components.schema("IncidentRecord", schema=IncidentRecordSchema)
     api.spec.components.schema("Event", schema=EventSchema)
 
-    from adapter.api import deadlines, deliveries, health, imports, incidents, receipts
+    from adapter.api import checkpoints, deadlines, deliveries, health, imports, incidents, receipts
 
     for blueprint in (
         health.blp,
@@ -53,6 +53,7 @@ def create_app(
         imports.blp,
         deadlines.blp,
         deliveries.blp,
+        checkpoints.blp,  # before receipts: /receipts/checkpoints is not a receipt id
         receipts.blp,
     ):
         api.register_blueprint(blueprint)

@@ -8,12 +8,15 @@ file or JWKS, a JWKS that cannot be fetched). Never a traceback: the file comes 
 machine is fetched (``run`` and ``serve`` listen on 127.0.0.1:8000 by default); anyone verifying
 a receipt for themselves should pass the JWKS they obtained from the deployment they trust.
 
-``receipts audit [--checkpoint FILE] [--jwks FILE|URL]`` re-walks the log in the configured
+``receipts audit [--checkpoint FILE]... [--jwks FILE|URL]`` re-walks the log in the configured
 database: exit 0 with ``intact: N receipts, M checkpoints``; exit 1 with one
 ``broken at #N (kind): reason`` line on standard error at the first break (an edited row is
 ``altered``; an acknowledged delivery without its receipt is ``missing``, naming the delivery and
 how many there are); exit 2 when the audit cannot run (settings, database, an untrustworthy
 checkpoint file or JWKS).
+
+``receipts checkpoint [--file FILE]`` signs the log's head now, stores it and appends it to the
+witness file outside the database (:mod:`adapter.receipts.witness`); exit 2 when it cannot.
 
 ``receipts new-key KEYS_DIR`` rotates the signing key (see :func:`new_key`).
 """
@@ -35,6 +38,7 @@ from adapter.receipts.jwks import read_jwks
 from adapter.receipts.keys import create_signing_key
 from adapter.receipts.log import signer_for
 from adapter.receipts.signed import SignedCheckpoint, SignedReceipt, read_file, verify_signed
+from adapter.receipts.witness import checkpoint_and_witness, read_checkpoints, witness_path
 from adapter.store.database import Database
 from config.settings import Settings, SettingsError, load_settings
 
@@ -93,7 +97,11 @@ class CannotAudit(click.ClickException):
     metavar="FILE",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A checkpoint file kept outside the service; the log must still match it. Repeatable.",
+    help=(
+        "Checkpoints kept outside the database: a checkpoint file, or the witness file "
+        "(one checkpoint per line, as the service appends them); the log must still match "
+        "every one. Repeatable."
+    ),
 )
 @click.option(
     "--jwks",
@@ -116,7 +124,9 @@ def audit(checkpoint_files: tuple[Path, ...], jwks_source: str | None) -> None:
     except SettingsError as exc:
         raise CannotAudit(str(exc)) from exc
     keys = _audit_keys(settings, jwks_source)
-    checkpoints = [_trusted_checkpoint(path, keys) for path in checkpoint_files]
+    checkpoints = [
+        checkpoint for path in checkpoint_files for checkpoint in _trusted_checkpoints(path, keys)
+    ]
     result = _run_audit(settings, keys, checkpoints)
     found = result.first_break
     if found is not None:
@@ -137,16 +147,63 @@ def _audit_keys(settings: Settings, jwks_source: str | None) -> Mapping[str, Ed2
         raise CannotAudit(str(exc)) from exc
 
 
-def _trusted_checkpoint(path: Path, keys: Mapping[str, Ed25519PublicKey]) -> SignedCheckpoint:
-    """The checkpoint in ``path``, verified on its own before the log is compared with it."""
+def _trusted_checkpoints(
+    path: Path, keys: Mapping[str, Ed25519PublicKey]
+) -> list[SignedCheckpoint]:
+    """The checkpoints in ``path``, each verified on its own before the log is compared."""
     try:
-        checkpoint = read_file(path, (SignedCheckpoint,))
-        verify_signed(checkpoint, keys)
+        found = read_checkpoints(path)
     except ReceiptError as exc:
         raise CannotAudit(f"checkpoint {path} cannot be trusted: {exc}") from exc
-    if not isinstance(checkpoint, SignedCheckpoint):  # read_file was asked for checkpoints only
-        raise CannotAudit(f"{path} is not a checkpoint file")
-    return checkpoint
+    for number, checkpoint in enumerate(found, start=1):
+        try:
+            verify_signed(checkpoint, keys)
+        except ReceiptError as exc:
+            where = f"checkpoint {path}" if len(found) == 1 else f"checkpoint {number} of {path}"
+            raise CannotAudit(f"{where} cannot be trusted: {exc}") from exc
+    return found
+
+
+@receipts.command("checkpoint")
+@click.option(
+    "--file",
+    "witness_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append to this file instead of the configured one (CSINS_CHECKPOINT_FILE, or "
+    "receipt-checkpoints.jsonl in the data dir).",
+)
+def checkpoint_command(witness_file: Path | None) -> None:
+    """Sign the receipt log's head now: store the checkpoint and append it to the witness file.
+
+    The scheduler does this every few minutes; run it before a backup, or to hand a
+    checkpoint to someone who keeps it. Prints the size and head it covers, then the file.
+    """
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise CannotAudit(str(exc)) from exc
+    path = witness_file or witness_path(settings)
+    database = Database()
+    try:
+        database.configure(settings)
+        require_migrated(database)
+        signed = checkpoint_and_witness(database, signer_for(settings), path)
+    except click.ClickException as exc:
+        raise CannotAudit(exc.message) from exc
+    except (SettingsError, SQLAlchemyError, ReceiptError, OSError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise CannotAudit(f"cannot sign a checkpoint: {detail}") from exc
+    finally:
+        database.dispose()
+    if signed is None:
+        click.echo("the receipt log is empty: nothing to checkpoint")
+        return
+    content = signed.content
+    click.echo(
+        f"checkpoint of {content['size']} receipts, head {content['head_sha256']}, "
+        f"issued {content['issued_at']}, appended to {path}"
+    )
 
 
 def _run_audit(

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import abort, current_app, render_template, request
 from werkzeug.wrappers import Response
 
+from adapter.api.checkpoints import checkpoints_response
 from adapter.api.resources import resources
 from adapter.apikeys import Principal
 from adapter.receipts import SigningKeyring, VerificationFailed, load_keyring, verify_receipt
@@ -113,6 +114,14 @@ def receipts() -> str:
         next_url=filters.next_page_url(page.next),
         first_url=filters.first_page_url(),
     )
+
+
+@bp.route("/receipts/checkpoints")
+@sessions.signed_in()
+def download_checkpoints() -> Response:
+    """The receipt log's checkpoints kept outside the database (the witness file), to keep
+    and to audit against: ``csins-adapter receipts audit --checkpoint FILE``."""
+    return checkpoints_response(sessions.principal(), "web")
 
 
 @bp.route("/receipts/<receipt_id>")

@@ -157,3 +157,25 @@ def test_another_las_receipt_is_not_found(world: World) -> None:
     assert client.get(f"/admin/receipts/{theirs.id}/download").status_code == 404
     with world.service.database.session_scope() as session:
         assert session.query(AuditEntry).filter_by(action="receipt.downloaded").count() == 0
+
+
+def test_the_checkpoints_kept_outside_the_database_download_from_the_receipts_page(
+    world: World,
+) -> None:
+    """Issue 19: the witness file, linked from the receipts page, downloaded and audited."""
+    from adapter.receipts.log import signer_for
+    from adapter.receipts.witness import checkpoint_and_witness, read_checkpoints, witness_path
+
+    service = world.service
+    path = witness_path(service.settings)
+    checkpoint_and_witness(service.database, signer_for(service.settings), path)
+    client = world.client("compliance", "812")
+    page = text(client.get("/admin/receipts"))
+    assert "/admin/receipts/checkpoints" in page
+    response = client.get("/admin/receipts/checkpoints")
+    assert response.status_code == 200
+    assert response.data == path.read_bytes() and response.data.count(b"\n") == 1
+    assert read_checkpoints(path)[0].content["size"] == 4
+    with service.database.session_scope() as session:
+        entry = session.query(AuditEntry).filter_by(action="receipt_checkpoints.downloaded").one()
+        assert (entry.la_code, entry.actor_role) == ("812", "compliance")
