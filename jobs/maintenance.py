@@ -54,12 +54,16 @@ log = logging.getLogger(__name__)
 def sweep() -> int:
     """Enqueue every due delivery whose job is missing or dead; returns how many were enqueued.
 
+    First the per-addressee slots held by jobs that no worker runs are freed
+    (:func:`jobs.queues.reclaim_addressee_slots`): their deliveries are then enqueued again here.
+
     A job is dead when it finished or failed without moving the row on, or when it is a retry
     still waiting for a scheduler that is gone (:data:`SCHEDULER_GRACE`). A delivery stuck
     ``sending`` (its worker killed) needs no check: its next try has a new job id.
     """
     ctx = context()
     redis = connect(ctx.settings)
+    queues.reclaim_addressee_slots(redis)
     now = utcnow()
     stuck_after = dt.timedelta(seconds=ctx.settings.policy.stuck_delivery_seconds)
     enqueued = 0

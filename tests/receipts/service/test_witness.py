@@ -29,11 +29,10 @@ def witness(service: Service):
 
 def run_checkpoint_job(service: Service) -> int | None:
     """What the scheduler's cron runs every few minutes, in a worker."""
-    use_context(build_context(service.settings, service.database))
-    try:
-        return checkpoint_job()
-    finally:
-        use_context(None)
+    if service._context is None:  # the worker's context, as Service.work() builds it
+        service._context = build_context(service.settings, service.database)
+    use_context(service._context)
+    return checkpoint_job()
 
 
 def truncate_to(service: Service, size: int) -> None:

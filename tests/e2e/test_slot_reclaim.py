@@ -1,0 +1,89 @@
+"""Per-addressee slots held by jobs no worker runs are reclaimed (issue 19 item 5).
+
+The probe killed a worker mid-send and crashed Redis: the two Panel slots stayed held by jobs
+marked started (or queued on no queue) that nothing would ever run, and eight Panel deliveries
+waited with the workers idle. The sweep now frees such slots and enqueues their deliveries.
+"""
+
+from __future__ import annotations
+
+from rq.rate_limit import RateLimitRegistry
+from sqlalchemy import select
+
+from adapter.store.models import Delivery
+from jobs.context import build_context, use_context
+from jobs.maintenance import sweep
+from jobs.queues import ADDRESSEE_LIMIT_PREFIX, DELIVERIES
+from tests.support.api import API, new_record
+from tests.support.service import Service
+
+
+def _panel(service: Service) -> RateLimitRegistry:
+    return RateLimitRegistry(f"{ADDRESSEE_LIMIT_PREFIX}panel", service.redis)
+
+
+def _panel_statuses(service: Service, incidents: list[str]) -> list[str]:
+    with service.database.session_scope() as session:
+        return list(
+            session.scalars(
+                select(Delivery.status)
+                .where(Delivery.incident_id.in_(incidents), Delivery.addressee == "panel")
+                .order_by(Delivery.created_at)
+            )
+        )
+
+
+def _sweep(service: Service) -> int:
+    if service._context is None:  # the worker's context, as Service.work() builds it
+        service._context = build_context(service.settings, service.database)
+    use_context(service._context)
+    return sweep()
+
+
+def test_slots_held_by_jobs_no_worker_runs_are_reclaimed(service: Service) -> None:
+    key = service.key("local_authority", "812")
+    incidents = []
+    for _ in range(3):
+        record = new_record()
+        record["children"][0]["looked_after"] = False  # the Panel alone
+        response = service.post(f"{API}/incidents", key, record)
+        assert response.status_code == 201, response.get_json()
+        incidents.append(response.get_json()["id"])
+    panel = _panel(service)
+    held = panel.get_allowed_job_ids()
+    assert len(held) == 2 and panel.get_rate_limited_job_count() == 1
+
+    # A worker took the first job and was killed mid-send; Redis then crashed and came back
+    # from its append-only file without the worker's registration or the job's execution. The
+    # second job's place on the queue was lost with it, though the job still says "queued".
+    started, _queued = held
+    service.redis.hset(f"rq:job:{started}", "status", "started")
+    service.redis.delete(f"rq:queue:{DELIVERIES}")
+
+    service.work()  # RQ's own housekeeping runs: it keeps both slots (started, queued)
+    assert _panel_statuses(service, incidents) == ["queued", "queued", "queued"]
+    assert sorted(panel.get_allowed_job_ids()) == sorted(held)
+
+    _sweep(service)  # frees both slots and enqueues their deliveries' tries again
+    waiting = service.redis.lrange(f"rq:queue:{DELIVERIES}", 0, -1)
+    assert sorted(id.encode() for id in panel.get_allowed_job_ids()) == sorted(waiting)
+    assert len(waiting) == 2
+    service.work()
+    assert _panel_statuses(service, incidents) == ["acknowledged"] * 3
+    assert panel.get_allowed_job_count() == 0
+
+
+def test_a_job_a_worker_is_running_keeps_its_slot(service: Service) -> None:
+    """A started job with a live execution (its worker's heartbeat) is not touched."""
+    key = service.key("local_authority", "812")
+    record = new_record()
+    record["children"][0]["looked_after"] = False
+    assert service.post(f"{API}/incidents", key, record).status_code == 201
+    panel = _panel(service)
+    (job_id,) = panel.get_allowed_job_ids()
+    service.redis.hset(f"rq:job:{job_id}", "status", "started")
+    service.redis.lrem(f"rq:queue:{DELIVERIES}", 0, job_id)
+    far = 2**40
+    service.redis.zadd(f"rq:executions:{job_id}", {"worker-1:execution": far})
+    _sweep(service)
+    assert panel.get_allowed_job_ids() == [job_id]
