@@ -109,6 +109,14 @@ class Settings:
     """The append-only file every signed checkpoint of the receipt log is also written to
     (``CSINS_CHECKPOINT_FILE``); unset: ``receipt-checkpoints.jsonl`` in the data dir. Keep it
     where the database's users cannot write (see docs/deploy.md)."""
+    cookie_secure: bool = True
+    """Whether the admin pages' session cookie is marked ``Secure`` (``CSINS_COOKIE_SECURE``,
+    true by default): sent over https only. ``run`` turns it off for the plain http it serves
+    on the loopback address; a deployment behind a TLS proxy keeps it on."""
+    trusted_proxies: int = 0
+    """How many proxies in front of the web processes are trusted to set ``X-Forwarded-For``,
+    ``-Proto``, ``-Host`` and ``-Port`` (``CSINS_TRUSTED_PROXIES``, 0 by default: the headers are
+    ignored, so a client cannot claim https or another host)."""
     log_level: str = "INFO"
     """How much ``serve``, ``worker`` and ``scheduler`` log (``CSINS_LOG_LEVEL``: DEBUG, INFO,
     WARNING or ERROR); alerts are warnings, so WARNING still shows every one."""
@@ -172,6 +180,17 @@ def _web_secret(value: str) -> str | None:
             f"CSINS_WEB_SECRET: expected at least {WEB_SECRET_MIN_CHARS} random characters"
         )
     return value or None
+
+
+def _as_flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("true", "yes", "1", "on"):
+        return True
+    if value in ("false", "no", "0", "off"):
+        return False
+    raise SettingsError(f"{name}: expected true or false, not '{value}'")
 
 
 def _as_path(environ: Mapping[str, str], name: str) -> Path | None:
@@ -321,5 +340,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         signing_keys_dir=_as_path(environ, "CSINS_SIGNING_KEYS_DIR"),
         log_level=_log_level(environ.get("CSINS_LOG_LEVEL", "")),
         checkpoint_file=_as_path(environ, "CSINS_CHECKPOINT_FILE"),
+        cookie_secure=_as_flag(environ, "CSINS_COOKIE_SECURE", True),
+        trusted_proxies=_as_int(
+            "CSINS_TRUSTED_PROXIES", environ.get("CSINS_TRUSTED_PROXIES", 0), 0
+        ),
     )
     return settings.with_overrides(**overrides) if overrides else settings

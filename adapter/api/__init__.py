@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapter.api import problems, resources, spec
 from adapter.api.bodies import MAX_JSON_BYTES, refuse_unstorable_url
@@ -37,6 +38,13 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     app.config.update(overrides or {})
+    if settings.trusted_proxies:
+        # The scheme, host and client address the trusted proxies report; anyone else's
+        # X-Forwarded-* headers are ignored (CSINS_TRUSTED_PROXIES).
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
     problems.init_app(app)
     app.before_request(refuse_unstorable_url)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import ipaddress
 import os
 import signal
 import subprocess
@@ -106,6 +107,8 @@ def run(
         own_redis = OwnRedis(settings.data_dir, redis_port or localredis.free_port())
         redis_url = own_redis.url
     env["REDIS_URL"] = redis_url
+    if "CSINS_COOKIE_SECURE" not in env and _loopback(host):
+        env["CSINS_COOKIE_SECURE"] = "false"  # plain http on this machine: no https to require
     if sandbox:
         env["CSINS_SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
     receivers: list[subprocess.Popen[bytes]] = []
@@ -230,6 +233,14 @@ def shown_url(url: str) -> str:
         masked = [(name, "***" if name.lower() == "password" else value) for name, value in pairs]
         query = urlencode(masked, safe="*")
     return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` (what ``serve`` binds) is this machine alone."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def local_redis_url(port: int) -> str:

@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
         settings = resources().settings
     if not app.config.get("SECRET_KEY"):
         app.secret_key = settings.web_secret or load_or_create_secret(settings.data_dir)
-    sessions.configure(app)
+    sessions.configure(app, settings.cookie_secure)
     # CSRF is checked by the pages' own blueprint only: the API takes bearer keys, not cookies.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     # A token lives as long as the session: a page left open for an hour still works.

@@ -15,11 +15,9 @@ person at the machine.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -41,37 +39,26 @@ COOKIE_NAME = "csins_admin_session"
 """Name of the session cookie."""
 
 SECURE_CONFIG_KEY = "WEB_COOKIE_SECURE"
-"""App config forcing the cookie's Secure flag (True or False); None decides per request."""
+"""App config of the cookie's Secure flag (from the setting ``cookie_secure``)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class AdminSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, Secure except over plain http to the loopback address."""
+    """Flask's signed-cookie sessions, ``Secure`` unless configured off (``CSINS_COOKIE_SECURE``).
+
+    Not decided from the request: behind a proxy the request may look like plain http to
+    ``127.0.0.1`` whatever the browser used. The scheme a trusted proxy reports is applied by
+    ``ProxyFix`` (``CSINS_TRUSTED_PROXIES``, :func:`adapter.api.create_app`)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        configured = app.config.get(SECURE_CONFIG_KEY)
-        if configured is not None:
-            return bool(configured)
-        return not is_local_http()
+        return bool(app.config.get(SECURE_CONFIG_KEY, True))
 
 
-def is_local_http() -> bool:
-    """Whether this request came over plain http to a loopback host name or address."""
-    if request.scheme != "http":
-        return False
-    host = urlsplit(f"//{request.host}").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def configure(app: Flask) -> None:
-    """Cookie settings and the session interface (the secret key is set by the caller)."""
-    app.config.setdefault(SECURE_CONFIG_KEY, None)
+def configure(app: Flask, secure: bool = True) -> None:
+    """Cookie settings and the session interface (the secret key is set by the caller);
+    ``secure``: the cookie's Secure flag (the setting ``cookie_secure``)."""
+    app.config.setdefault(SECURE_CONFIG_KEY, secure)
     app.config.update(
         SESSION_COOKIE_NAME=COOKIE_NAME,
         SESSION_COOKIE_HTTPONLY=True,

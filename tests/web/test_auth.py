@@ -7,14 +7,17 @@ import html
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from adapter.api import create_app
 from adapter.apikeys import revoke_key
 from adapter.service.clock import utcnow
 from adapter.store.models import ApiKey, AuditEntry
 from adapter.web.secret import SECRET_FILENAME, load_or_create_secret
 from adapter.web.sessions import COOKIE_NAME
+from config.settings import SettingsError, load_settings
 from tests.web.conftest import World, csrf_token, sign_in
 
 PAGES = [
@@ -202,7 +205,7 @@ def test_the_cookie_holds_the_key_id_not_the_key(world: World) -> None:
     header = response.headers["Set-Cookie"]
     assert header.startswith("csins_admin_session=")
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Expires=" in header
-    assert "Secure" not in header  # plain http to localhost: csins-adapter run on this machine
+    assert "Secure" in header  # secure by default (CSINS_COOKIE_SECURE), whatever the host
     cookie = client.get_cookie("csins_admin_session")
     assert cookie is not None
     app = world.service.app
@@ -212,9 +215,15 @@ def test_the_cookie_holds_the_key_id_not_the_key(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    "base_url", ["https://csins.example.gov.uk", "http://10.1.2.3:8000", "https://127.0.0.1:8443"]
+    "base_url",
+    [
+        "https://csins.example.gov.uk",
+        "http://10.1.2.3:8000",
+        "https://127.0.0.1:8443",
+        "http://127.0.0.1:8000",  # a proxy that sends Host: 127.0.0.1:8000 (issue 19)
+    ],
 )
-def test_the_cookie_is_secure_unless_plain_http_to_this_machine(
+def test_the_cookie_is_secure_by_default_whatever_the_request_looks_like(
     world: World, base_url: str
 ) -> None:
     client = world.service.app.test_client()
@@ -230,10 +239,40 @@ def test_the_cookie_is_secure_unless_plain_http_to_this_machine(
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-def test_the_secure_flag_can_be_forced_by_configuration(world: World) -> None:
-    world.service.app.config["WEB_COOKIE_SECURE"] = True
-    response = sign_in(world.service.app.test_client(), world.key("admin"))
-    assert "Secure" in response.headers["Set-Cookie"]
+def test_the_secure_flag_is_a_setting_from_the_environment(world: World) -> None:
+    service = world.service
+    assert load_settings({}).cookie_secure is True
+    settings = load_settings({"CSINS_COOKIE_SECURE": "false"})
+    app = create_app(settings=service.settings.with_overrides(cookie_secure=settings.cookie_secure))
+    app.extensions["csins"].database = service.database
+    response = sign_in(app.test_client(), world.key("admin"))
+    assert "Secure" not in response.headers["Set-Cookie"]
+    with pytest.raises(SettingsError, match="CSINS_COOKIE_SECURE"):
+        load_settings({"CSINS_COOKIE_SECURE": "maybe"})
+
+
+def _seen(app: Any, headers: dict[str, str]) -> str:
+    """The URL the app sees for a request to http://127.0.0.1:8000/_seen with ``headers``."""
+    from flask import request
+
+    app.add_url_rule("/_seen", "seen", lambda: request.url)
+    response = app.test_client().get("/_seen", base_url="http://127.0.0.1:8000", headers=headers)
+    return response.get_data(as_text=True)
+
+
+def test_forwarded_headers_count_only_from_configured_proxies(world: World) -> None:
+    """ProxyFix (CSINS_TRUSTED_PROXIES): with none configured, a client cannot claim https or
+    another host; with one, what the proxy reports is the request's scheme and host."""
+    service = world.service
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "csins.example.gov.uk"}
+    for proxies, seen in (
+        (0, "http://127.0.0.1:8000/_seen"),
+        (1, "https://csins.example.gov.uk/_seen"),
+    ):
+        app = create_app(settings=service.settings.with_overrides(trusted_proxies=proxies))
+        app.extensions["csins"].database = service.database
+        assert _seen(app, forwarded) == seen
+    assert load_settings({"CSINS_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
 
 
 def test_the_api_takes_bearer_keys_without_csrf(world: World) -> None:
