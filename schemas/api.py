@@ -5,6 +5,8 @@ Lists answer ``{"items": [...], "next": cursor-or-null}``; times are RFC 3339 in
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from schemas import codes
@@ -16,8 +18,16 @@ DELIVERY_STATUSES = ("queued", "sending", "retrying", "acknowledged", "failed")
 """A delivery's status (DESIGN.md §7); the same list as ``adapter.store.models``."""
 
 
+class _Cursor(fields.String):
+    """A list cursor; an empty one (``cursor=``) is the first page, as no cursor is."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:  # type: ignore[override]
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text or None
+
+
 class ListQuerySchema(Schema):
-    cursor = fields.String(load_default=None, metadata={"description": "From a previous `next`"})
+    cursor = _Cursor(load_default=None, metadata={"description": "From a previous `next`"})
     limit = fields.Integer(load_default=None, metadata={"description": "Page size (1-200)"})
 
 

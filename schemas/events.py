@@ -6,9 +6,11 @@ content with its media type; the deliveries they cause send exactly those bytes.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate, validates_schema
 
 from schemas import codes
 from schemas.fields import MAX_TEXT, code, date_field, optional_code, raise_problems, text
@@ -31,6 +33,30 @@ DOCUMENT_EVENTS = frozenset(
     {"rapid_review_completed", "lcspr_decided", "publication_scheduled", "publication_delayed"}
 )
 """Events whose document is delivered to addressees (DESIGN.md §7)."""
+
+
+MAX_FILENAME = 120
+"""Longest document filename kept (characters, extension included)."""
+
+
+def safe_filename(name: str | None) -> str | None:
+    """An uploaded document's filename as it may be passed on (in the envelope, as an email
+    attachment's name): its last path part only (no ``../`` or ``C:\\``), without control,
+    format or bidirectional characters (a right-to-left override can make ``exe.pdf`` read as
+    ``fdp.exe``), white space runs made one space, no leading dots, at most
+    :data:`MAX_FILENAME` characters with the extension kept; None when nothing is left."""
+    if name is None:
+        return None
+    last = re.split(r"[\\/]", name)[-1]
+    visible = "".join(
+        " " if c.isspace() else c for c in last if c.isspace() or unicodedata.category(c)[0] != "C"
+    )
+    cleaned = " ".join(visible.split()).lstrip(". ").rstrip(" ")
+    if len(cleaned) > MAX_FILENAME:
+        _, dot, extension = cleaned.rpartition(".")
+        keep = dot + extension if dot and len(extension) <= 10 else ""
+        cleaned = cleaned[: MAX_FILENAME - len(keep)].rstrip(" .") + keep
+    return cleaned or None
 
 
 class DocumentSchema(Schema):
@@ -66,6 +92,15 @@ class EventSchema(Schema):
         self.stored = stored
         """Reading an event back from the store: a reviewer recorded before blank names were
         refused is kept (the event happened; re-planning must not fail on it)."""
+
+    @post_load
+    def _safe_filename(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """An uploaded document's filename is made safe where it enters (:func:`safe_filename`);
+        an event read back from the store keeps the name it was stored with."""
+        document = data.get("document")
+        if document is not None and not self.stored:
+            data["document"] = {**document, "filename": safe_filename(document.get("filename"))}
+        return data
 
     @validates_schema
     def _fields_of_type(self, data: dict[str, Any], **_: Any) -> None:

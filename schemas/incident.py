@@ -58,7 +58,9 @@ def _nhs_number_valid(value: str) -> bool:
     return check != 10 and check == int(value[9])
 
 
-def _nhs_number(value: str) -> bool:
+def _nhs_number(value: str | None) -> bool:
+    if value is None:  # "" reads as not known
+        return True
     if not _nhs_number_valid(value):
         raise ValidationError(
             f"'{value}' is not a valid NHS number: expected 10 digits with a correct check digit"
@@ -68,10 +70,13 @@ def _nhs_number(value: str) -> bool:
 
 class _NhsNumber(fields.String):
     """An NHS number, kept as its 10 digits: the spaces or hyphens of its usual display form
-    (``943 476 5919``) are not part of it, and must not make a notification fail."""
+    (``943 476 5919``) are not part of it, and must not make a notification fail. An empty
+    string is an NHS number not known (``null``), as case systems export one."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:  # type: ignore[override]
         text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            return None  # "": not known, as null is (DESIGN.md §3 allows it)
         digits = text.replace(" ", "").replace("-", "")
         return digits if digits.isdigit() else text.strip()
 

@@ -127,7 +127,9 @@ def load_plan_input(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if not isinstance(data, Mapping):
         raise InvalidRecord([("_schema", "expected a JSON object: an incident record")])
     body = {key: value for key, value in data.items() if key != "events"}
-    raw_events = data.get("events") or []
+    raw_events = data.get("events")
+    if raw_events is None:  # absent or null: no events; {} or "" is not a list of events
+        raw_events = []
     problems: list[tuple[str, str]] = []
     record: dict[str, Any] = {}
     try:

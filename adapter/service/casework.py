@@ -156,9 +156,14 @@ def submit_valid(
             status=submission_status(plan),
         )
     existing = result.incident
-    if result.outcome != "created" and referral and existing.status != REFERRAL:
-        # §3: an agency refers; what the LA notified under this reference is not its to see.
-        raise RecordConflict(existing, _taken_by_the_la(existing, principal, record_json))
+    if referral and (
+        result.outcome == "conflict"
+        or (result.outcome != "created" and existing.status != REFERRAL)
+    ):
+        # §3: an agency refers; what the LA notified under this reference is not its to see,
+        # so every conflict it meets reads the same (its own referral changed, the LA's
+        # notification, another agency's referral).
+        raise RecordConflict(existing, _referral_refused(record_json))
     if (
         result.outcome != "created"
         and not referral
@@ -242,19 +247,13 @@ def _notify_referral(
     )
 
 
-def _taken_by_the_la(
-    incident: Incident, principal: Principal, record_json: Mapping[str, Any]
-) -> str:
-    """What an agency is told when its referral's reference (or key) is the LA's notification:
-    nothing of the incident, and no invitation to refer the same case twice."""
-    if incident.created_by_key_id == principal.key_id:
-        return (
-            "this referral has been taken up by the local authority as a notification; "
-            "there is nothing more to send"
-        )
+def _referral_refused(record_json: Mapping[str, Any]) -> str:
+    """What an agency is told when its referral's reference (or key) is in use: the same
+    words whoever uses it and whatever was sent, so that it learns nothing of the incident."""
     return (
         f"incident reference {record_json['incident']['reference']} (or this Idempotency-Key) "
-        "is already used by the local authority"
+        "is already in use, so this referral was not recorded: if it is another incident, give "
+        "it its own reference; to add to a referral already made, contact the local authority"
     )
 
 

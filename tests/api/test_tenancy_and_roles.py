@@ -125,7 +125,9 @@ def test_the_la_notifies_what_an_agency_referred(
     again = service.post(f"{API}/incidents", la_key, record)
     assert again.status_code == 200
     resent = service.post(f"{API}/incidents", agency, record)
-    assert "taken up by the local authority" in assert_problem(resent, 409)["detail"]
+    assert "is already in use, so this referral was not recorded" in (
+        assert_problem(resent, 409)["detail"]
+    )
 
 
 def test_an_agency_learns_nothing_of_an_la_notification_under_its_reference(
@@ -140,6 +142,28 @@ def test_an_agency_learns_nothing_of_an_la_notification_under_its_reference(
             service.post(f"{API}/incidents", service.key("agency", "812"), body), 409
         )
         assert notified["id"] not in problem["detail"]
+
+
+def test_an_agencys_conflicts_all_read_the_same(service: Service, la_key: str) -> None:
+    """Issue 19: the 409 an agency gets must not say whether the LA notified the reference:
+    its own referral sent again changed, and the LA's notification, answer in the same words."""
+    agency = service.key("agency", "812")
+    own = new_record()
+    submit(service, agency, own)
+    changed = copy.deepcopy(own)
+    changed["incident"]["summary"] = "A changed account."
+    notified = new_record()
+    submit(service, la_key, notified)
+    changed_notified = copy.deepcopy(notified)
+    changed_notified["incident"]["summary"] = "A changed account."
+
+    def detail(record: dict[str, object]) -> str:
+        body = assert_problem(service.post(f"{API}/incidents", agency, record), 409)
+        reference = str(record["incident"]["reference"])  # type: ignore[index]
+        return str(body["detail"]).replace(reference, "REF")
+
+    details = {detail(changed), detail(notified), detail(changed_notified)}
+    assert len(details) == 1, details
 
 
 def test_events_on_a_referral_are_403(service: Service, la_key: str) -> None:
