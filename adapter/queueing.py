@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from rq import Queue, RateLimit, cron_scheduler_registry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 
 from adapter.store.publishing import Publication
 from config.settings import Settings
@@ -114,10 +115,21 @@ def delivery_job_id(delivery_id: str, attempts: int) -> str:
     return f"deliver-{delivery_id}-{attempts}"
 
 
+SERIALIZER = JSONSerializer
+"""How every job's function name and arguments are written to Redis: JSON, never pickle. Jobs
+carry ids only, and unpickling runs whatever code the bytes name, so anyone who could write to
+Redis could run code in a worker. Every queue, worker and the scheduler use this one."""
+
+
+def queue(name: str, redis: Redis) -> Queue:
+    """The queue ``name`` with the service's serializer (:data:`SERIALIZER`)."""
+    return Queue(name, connection=redis, serializer=SERIALIZER)
+
+
 def fetch_job(redis: Redis, job_id: str) -> Job | None:
     """Job ``job_id``, or None when Redis has no such job (never made, expired, flushed)."""
     try:
-        return Job.fetch(job_id, connection=redis)
+        return Job.fetch(job_id, connection=redis, serializer=SERIALIZER)
     except NoSuchJobError:
         return None
 
@@ -155,7 +167,7 @@ def enqueue_delivery(
         if existing.get_status(refresh=False) in LIVE_JOB_STATUSES:
             return False
         existing.delete()
-    queue = Queue(DELIVERIES, connection=redis)
+    deliveries = queue(DELIVERIES, redis)
     options: dict[str, Any] = {
         "job_id": job_id,
         "job_timeout": DELIVERY_JOB_TIMEOUT,
@@ -165,9 +177,9 @@ def enqueue_delivery(
         "rate_limit": RateLimit(f"csins:addressee:{addressee}", ADDRESSEE_CONCURRENCY),
     }
     if at is not None and at > dt.datetime.now(dt.UTC):
-        queue.enqueue_at(at, DELIVER_JOB, delivery_id, **options)
+        deliveries.enqueue_at(at, DELIVER_JOB, delivery_id, **options)
     else:
-        queue.enqueue(DELIVER_JOB, delivery_id, **options)
+        deliveries.enqueue(DELIVER_JOB, delivery_id, **options)
     return True
 
 
@@ -220,7 +232,7 @@ def enqueue_import(redis: Redis, import_id: str, attempt: int = 0) -> bool:
         if existing.get_status(refresh=False) in LIVE_JOB_STATUSES:
             return False
         existing.delete()
-    Queue(IMPORTS, connection=redis).enqueue(
+    queue(IMPORTS, redis).enqueue(
         IMPORT_JOB,
         import_id,
         job_id=job_id,

@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 
 from redis import Redis
-from rq import Queue
 from rq.job import JobStatus
 
 from adapter.queueing import (
@@ -23,6 +22,7 @@ from adapter.queueing import (
     IMPORTS,
     LIVE_JOB_STATUSES,
     MAINTENANCE,
+    SERIALIZER,
     RqPublisher,
     connect,
     delivery_job_id,
@@ -33,6 +33,7 @@ from adapter.queueing import (
     fetch_job,
     import_job_id,
     job_status,
+    queue,
     redis_url,
 )
 
@@ -50,6 +51,7 @@ __all__ = [
     "IMPORT_JOB",
     "LIVE_JOB_STATUSES",
     "MAINTENANCE",
+    "SERIALIZER",
     "RqPublisher",
     "connect",
     "delivery_job_id",
@@ -60,6 +62,7 @@ __all__ = [
     "fetch_job",
     "import_job_id",
     "job_status",
+    "queue",
     "reclaim_addressee_slots",
     "redis_url",
 ]
@@ -103,7 +106,7 @@ def reclaim_addressee_slots(redis: Redis) -> int:
                 if running:
                     continue
             elif status == JobStatus.QUEUED:
-                if redis.lpos(Queue(job.origin, connection=redis).key, job_id) is not None:
+                if redis.lpos(queue(job.origin, redis).key, job_id) is not None:
                     continue
             else:
                 continue  # RQ's housekeeping frees the slots of jobs in other states

@@ -8,14 +8,20 @@ re-enqueues whatever a Redis that came back empty lost) is enqueued as soon as R
 
 from __future__ import annotations
 
+from typing import Any
+
+from redis import Redis
 from redis.client import Pipeline
-from rq.cron import CronScheduler
+from rq import cron_job_registry
+from rq.cron import CronJob, CronScheduler
+from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL
+from rq.job import Job
 
 from adapter import logs
 from adapter.queueing import scheduler_running
 from config.settings import load_settings
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
-from jobs.queues import connect
+from jobs.queues import connect, queue
 
 __all__ = ["CRON_TABLE", "ServiceCronScheduler", "run_scheduler", "scheduler_running"]
 
@@ -23,8 +29,36 @@ CRON_TABLE = "jobs.cron"
 """The module whose ``rq.cron.register`` calls make the schedule."""
 
 
+class JsonCronJob(CronJob):
+    """A cron job enqueued with the service's JSON serializer (RQ's cron always pickles), as
+    the workers read it (:data:`jobs.queues.SERIALIZER`). RQ's ``CronJob.enqueue``, with it."""
+
+    def enqueue(self, connection: Redis) -> Job:
+        if not self.func:
+            raise ValueError("a cron job without a function cannot be enqueued")
+        target = queue(self.queue_name, connection)
+        with connection.pipeline() as pipeline:
+            job = target.enqueue(
+                self.func, args=self.args, kwargs=self.kwargs, **self.job_options, pipeline=pipeline
+            )
+            assert job.enqueued_at is not None
+            stamp = job.enqueued_at.timestamp()
+            pipeline.zadd(self.job_history_key, {job.id: stamp})
+            pipeline.zremrangebyrank(self.job_history_key, 0, -(DEFAULT_CRON_JOB_HISTORY_LIMIT + 1))
+            pipeline.expire(self.job_history_key, DEFAULT_CRON_JOB_HISTORY_TTL)
+            cron_job_registry.add(self.name, pipeline, enqueue_timestamp=stamp)
+            pipeline.execute()
+        return job
+
+
 class ServiceCronScheduler(CronScheduler):
-    """RQ's cron scheduler, whose stop does not fail when Redis is gone."""
+    """RQ's cron scheduler, enqueueing with the service's serializer, whose stop does not fail
+    when Redis is gone."""
+
+    def register(self, *args: Any, **kwargs: Any) -> CronJob:
+        cron_job = super().register(*args, **kwargs)
+        cron_job.__class__ = JsonCronJob  # the same job, enqueued as JSON
+        return cron_job
 
     def register_death(self, pipeline: Pipeline | None = None) -> None:
         """Leave RQ's registry of schedulers, if Redis answers: the entry expires without it.

@@ -27,7 +27,7 @@ from adapter import logs
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
-from jobs.queues import ALL_QUEUES, connect
+from jobs.queues import ALL_QUEUES, SERIALIZER, connect
 from jobs.scheduler import scheduler_running
 
 MAINTENANCE_INTERVAL = 60
@@ -180,6 +180,7 @@ def _new_worker(settings: Settings, name: str | None) -> ServiceWorker:
         connection=connect(settings),
         name=name,
         maintenance_interval=MAINTENANCE_INTERVAL,
+        serializer=SERIALIZER,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,17 +109,20 @@ def test_every_job_function_is_importable_by_rq(name: str) -> None:
 
 def test_enqueued_jobs_name_importable_functions(redis: Redis) -> None:
     """What ``enqueue_delivery`` and the cron table put in Redis is what RQ can import."""
-    from rq import Queue
+    import zlib
+
+    from jobs.scheduler import ServiceCronScheduler
 
     queues.enqueue_delivery(redis, "00000000-0000-0000-0000-000000000001", "panel")
-    scheduler = CronScheduler(connection=redis)
+    scheduler = ServiceCronScheduler(connection=redis)
     scheduler.load_config_from_file("jobs.cron")
     scheduler.enqueue_jobs()
-    names = [
-        str(job.func_name)
-        for queue_name in queues.ALL_QUEUES
-        for job in Queue(queue_name, connection=redis).jobs
-    ]
+    jobs = [job for queue_name in queues.ALL_QUEUES for job in queues.queue(queue_name, redis).jobs]
+    names = [str(job.func_name) for job in jobs]
+    # Issue 19: JSON, never pickle, from the API's enqueue and the scheduler's alike.
+    for job in jobs:
+        data = zlib.decompress(redis.hget(job.key, "data"))
+        assert json.loads(data)[0] == job.func_name, data[:40]
     assert sorted(names) == sorted(
         [
             "jobs.deliver.deliver",
@@ -146,12 +150,14 @@ def test_a_periodic_job_is_taken_before_a_backlog_of_deliveries(redis: Redis) ->
     """With every worker busy on deliveries to slow addressees, the sweep and the deadline check
     (the alerts before a breach) must not wait behind the whole backlog: a worker free to take
     a job takes the maintenance job first, whatever was queued before it."""
-    from rq import Queue, SimpleWorker
+    from rq import SimpleWorker
 
-    deliveries = Queue(queues.DELIVERIES, connection=redis)
+    deliveries = queues.queue(queues.DELIVERIES, redis)
     backlog = [deliveries.enqueue("builtins.len", "delivery") for _ in range(5)]
-    periodic = Queue(queues.MAINTENANCE, connection=redis).enqueue("builtins.len", "sweep")
-    SimpleWorker(list(queues.ALL_QUEUES), connection=redis).work(burst=True, max_jobs=1)
+    periodic = queues.queue(queues.MAINTENANCE, redis).enqueue("builtins.len", "sweep")
+    SimpleWorker(list(queues.ALL_QUEUES), connection=redis, serializer=queues.SERIALIZER).work(
+        burst=True, max_jobs=1
+    )
     assert periodic.get_status(refresh=True) == "finished"
     assert {job.get_status(refresh=True) for job in backlog} == {"queued"}
 

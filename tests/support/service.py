@@ -78,12 +78,12 @@ class Service:
     def work(self, *queues: str) -> None:
         """Run every queued job (of ``queues``, by default all) in this process until the
         queues are empty (RQ burst mode)."""
-        from jobs.queues import ALL_QUEUES
+        from jobs.queues import ALL_QUEUES, SERIALIZER
 
         if self._context is None:
             self._context = build_context(self.settings, self.database)
         use_context(self._context)
-        BurstWorker(list(queues or ALL_QUEUES), connection=self.redis).work(
+        BurstWorker(list(queues or ALL_QUEUES), connection=self.redis, serializer=SERIALIZER).work(
             burst=True, with_scheduler=False
         )
 
