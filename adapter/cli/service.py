@@ -51,4 +51,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # Once per worker process: no connection crosses a fork.
             return create_app(settings=settings)
 
+    from adapter.cli.http_errors import install
+
+    install()  # gunicorn's own 400/414/431 answers as problem+json, like the app's
     Application().run()
