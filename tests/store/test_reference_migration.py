@@ -29,13 +29,14 @@ def _store(engine: Engine, la_code: str, reference: str) -> str:
     """An incident row as revisions up to 0005 wrote it (the record itself is not needed)."""
     incident_id = str(uuid.uuid4())
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO local_authorities (code, created_at) SELECT :la, :at WHERE NOT "
-                "EXISTS (SELECT 1 FROM local_authorities WHERE code = :la)"
-            ),
-            {"la": la_code, "at": AT},
-        )
+        known = connection.execute(
+            text("SELECT count(*) FROM local_authorities WHERE code = :la"), {"la": la_code}
+        ).scalar()
+        if not known:
+            connection.execute(
+                text("INSERT INTO local_authorities (code, created_at) VALUES (:la, :at)"),
+                {"la": la_code, "at": AT},
+            )
         connection.execute(
             text(
                 "INSERT INTO incidents (id, la_code, reference, current_version, status, "
