@@ -8,6 +8,7 @@ re-enqueues whatever a Redis that came back empty lost) is enqueued as soon as R
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from redis import Redis
@@ -48,6 +49,10 @@ class JsonCronJob(CronJob):
             pipeline.expire(self.job_history_key, DEFAULT_CRON_JOB_HISTORY_TTL)
             cron_job_registry.add(self.name, pipeline, enqueue_timestamp=stamp)
             pipeline.execute()
+        # RQ's own line (the e2e tests and operators read it), under RQ's cron logger.
+        logging.getLogger("rq.cron").info(
+            f"Enqueued job {str(job.func_name).rsplit('.', 1)[-1]} to queue {self.queue_name}"
+        )
         return job
 
 
