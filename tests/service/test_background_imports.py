@@ -242,8 +242,14 @@ def test_the_import_job_takes_only_the_import_id(service):
     import_id = _accepted(service, service.key())
     from rq import Queue
 
-    (job,) = Queue(IMPORTS, connection=service.redis).get_jobs()
-    assert (job.func_name, job.args, job.kwargs) == ("jobs.imports.run_import", (import_id,), {})
+    from adapter.queueing import SERIALIZER
+
+    (job,) = Queue(IMPORTS, connection=service.redis, serializer=SERIALIZER).get_jobs()
+    assert (job.func_name, list(job.args), job.kwargs) == (
+        "jobs.imports.run_import",
+        [import_id],
+        {},
+    )
 
 
 def test_an_agency_import_refers_and_a_compliance_key_cannot_import(service):
