@@ -40,13 +40,22 @@ def create_app(
     api.spec.components.schema("IncidentRecord", schema=IncidentRecordSchema)
     api.spec.components.schema("Event", schema=EventSchema)
 
-    from adapter.api import deadlines, deliveries, health, imports, incidents, receipts
+    from adapter.api import (
+        deadline_feed,
+        deadlines,
+        deliveries,
+        health,
+        imports,
+        incidents,
+        receipts,
+    )
 
     for blueprint in (
         health.blp,
         incidents.blp,
         imports.blp,
         deadlines.blp,
+        deadline_feed.blp,
         deliveries.blp,
         receipts.blp,
     ):

@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     from adapter.web import (  # noqa: F401
         pages_audit,
         pages_auth,
+        pages_feeds,
         pages_incidents,
         pages_queues,
         pages_receipts,
