@@ -411,7 +411,8 @@ class DigestRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     la_code: Mapped[str] = mapped_column(_LA)
     day: Mapped[dt.date] = mapped_column(Date)
-    claimed_at: Mapped[dt.datetime]
+    claimed_at: Mapped[dt.datetime | None]
+    """When a job took the day on; None once a failed send gave it up."""
     sent_at: Mapped[dt.datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20))
     """``sent``, or ``nothing`` when there was nothing to say; None while claimed or after a

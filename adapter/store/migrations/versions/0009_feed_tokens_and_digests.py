@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("la_code", sa.String(length=8), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("claimed_at", _TIMESTAMP, nullable=False),
+        sa.Column("claimed_at", _TIMESTAMP, nullable=True),
         sa.Column("sent_at", _TIMESTAMP, nullable=True),
         sa.Column("outcome", sa.String(length=20), nullable=True),
         sa.Column("items", sa.Integer(), nullable=False),
