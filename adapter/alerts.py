@@ -16,7 +16,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
+import requests
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -90,13 +90,15 @@ def _post_pending(session: Session) -> None:
 def _post(url: str, facts: Mapping[str, Any]) -> None:
     """POST one alert; the log names the error or status, never the URL or the alert."""
     try:
-        response = httpx.post(url, json=dict(facts), timeout=ALERT_WEBHOOK_TIMEOUT)
-    except Exception as error:  # httpx.InvalidURL, for one, is no httpx.HTTPError
+        response = requests.post(
+            url, json=dict(facts), timeout=ALERT_WEBHOOK_TIMEOUT, allow_redirects=False
+        )
+    except Exception as error:  # whatever it is (a malformed URL included), the job goes on
         log.error(
             "alert %s not posted to the alert webhook: %s", facts["kind"], type(error).__name__
         )
         return
-    if not response.is_success:
+    if not 200 <= response.status_code < 300:
         log.warning(
             "alert %s refused by the alert webhook: it answered HTTP %d",
             facts["kind"],

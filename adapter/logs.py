@@ -19,7 +19,7 @@ from typing import Any
 STRUCTURED = ("alert",)
 """``extra`` keys whose mapping is written out as ``key=value`` after the message."""
 
-QUIET = ("httpx", "httpcore")
+QUIET = ("urllib3", "httpx", "httpcore")
 """Loggers held at WARNING whatever the level: they log URLs with their credentials."""
 
 

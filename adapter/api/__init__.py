@@ -53,13 +53,23 @@ def create_app(
     api.spec.components.schema("IncidentRecord", schema=IncidentRecordSchema)
     api.spec.components.schema("Event", schema=EventSchema)
 
-    from adapter.api import checkpoints, deadlines, deliveries, health, imports, incidents, receipts
+    from adapter.api import (
+        checkpoints,
+        deadline_feed,
+        deadlines,
+        deliveries,
+        health,
+        imports,
+        incidents,
+        receipts,
+    )
 
     for blueprint in (
         health.blp,
         incidents.blp,
         imports.blp,
         deadlines.blp,
+        deadline_feed.blp,
         deliveries.blp,
         checkpoints.blp,  # before receipts: /receipts/checkpoints is not a receipt id
         receipts.blp,

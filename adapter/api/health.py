@@ -13,15 +13,15 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.api.auth import principal, requires
+from adapter.api.metric_families import ScopedCollector
 from adapter.api.resources import resources
 from adapter.queueing import connect, scheduler_running
-from adapter.store.models import Delivery, Obligation
-from adapter.store.scope import scoped
 from schemas.api import HealthSchema
 
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")
@@ -79,29 +79,15 @@ METRICS_ROLES = ("admin", "compliance")
 )
 @requires(*METRICS_ROLES)
 def metrics() -> Response:
-    """Deliveries by status and addressee, and deadlines by status (Prometheus text format).
+    """Deliveries, deadlines, submission latency, delivery attempt time and open assisted
+    submissions (Prometheus text format, through ``prometheus_client``).
 
     Counts only, never personal data, and only of the key's LA: an ``admin`` or ``compliance``
     key (``Authorization: Bearer <key>``); an admin key for every LA counts every LA.
     """
     res, la_scope = resources(), principal().la_scope
-    lines = [
-        "# HELP csins_deliveries Deliveries by addressee and status",
-        "# TYPE csins_deliveries gauge",
-    ]
-    deliveries = select(Delivery.addressee, Delivery.status, func.count()).group_by(
-        Delivery.addressee, Delivery.status
-    )
-    deadlines = select(Obligation.status, func.count()).group_by(Obligation.status)
+    registry = CollectorRegistry(auto_describe=False)
     with res.transaction() as session:
-        for addressee, status, count in session.execute(
-            scoped(deliveries, Delivery.la_code, la_scope)
-        ):
-            lines.append(f'csins_deliveries{{addressee="{addressee}",status="{status}"}} {count}')
-        lines += [
-            "# HELP csins_deadlines Deadlines by stored status",
-            "# TYPE csins_deadlines gauge",
-        ]
-        for status, count in session.execute(scoped(deadlines, Obligation.la_code, la_scope)):
-            lines.append(f'csins_deadlines{{status="{status}"}} {count}')
-    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+        registry.register(ScopedCollector(session, la_scope))
+        body = generate_latest(registry)
+    return Response(body, mimetype="text/plain", content_type=CONTENT_TYPE_LATEST)

@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sandbox": "adapter.cli.sandbox:sandbox",
     "db": "adapter.cli.db:db",
     "keys": "adapter.cli.keys:keys",
+    "feeds": "adapter.cli.feeds:feeds",
     "receipts": "adapter.cli.receipts:receipts",
 }
 """Command name → ``module:attribute`` of its click command. The commands that run jobs live in

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-import httpx
+from requests.adapters import BaseAdapter
 
 from adapter.delivery import defaults
 from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
@@ -82,15 +82,15 @@ def channel_for(
     environ: Mapping[str, str],
     *,
     retry: QuickRetry | None = None,
-    transport: httpx.BaseTransport | None = None,
+    transport: BaseAdapter | None = None,
     clock: Clock = utc_now,
 ) -> Channel:
     """The channel that delivers to ``addressee`` as ``config`` (its YAML entry) says.
 
     ``environ`` supplies the env vars the entry names (credentials, endpoint overrides); the
     caller passes ``os.environ`` or a test mapping. ``retry`` sets the quick tries (the worker
-    passes ``QuickRetry(tries=settings.policy.quick_tries)``); ``transport`` replaces httpx's
-    network transport (unit tests only). Raises :class:`ChannelConfigError` naming the problem.
+    passes ``QuickRetry(tries=settings.policy.quick_tries)``); ``transport`` replaces requests'
+    network adapter (unit tests only). Raises :class:`ChannelConfigError` naming the problem.
     """
     if not isinstance(config, Mapping):
         raise ChannelConfigError(addressee, "expected a mapping of settings")
@@ -162,7 +162,7 @@ def _http(
     entry: _Entry,
     sandbox: bool,
     retry: QuickRetry | None,
-    transport: httpx.BaseTransport | None,
+    transport: BaseAdapter | None,
     clock: Clock,
 ) -> HttpsChannel:
     addressee = entry.addressee

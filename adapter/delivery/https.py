@@ -9,9 +9,12 @@ configured key. Redirects are not followed (Standard Webhooks: update the URL in
 the status, ``Retry-After`` and a 2xx body's ``reference`` are read; the detail logged and
 stored is the status with its standard phrase (:func:`status_detail`), never the addressee's text.
 
-A channel keeps one HTTP client per process, so consecutive deliveries to an addressee reuse a
-kept-alive connection (no TCP and TLS handshake each time); a connection the addressee dropped
-meanwhile is a transient failure like any other, and the quick tries send again on a new one.
+A channel keeps one ``requests`` session per process, so consecutive deliveries to an addressee
+reuse a kept-alive connection (no TCP and TLS handshake each time); a connection the addressee
+dropped meanwhile is a transient failure like any other, and the quick tries send again on a
+new one. The timeouts are urllib3's, per socket operation: ``connect`` for connecting and
+sending the request, ``read`` for each read of the answer; the session's pool never makes a
+request wait for a connection (``pool_block`` off), so there is no pool wait to bound.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import certifi
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from adapter import __version__
 from adapter.delivery import defaults
@@ -55,9 +61,10 @@ class HttpTimeouts:
     write: float = defaults.WRITE_TIMEOUT_SECONDS
     pool: float = defaults.POOL_TIMEOUT_SECONDS
 
-    def for_httpx(self) -> httpx.Timeout:
-        """The same limits as httpx takes them."""
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+    def for_requests(self) -> tuple[float, float]:
+        """``(connect, read)`` as requests takes them: urllib3 sends the request under the
+        connect timeout, so it is the larger of ``connect`` and ``write``."""
+        return max(self.connect, self.write), self.read
 
 
 def is_loopback(host: str) -> bool:
@@ -96,7 +103,7 @@ class HttpsChannel(Channel):
         timeouts: HttpTimeouts | None = None,
         auth_token: str | None = None,
         ca_bundle: str | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: BaseAdapter | None = None,
         retry: QuickRetry | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -151,16 +158,15 @@ class HttpsChannel(Channel):
             self._client.close()
             self._client = self._new_client()
 
-    def _new_client(self) -> httpx.Client:
-        return httpx.Client(
-            timeout=self.timeouts.for_httpx(),
-            verify=self._verify,
-            transport=self._transport,
-            follow_redirects=False,
-            trust_env=False,  # no proxy or CA settings picked up from the environment
-        )
+    def _new_client(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False  # no proxy or CA settings picked up from the environment
+        adapter = self._transport or _TlsAdapter(self._verify)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
 
-    def _process_client(self) -> httpx.Client:
+    def _process_client(self) -> requests.Session:
         """The client of this process: a forked child (RQ's scheduler) must not write on its
         parent's sockets, so it makes its own and leaves the parent's alone."""
         if self._client_pid != os.getpid():
@@ -172,18 +178,28 @@ class HttpsChannel(Channel):
         headers = self.headers(delivery, body, int(now.timestamp()))
         client = self._process_client()
         try:
-            with client.stream("POST", self.endpoint, content=body, headers=headers) as response:
+            response = client.post(
+                self.endpoint,
+                data=body,
+                headers=headers,
+                timeout=self.timeouts.for_requests(),
+                allow_redirects=False,
+                stream=True,
+            )
+            with response:
                 head = _read_capped(response, defaults.MAX_RESPONSE_BYTES)
-        except httpx.TimeoutException as exc:
+        except requests.Timeout as exc:
             raise NoAnswer(f"timed out: {type(exc).__name__}", timed_out=True) from None
-        except httpx.RequestError as exc:  # connection refused or reset, protocol, decoding
-            # The class name only: the message may quote what the peer sent (h11 quotes a
-            # malformed status or header line, a TLS error the certificate's names).
-            raise NoAnswer(f"no answer: {type(exc).__name__}") from None
+        except requests.RequestException as exc:  # refused or reset, protocol, decoding
+            if exc.args and isinstance(exc.args[0], ReadTimeoutError):  # a body read timed out
+                raise NoAnswer("timed out: ReadTimeout", timed_out=True) from None
+            # The class name only: the message may quote what the peer sent (a malformed
+            # status or header line, a TLS error the certificate's names).
+            raise NoAnswer(f"no answer: {_error_name(exc)}") from None
         document = _json_object(response, head)
         detail = status_detail(response.status_code)
         reference, note = addressee_reference(document.get("reference"))
-        if note and response.is_success:
+        if note and 200 <= response.status_code < 300:
             detail = f"{detail}: {note}"
         return Reply(
             status=response.status_code,
@@ -204,17 +220,63 @@ class SandboxChannel(HttpsChannel):
     plain_http_allowed: ClassVar[bool] = True
 
 
+class _TlsAdapter(HTTPAdapter):
+    """requests' adapter verifying with the channel's own TLS context (extra CAs trusted)."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__(pool_block=False)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _error_name(error: requests.RequestException) -> str:
+    """The most telling class name of a failure: requests wraps urllib3's and http.client's
+    (``ConnectionError(ProtocolError(..., RemoteDisconnected(...)))``), so the innermost
+    exception's class says what happened, as a name only."""
+    inner: BaseException = error
+    for _ in range(5):  # requests → urllib3 (MaxRetryError.reason) → http.client / socket
+        reason = getattr(inner, "reason", None)
+        wrapped = [arg for arg in inner.args if isinstance(arg, BaseException)]
+        found = reason if isinstance(reason, BaseException) else (wrapped[-1] if wrapped else None)
+        if found is None:
+            break
+        inner = found
+    if inner is not error and type(inner).__name__ in _PEER_ERRORS:
+        return _PEER_ERRORS[type(inner).__name__]
+    return type(error).__name__
+
+
+_PEER_ERRORS = {
+    "RemoteDisconnected": "RemoteProtocolError",
+    "BadStatusLine": "RemoteProtocolError",
+    "LineTooLong": "RemoteProtocolError",
+    "ProtocolError": "RemoteProtocolError",
+    "ConnectionRefusedError": "ConnectError",
+    "NewConnectionError": "ConnectError",
+    "ConnectionResetError": "ReadError",
+}
+"""Failures named as before the move to requests, so logs and alerts read the same."""
+
+
 @functools.cache
 def _default_tls_context() -> ssl.SSLContext:
-    """httpx's default verifying TLS context, built once per process (it takes ~0.1 s)."""
-    return httpx.create_ssl_context(trust_env=False)
+    """The default verifying TLS context (certifi's public CAs, as requests trusts), built
+    once per process."""
+    return _public_ca_context()
+
+
+def _public_ca_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _tls_context(addressee: str, ca_bundle: str) -> ssl.SSLContext:
     """The default verifying context with the CAs of ``ca_bundle`` trusted too: the file holds
     *extra* CAs (``addressees.yaml``), so a public CA stays trusted. A missing or unreadable
     file, or one without a certificate, is a configuration error naming the addressee."""
-    context = httpx.create_ssl_context(trust_env=False)
+    context = _public_ca_context()
     try:
         context.load_verify_locations(cafile=ca_bundle)
     except OSError as exc:  # FileNotFoundError, PermissionError, ssl.SSLError
@@ -241,10 +303,10 @@ def status_detail(status: int) -> str:
     return f"HTTP {status} {phrase}"
 
 
-def _read_capped(response: httpx.Response, limit: int) -> bytes:
+def _read_capped(response: requests.Response, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes():
+    for chunk in response.iter_content(chunk_size=8192):
         chunks.append(chunk)
         size += len(chunk)
         if size >= limit:
@@ -283,7 +345,7 @@ def _json_type(value: object) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _json_object(response: httpx.Response, head: bytes) -> dict[str, Any]:
+def _json_object(response: requests.Response, head: bytes) -> dict[str, Any]:
     """The body as a JSON object, or ``{}`` when it is none: not JSON, not UTF-8, cut short by
     the size cap, or beyond what the parser takes (an integer of over 4 300 digits raises
     ValueError, deep nesting RecursionError). Such a 2xx is still an acknowledgement."""

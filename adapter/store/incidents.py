@@ -319,9 +319,8 @@ def add_version(
     ).one_or_none()
     if incident is None:
         return None
-    if (
-        str(record["local_authority"]["code"]) != incident.la_code
-        or not _same_reference(incident.reference, str(record["incident"]["reference"]))
+    if str(record["local_authority"]["code"]) != incident.la_code or not _same_reference(
+        incident.reference, str(record["incident"]["reference"])
     ):
         raise RecordMismatch("an amendment must keep the incident's LA code and reference")
     digest = content_sha256(record)

@@ -431,3 +431,52 @@ class ReceiptCheckpoint(Base):
     head_sha256: Mapped[str] = mapped_column(_SHA256)
     jws: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FeedToken(Base):
+    """A calendar feed token (issue 18): lets one person's calendar read one LA's deadlines.
+
+    Calendar clients cannot send a bearer header, so the token travels in the feed's URL; like
+    an API key, only its public prefix and the SHA-256 of the whole token are stored. It reads
+    the deadline feed and nothing else.
+    """
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(_SHA256)
+    la_code: Mapped[str] = mapped_column(_LA, index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    """Whose calendar it is for (a member of staff or a team), so an admin knows which to revoke."""
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class DigestRun(Base):
+    """One LA's daily deadline digest for one London day (issue 18): at most one is sent.
+
+    The unique ``(la_code, day)`` is the claim: whichever scheduler's job inserts the row sends
+    the day's digest; a claim left by a job that died before sending expires after a while, so
+    the digest is still sent, and ``sent_at`` set once sent ends the day for that LA.
+    """
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("la_code", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_code: Mapped[str] = mapped_column(_LA)
+    day: Mapped[dt.date] = mapped_column(Date)
+    claimed_at: Mapped[dt.datetime | None]
+    """When a job took the day on; None once a failed send gave it up."""
+    sent_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    """``sent``, or ``nothing`` when there was nothing to say; None while claimed or after a
+    failure (the next run tries again)."""
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -54,7 +54,7 @@ class Task:
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
 
-def _open(statement: _S) -> _S:
+def open_only(statement: _S) -> _S:
     """``statement`` narrowed to deliveries that are open assisted submissions."""
     return statement.where(Delivery.channel == CSINS, Delivery.status.not_in(FINISHED))
 
@@ -62,7 +62,7 @@ def _open(statement: _S) -> _S:
 def open_tasks(session: Session, la_scope: str) -> list[Task]:
     """Every open task in the scope, the earliest due first (no deadline last)."""
     rows = session.execute(
-        _open(scoped(select(Delivery, Incident.reference), Delivery.la_code, la_scope))
+        open_only(scoped(select(Delivery, Incident.reference), Delivery.la_code, la_scope))
         .join(Incident, Incident.id == Delivery.incident_id)
         .options(selectinload(Delivery.obligation))
         .order_by(Delivery.incident_id, Delivery.document, Delivery.version, Delivery.addressee)
@@ -74,7 +74,7 @@ def task_of(session: Session, la_scope: str, delivery: Delivery, *, lock: bool =
     """The open task ``delivery`` belongs to: its open ``csins`` siblings of the same document
     version (itself among them if it is open). Rows are locked (``lock``), in addressee order."""
     statement = (
-        _open(
+        open_only(
             scoped(select(Delivery, Incident.reference), Delivery.la_code, la_scope).where(
                 Delivery.incident_id == delivery.incident_id,
                 Delivery.document == delivery.document,
@@ -102,7 +102,7 @@ def open_tasks_per_addressee(session: Session, la_scope: str = ALL_LAS) -> dict[
     in the scope, for a gauge (``/metrics`` counts the caller's LA only). Addressees with none
     are absent."""
     rows = session.execute(
-        _open(
+        open_only(
             scoped(select(Delivery.addressee, func.count()), Delivery.la_code, la_scope)
         ).group_by(Delivery.addressee)
     ).all()

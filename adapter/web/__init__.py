@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     from adapter.web import (  # noqa: F401
         pages_audit,
         pages_auth,
+        pages_feeds,
         pages_imports,
         pages_incidents,
         pages_queues,

@@ -10,19 +10,24 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, render_template, request
+from sqlalchemy.orm import Session
 
 from adapter.api.resources import resources
 from adapter.api.views import incident_deliveries, obligation_view, timeline
+from adapter.crypto import Keyring
 from adapter.deadlines import calendar_for, pending_from
+from adapter.deadlines.status import london_date
 from adapter.receipts.log import list_receipts
 from adapter.service.clock import london_today, utcnow
+from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
 from adapter.store import obligations as obligation_store
-from adapter.store.models import Receipt
+from adapter.store.models import Incident, Receipt
 from adapter.store.obligations import MET_STATUSES
 from adapter.store.pagination import MAX_PAGE_SIZE
 from adapter.web import queries, sessions
-from adapter.web.blueprint import bp
+from adapter.web.blueprint import addressee_names, bp
+from adapter.web.course import course_of
 from adapter.web.filters import Filters
 from config.settings import Policy
 from schemas.codes import DOCUMENTS
@@ -141,6 +146,16 @@ def incident(incident_id: str) -> str:
         ]
         entries = timeline(db, found, deliveries)
         receipt_of = {receipt.delivery_id: receipt for receipt in receipts}
+        drawn = course_of(
+            became_aware_on=_became_aware_on(db, res.database.keyring, found),
+            events=event_store.list_events(db, who.la_scope, found.id),
+            obligations=obligations,
+            deliveries=deliveries,
+            receipts=receipt_of,
+            names=addressee_names(),
+            today=london_today(now),
+            to_day=london_date,
+        )
         entries += [_receipt_entry(receipt) for receipt in receipts]
         entries.sort(key=lambda entry: entry["at"])
         rows = [
@@ -159,7 +174,20 @@ def incident(incident_id: str) -> str:
             deliveries=rows,
             entries=entries,
             met_statuses=MET_STATUSES,
+            course=drawn,
+            printed_at=now,
         )
+
+
+def _became_aware_on(db: Session, keyring: Keyring, incident: Incident) -> dt.date | None:
+    """The day the LA became aware (§2), the one fact of the record the course shows: the
+    record is decrypted here and only this date leaves the function, so the page still shows
+    nothing of the child."""
+    try:
+        value = incident_store.current_record(db, keyring, incident)["incident"]["became_aware_on"]
+        return dt.date.fromisoformat(str(value))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _receipt_entry(receipt: Receipt) -> dict[str, Any]:

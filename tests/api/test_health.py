@@ -10,7 +10,7 @@ from flask import Flask
 from adapter.api import create_app
 from adapter.store.database import Database
 from tests.support.api import API, OTHER_LA, assert_problem, new_record, submit
-from tests.support.service import Service
+from tests.support.service import Service, hand_over_to_a_person
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 """Nothing listens on port 1: every connection is refused at once."""
@@ -118,8 +118,8 @@ def metric_lines(service: Service, key: str) -> list[str]:
 def test_metrics_count_deliveries_and_deadlines(service: Service, la_key: str, role: str) -> None:
     submit(service, la_key)
     lines = metric_lines(service, service.key(role, "812"))
-    assert 'csins_deliveries{addressee="panel",status="queued"} 1' in lines
-    assert 'csins_deliveries{addressee="ofsted",status="queued"} 1' in lines
+    assert 'csins_deliveries{addressee="panel",status="queued"} 1.0' in lines
+    assert 'csins_deliveries{addressee="ofsted",status="queued"} 1.0' in lines
     assert any(line.startswith("csins_deadlines{status=") for line in lines)
     assert "# TYPE csins_deliveries gauge" in lines
 
@@ -132,22 +132,45 @@ def test_metrics_count_only_the_keys_la(service: Service) -> None:
     panel = 'csins_deliveries{addressee="panel",status="queued"}'
 
     def deadlines(lines: list[str]) -> int:
-        return sum(int(line.split()[-1]) for line in lines if line.startswith("csins_deadlines{"))
+        return sum(
+            int(float(line.split()[-1])) for line in lines if line.startswith("csins_deadlines{")
+        )
 
     counted = {
         scope: metric_lines(service, service.key(role, scope))
         for role, scope in (("compliance", "812"), ("admin", OTHER_LA), ("admin", "*"))
     }
-    assert f"{panel} 1" in counted["812"]
-    assert f"{panel} 2" in counted[OTHER_LA]
-    assert f"{panel} 3" in counted["*"]
+    assert f"{panel} 1.0" in counted["812"]
+    assert f"{panel} 2.0" in counted[OTHER_LA]
+    assert f"{panel} 3.0" in counted["*"]
     assert 2 * deadlines(counted["812"]) == deadlines(counted[OTHER_LA]) > 0
     assert deadlines(counted["*"]) == 3 * deadlines(counted["812"])
 
 
-def test_metrics_of_an_la_without_records_are_the_headers_alone(service: Service) -> None:
+def test_metrics_of_an_la_without_records_count_nothing(service: Service) -> None:
     submit(service, service.key("local_authority", OTHER_LA), new_record(OTHER_LA))
-    assert all(line.startswith("# ") for line in metric_lines(service, service.key("admin")))
+    service.work()
+    samples = [line for line in metric_lines(service, service.key("admin")) if line[0] != "#"]
+    assert samples and all(float(line.split()[-1]) == 0 for line in samples)
+
+
+def test_metrics_time_submissions_and_attempts_and_count_waiting_submissions(
+    service: Service, la_key: str
+) -> None:
+    """Issue 18: histograms of submission latency and attempt time, a gauge per addressee of
+    what waits for a person (deliveries routed to ``csins`` and not yet acknowledged)."""
+    submit(service, la_key)
+    service.work()  # three deliveries acknowledged, one try each
+    hand_over_to_a_person(service, submit(service, la_key)["id"])  # three more waiting
+    lines = metric_lines(service, service.key("compliance", "812"))
+    assert "# TYPE csins_submission_latency_seconds histogram" in lines
+    assert 'csins_submission_latency_seconds_bucket{le="+Inf"} 3.0' in lines
+    assert "csins_submission_latency_seconds_count 3.0" in lines
+    assert 'csins_delivery_attempt_seconds_bucket{le="+Inf"} 3.0' in lines
+    assert 'csins_delivery_attempt_seconds_bucket{le="60.0"} 3.0' in lines
+    assert "# TYPE csins_open_assisted_submissions gauge" in lines
+    for addressee in ("panel", "secretary_of_state", "ofsted"):
+        assert f'csins_open_assisted_submissions{{addressee="{addressee}"}} 1.0' in lines
 
 
 @pytest.mark.parametrize(

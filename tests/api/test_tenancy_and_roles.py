@@ -125,8 +125,9 @@ def test_the_la_notifies_what_an_agency_referred(
     again = service.post(f"{API}/incidents", la_key, record)
     assert again.status_code == 200
     resent = service.post(f"{API}/incidents", agency, record)
-    assert "is already in use, so this referral was not recorded" in (
-        assert_problem(resent, 409)["detail"]
+    assert (
+        "is already in use, so this referral was not recorded"
+        in (assert_problem(resent, 409)["detail"])
     )
 
 

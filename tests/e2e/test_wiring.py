@@ -15,7 +15,7 @@ from rq.cron import CronScheduler
 from rq.utils import import_attribute
 
 import jobs
-from jobs import cron, maintenance, queues, worker
+from jobs import cron, digest, maintenance, queues, worker
 
 JOBS = Path(jobs.__file__).parent
 QUEUEING = JOBS.parent / "adapter" / "queueing.py"
@@ -68,26 +68,28 @@ def test_cron_jobs_go_to_queues_the_worker_listens_to(redis: Redis) -> None:
     scheduler = CronScheduler(connection=redis)
     scheduler.load_config_from_file("jobs.cron")
     registered = scheduler.get_jobs()
-    assert len(registered) == 3
+    assert len(registered) == 4
     assert {job.queue_name for job in registered} <= set(queues.ALL_QUEUES)
     assert {job.func for job in registered} == {
         maintenance.sweep,
         maintenance.check_deadlines,
         maintenance.checkpoint,
+        digest.send_digests,
     }
     assert {job.interval for job in registered} == {
         cron.SWEEP_INTERVAL,
         cron.DEADLINE_CHECK_INTERVAL,
         cron.CHECKPOINT_INTERVAL,
+        cron.DIGEST_INTERVAL,
     }
 
 
 def test_cron_table_loads_again_in_the_same_process(redis: Redis) -> None:
-    """``load_config_from_file`` reloads the module: a second scheduler gets 3 jobs, not 6."""
+    """``load_config_from_file`` reloads the module: a second scheduler gets 4 jobs, not 8."""
     for _ in range(2):
         scheduler = CronScheduler(connection=redis)
         scheduler.load_config_from_file("jobs.cron")
-        assert len(scheduler.get_jobs()) == 3
+        assert len(scheduler.get_jobs()) == 4
 
 
 @pytest.mark.parametrize(
@@ -97,6 +99,7 @@ def test_cron_table_loads_again_in_the_same_process(redis: Redis) -> None:
         "jobs.maintenance.sweep",
         "jobs.maintenance.check_deadlines",
         "jobs.maintenance.checkpoint",
+        "jobs.digest.send_digests",
     ],
 )
 def test_every_job_function_is_importable_by_rq(name: str) -> None:
@@ -129,6 +132,7 @@ def test_enqueued_jobs_name_importable_functions(redis: Redis) -> None:
             "jobs.maintenance.sweep",
             "jobs.maintenance.check_deadlines",
             "jobs.maintenance.checkpoint",
+            "jobs.digest.send_digests",
         ]
     )
     for name in names:

@@ -170,3 +170,18 @@ def service(db: Database, tmp_path: Path, redis_url: str) -> Iterator[Service]:
             db.publisher = NoPublisher()
     use_context(None)
     redis.flushdb()
+
+
+def hand_over_to_a_person(service: Service, incident_id: str) -> None:
+    """Mark an incident's waiting deliveries as handed over to a person (routed to ``csins``),
+    as the worker does for a notification routed there, without routing the whole service."""
+    from sqlalchemy import update
+
+    from adapter.store.models import Delivery
+
+    with service.database.session_scope() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.incident_id == incident_id, Delivery.status == "queued")
+            .values(channel="csins", next_attempt_at=None)
+        )

@@ -284,3 +284,37 @@ def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
     altered = verify_with_cli(receipt, jwks)
     assert altered.returncode != 0
     assert "addressee" in (altered.stdout + altered.stderr)
+
+
+def test_an_incidents_course_is_drawn_read_and_printed(world: World, page: Any) -> None:
+    """Issue 18: the SVG timeline with its key and table passes axe, and prints as the record."""
+    sign_in(page, world.key("compliance", "812"))
+    incident = world.incidents["812"][0]
+    page.goto(f"/admin/incidents/{incident.id}")
+    chart = page.get_by_role("img", name=f"Timeline of incident {incident.reference}")
+    expect(chart).to_be_visible()
+    table = page.get_by_role("table", name="The incident\u2019s course, day by day")
+    expect(table).to_be_visible()
+    marks = page.locator("svg.app-course__chart g.app-course__mark")
+    assert marks.count() == table.locator("tbody tr").count() > 0
+    box = chart.bounding_box()
+    assert box is not None and box["width"] > 600
+    check(page, "16-incident-course")
+
+    page.emulate_media(media="print")
+    expect(page.get_by_text("Compliance record of incident")).to_be_visible()
+    expect(page.locator(".govuk-service-navigation")).to_be_hidden()
+    expect(chart).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "17-incident-course-print.png"), full_page=True)
+    page.emulate_media(media="screen")
+
+
+def test_an_admin_makes_a_calendar_feed(world: World, page: Any) -> None:
+    sign_in(page, world.key("admin", "812"))
+    page.goto("/admin/deadlines")
+    page.get_by_role("link", name="See open deadlines in your own calendar").click()
+    check(page, "18-calendar-feeds")
+    page.get_by_label("Whose calendar is it for?").fill("Safeguarding lead")
+    page.get_by_role("button", name="Create feed").click()
+    expect(page.get_by_text("/api/v1/deadlines.ics?token=csinsfeed_")).to_be_visible()
+    check(page, "19-calendar-feed-created")

@@ -10,7 +10,7 @@ incident id, for a person to review, and how many stored references are not in t
 Stored records keep loading under the reference they were stored with.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 from schemas.references import invisible_character, normalise_reference
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
