@@ -29,6 +29,7 @@ run: $(BIN)/.installed assets
 test: test-sqlite test-postgres
 
 test-sqlite: $(BIN)/.installed assets
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 test-postgres: $(BIN)/.installed assets

@@ -13,10 +13,10 @@ from typing import Any, TypeVar, cast
 
 from flask import g, request
 
-from adapter.api.problems import ApiProblem
-from adapter.api.resources import resources
 from adapter.api.spec import problem_responses
 from adapter.apikeys import Principal, verify_key
+from adapter.http.problems import ApiProblem
+from adapter.http.resources import resources
 
 ROLES = ("local_authority", "agency", "admin", "compliance")
 READERS = ("local_authority", "admin", "compliance")

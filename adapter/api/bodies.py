@@ -19,7 +19,7 @@ from typing import Any
 from flask import request
 from werkzeug.datastructures import FileStorage
 
-from adapter.api.problems import ApiProblem
+from adapter.http.problems import ApiProblem
 from adapter.store.errors import InvalidCursor
 from adapter.store.pagination import decode_cursor
 from schemas.events import MAX_DOCUMENT_BASE64

@@ -9,10 +9,10 @@ from flask_smorest import Blueprint
 
 from adapter.api.auth import READERS, principal, requires
 from adapter.api.bodies import checked_cursor, delivery_cursor_key
-from adapter.api.problems import ApiProblem
-from adapter.api.resources import resources
 from adapter.api.spec import BAD_CURSOR, problem_responses
-from adapter.api.views import delivery_view
+from adapter.http.problems import ApiProblem
+from adapter.http.resources import resources
+from adapter.http.views import delivery_view
 from adapter.service import assisted, retries
 from adapter.service.clock import utcnow
 from adapter.store import outbox

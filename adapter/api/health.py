@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapter.api.auth import principal, requires
 from adapter.api.metric_families import ScopedCollector
-from adapter.api.resources import resources
+from adapter.http.resources import resources
 from adapter.queueing import connect, scheduler_running
 from schemas.api import HealthSchema
 

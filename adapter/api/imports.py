@@ -19,9 +19,9 @@ from flask import request, url_for
 from flask_smorest import Blueprint
 
 from adapter.api.auth import READERS, principal, requires
-from adapter.api.problems import ApiProblem
-from adapter.api.resources import resources
 from adapter.api.spec import problem_responses
+from adapter.http.problems import ApiProblem
+from adapter.http.resources import resources
 from adapter.importers import SYSTEMS
 from adapter.service.clock import utcnow
 from adapter.service.imports import accept_import, find_import

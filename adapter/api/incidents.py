@@ -16,10 +16,10 @@ from adapter.api.bodies import (
     idempotency_key,
     json_body,
 )
-from adapter.api.problems import ApiProblem
-from adapter.api.resources import resources
 from adapter.api.spec import problem_responses
-from adapter.api.views import Created, delivery_view, incident_view, obligation_view
+from adapter.http.problems import ApiProblem
+from adapter.http.resources import resources
+from adapter.http.views import Created, delivery_view, incident_view, obligation_view
 from adapter.service import casework
 from adapter.service.clock import utcnow
 from adapter.store import incidents as incident_store

@@ -27,9 +27,9 @@ from flask_smorest import Blueprint
 
 from adapter.api.auth import principal, requires
 from adapter.api.bodies import MAX_CURSOR_CHARS
-from adapter.api.problems import ApiProblem
-from adapter.api.resources import resources
 from adapter.api.spec import BAD_CURSOR, problem_responses
+from adapter.http.problems import ApiProblem
+from adapter.http.resources import resources
 from adapter.receipts.keys import SigningKeyring
 from adapter.receipts.log import (
     get_receipt,

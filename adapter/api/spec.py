@@ -12,7 +12,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from adapter import __version__
-from adapter.api.problems import PROBLEM_JSON
+from adapter.http.problems import PROBLEM_JSON
 from schemas.problem import ProblemSchema
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,14 +47,14 @@ OPENAPI_CONFIG: dict[str, Any] = {
 class ServiceApi(Api):  # type: ignore[misc]
     """Documents every error response as ``application/problem+json`` (RFC 9457).
 
-    The error *handling* lives in :mod:`adapter.api.problems`, registered on the app itself so
+    The error *handling* lives in :mod:`adapter.http.problems`, registered on the app itself so
     that errors outside the API blueprints share the same envelope.
     """
 
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
-        """Handled app-wide by :func:`adapter.api.problems.init_app` instead."""
+        """Handled app-wide by :func:`adapter.http.problems.init_app` instead."""
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:

@@ -15,7 +15,7 @@ import json
 import socket
 from typing import Any
 
-from adapter.api.problems import PROBLEM_JSON, TYPE_PREFIX
+from adapter.http.problems import PROBLEM_JSON, TYPE_PREFIX
 
 _TYPES = {
     400: "malformed-request",

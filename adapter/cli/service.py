@@ -43,7 +43,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
         def load(self) -> Any:
             from adapter import logs
-            from adapter.api import create_app
+            from adapter.app import create_app
             from config.settings import load_settings
 
             settings = load_settings()

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from adapter.api import problems
-from adapter.api.resources import resources
+from adapter.http import problems
+from adapter.http.resources import resources
 from adapter.web import assets, formatting, sessions
 from adapter.web.blueprint import TEMPLATE_CACHE, bp, csrf, page_for_error
 from adapter.web.secret import load_or_create_secret

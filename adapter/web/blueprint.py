@@ -24,9 +24,9 @@ from jinja2.bccache import Bucket
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from adapter.api.problems import ApiProblem
-from adapter.api.resources import resources
 from adapter.errors import CsinsError, without_message
+from adapter.http.problems import ApiProblem
+from adapter.http.resources import resources
 from adapter.store.errors import InvalidCursor, OutOfScope
 from adapter.web.formatting import words
 

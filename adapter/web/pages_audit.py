@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import render_template, request
 
-from adapter.api.resources import resources
+from adapter.http.resources import resources
 from adapter.web import queries, sessions
 from adapter.web.blueprint import bp
 from adapter.web.filters import Filters, london_day_end, london_midnight

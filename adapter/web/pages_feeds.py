@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from adapter import feedtokens
-from adapter.api.resources import resources
+from adapter.http.resources import resources
 from adapter.store import audit as audit_log
 from adapter.store.models import ALL_LAS
 from adapter.web import sessions

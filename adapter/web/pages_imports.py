@@ -14,7 +14,7 @@ from typing import Any
 from flask import jsonify, render_template
 from werkzeug.wrappers import Response
 
-from adapter.api.resources import resources
+from adapter.http.resources import resources
 from adapter.store.imports import list_imports
 from adapter.store.models import ImportRecord
 from adapter.web import sessions

@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from adapter.api.resources import resources
-from adapter.api.views import delivery_view
+from adapter.http.resources import resources
+from adapter.http.views import delivery_view
 from adapter.service import retries
 from adapter.service.clock import london_today, utcnow
 from adapter.store import outbox

@@ -17,8 +17,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from adapter.api.resources import resources
 from adapter.deadlines import LONDON, calendar_for, deadline_status
+from adapter.http.resources import resources
 from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log

@@ -23,8 +23,8 @@ from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
-from adapter.api.resources import resources
 from adapter.apikeys import Principal, verify_key
+from adapter.http.resources import resources
 from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log
 from adapter.store.models import ALL_LAS, ApiKey
@@ -49,7 +49,7 @@ class AdminSessionInterface(SecureCookieSessionInterface):
 
     Not decided from the request: behind a proxy the request may look like plain http to
     ``127.0.0.1`` whatever the browser used. The scheme a trusted proxy reports is applied by
-    ``ProxyFix`` (``CSINS_TRUSTED_PROXIES``, :func:`adapter.api.create_app`)."""
+    ``ProxyFix`` (``CSINS_TRUSTED_PROXIES``, :func:`adapter.app.create_app`)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get(SECURE_CONFIG_KEY, True))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from adapter.api import create_app
+from adapter.app import create_app
 from adapter.crypto import format_key, new_key
 from adapter.store.models import Base
 from tests.store.factories import CHILD_FORENAMES, CHILD_NHS_NUMBER, CHILD_SURNAME

@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapter.api import create_app
+from adapter.app import create_app
 from adapter.crypto import format_key, new_key
 from config.settings import load_settings
 from schemas.events import REQUIRED_BY_TYPE

@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 
-from adapter.api import create_app
+from adapter.app import create_app
 from adapter.store.database import Database
 from tests.support.api import API, OTHER_LA, assert_problem, new_record, submit
 from tests.support.service import Service, hand_over_to_a_person

@@ -152,7 +152,7 @@ def test_every_document_and_addressee_has_a_route():
 
 
 def test_a_process_does_not_start_with_a_bad_file(tmp_path):
-    from adapter.api import create_app
+    from adapter.app import create_app
 
     path = tmp_path / "addressees.yaml"
     path.write_text(yaml.safe_dump(_with(shipped(), "panel", channel="fax")), encoding="utf-8")

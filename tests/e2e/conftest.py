@@ -30,8 +30,8 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import select
 
-from adapter.api import create_app
 from adapter.apikeys import Principal, create_key
+from adapter.app import create_app
 from adapter.queueing import RqPublisher
 from adapter.receipts.log import audit_log
 from adapter.sandbox import Fault, RunningSandbox, start_in_thread

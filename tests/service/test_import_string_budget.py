@@ -7,7 +7,7 @@ import io
 
 from sqlalchemy import func, select
 
-from adapter.api import create_app
+from adapter.app import create_app
 from adapter.store.models import ImportRecord
 from tests.importers.conftest import make_row, with_shared_strings, write_xlsx
 

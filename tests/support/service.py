@@ -20,8 +20,8 @@ from redis import Redis
 from rq import SimpleWorker
 
 from adapter import localredis
-from adapter.api import create_app
 from adapter.apikeys import create_key
+from adapter.app import create_app
 from adapter.queueing import RqPublisher
 from adapter.sandbox import RunningSandbox, start_in_thread
 from adapter.store.database import Database

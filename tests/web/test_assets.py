@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapter.api import create_app
+from adapter.app import create_app
 from adapter.web import assets, formatting
 from tests.support.service import Service
 from tests.web.conftest import World

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from adapter.api import create_app
 from adapter.apikeys import revoke_key
+from adapter.app import create_app
 from adapter.service.clock import utcnow
 from adapter.store.models import ApiKey, AuditEntry
 from adapter.web.secret import SECRET_FILENAME, load_or_create_secret
