@@ -49,7 +49,7 @@ from typing import Any
 
 from adapter.deadlines.calendar import add_calendar_months
 from adapter.errors import EventRefused
-from adapter.rules import PanelConsultation
+from adapter.rules import ANOTHER_LA_NOTIFIES, PanelConsultation
 
 PUBLICATION_MONTHS = 6
 """§8: published "no later than 6 months from the date of the decision to initiate a review"."""
@@ -216,7 +216,7 @@ def replay(
     events: Sequence[tuple[int, Mapping[str, Any]]],
     *,
     rapid_review_required: bool,
-    blocked: bool,
+    blocked_reason: str | None,
     review_from: dt.date | None,
     checks: EventChecks | None = None,
 ) -> Lifecycle:
@@ -232,7 +232,15 @@ def replay(
         kind = event["type"]
         if kind == "panel_consulted":
             continue  # checked by find_consultation; it shapes the classification
-        if blocked:
+        if blocked_reason == ANOTHER_LA_NOTIFIES:
+            checks.fail(
+                index,
+                event,
+                "the incident happened in another local authority's area, which notifies the "
+                "Panel and follows the review process (§2 'the local authority where the "
+                "incident occurred')",
+            )
+        elif blocked_reason is not None:
             checks.fail(
                 index,
                 event,

@@ -98,7 +98,7 @@ def plan_incident(
     lifecycle = replay(
         timeline,
         rapid_review_required=classification.rapid_review_required,
-        blocked=classification.blocked_reason is not None,
+        blocked_reason=classification.blocked_reason,
         review_from=(
             panel.trigger_on if panel is not None and panel.trigger == PANEL_CONSULTED else None
         ),
