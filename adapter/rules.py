@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.ages import Age, age_on, years_later
+from adapter.catalogue import addressees_of
 
 ADULT_AGE = 18
 """A child is under 18 (or unborn)."""
@@ -102,6 +103,8 @@ class Notification:
     """``became_aware_on`` or ``panel_consulted`` (DESIGN.md §5), or ``date_of_death`` for a
     death notification when the child died after the local authority became aware (§2)."""
     trigger_on: dt.date
+    case: str = ""
+    """The catalogue case of ``document`` (:mod:`adapter.catalogue`), when it has several."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +191,8 @@ def classify(
             else (BECAME_AWARE, aware)
         )
         # §2: the Panel within five working days; §3: the rapid review within 15 working days.
-        documents.append(Notification("incident_notification", ("panel",), trigger, trigger_on))
-        documents.append(Notification("rapid_review", ("panel",), trigger, trigger_on))
+        documents.append(_owed("incident_notification", trigger, trigger_on))
+        documents.append(_owed("rapid_review", trigger, trigger_on, case="notified"))
     if kept:
         warnings.append(_kept_notified(rapid_review_completed_on))
     for document, deaths in (
@@ -283,8 +286,13 @@ def _death_notification(
     known = [died for died in deaths if died is not None]
     first_death = min(known) if len(known) == len(deaths) else None
     if first_death is not None and first_death > aware:
-        return Notification(document, ("secretary_of_state", "ofsted"), DATE_OF_DEATH, first_death)
-    return Notification(document, ("secretary_of_state", "ofsted"), BECAME_AWARE, aware)
+        return _owed(document, DATE_OF_DEATH, first_death)
+    return _owed(document, BECAME_AWARE, aware)
+
+
+def _owed(document: str, trigger: str, trigger_on: dt.date, case: str = "") -> Notification:
+    """A notification owed to the addressees the catalogue names for it (DESIGN.md §5)."""
+    return Notification(document, addressees_of(document, case), trigger, trigger_on, case)
 
 
 def _evaluate_child(

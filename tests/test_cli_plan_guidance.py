@@ -78,3 +78,22 @@ def test_s2_incident_in_another_english_las_area_owes_nothing_here(tmp_path: Pat
     assert body["rapid_review_required"] is False
     assert body["obligations"] == []
     assert any("another local authority's area" in w for w in body["warnings"])
+
+
+def test_s3_an_agencys_referral_owes_a_decision_and_a_local_rapid_review(tmp_path: Path) -> None:
+    record = make_record(make_child())
+    record["referral"] = {"received_on": "2026-11-24", "agency": "Humberside Police"}
+    body = plan(tmp_path, record)
+    assert body["notifiable"] is False
+    assert [(o["document"], o["addressee"], o["due"], o["kind"]) for o in body["obligations"]] == [
+        ("referral_decision", "safeguarding_partners", "2026-12-01", "local"),
+        ("rapid_review", "safeguarding_partners", "2026-12-15", "local"),
+    ]
+    assert any("Humberside Police" in w for w in body["warnings"])
+
+    record["events"] = [
+        {"type": "referral_decided", "on": "2026-11-26", "decision": "notify", "rationale": "§1"}
+    ]
+    notified = plan(tmp_path, record)
+    assert notified["notifiable"] is True
+    assert owed(notified) >= PANEL
