@@ -12,7 +12,8 @@ that matched, in this order, never empty:
 - ``serious_incident``: abuse or neglect known or suspected, and a child died or was seriously
   harmed (§1, §2); also a young adult's historical harm once the Panel said ``notify``; also an
   incident notified as one whose rapid review is recorded, when an amendment says otherwise
-  (§2: facts that emerge later amend the notification, they do not withdraw it);
+  (§2: facts that emerge later amend the notification, they do not withdraw it); listed too
+  when another LA notifies it (``blocked_reason`` ``another_la_notifies``), owing nothing here;
 - ``looked_after_child_death`` (§2, whatever the abuse finding);
 - ``care_leaver_death``: aged up to and including 24 (§2);
 - ``young_adult_historical_harm``: 18 or over on ``became_aware_on``, harm in childhood not known
@@ -50,6 +51,7 @@ from typing import Any
 
 from adapter.ages import Age, age_on, years_later
 from adapter.catalogue import addressees_of
+from adapter.jurisdiction import LOCATION_UNKNOWN, another_la_notifies, owed_here_by
 
 ADULT_AGE = 18
 """A child is under 18 (or unborn)."""
@@ -169,7 +171,7 @@ def classify(
     for index, child in enumerate(children):
         warnings += _evaluate_child(index, child, incident, presumed, consultation, findings)
 
-    owed_here, where = _owed_here(incident.get("location"))
+    owed_here, where = owed_here_by(incident.get("location"))
     meets = findings.serious or findings.young_adult_consulted_notify
     kept = rapid_review_completed_on is not None and not meets
     elsewhere = not owed_here and not kept and (meets or findings.young_adult)
@@ -215,13 +217,9 @@ def classify(
         if hit
     ]
     if elsewhere:
-        warnings.append(_another_la_notifies(where, bool(documents)))
+        warnings.append(another_la_notifies(bool(documents)))
     elif where is None and (serious or findings.young_adult):
-        warnings.append(
-            "incident.location unknown (location.in_la_area not given): treated as in this "
-            "local authority's area, which owes the Panel notification (§2 'the local "
-            "authority where the incident occurred'); amend the record when it is known"
-        )
+        warnings.append(LOCATION_UNKNOWN)
     warnings += _incident_warnings(incident, children, bool(documents), findings, consultation)
     return Classification(
         notifiable=bool(documents),
@@ -230,38 +228,6 @@ def classify(
         rapid_review_required=serious,
         documents=tuple(documents),
         warnings=tuple(dict.fromkeys(warnings)),
-    )
-
-
-def _owed_here(location: Mapping[str, Any] | None) -> tuple[bool, str | None]:
-    """Whether this LA owes the serious-incident row (§2 "the local authority where the
-    incident occurred"; Children Act 2004 s16C), and where the incident is known to be.
-
-    In the area, or outside England with the child normally resident here: owed here. Outside
-    the area otherwise: another LA's (the English LA where it happened, or outside England the
-    LA where the child lives). Unknown (``location`` or ``in_la_area`` absent): treated as in
-    the area, ``where`` None so that the caller warns.
-    """
-    if location and location.get("outside_england_normally_resident"):
-        return True, "outside_england"
-    in_area = None if not location else location.get("in_la_area")
-    if in_area is None:
-        return True, None
-    return bool(in_area), "in_area" if in_area else "elsewhere"
-
-
-def _another_la_notifies(where: str | None, other_rows: bool) -> str:
-    besides = (
-        "; the death notification is still owed here by the responsible authority"
-        if other_rows
-        else ""
-    )
-    return (
-        "incident.location.in_la_area is false: the incident happened in another local "
-        "authority's area, which notifies the Panel and leads the rapid review (§2 'the local "
-        "authority where the incident occurred'; outside England, the LA where the child is "
-        "normally resident): nothing is owed to the Panel here (blocked_reason "
-        f"another_la_notifies){besides}; tell that local authority if it may not know"
     )
 
 
