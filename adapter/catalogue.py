@@ -323,20 +323,31 @@ RECORD_DOCUMENTS = frozenset(entry.document for entry in CATALOGUE if RECORD in 
 """Documents built from the incident record itself: the notifications."""
 
 
+_ROWS: dict[tuple[str, str], Entry] = {}
+for _row in CATALOGUE:
+    _ROWS.setdefault((_row.document, _row.case), _row)
+    _ROWS.setdefault((_row.document, ""), _row)  # a document's first row answers without case
+
+_CONTENT: dict[str, tuple[str, ...]] = {}
+for _row in CATALOGUE:
+    if _row.content and RECORD not in _row.content:
+        _CONTENT.setdefault(_row.document, _row.content)
+
+
 def entry(document: str, case: str = "") -> Entry:
-    """The row for ``document`` (in ``case``, when it has several); KeyError when there is none."""
-    for row in CATALOGUE:
-        if row.document == document and (row.case == case or not case):
-            return row
-    raise KeyError(f"no catalogue row for {document!r}" + (f" ({case})" if case else ""))
+    """The row for ``document`` (in ``case``, when it has several; without one, its first
+    row); KeyError when there is none."""
+    try:
+        return _ROWS[(document, case)]
+    except KeyError:
+        raise KeyError(
+            f"no catalogue row for {document!r}" + (f" ({case})" if case else "")
+        ) from None
 
 
 def content_events(document: str) -> tuple[str, ...]:
     """The event types whose document a delivery of ``document`` carries (none: not one)."""
-    for row in CATALOGUE:
-        if row.document == document and row.content and RECORD not in row.content:
-            return row.content
-    return ()
+    return _CONTENT.get(document, ())
 
 
 def addressees_of(document: str, case: str = "") -> tuple[str, ...]:
