@@ -240,6 +240,7 @@ CATALOGUE: tuple[Entry, ...] = (
         "§5",
         "The safeguarding partners must share further information with the Panel as requested.",
         content=("further_information_sent",),
+        met_by="further_information_sent (delivered to the Panel)",
     ),
     Entry(
         "final_report",
