@@ -263,7 +263,9 @@ class IncidentRecordSchema(Schema):
         ),
     )
     source = _optional(fields.Nested(SourceSchema))
-    referral = _optional(fields.Nested(ReferralSchema))
+    referral = fields.Nested(ReferralSchema, allow_none=True)
+    """Absent unless the record is an agency's referral: records without one load and dump
+    exactly as before referrals were kept in them."""
 
     def __init__(
         self, *, today: dt.date | None = None, stored: bool = False, **kwargs: Any
