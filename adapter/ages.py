@@ -30,10 +30,15 @@ def years_between(born: dt.date, on: dt.date) -> int:
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
+    return years_later(day, -years)
+
+
+def years_later(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (earlier when negative); 29 February becomes the 28th."""
     try:
-        return day.replace(year=day.year - years)
+        return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year - years, day=28)
+        return day.replace(year=day.year + years, day=28)
 
 
 def age_on(child: Mapping[str, Any], on: dt.date, incident_date: dt.date) -> Age | None:

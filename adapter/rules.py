@@ -12,7 +12,8 @@ that matched, in this order, never empty:
 - ``serious_incident``: abuse or neglect known or suspected, and a child died or was seriously
   harmed (§1, §2); also a young adult's historical harm once the Panel said ``notify``; also an
   incident notified as one whose rapid review is recorded, when an amendment says otherwise
-  (§2: facts that emerge later amend the notification, they do not withdraw it);
+  (§2: facts that emerge later amend the notification, they do not withdraw it); listed too
+  when another LA notifies it (``blocked_reason`` ``another_la_notifies``), owing nothing here;
 - ``looked_after_child_death`` (§2, whatever the abuse finding);
 - ``care_leaver_death``: aged up to and including 24 (§2);
 - ``young_adult_historical_harm``: 18 or over on ``became_aware_on``, harm in childhood not known
@@ -21,15 +22,24 @@ that matched, in this order, never empty:
 - ``not_notifiable``, alone, when none of the above matched: a local learning review may be
   recorded, never sent to the Panel (§2).
 
-``notifiable`` means a notification is owed now; ``blocked_reason`` is
-``"panel_consultation_required"`` while a young adult's case waits for the Panel's advice and no
-other row already notifies the Panel (then ``notifiable`` may still be true for the Secretary of
-State/Ofsted rows of another child).
+``notifiable`` means something is owed by this local authority now; ``blocked_reason`` says why
+the serious-incident row is not: ``"panel_consultation_required"`` while a young adult's case
+waits for the Panel's advice, ``"another_la_notifies"`` when the incident happened in another
+English LA's area (§2 "the local authority where the incident occurred"). It may stand beside an
+owed looked-after or care leaver death notification, which the responsible authority owes
+wherever the death happened.
 
-Ages: at ``date_of_death``, else at ``incident.date``, from ``date_of_birth``, else ``age_years``
-(read as the age on ``incident.date``, so an age on another date is a range of two years at most).
-A child is under 18 or unborn; an unknown age counts as a child, with a warning wherever the age
-decides (care leaver up to 24, 18 or over).
+Ages decide different things in different rows (DESIGN.md §4), each row reading its own date:
+
+- serious incident: harm in childhood, the person a child on ``incident.date``; then aware while
+  still a child, or died under 18, is the ordinary row; aware at 18 or over (alive, or died at
+  18 or over) with ``historical_harm`` is a young adult's case (consult the Panel, §2); without
+  ``historical_harm`` the ordinary row, with a warning that it may be historical harm;
+- looked-after child and care leaver deaths: the age at ``date_of_death``.
+
+An age is read from ``date_of_birth``, else ``age_years`` (the age on ``incident.date``, so an
+age on another date is a range of two years at most). A child is under 18 or unborn; an unknown
+age counts as a child, with a warning wherever the age decides.
 """
 
 from __future__ import annotations
@@ -39,7 +49,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapter.ages import Age, age_on
+from adapter.ages import Age, age_on, years_later
+from adapter.catalogue import addressees_of
+from adapter.jurisdiction import LOCATION_UNKNOWN, another_la_notifies, owed_here_by
 
 ADULT_AGE = 18
 """A child is under 18 (or unborn)."""
@@ -61,6 +73,12 @@ CASES = (
 """The rows of DESIGN.md §4, in the order ``classification`` lists them."""
 
 PANEL_CONSULTATION_REQUIRED = "panel_consultation_required"
+ANOTHER_LA_NOTIFIES = "another_la_notifies"
+BLOCKED_REASONS = (PANEL_CONSULTATION_REQUIRED, ANOTHER_LA_NOTIFIES)
+"""Why the serious-incident row is not owed here (DESIGN.md §4)."""
+
+OLD_INCIDENT_YEARS = 1
+"""DESIGN.md §4: ``plan`` warns when the incident is more than a year older than the awareness."""
 BECAME_AWARE = "became_aware_on"
 PANEL_CONSULTED = "panel_consulted"
 DATE_OF_DEATH = "date_of_death"
@@ -87,6 +105,8 @@ class Notification:
     """``became_aware_on`` or ``panel_consulted`` (DESIGN.md §5), or ``date_of_death`` for a
     death notification when the child died after the local authority became aware (§2)."""
     trigger_on: dt.date
+    case: str = ""
+    """The catalogue case of ``document`` (:mod:`adapter.catalogue`), when it has several."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +171,18 @@ def classify(
     for index, child in enumerate(children):
         warnings += _evaluate_child(index, child, incident, presumed, consultation, findings)
 
+    owed_here, where = owed_here_by(incident.get("location"))
     meets = findings.serious or findings.young_adult_consulted_notify
     kept = rapid_review_completed_on is not None and not meets
-    serious = meets or kept
-    blocked = findings.young_adult and consultation is None and not serious
+    elsewhere = not owed_here and not kept and (meets or findings.young_adult)
+    serious = (meets and not elsewhere) or kept
+    blocked_reason = (
+        ANOTHER_LA_NOTIFIES
+        if elsewhere
+        else PANEL_CONSULTATION_REQUIRED
+        if findings.young_adult and consultation is None and not serious
+        else None
+    )
     documents: list[Notification] = []
     if serious:
         trigger, trigger_on = (
@@ -165,12 +193,13 @@ def classify(
             else (BECAME_AWARE, aware)
         )
         # §2: the Panel within five working days; §3: the rapid review within 15 working days.
-        documents.append(Notification("incident_notification", ("panel",), trigger, trigger_on))
-        documents.append(Notification("rapid_review", ("panel",), trigger, trigger_on))
+        documents.append(_owed("incident_notification", trigger, trigger_on))
+        documents.append(_owed("rapid_review", trigger, trigger_on, case="notified"))
     if kept:
         warnings.append(_kept_notified(rapid_review_completed_on))
     for document, deaths in (
-        # §2: "regardless of whether or not abuse or neglect occurred".
+        # §2: "regardless of whether or not abuse or neglect occurred"; owed by the LA that
+        # looked after or supported the person, wherever the death happened (DESIGN.md §4).
         ("looked_after_child_death_notification", findings.looked_after_deaths),
         ("care_leaver_death_notification", findings.care_leaver_deaths),
     ):
@@ -180,17 +209,21 @@ def classify(
     matched = [
         name
         for name, hit in (
-            (SERIOUS_INCIDENT, serious),
+            (SERIOUS_INCIDENT, serious or (elsewhere and meets)),
             (LOOKED_AFTER_CHILD_DEATH, bool(findings.looked_after_deaths)),
             (CARE_LEAVER_DEATH, bool(findings.care_leaver_deaths)),
             (YOUNG_ADULT_HISTORICAL_HARM, findings.young_adult),
         )
         if hit
     ]
+    if elsewhere:
+        warnings.append(another_la_notifies(bool(documents)))
+    elif where is None and (serious or findings.young_adult):
+        warnings.append(LOCATION_UNKNOWN)
     warnings += _incident_warnings(incident, children, bool(documents), findings, consultation)
     return Classification(
         notifiable=bool(documents),
-        blocked_reason=PANEL_CONSULTATION_REQUIRED if blocked else None,
+        blocked_reason=blocked_reason,
         classification=tuple(matched) or (NOT_NOTIFIABLE,),
         rapid_review_required=serious,
         documents=tuple(documents),
@@ -219,8 +252,13 @@ def _death_notification(
     known = [died for died in deaths if died is not None]
     first_death = min(known) if len(known) == len(deaths) else None
     if first_death is not None and first_death > aware:
-        return Notification(document, ("secretary_of_state", "ofsted"), DATE_OF_DEATH, first_death)
-    return Notification(document, ("secretary_of_state", "ofsted"), BECAME_AWARE, aware)
+        return _owed(document, DATE_OF_DEATH, first_death)
+    return _owed(document, BECAME_AWARE, aware)
+
+
+def _owed(document: str, trigger: str, trigger_on: dt.date, case: str = "") -> Notification:
+    """A notification owed to the addressees the catalogue names for it (DESIGN.md §5)."""
+    return Notification(document, addressees_of(document, case), trigger, trigger_on, case)
 
 
 def _evaluate_child(
@@ -250,50 +288,67 @@ def _evaluate_child(
     harmed = outcome in _HARMED
     abuse = incident["abuse_or_neglect"] in _ABUSE
     incident_date: dt.date = incident["date"]
-    at_harm = child.get("date_of_death") or incident_date
-    age = age_on(child, at_harm, incident_date)
+    # DESIGN.md §4: the death rows read the age at death (the incident date if not known).
+    age_at_death = age_on(child, child.get("date_of_death") or incident_date, incident_date)
 
     if abuse and harmed:
-        yield from _serious_row(who, child, incident, age, died, consultation, findings)
+        yield from _serious_row(who, child, incident, age_at_death if died else None, findings)
+        if findings.young_adult and consultation is not None:
+            findings.young_adult_consulted_notify = consultation.outcome == "notify"
     if died and child.get("looked_after"):
         findings.looked_after_deaths.append(child.get("date_of_death"))
-        if age is not None and age.low >= ADULT_AGE:
+        if age_at_death is not None and age_at_death.low >= ADULT_AGE:
             yield (
-                f"{who}: looked_after but aged {age} at death; a looked-after child is under "
-                "18: notified as a looked-after child's death (§2), check the record"
+                f"{who}: looked_after but aged {age_at_death} at death; a looked-after child is "
+                "under 18: notified as a looked-after child's death (§2), check the record"
             )
     if died and child.get("care_leaver"):
-        yield from _care_leaver_row(who, child, age, abuse, findings)
+        yield from _care_leaver_row(who, child, age_at_death, abuse, findings)
+
+
+def _child(age: Age | None) -> bool:
+    """Whether a person of this age counts as a child (an unknown age counts as one)."""
+    return age is None or age.low < ADULT_AGE
 
 
 def _serious_row(
     who: str,
     child: Mapping[str, Any],
     incident: Mapping[str, Any],
-    age: Age | None,
-    died: bool,
-    consultation: PanelConsultation | None,
+    age_at_death: Age | None,
     findings: _Findings,
 ) -> Iterator[str]:
-    """§1, §2: abuse or neglect known or suspected, and a child died or was seriously harmed."""
-    if incident.get("historical_harm"):
-        if age is not None and age.low >= ADULT_AGE:
-            # DESIGN.md §4, §2: historical harm is harm in childhood; §1: a child is under 18.
+    """§1, §2: abuse or neglect known or suspected, and a child died or was seriously harmed.
+
+    ``age_at_death`` is given when the person died. DESIGN.md §4: the harm must be in childhood
+    (a child on ``incident.date``); then the route depends on when the LA learnt of it.
+    """
+    incident_date: dt.date = incident["date"]
+    aware: dt.date = incident["became_aware_on"]
+    died = age_at_death is not None or child["outcome"] == "died"
+    age_harmed = age_on(child, incident_date, incident_date)
+    if not _child(age_harmed):
+        if not (died and child.get("care_leaver")):  # else the care leaver row says it (§2)
             yield (
-                f"{who}: historical harm, but aged {age} when harmed: not harm in childhood "
-                "(§1: under 18), so no Panel notification or rapid review for this person"
+                f"{who}: aged {age_harmed} on incident.date, not a child (§1: under 18): not "
+                "harm in childhood, so no Panel notification or rapid review for this person"
             )
-            return
-        # DESIGN.md §4: for historical harm the age that decides is the age on became_aware_on.
-        aware = incident["became_aware_on"]
-        age_aware = age_on(child, aware, incident["date"])
-        if age_aware is not None and age_aware.low >= ADULT_AGE:
-            # §2: young adults harmed in childhood: consult the Panel before notifying.
-            findings.young_adult = True
-            if consultation is not None and consultation.outcome == "notify":
-                findings.young_adult_consulted_notify = True
-            return
-        if age_aware is None or age_aware.high >= ADULT_AGE:
+        return
+    if age_harmed is not None and age_harmed.high >= ADULT_AGE:
+        yield (
+            f"{who}: aged {age_harmed} on incident.date: treated as a child (under 18) for the "
+            "serious incident notification (§1); check the date of birth"
+        )
+    if died and child.get("care_leaver") and not _child(age_at_death):
+        return  # §2 "Care leavers aged 18 or over": no rapid review; the care leaver row says it
+    age_aware = age_on(child, aware, incident_date)
+    if (died and _child(age_at_death)) or _child(age_aware):
+        # Aware while still a child, or the child died under 18 (whenever the LA learnt of it).
+        if (
+            incident.get("historical_harm")
+            and not (died and _child(age_at_death))
+            and (age_aware is None or age_aware.high >= ADULT_AGE)
+        ):
             shown = "unknown" if age_aware is None else f"{age_aware}"
             yield (
                 f"{who}: historical harm and age on became_aware_on {shown}: treated as under "
@@ -301,18 +356,16 @@ def _serious_row(
             )
         findings.serious = True
         return
-    if age is not None and age.low >= ADULT_AGE:
-        if not (died and child.get("care_leaver")):  # else the care leaver row says it (§2)
-            yield (
-                f"{who}: aged {age}, not a child (§1: under 18), so no Panel notification or "
-                "rapid review for this person"
-            )
+    if incident.get("historical_harm"):
+        # §2: young adults harmed in childhood, not known at the time: consult the Panel first.
+        findings.young_adult = True
         return
-    if age is not None and age.high >= ADULT_AGE:
-        yield (
-            f"{who}: aged {age}: treated as a child (under 18) for the serious incident "
-            "notification (§1); check the date of birth"
-        )
+    yield (
+        f"{who}: harmed as a child (aged {age_harmed} on incident.date) but aged {age_aware} "
+        "when the local authority became aware: notified as a child's serious incident; if "
+        "the harm was not known or reported at the time, this may be historical harm "
+        "(incident.historical_harm): then consult the Panel before notifying (§2)"
+    )
     findings.serious = True
 
 
@@ -353,8 +406,17 @@ def _incident_warnings(
     findings: _Findings,
     consultation: PanelConsultation | None,
 ) -> Iterator[str]:
-    """Warnings about the incident as a whole: nature, suicide, identity, the consultation."""
+    """Warnings about the incident as a whole: age, nature, suicide, identity, consultation."""
     nature = incident["nature"]
+    incident_date: dt.date = incident["date"]
+    if incident["became_aware_on"] > years_later(incident_date, OLD_INCIDENT_YEARS):
+        # DESIGN.md §4: an incident many years old is still notifiable; §2 asks partners to
+        # weigh "the time that has elapsed since the harm occurred".
+        yield (
+            f"incident.date {incident_date.isoformat()} is more than a year before "
+            f"became_aware_on {incident['became_aware_on'].isoformat()}: an old incident is "
+            "still notifiable; check the dates, and whether it is historical harm (§2)"
+        )
     if incident.get("suicide"):
         if not any(child["outcome"] == "died" for child in children):
             yield "incident.suicide is true but no child's outcome is 'died'"

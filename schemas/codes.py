@@ -74,35 +74,54 @@ EVENT_TYPES = (
     "publication_delayed",
     "published",
     "panel_response_received",
+    "panel_information_requested",
+    "further_information_sent",
+    "publication_decided",
+    "publication_withdrawn",
+    "family_informed",
+    "referral_decided",
 )
-"""Lifecycle events (DESIGN.md §7)."""
+"""Lifecycle events (DESIGN.md §7), the second reading's last (§4, §5, §8, §3)."""
 
 PANEL_CONSULTATION_OUTCOMES = ("notify", "do_not_notify")
 LCSPR_DECISIONS = ("local_review", "no_review", "national_review_recommended")
+REFERRAL_DECISIONS = ("notify", "do_not_notify")
+"""What the safeguarding partners decide on an agency's referral (§3)."""
 PUBLICATION_MODES = ("full_report", "improvements_only")
+PUBLISH_CHOICES = ("full_report", "improvements_only", "none")
+"""§8: publish the report, only the improvements, or (with a justification) neither."""
 
 DOCUMENTS = (
     "incident_notification",
     "looked_after_child_death_notification",
     "care_leaver_death_notification",
     "rapid_review",
+    "referral_decision",
     "panel_response",
     "lcspr_decision",
+    "decision_rationale_to_family",
+    "further_information",
     "final_report",
     "improvements_information",
     "publication",
     "publication_delay_notice",
+    "publication_justification",
+    "publication_availability",
     "amendment",
 )
-"""Documents (obligations) of DESIGN.md §5, plus amendments of an already-sent notification (§2)."""
+"""Document names of the catalogue (``adapter/catalogue.py``, where each one's addressees and due
+rule are written), plus amendments of an already-sent notification (§2)."""
 
 ADDRESSEES = ("panel", "secretary_of_state", "ofsted", "dfe")
 """The national bodies documents are delivered to (DESIGN.md §6)."""
 
-DEADLINE_ADDRESSEES = (*ADDRESSEES, "public")
-"""Whom a deadline is owed to: a national body, or the public (publication, DESIGN.md §5)."""
+LOCAL_ADDRESSEES = ("safeguarding_partners", "family", "public")
+"""Whom a local obligation is owed to: tracked and shown, never delivered (DESIGN.md §5)."""
 
-OBLIGATION_KINDS = ("statutory", "policy", "expectation")
+DEADLINE_ADDRESSEES = (*ADDRESSEES, *LOCAL_ADDRESSEES)
+"""Whom a deadline is owed to: a national body, or locally (DESIGN.md §5)."""
+
+OBLIGATION_KINDS = ("statutory", "policy", "local", "expectation")
 DEADLINE_STATUSES = ("pending", "due_soon", "overdue", "met", "met_late")
 
 

@@ -26,13 +26,40 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "publication_delayed": ("reason",),
     "published": ("url",),
     "panel_response_received": (),
+    "panel_information_requested": (),
+    "further_information_sent": (),
+    "publication_decided": ("publish",),
+    "publication_withdrawn": (),
+    "family_informed": (),
+    "referral_decided": ("decision", "rationale"),
 }
 """Fields each event type must carry besides ``type`` and ``on``."""
 
 DOCUMENT_EVENTS = frozenset(
-    {"rapid_review_completed", "lcspr_decided", "publication_scheduled", "publication_delayed"}
+    {
+        "rapid_review_completed",
+        "lcspr_decided",
+        "publication_scheduled",
+        "publication_delayed",
+        "further_information_sent",
+    }
 )
-"""Events whose document is delivered to addressees (DESIGN.md §7)."""
+"""Events whose document is delivered to addressees (DESIGN.md §7); ``publication_decided``
+carries one too unless it publishes the full report (:func:`carries_document`)."""
+
+DECISIONS_BY_TYPE = {
+    "lcspr_decided": codes.LCSPR_DECISIONS,
+    "referral_decided": codes.REFERRAL_DECISIONS,
+}
+"""The ``decision`` values each event type takes."""
+
+
+def carries_document(event: dict[str, Any]) -> bool:
+    """Whether a loaded event must carry the document it produced (DESIGN.md §7): §8 the
+    justification of publishing only the improvements, or nothing, goes with its decision."""
+    if event["type"] == "publication_decided":
+        return event.get("publish") != "full_report"
+    return event["type"] in DOCUMENT_EVENTS
 
 
 MAX_FILENAME = 120
@@ -79,7 +106,11 @@ class EventSchema(Schema):
     type = code(codes.EVENT_TYPES, required=True)
     on = date_field(required=True)
     outcome = optional_code(codes.PANEL_CONSULTATION_OUTCOMES)
-    decision = optional_code(codes.LCSPR_DECISIONS)
+    decision = optional_code((*codes.LCSPR_DECISIONS, *codes.REFERRAL_DECISIONS))
+    rationale = text(MAX_TEXT)
+    due = date_field(allow_none=True, load_default=None)
+    """The date the Panel gave for further information (``panel_information_requested``)."""
+    publish = optional_code(codes.PUBLISH_CHOICES)
     reviewer = text()
     publication_date = date_field(allow_none=True, load_default=None)
     mode = optional_code(codes.PUBLICATION_MODES)
@@ -112,6 +143,18 @@ class EventSchema(Schema):
                 if data.get(name) is None
             ]
         )
+        allowed = DECISIONS_BY_TYPE.get(kind)
+        decision = data.get("decision")
+        if decision is not None and allowed is not None and decision not in allowed:
+            raise_problems(
+                [
+                    (
+                        "decision",
+                        f"'{decision}' is not a decision of a '{kind}' event: expected one "
+                        f"of {codes.allowed(allowed)}",
+                    )
+                ]
+            )
         reviewer = data.get("reviewer")
         named = bool(reviewer) if self.stored else bool((reviewer or "").strip())
         if kind == "lcspr_decided" and data.get("decision") == "local_review" and not named:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 from marshmallow.types import StrSequenceOrSet, UnknownOption
 
 from schemas import codes
@@ -230,6 +230,15 @@ class SourceSchema(Schema):
     )
 
 
+class ReferralSchema(Schema):
+    """An agency's referral for the safeguarding partners to consider (§3, Appendix 1 "SCSI
+    1"): when it was received and from whom. Set from the agency's key and the day of
+    submission when it arrives through the API."""
+
+    received_on = date_field(required=True)
+    agency = text()
+
+
 class IncidentRecordSchema(Schema):
     """One incident = one notification, however many children (§2).
 
@@ -254,6 +263,9 @@ class IncidentRecordSchema(Schema):
         ),
     )
     source = _optional(fields.Nested(SourceSchema))
+    referral = fields.Nested(ReferralSchema, allow_none=True)
+    """Absent unless the record is an agency's referral: records without one load and dump
+    exactly as before referrals were kept in them."""
 
     def __init__(
         self, *, today: dt.date | None = None, stored: bool = False, **kwargs: Any
@@ -282,3 +294,11 @@ class IncidentRecordSchema(Schema):
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
         raise_problems(check_record(data, self.today, stored=self.stored))
+
+    @post_dump
+    def _omit_no_referral(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        """A record that is no referral is written as records were before referrals were
+        kept in it, so what was stored before still compares and hashes the same."""
+        if data.get("referral") is None:
+            data.pop("referral", None)
+        return data

@@ -155,9 +155,13 @@ def amend_incident(incident_id: str) -> Any:
 @blp.doc(requestBody=_EVENT_BODY)
 @problem_responses(
     *EVENT_BODY_PROBLEMS,
-    (403, "The incident is a referral, which has no lifecycle"),
+    (403, "The key's role may not record events"),
     _NOT_FOUND,
-    (409, "An impossible event: out of order, before the LA became aware, or recorded already"),
+    (
+        409,
+        "An event the guidance's order refuses (DESIGN.md §7): out of order, before the LA "
+        "became aware, recorded already, or not allowed on a referral yet",
+    ),
     (422, "The event failed validation: each field's problem in errors"),
 )
 @blp.response(201, EventCreatedSchema)

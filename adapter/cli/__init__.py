@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, str] = {
     "config": "adapter.cli.config:config",
     "convert": "adapter.cli.convert:convert",
     "plan": "adapter.cli.plan:plan",
+    "rules": "adapter.cli.rules:rules",
     "run": "adapter.cli.run:run",
     "serve": "adapter.cli.service:serve",
     "worker": "jobs.commands:worker",

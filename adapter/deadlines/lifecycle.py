@@ -31,6 +31,16 @@ the local authority became aware of it. The state machine, with the paragraph be
   way to call one off, only to recommend a national review instead, §3; a national
   recommendation is the Panel's to decide, §5, and §4 points a declined one to a local review),
   and the same decision twice (it was already told).
+- ``panel_information_requested`` (§5, the Panel asks; its ``due`` optional) and
+  ``further_information_sent`` (§5, allowed without a request: delivered, owing nothing).
+- ``family_informed`` needs a decision (§4: the rationale "communicated ... including to
+  families").
+- ``publication_decided`` (§8: the full report, only the improvements, or nothing, with a
+  justification) needs a ``local_review`` decision; after ``publish: none`` no publication is
+  scheduled, delayed or published until a new decision; a schedule's mode follows the decision.
+- ``publication_withdrawn`` needs ``published``, once (§8: available for at least one year).
+- ``referral_decided`` only on an agency's referral, once (§3); until it says ``notify`` only
+  the referral's local rapid review is recorded (:func:`find_referral_decision`).
 - Publication events need a ``local_review`` decision (still owed if a national review is later
   recommended, until the Panel takes the case): the 6-month clock runs from the decision to
   initiate a review (§8); a publication date may not precede the day it was set.
@@ -44,15 +54,35 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
+from adapter import catalogue
 from adapter.deadlines.calendar import add_calendar_months
-from adapter.errors import EventRefused
-from adapter.rules import PanelConsultation
+from adapter.deadlines.later_steps import (
+    family_informed,
+    further_information_sent,
+    panel_information_requested,
+    publication_decided,
+    publication_open,
+    publication_withdrawn,
+    publishing,
+)
+from adapter.deadlines.referrals import ReferralDecision, find_referral_decision, referral_gate
+from adapter.deadlines.refusals import EventChecks, refuse
+from adapter.deadlines.state import (
+    Decision,
+    Impossible,
+    InformationRequest,
+    Lifecycle,
+    Publication,
+    PublicationDecision,
+)
+from adapter.rules import ANOTHER_LA_NOTIFIES, PanelConsultation
 
-PUBLICATION_MONTHS = 6
-"""§8: published "no later than 6 months from the date of the decision to initiate a review"."""
+PUBLICATION_MONTHS = catalogue.entry("publication").due.count
+"""§8: published "no later than 6 months from the date of the decision to initiate a review"
+(the catalogue's ``publication`` row)."""
 
 _ALLOWED_DECISION_CHANGES = frozenset(
     {
@@ -64,56 +94,23 @@ _ALLOWED_DECISION_CHANGES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """An ``lcspr_decided`` event: what was decided, when, and the reviewer commissioned."""
-
-    on: dt.date
-    decision: str
-    reviewer: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Publication:
-    """The publication date in force (the latest ``publication_scheduled``)."""
-
-    on: dt.date
-    publication_date: dt.date
-    mode: str
-
-
-@dataclass(frozen=True, slots=True)
-class Lifecycle:
-    """What the events established, after replay; the input of the event-driven obligations."""
-
-    rapid_review_completed_on: dt.date | None = None
-    panel_response_received_on: dt.date | None = None
-    decisions: tuple[Decision, ...] = ()
-    publication: Publication | None = None
-    delayed_on: dt.date | None = None
-    """The first ``publication_delayed`` date, if any."""
-    published_on: dt.date | None = None
-
-    @property
-    def local_review(self) -> Decision | None:
-        """The decision to carry out a local review, which starts the §8 6-month clock."""
-        for decision in self.decisions:
-            if decision.decision == "local_review":
-                return decision
-        return None
-
-
 _SAME_DAY_ORDER = {
     kind: rank
     for rank, kind in enumerate(
         (
             "panel_consulted",
+            "referral_decided",
             "rapid_review_completed",
             "panel_response_received",
+            "panel_information_requested",
+            "further_information_sent",
             "lcspr_decided",
+            "family_informed",
+            "publication_decided",
             "publication_scheduled",
             "publication_delayed",
             "published",
+            "publication_withdrawn",
         )
     )
 }
@@ -125,43 +122,6 @@ def ordered(events: Sequence[Mapping[str, Any]]) -> list[tuple[int, Mapping[str,
     return sorted(
         enumerate(events), key=lambda pair: (pair[1]["on"], _SAME_DAY_ORDER[pair[1]["type"]])
     )
-
-
-def _refuse(index: int, event: Mapping[str, Any], reason: str) -> EventRefused:
-    return EventRefused(f"{_named(index, event)} refused: {reason}")
-
-
-def _named(index: int, event: Mapping[str, Any]) -> str:
-    return f"events.{index} ({event['type']} on {event['on'].isoformat()})"
-
-
-class EventChecks:
-    """The checks of one replay that depend on the record: an event's date against the
-    incident's, the consultation only for historical harm, review events only for a notified
-    serious incident (§2). A new event that fails one is refused; an event ``recorded`` before
-    the record was amended is kept (it happened: DESIGN.md §4, facts that emerge later are
-    amendments), with a warning naming the contradiction for the LA to check.
-
-    ``recorded``: how many of the events, from the start of the list as given, were recorded
-    before; the rest are new. ``warnings`` collects what the kept events contradict.
-    """
-
-    def __init__(self, recorded: int = 0) -> None:
-        self.recorded = recorded
-        self.warnings: list[str] = []
-
-    def is_recorded(self, index: int) -> bool:
-        return index < self.recorded
-
-    def fail(self, index: int, event: Mapping[str, Any], reason: str) -> None:
-        """Refuse a new event; keep a recorded one, with a warning."""
-        if not self.is_recorded(index):
-            raise _refuse(index, event, reason)
-        self.warnings.append(
-            f"{_named(index, event)} was recorded before the record was amended and stays "
-            f"recorded (it happened), though the record as it now stands says: {reason}; "
-            "check the record"
-        )
 
 
 def review_begun(
@@ -199,10 +159,10 @@ def find_consultation(
         if event["type"] != "panel_consulted":
             continue
         if found is not None:
-            raise _refuse(index, event, f"the Panel was already consulted on {found.on}")
+            raise refuse(index, event, f"the Panel was already consulted on {found.on}")
         if not incident.get("historical_harm") and not checks.is_recorded(index):
             # A recorded one is kept: classify warns that the ordinary rows apply.
-            raise _refuse(
+            raise refuse(
                 index,
                 event,
                 "the Panel is consulted before notifying only about a "
@@ -216,9 +176,11 @@ def replay(
     events: Sequence[tuple[int, Mapping[str, Any]]],
     *,
     rapid_review_required: bool,
-    blocked: bool,
+    blocked_reason: str | None,
     review_from: dt.date | None,
     checks: EventChecks | None = None,
+    referral: bool = False,
+    referral_decided: ReferralDecision | None = None,
 ) -> Lifecycle:
     """Apply the state machine of the module docstring; ``events`` as :func:`ordered` gives them.
 
@@ -227,12 +189,30 @@ def replay(
     ``checks`` (recorded events are kept).
     """
     checks = EventChecks() if checks is None else checks
-    state = Lifecycle()
+    state = Lifecycle(referral=referral_decided)
     for index, event in events:
         kind = event["type"]
-        if kind == "panel_consulted":
-            continue  # checked by find_consultation; it shapes the classification
-        if blocked:
+        if kind in ("panel_consulted", "referral_decided"):
+            continue  # checked by find_consultation, find_referral_decision: they classify
+        gate = referral_gate(event, referral, referral_decided)
+        if gate is not None:
+            checks.fail(index, event, gate)
+        elif referral and (
+            referral_decided is None
+            or referral_decided.decision != "notify"
+            or event["on"] < referral_decided.on
+        ):
+            pass  # the referral's own rapid review (§3 "all cases raised ... by partner
+            # organisations"), recorded before the decision
+        elif blocked_reason == ANOTHER_LA_NOTIFIES:
+            checks.fail(
+                index,
+                event,
+                "the incident happened in another local authority's area, which notifies the "
+                "Panel and follows the review process (§2 'the local authority where the "
+                "incident occurred')",
+            )
+        elif blocked_reason is not None:
             checks.fail(
                 index,
                 event,
@@ -250,18 +230,14 @@ def replay(
             checks.fail(index, event, f"before the Panel was consulted ({review_from}, §2)")
         try:
             state = _STEPS[kind](state, event)
-        except _Impossible as impossible:
-            raise _refuse(index, event, str(impossible)) from None
+        except Impossible as impossible:
+            raise refuse(index, event, str(impossible)) from None
     return state
-
-
-class _Impossible(Exception):
-    """Why one step of the state machine cannot happen (becomes :class:`EventRefused`)."""
 
 
 def _rapid_review_completed(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
     if state.rapid_review_completed_on is not None:
-        raise _Impossible(
+        raise Impossible(
             f"the rapid review was already completed on {state.rapid_review_completed_on}"
         )
     return replace(state, rapid_review_completed_on=event["on"])
@@ -269,9 +245,9 @@ def _rapid_review_completed(state: Lifecycle, event: Mapping[str, Any]) -> Lifec
 
 def _panel_response_received(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
     if state.rapid_review_completed_on is None:
-        raise _Impossible("the Panel responds to a rapid review (§3), and none has been completed")
+        raise Impossible("the Panel responds to a rapid review (§3), and none has been completed")
     if state.panel_response_received_on is not None:
-        raise _Impossible(
+        raise Impossible(
             f"the Panel's response was already received on {state.panel_response_received_on}"
         )
     return replace(state, panel_response_received_on=event["on"])
@@ -279,15 +255,15 @@ def _panel_response_received(state: Lifecycle, event: Mapping[str, Any]) -> Life
 
 def _lcspr_decided(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
     if state.rapid_review_completed_on is None:
-        raise _Impossible("the decision follows the rapid review (§3), and none has been completed")
+        raise Impossible("the decision follows the rapid review (§3), and none has been completed")
     decision = event["decision"]
     for earlier in state.decisions:
         if earlier.decision == decision:
-            raise _Impossible(f"'{decision}' was already decided on {earlier.on}")
+            raise Impossible(f"'{decision}' was already decided on {earlier.on}")
     if state.decisions:
         previous = state.decisions[-1]
         if (previous.decision, decision) not in _ALLOWED_DECISION_CHANGES:
-            raise _Impossible(
+            raise Impossible(
                 f"conflicts with the decision '{previous.decision}' of {previous.on}; a "
                 "decision changes only to recommend a national review (§3) or to carry out "
                 "a local review (§4), never from a review decided to no review"
@@ -297,9 +273,10 @@ def _lcspr_decided(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
 
 
 def _publication_scheduled(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
-    _publication_open(state)
+    publication_open(state)
+    publishing(state, event["mode"])
     if event["publication_date"] < event["on"]:
-        raise _Impossible(
+        raise Impossible(
             f"the publication date {event['publication_date']} is before the day it was set"
         )
     scheduled = Publication(event["on"], event["publication_date"], event["mode"])
@@ -308,7 +285,8 @@ def _publication_scheduled(state: Lifecycle, event: Mapping[str, Any]) -> Lifecy
 
 def _publication_delayed(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
     if not _published_late(state):
-        _publication_open(state)
+        publication_open(state)
+        publishing(state, None)
     # §8: "inform the Panel and the Secretary of State of the reasons for the delay": after a
     # publication past the limit they are still owed, and this event is what records them.
     return state if state.delayed_on is not None else replace(state, delayed_on=event["on"])
@@ -325,24 +303,30 @@ def _published_late(state: Lifecycle) -> bool:
 
 
 def _published(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:
-    _publication_open(state)
+    publication_open(state)
+    publishing(state, None)
     if state.publication is None:
-        raise _Impossible(
+        raise Impossible(
             "no publication_scheduled before it: the Panel, the Secretary of State and "
             "Ofsted must receive the report 7 working days before publication (§8)"
         )
     return replace(state, published_on=event["on"])
 
 
-def _publication_open(state: Lifecycle) -> None:
-    if state.published_on is not None:
-        raise _Impossible(f"the report was already published on {state.published_on}")
-    if state.local_review is None:
-        raise _Impossible(
-            "publication follows a decision to carry out a local review (§8), and no "
-            "'local_review' has been decided"
-        )
-
+__all__ = [
+    "Decision",
+    "EventChecks",
+    "InformationRequest",
+    "Lifecycle",
+    "Publication",
+    "PublicationDecision",
+    "ReferralDecision",
+    "find_consultation",
+    "find_referral_decision",
+    "ordered",
+    "replay",
+    "review_begun",
+]
 
 _STEPS: dict[str, Callable[[Lifecycle, Mapping[str, Any]], Lifecycle]] = {
     "rapid_review_completed": _rapid_review_completed,
@@ -351,4 +335,9 @@ _STEPS: dict[str, Callable[[Lifecycle, Mapping[str, Any]], Lifecycle]] = {
     "publication_scheduled": _publication_scheduled,
     "publication_delayed": _publication_delayed,
     "published": _published,
+    "publication_decided": publication_decided,
+    "publication_withdrawn": publication_withdrawn,
+    "family_informed": family_informed,
+    "panel_information_requested": panel_information_requested,
+    "further_information_sent": further_information_sent,
 }

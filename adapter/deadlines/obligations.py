@@ -21,60 +21,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from adapter import catalogue
+from adapter.ages import years_later
+from adapter.catalogue import Entry
 from adapter.deadlines.calendar import WorkingDayCalendar, WorkingDaySum, calendar_for
-from adapter.deadlines.lifecycle import PUBLICATION_MONTHS, Decision, Lifecycle, Publication
+from adapter.deadlines.lifecycle import Decision, Lifecycle, Publication
 from adapter.deadlines.status import DeadlineStatus, deadline_status, start_of_day
 from adapter.rules import Classification, Notification
 from config.settings import Policy
-from schemas import codes
-
-NOTIFICATION_WORKING_DAYS = 5
-"""§2: the Panel is notified "within five working days" of becoming aware."""
-
-RAPID_REVIEW_WORKING_DAYS = 15
-"""§3: the rapid review is completed "within 15 working days" of becoming aware."""
-
-PANEL_RESPONSE_WORKING_DAYS = 15
-"""§3: the Panel aims to respond "within 15 working days of a rapid review being received"."""
-
-PRE_PUBLICATION_WORKING_DAYS = 7
-"""§8: the report or improvements information "no later than 7 working days before" publication."""
-
-PUBLIC = "public"
-"""The addressee of ``publication``: the report is published, not delivered."""
-
-KINDS = {
-    "incident_notification": "statutory",  # §2 "must notify"
-    "looked_after_child_death_notification": "policy",  # §2 gives no period
-    "care_leaver_death_notification": "policy",  # §2 gives no period
-    "rapid_review": "statutory",  # §3
-    "panel_response": "expectation",  # §3 "will aim to respond"
-    "lcspr_decision": "policy",  # §3, §4 "as soon as"
-    "final_report": "statutory",  # §8
-    "improvements_information": "statutory",  # §8
-    "publication": "statutory",  # §8
-    "publication_delay_notice": "statutory",  # §8
-}
-
-DECISION_ADDRESSEES = {
-    # §3, §4: "As soon as they have determined that a local review will be carried out, ...
-    # inform the Panel, Ofsted and DfE, including the name of any reviewer".
-    "local_review": ("panel", "ofsted", "dfe"),
-    # §3: "They should also share with the Panel their decision about whether a local ...
-    # review is appropriate, or whether ... a national review may be appropriate": the Panel only.
-    "no_review": ("panel",),
-    "national_review_recommended": ("panel",),
-}
 
 PRE_PUBLICATION_DOCUMENTS = {
     "full_report": "final_report",
     "improvements_only": "improvements_information",
 }
-PRE_PUBLICATION_ADDRESSEES = ("panel", "secretary_of_state", "ofsted")
-"""§8: the Panel and the Secretary of State ("must"), Ofsted ("should"), the same timescale."""
-
-DELAY_NOTICE_ADDRESSEES = ("panel", "secretary_of_state")
-"""§8: "inform the Panel and the Secretary of State of the reasons for the delay"."""
+"""§8: which document goes before publication, by what is published."""
 
 _TRIGGER_LABELS = {
     "became_aware_on": "became aware",
@@ -84,14 +44,15 @@ _TRIGGER_LABELS = {
     "rapid_review_completed": "rapid review completed; delivery date not known, taken as the "
     "completion date",
     "publication_scheduled": "publication date",
+    "referral_received": "referral received",
 }
-_DECISION_LABELS = {
+DECISION_LABELS = {
     "local_review": "local review decided",
     "no_review": "no review decided",
     "national_review_recommended": "national review recommended",
 }
-_DOCUMENT_ORDER = {name: position for position, name in enumerate(codes.DOCUMENTS)}
-_ADDRESSEE_ORDER = {name: position for position, name in enumerate((*codes.ADDRESSEES, PUBLIC))}
+_DOCUMENT_ORDER = {name: position for position, name in enumerate(catalogue.DOCUMENTS)}
+_ADDRESSEE_ORDER = {name: position for position, name in enumerate(catalogue.ADDRESSEES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,24 +111,38 @@ def derive_obligations(
     *,
     rapid_review_delivered_on: dt.date | None = None,
     today: dt.date | None = None,
+    referral_received_on: dt.date | None = None,
 ) -> tuple[Obligation, ...]:
     """Every obligation the classification and the events create, by due date (DESIGN.md §5).
 
     ``today`` (Europe/London) adds what the passing of time alone makes owed: the delay notice
     once the publication limit has passed with nothing published (§8).
+    ``referral_received_on``: the record is an agency's referral, received that day (§3).
     """
+    # Imported here: those obligations are built with this module's helpers.
+    from adapter.deadlines import further_duties
+
     found = [
         *_notifications(classification.documents, calendar, policy),
-        *_panel_response(lifecycle, calendar, rapid_review_delivered_on),
+        *further_duties.referral(referral_received_on, lifecycle, calendar),
+        *(
+            _panel_response(lifecycle, calendar, rapid_review_delivered_on)
+            if classification.rapid_review_required  # not a referral's local rapid review
+            else ()
+        ),
+        *further_duties.further_information(lifecycle, calendar),
         *_decisions(lifecycle.decisions, calendar, policy),
+        *further_duties.rationale_to_family(lifecycle, calendar, policy),
         *_publication(lifecycle, calendar, today),
+        *further_duties.publication_justification(lifecycle, calendar),
+        *further_duties.publication_availability(lifecycle),
     ]
     found.sort(key=lambda o: (o.due, _DOCUMENT_ORDER[o.document], _ADDRESSEE_ORDER[o.addressee]))
     return tuple(found)
 
 
-def _each(
-    document: str,
+def each(
+    row: Entry,
     addressees: Iterable[str],
     due: dt.date,
     explanation: str,
@@ -175,29 +150,65 @@ def _each(
     trigger_on: dt.date,
     satisfied_on: dt.date | None = None,
 ) -> Iterator[Obligation]:
-    kind = KINDS[document]
     for addressee in addressees:
         yield Obligation(
-            document, addressee, due, kind, explanation, trigger, trigger_on, satisfied_on
+            row.document, addressee, due, row.kind, explanation, trigger, trigger_on, satisfied_on
         )
+
+
+def owe(
+    row: Entry,
+    start: dt.date,
+    label: str,
+    trigger: str,
+    calendar: WorkingDayCalendar,
+    policy: Policy | None,
+    satisfied_on: dt.date | None = None,
+) -> Iterator[Obligation]:
+    """``row`` owed to each of its addressees, due by its catalogue rule from ``start``."""
+    due, explanation = reckon(row, start, label, calendar, policy)
+    yield from each(row, row.addressees, due, explanation, trigger, start, satisfied_on)
+
+
+def reckon(
+    row: Entry,
+    start: dt.date,
+    label: str,
+    calendar: WorkingDayCalendar,
+    policy: Policy | None,
+) -> tuple[dt.date, str]:
+    """The due day of ``row`` counted from ``start`` by its catalogue rule, and why that day."""
+    rule = row.due
+    count = rule.count_for(policy)
+    if rule.unit == "working_days":
+        reckoned = (
+            calendar.add_working_days(start, count)
+            if rule.direction == "after"
+            else calendar.subtract_working_days(start, count)
+        )
+        return reckoned.result, explain(reckoned, label)
+    months = rule.unit == "months"
+    due = calendar.add_months(start, count) if months else years_later(start, count)
+    unit = rule.unit if count != 1 else rule.unit.removesuffix("s")
+    text = f"{count} {unit} from {start.isoformat()} ({label})"
+    if due.day != start.day:
+        text += f", clamped to the month's last day {due.isoformat()}"
+    return due, text
 
 
 def _notifications(
     documents: Iterable[Notification], calendar: WorkingDayCalendar, policy: Policy
 ) -> Iterator[Obligation]:
     for notification in documents:
-        if notification.document == "incident_notification":
-            days = NOTIFICATION_WORKING_DAYS
-        elif notification.document == "rapid_review":
-            days = RAPID_REVIEW_WORKING_DAYS
-        else:
-            days = policy.death_notification_working_days
-        reckoned = calendar.add_working_days(notification.trigger_on, days)
-        yield from _each(
-            notification.document,
+        row = catalogue.entry(notification.document, notification.case)
+        due, explanation = reckon(
+            row, notification.trigger_on, _TRIGGER_LABELS[notification.trigger], calendar, policy
+        )
+        yield from each(
+            row,
             notification.addressees,
-            reckoned.result,
-            explain(reckoned, _TRIGGER_LABELS[notification.trigger]),
+            due,
+            explanation,
             notification.trigger,
             notification.trigger_on,
         )
@@ -215,14 +226,13 @@ def _panel_response(
         if delivered_on is not None
         else ("rapid_review_completed", completed)
     )
-    reckoned = calendar.add_working_days(start, PANEL_RESPONSE_WORKING_DAYS)
-    yield from _each(
-        "panel_response",
-        ("panel",),
-        reckoned.result,
-        explain(reckoned, _TRIGGER_LABELS[trigger]),
-        trigger,
+    yield from owe(
+        catalogue.entry("panel_response"),
         start,
+        _TRIGGER_LABELS[trigger],
+        trigger,
+        calendar,
+        None,
         lifecycle.panel_response_received_on,
     )
 
@@ -233,15 +243,9 @@ def _decisions(
     """§3, §4: each addressee is owed the latest decision that concerns it (one per addressee)."""
     latest: dict[str, Obligation] = {}
     for decision in decisions:
-        reckoned = calendar.add_working_days(decision.on, policy.review_decision_working_days)
-        for owed in _each(
-            "lcspr_decision",
-            DECISION_ADDRESSEES[decision.decision],
-            reckoned.result,
-            explain(reckoned, _DECISION_LABELS[decision.decision]),
-            "lcspr_decided",
-            decision.on,
-        ):
+        row = catalogue.entry("lcspr_decision", decision.decision)
+        label = DECISION_LABELS[decision.decision]
+        for owed in owe(row, decision.on, label, "lcspr_decided", calendar, policy):
             latest[owed.addressee] = owed
     yield from latest.values()
 
@@ -251,18 +255,15 @@ def _publication(
 ) -> Iterator[Obligation]:
     """§8: publication within 6 months of the decision, copies 7 working days before, delays."""
     decided = lifecycle.local_review
-    if decided is None:
-        return
-    limit = calendar.add_months(decided.on, PUBLICATION_MONTHS)
-    limit_explained = (
-        f"{PUBLICATION_MONTHS} months from {decided.on.isoformat()} "
-        f"({_DECISION_LABELS['local_review']})"
+    if decided is None or lifecycle.publishes_nothing:
+        return  # §8 publish nothing: the justification replaces publication and delay notice
+    publication = catalogue.entry("publication")
+    limit, limit_explained = reckon(
+        publication, decided.on, DECISION_LABELS["local_review"], calendar, None
     )
-    if limit.day != decided.on.day:
-        limit_explained += f", clamped to the month's last day {limit.isoformat()}"
-    yield from _each(
-        "publication",
-        (PUBLIC,),
+    yield from each(
+        publication,
+        publication.addressees,
         limit,
         limit_explained,
         "lcspr_decided",
@@ -290,15 +291,9 @@ def _copies(
     if published_on is not None and published_on < scheduled.publication_date:
         trigger, trigger_on, publication_date = "published", published_on, published_on
         label = f"published, before the date scheduled {scheduled.publication_date.isoformat()}"
-    reckoned = calendar.subtract_working_days(publication_date, PRE_PUBLICATION_WORKING_DAYS)
-    yield from _each(
-        PRE_PUBLICATION_DOCUMENTS[scheduled.mode],
-        PRE_PUBLICATION_ADDRESSEES,
-        reckoned.result,
-        explain(reckoned, label),
-        trigger,
-        trigger_on,
-    )
+    row = catalogue.entry(PRE_PUBLICATION_DOCUMENTS[scheduled.mode])
+    due, explanation = reckon(row, publication_date, label, calendar, None)
+    yield from each(row, row.addressees, due, explanation, trigger, trigger_on)
 
 
 def _delay_notice(
@@ -348,9 +343,10 @@ def _delay_notice(
         # §8 asks for "the reasons for the delay": the notice carries a publication_delayed
         # event's reasons, so it is owed, and sent, once the LA records them.
         reasons += "; sent with the reasons once a publication_delayed event records them"
-    yield from _each(
-        "publication_delay_notice",
-        DELAY_NOTICE_ADDRESSEES,
+    notice = catalogue.entry("publication_delay_notice")
+    yield from each(
+        notice,
+        notice.addressees,
         limit,
         f"by the publication limit, {limit_explained}: {reasons}",
         first_trigger,

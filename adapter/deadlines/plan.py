@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import ValidationError
@@ -19,14 +19,16 @@ from adapter.deadlines.calendar import calendar_for
 from adapter.deadlines.lifecycle import (
     EventChecks,
     Lifecycle,
+    ReferralDecision,
     find_consultation,
+    find_referral_decision,
     ordered,
     replay,
     review_begun,
 )
 from adapter.deadlines.obligations import Obligation, derive_obligations
 from adapter.errors import InvalidRecord
-from adapter.rules import PANEL_CONSULTED, Classification, classify
+from adapter.rules import BECAME_AWARE, PANEL_CONSULTED, Classification, classify
 from config.settings import Policy
 from schemas.consistency import future_dates
 from schemas.events import EventSchema
@@ -45,6 +47,9 @@ class Plan:
     lifecycle: Lifecycle
     obligations: tuple[Obligation, ...]
     warnings: tuple[str, ...]
+    referral_open: bool = False
+    """An agency's referral the partners have not decided to notify (§3): it owes the
+    referral's obligations only."""
 
     @property
     def notifiable(self) -> bool:
@@ -91,18 +96,23 @@ def plan_incident(
     timeline = ordered(events)
     checks = EventChecks(recorded)
     consultation = find_consultation(record, timeline, checks)
-    classification = classify(
-        record, consultation, rapid_review_completed_on=review_begun(timeline, checks)
+    referral = find_referral_decision(record, timeline, checks)
+    classification = as_referral(
+        record,
+        classify(record, consultation, rapid_review_completed_on=review_begun(timeline, checks)),
+        referral,
     )
     panel = classification.panel_trigger
     lifecycle = replay(
         timeline,
         rapid_review_required=classification.rapid_review_required,
-        blocked=classification.blocked_reason is not None,
+        blocked_reason=classification.blocked_reason,
         review_from=(
             panel.trigger_on if panel is not None and panel.trigger == PANEL_CONSULTED else None
         ),
         checks=checks,
+        referral=bool(record.get("referral")),
+        referral_decided=referral,
     )
     obligations = derive_obligations(
         classification,
@@ -111,11 +121,64 @@ def plan_incident(
         policy,
         rapid_review_delivered_on=rapid_review_delivered_on,
         today=today,
+        referral_received_on=(record.get("referral") or {}).get("received_on"),
     )
     warnings = [*classification.warnings, *checks.warnings]
     if today is not None:  # what submission refuses, plan only warns of (what-if questions)
         warnings[0:0] = [f"{path}: {message}" for path, message in future_dates(record, today)]
-    return Plan(classification, lifecycle, obligations, tuple(warnings))
+    open_referral = bool(record.get("referral")) and (
+        referral is None or referral.decision != "notify"
+    )
+    return Plan(classification, lifecycle, obligations, tuple(warnings), open_referral)
+
+
+REFERRAL_RECEIVED = "referral_received"
+"""The trigger of a notified referral's deadlines: the day the referral was received (§3)."""
+
+
+def as_referral(
+    record: Mapping[str, Any], found: Classification, decided: ReferralDecision | None
+) -> Classification:
+    """What an agency's referral owes (DESIGN.md §4 "Cases raised by partner agencies"):
+    nothing notified until the partners decide to notify it; then the classification's
+    notifications, their clocks running from the referral's receipt."""
+    referral = record.get("referral")
+    if not referral:
+        return found
+    received: dt.date = referral["received_on"]
+    if decided is not None and decided.decision == "notify":
+        if not found.notifiable:
+            note = (
+                f"the partners decided on {decided.on} to notify this referral, but the record "
+                "does not meet a notification row (§1, §2): amend it with what is known"
+            )
+            return replace(found, warnings=(*found.warnings, note))
+        documents = tuple(
+            replace(n, trigger=REFERRAL_RECEIVED, trigger_on=received)
+            if n.trigger == BECAME_AWARE
+            else n
+            for n in found.documents
+        )
+        return replace(found, documents=documents)
+    state = (
+        "not to be notified (referral_decided on " + decided.on.isoformat() + ")"
+        if decided is not None
+        else "awaiting the safeguarding partners' decision (referral_decided)"
+    )
+    note = (
+        f"an agency's referral (received {received.isoformat()}"
+        + (f" from {referral['agency']}" if referral.get("agency") else "")
+        + f"), {state}: it owes the partners' decision and a local rapid review (§3), "
+        "nothing to a national body until the partners decide to notify it"
+    )
+    return replace(
+        found,
+        notifiable=False,
+        blocked_reason=None,
+        rapid_review_required=False,
+        documents=(),
+        warnings=(*found.warnings, note),
+    )
 
 
 def load_plan_input(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:

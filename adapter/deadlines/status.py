@@ -57,6 +57,8 @@ def deadline_status(
     _require_aware("now", now)
     if acknowledged_at is not None:
         _require_aware("acknowledged_at", acknowledged_at)
+    # A satisfaction still to come (a published report's year, §8) is not yet a meeting.
+    if acknowledged_at is not None and acknowledged_at <= now:
         return "met" if acknowledged_at <= due_instant(due) else "met_late"
     today = london_date(now)
     if today > due:

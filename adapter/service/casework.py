@@ -2,8 +2,9 @@
 
 Roles (DESIGN.md §7): only a ``local_authority`` key creates notifications (§2 "Only local
 authorities can submit serious incidents to the Panel"); an ``agency`` key may only submit a
-referral for the safeguarding partners to consider (§3, Appendix 1 "SCSI 1"), which is stored
-but neither planned nor sent.
+referral for the safeguarding partners to consider (§3, Appendix 1 "SCSI 1"): its record carries
+``referral`` (the day received, the agency), it owes the partners' decision and a local rapid
+review, and nothing is sent until a ``referral_decided`` event says ``notify``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from adapter.errors import CsinsError, InvalidRecord
 from adapter.service import outbox as owed_deliveries
 from adapter.service.clock import london_today
 from adapter.service.planning import (
+    REFERRAL_STATUS,
     CurrentRecord,
     Replanned,
     first_plan,
@@ -37,16 +39,26 @@ from adapter.service.planning import (
 from adapter.store import audit as audit_log
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store.models import Delivery, Incident, IncidentVersion, LifecycleEvent, Obligation
+from adapter.store.models import (
+    ApiKey,
+    Delivery,
+    Incident,
+    IncidentVersion,
+    LifecycleEvent,
+    Obligation,
+)
 from adapter.store.scope import scoped
 from config.settings import Policy
 from schemas.consistency import future_dates
-from schemas.events import DOCUMENT_EVENTS, EventSchema
+from schemas.events import EventSchema, carries_document
 from schemas.fields import flatten
 from schemas.incident import IncidentRecordSchema
 
-REFERRAL = "referral"
-"""Status of an incident an agency referred: for the partners to consider, never sent (§3)."""
+REFERRAL = REFERRAL_STATUS
+"""Status of an incident an agency referred, not (yet) notified: the partners' to consider (§3)."""
+
+FURTHER_INFORMATION = "further_information"
+"""§5: what the Panel asks for, and what the partners send it."""
 
 _RECORD = IncidentRecordSchema(today=None)
 _EVENT = EventSchema()
@@ -108,6 +120,8 @@ def submit(
 ) -> Submitted:
     """Validate ``data`` and :func:`submit_valid` it."""
     require_submitter(principal)
+    if principal.role == "agency":
+        data = _as_referral(session, principal, data, london_today(now))
     loaded, record_json = validate_record(data, london_today(now))
     return submit_valid(
         session,
@@ -195,14 +209,29 @@ def submit_valid(
 
 
 def submission_plan(principal: Principal, current: CurrentRecord, policy: Policy) -> Plan | None:
-    """The plan a new incident is stored with (None for an agency's referral, never planned).
-    It needs nothing stored, so the incident is inserted with the status it gives."""
-    return None if principal.role == "agency" else first_plan(current, policy)
+    """The plan a new incident is stored with. It needs nothing stored, so the incident is
+    inserted with the status it gives. An agency's record is planned as the referral it is
+    (§3) when it carries ``referral`` (:func:`submit` sets it); one without (an agency's
+    import) is stored unplanned, as referrals were before, and re-planned as a referral
+    received the day it was stored (:func:`adapter.service.planning.replan`)."""
+    if principal.role == "agency" and not current.json.get("referral"):
+        return None
+    return first_plan(current, policy)
 
 
 def submission_status(plan: Plan | None) -> str:
     """The status a new incident is inserted with, from :func:`submission_plan`."""
     return REFERRAL if plan is None else incident_status(plan)
+
+
+def _as_referral(session: Session, principal: Principal, data: Any, today: dt.date) -> Any:
+    """An agency's record as a referral (DESIGN.md §4): received today, from the agency the
+    key names. Whatever ``referral`` the agency sent is replaced: the service knows both."""
+    if not isinstance(data, Mapping):
+        return data  # refused by validation, with its message
+    key = session.get(ApiKey, principal.key_id)
+    agency = (key.name if key is not None else None) or f"agency key {principal.key_id}"
+    return {**data, "referral": {"received_on": today.isoformat(), "agency": agency[:200]}}
 
 
 def _notify_referral(
@@ -341,7 +370,7 @@ def record_event(
         loaded = _EVENT.load(data)
     except ValidationError as error:
         raise InvalidRecord(flatten(error.messages)) from None
-    if loaded["type"] in DOCUMENT_EVENTS and not loaded.get("document"):
+    if carries_document(loaded) and not loaded.get("document"):
         raise InvalidRecord(
             [
                 (
@@ -358,8 +387,6 @@ def record_event(
     incident = _locked_incident(session, principal.la_scope, incident_id)
     if incident is None:
         return None
-    if incident.status == REFERRAL:
-        raise NotAllowed("a referral has no lifecycle: submit it as a notification first")
     event_json = _EVENT.dump(loaded)
     planned = replan(session, keyring, policy, incident, now, extra_event=event_json)
     row = event_store.add_event(
@@ -372,6 +399,12 @@ def record_event(
     )
     assert row is not None  # the incident was found in this scope a moment ago
     deliveries = _queue_owed(session, keyring, incident, planned, now=now, policy=policy)
+    if loaded["type"] == "further_information_sent" and not any(
+        d.document == FURTHER_INFORMATION for d in deliveries
+    ):
+        # §5: sent without a request (or after it was answered), it owes nothing, and the
+        # Panel still receives it.
+        deliveries.append(owed_deliveries.queue_unrequested(session, keyring, incident, event_json))
     _audit(
         session,
         principal,

@@ -19,25 +19,14 @@ import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapter.catalogue import addressees_of, content_events
 from adapter.crypto import Keyring
 from adapter.deadlines.lifecycle import ordered
-from adapter.deadlines.obligations import DECISION_ADDRESSEES
 from adapter.documents import NOTIFICATION_DOCUMENTS, event_document_payload, notification_payload
 from adapter.store import incidents as incident_store
 from adapter.store import outbox
 from adapter.store.models import Delivery, Incident, Obligation
 from schemas import codes
-
-DOCUMENT_EVENTS: Mapping[str, tuple[str, ...]] = {
-    "rapid_review": ("rapid_review_completed",),
-    "lcspr_decision": ("lcspr_decided",),
-    "final_report": ("publication_scheduled",),
-    "improvements_information": ("publication_scheduled",),
-    # §8: "inform the Panel and the Secretary of State of the reasons for the delay": a date
-    # scheduled past the limit makes the notice owed, but only the reasons recorded send it.
-    "publication_delay_notice": ("publication_delayed",),
-}
-"""The events whose content a document carries, most specific first."""
 
 AMENDMENT = "amendment"
 
@@ -45,7 +34,7 @@ AMENDMENT = "amendment"
 def deliverable(obligation: Obligation) -> bool:
     """Whether an obligation is met by sending a document to a national body."""
     return obligation.addressee in codes.ADDRESSEES and (
-        obligation.document in NOTIFICATION_DOCUMENTS or obligation.document in DOCUMENT_EVENTS
+        obligation.document in NOTIFICATION_DOCUMENTS or bool(content_events(obligation.document))
     )
 
 
@@ -109,6 +98,22 @@ def queue_owed(
             )
         )
     return queued
+
+
+def queue_unrequested(
+    session: Session, keyring: Keyring, incident: Incident, event_json: Mapping[str, Any]
+) -> Delivery:
+    """Further information sent to the Panel unasked (§5): delivered, meeting no obligation."""
+    document = "further_information"
+    (addressee,) = addressees_of(document)
+    return outbox.enqueue_delivery(
+        session,
+        keyring,
+        incident=incident,
+        document=document,
+        addressee=addressee,
+        payload=payload_bytes(event_document_payload(document, event_json)),
+    )
 
 
 def _owed_afresh(obligation: Obligation, earlier: Iterable[Delivery]) -> None:
@@ -210,7 +215,9 @@ def _payload_for(
     if document in NOTIFICATION_DOCUMENTS:
         return notification_payload(document, record_json, incident.current_version)
     in_force = [event for _, event in ordered(events_json)]  # as the planner reads them
-    for event_type in DOCUMENT_EVENTS[document]:
+    # The events whose document it carries, most specific first (adapter.catalogue): §8 a date
+    # scheduled past the limit makes the delay notice owed, but only the reasons recorded send it.
+    for event_type in content_events(document):
         latest = [
             event
             for event in in_force
@@ -226,5 +233,5 @@ def _concerns(event: Mapping[str, Any], addressee: str) -> bool:
     those it concerns (§3, §4), so a later decision for the Panel alone leaves what Ofsted and
     the DfE were told standing."""
     if event["type"] == "lcspr_decided":
-        return addressee in DECISION_ADDRESSEES[event["decision"]]
+        return addressee in addressees_of("lcspr_decision", event["decision"])
     return True

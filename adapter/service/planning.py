@@ -46,8 +46,15 @@ class Replanned:
     events_json: list[dict[str, Any]]
 
 
+REFERRAL_STATUS = "referral"
+"""An agency's referral the partners have not decided to notify (§3)."""
+
+
 def incident_status(plan: Plan) -> str:
-    """The incident's status as the rules see it: notifiable, blocked or not notifiable (§4)."""
+    """The incident's status as the rules see it: a referral not notified (§3), notifiable,
+    blocked or not notifiable (§4)."""
+    if plan.referral_open:
+        return REFERRAL_STATUS
     if plan.classification.blocked_reason:
         return "blocked"
     return "notifiable" if plan.notifiable else "not_notifiable"
@@ -151,7 +158,7 @@ def replan(
     is the record just stored, which spares reading it back.
     """
     record_json = (
-        incident_store.current_record(session, keyring, incident)
+        _as_stored_referral(incident, incident_store.current_record(session, keyring, incident))
         if current is None
         else current.json
     )
@@ -186,6 +193,16 @@ def replan(
                 row.satisfied_at = _satisfied_at(owed)
     incident.status, incident.updated_at = incident_status(plan), utcnow()  # in the session
     return Replanned(plan, rows, record_json, events_json)
+
+
+def _as_stored_referral(incident: Incident, record_json: dict[str, Any]) -> dict[str, Any]:
+    """An agency's referral stored by an earlier release, before referrals carried
+    ``referral`` in their record, read as one: received the day it was stored (London), so it
+    re-plans as a referral (§3) and never as a notification the partners did not decide."""
+    if incident.status != REFERRAL_STATUS or record_json.get("referral"):
+        return record_json
+    received = london_date(incident.created_at).isoformat()
+    return {**record_json, "referral": {"received_on": received, "agency": None}}
 
 
 def status_of(owed: Owed, row: Obligation, now: dt.datetime, policy: Policy) -> str:

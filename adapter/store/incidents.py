@@ -242,9 +242,11 @@ def same_facts(
 
 
 def _facts(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record without its ``source``, its postcode in the form the schema now stores (a
-    record stored before postcodes were normalised says the same as one sent today)."""
-    facts = {key: value for key, value in record.items() if key != "source"}
+    """The record without its ``source`` or ``referral`` (where and when it came from: an
+    agency re-sending its referral the next day sends the same facts), its postcode in the
+    form the schema now stores (a record stored before postcodes were normalised says the same
+    as one sent today)."""
+    facts = {key: value for key, value in record.items() if key not in ("source", "referral")}
     incident = facts.get("incident")
     if not isinstance(incident, Mapping):
         return facts

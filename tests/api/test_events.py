@@ -102,6 +102,7 @@ def test_local_review_decision_adds_lcspr_decision_and_publication(
         ("lcspr_decision", "panel"),
         ("lcspr_decision", "ofsted"),
         ("lcspr_decision", "dfe"),
+        ("decision_rationale_to_family", "family"),  # §4, local: never delivered
         ("publication", "public"),
     }
     publication = next(o for o in body["obligations"] if o["document"] == "publication")

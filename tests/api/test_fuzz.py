@@ -182,6 +182,8 @@ _VALID_FIELDS: dict[str, Any] = {
     "mode": "full_report",
     "reason": "a criminal trial",
     "url": "https://example.org/review",
+    "publish": "improvements_only",
+    "rationale": "the partners' reasons",
     "document": {"media_type": "application/pdf", "content_base64": "JVBERi0xLjc="},
 }
 

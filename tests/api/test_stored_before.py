@@ -9,8 +9,10 @@ then does through the API what an LA would do next.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
+from adapter.clock import LONDON
 from adapter.store.incidents import content_sha256
 from adapter.store.models import Delivery, Incident, IncidentVersion, Receipt
 from adapter.store.sealing import seal_json, version_aad
@@ -88,3 +90,36 @@ def test_events_and_acknowledgements_of_a_record_stored_before_the_age_rule_go_t
         )
         assert rapid.status == "acknowledged", rapid.last_error
         assert session.query(Receipt).filter_by(delivery_id=rapid.id).count() == 1
+
+
+def test_a_referral_stored_before_referrals_carried_their_receipt_replans_as_one(
+    service: Service, la_key: str
+) -> None:
+    """An agency's referral stored by an earlier release has no ``referral`` in its record:
+    it is read as received the day it was stored (§3), so an event re-plans it as a referral,
+    owing the partners' decision and sending nothing, and the partners can then notify it."""
+    today = dt.datetime.now(LONDON).date().isoformat()
+    referral = submit(service, service.key("agency", "812"))
+    stored = service.get(f"{API}/incidents/{referral['id']}", la_key).get_json()["record"]
+    before = {key: value for key, value in stored.items() if key != "referral"}
+    _store_as_before(service, referral["id"], before)
+
+    reviewed = service.post(
+        f"{API}/incidents/{referral['id']}/events",
+        la_key,
+        document_event("rapid_review_completed", on=today),
+    )
+    assert reviewed.status_code == 201, reviewed.get_json()
+    assert reviewed.get_json()["deliveries"] == []
+    shown = service.get(f"{API}/incidents/{referral['id']}", la_key).get_json()
+    assert shown["status"] == "referral"
+    assert {(o["document"], o["addressee"]) for o in shown["obligations"]} == {
+        ("referral_decision", "safeguarding_partners"),
+        ("rapid_review", "safeguarding_partners"),
+    }
+    decided = plain_event("referral_decided", on=today, decision="notify", rationale="§1")
+    notified = service.post(f"{API}/incidents/{referral['id']}/events", la_key, decided)
+    assert notified.status_code == 201, notified.get_json()
+    assert ("incident_notification", "panel") in {
+        (d["document"], d["addressee"]) for d in notified.get_json()["deliveries"]
+    }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from adapter.clock import LONDON
 from adapter.sandbox.state import Fault
 from tests.support.api import (
     API,
+    LOCAL_REVIEW,
     OTHER_LA,
     assert_problem,
     document_event,
@@ -85,15 +88,19 @@ def test_submitting_another_las_record_is_403(service: Service, la_key: str) -> 
     assert service.get(f"{API}/deadlines", admin).get_json()["items"] == []
 
 
-def test_an_agency_submits_a_referral_that_is_neither_planned_nor_sent(
+def test_an_agency_submits_a_referral_that_owes_only_local_duties_and_is_not_sent(
     service: Service,
 ) -> None:
+    """§3: the partners owe a decision on it and a local rapid review; nothing is sent."""
     agency = service.key("agency", "812")
     response = service.post(f"{API}/incidents", agency, new_record())
     assert response.status_code == 201
     body = response.get_json()
     assert body["status"] == "referral"
-    assert body["deliveries"] == [] and body["obligations"] == []
+    assert body["deliveries"] == []
+    assert {(o["addressee"], o["kind"]) for o in body["obligations"]} == {
+        ("safeguarding_partners", "local")
+    }
     service.work()
     stats = service.sandbox.state.stats()["addressees"]
     assert all(entry["requests"] == 0 for entry in stats.values())
@@ -167,12 +174,23 @@ def test_an_agencys_conflicts_all_read_the_same(service: Service, la_key: str) -
     assert len(details) == 1, details
 
 
-def test_events_on_a_referral_are_403(service: Service, la_key: str) -> None:
+def test_a_referral_takes_its_rapid_review_and_refuses_the_review_process(
+    service: Service, la_key: str
+) -> None:
+    """§3: a rapid review of every case raised by a partner organisation; the review process
+    follows only once the partners decide to notify (DESIGN.md §7)."""
+    today = dt.datetime.now(LONDON).date().isoformat()
     referral = submit(service, service.key("agency", "812"))["id"]
-    response = service.post(
-        f"{API}/incidents/{referral}/events", la_key, document_event("rapid_review_completed")
+    reviewed = service.post(
+        f"{API}/incidents/{referral}/events",
+        la_key,
+        document_event("rapid_review_completed", on=today),
     )
-    assert_problem(response, 403)
+    assert reviewed.status_code == 201, reviewed.get_json()
+    assert reviewed.get_json()["deliveries"] == []
+    decided = document_event("lcspr_decided", on=today, **LOCAL_REVIEW)
+    response = service.post(f"{API}/incidents/{referral}/events", la_key, decided)
+    assert "referral is decided first" in assert_problem(response, 409)["detail"]
 
 
 # --- what each role may do ------------------------------------------------------------------

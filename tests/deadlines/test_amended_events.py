@@ -48,6 +48,7 @@ AMENDED: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[str], set[st
             "rapid_review",
             "panel_response",
             "lcspr_decision",
+            "decision_rationale_to_family",  # §4
             "publication",
         },
         "stays a serious incident and follows the review process",

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from adapter.deadlines.obligations import KINDS, Obligation
+from adapter.deadlines.obligations import Obligation
 from adapter.deadlines.plan import Plan, plan_incident
 from config.settings import Policy
-from schemas import codes
 from tests.rules.factories import (
     load_events,
     load_record,
@@ -322,8 +321,3 @@ def test_future_became_aware_is_a_warning_when_today_is_given() -> None:
     plan = planned(make_record(), today=D("2026-11-22"))
     assert plan.warnings[0].startswith("incident.became_aware_on: 2026-11-23 is in the future")
     assert planned(make_record(), today=D("2026-11-23")).warnings == ()
-
-
-def test_every_document_has_a_kind_from_the_code_list() -> None:
-    assert set(KINDS) == set(codes.DOCUMENTS) - {"amendment"}
-    assert set(KINDS.values()) <= set(codes.OBLIGATION_KINDS)

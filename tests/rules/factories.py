@@ -54,6 +54,8 @@ def make_record(*children: dict[str, Any], **incident: Any) -> dict[str, Any]:
         "became_aware_on": BECAME_AWARE_ON,
         "historical_harm": False,
         "suicide": False,
+        # DESIGN.md §4: the LA where the incident occurred notifies; unknown is warned of.
+        "location": {"in_la_area": True},
     }
     if nature == "other":
         body["other_rationale"] = "no child harmed; notified for the wider risk"

@@ -296,11 +296,13 @@ ROWS = {
         ("not_notifiable",),
         warns=("not a child",),
     ),
-    "s4_age_at_date_of_death_not_incident_date": Row(
-        # 17 on the incident date, 18 when they died of the harm: not a child at death.
+    "s4_age_on_incident_date_decides_harm_in_childhood_not_age_at_death": Row(
+        # 17 on the incident date, 18 when they died of the harm, the LA aware at 17: a
+        # child's serious incident (DESIGN.md §4 "Dying at 18 of harm suffered at 17").
         make_record(make_child(date_of_birth="2008-12-01", date_of_death="2026-12-05")),
-        ("not_notifiable",),
-        warns=("not a child",),
+        ("serious_incident",),
+        PANEL,
+        rapid_review=True,
     ),
     "s4_unborn_child_is_a_child": Row(
         make_record(make_child(date_of_birth=None, unborn=True)),

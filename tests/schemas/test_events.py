@@ -8,7 +8,7 @@ import pytest
 from marshmallow import ValidationError
 
 from schemas import codes
-from schemas.events import REQUIRED_BY_TYPE, EventSchema
+from schemas.events import REQUIRED_BY_TYPE, EventSchema, carries_document
 from schemas.fields import flatten
 
 VALID: dict[str, dict[str, Any]] = {
@@ -19,6 +19,12 @@ VALID: dict[str, dict[str, Any]] = {
     "publication_delayed": {"reason": "criminal trial listed for 2027"},
     "published": {"url": "https://example.gov.uk/lcspr.pdf"},
     "panel_response_received": {},
+    "panel_information_requested": {"due": "2026-12-15"},
+    "further_information_sent": {},
+    "publication_decided": {"publish": "improvements_only"},
+    "publication_withdrawn": {},
+    "family_informed": {},
+    "referral_decided": {"decision": "notify", "rationale": "meets §1: abuse suspected"},
 }
 
 
@@ -118,3 +124,37 @@ def test_document_needs_media_type_and_content():
         )
     found = dict(flatten(caught.value.messages))
     assert set(found) == {"document.media_type", "document.content_base64"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "decision", "allowed"),
+    [
+        ("lcspr_decided", "notify", "local_review, no_review, national_review_recommended"),
+        ("referral_decided", "local_review", "notify, do_not_notify"),
+    ],
+)
+def test_s3_s4_a_decision_belongs_to_its_event_type(kind, decision, allowed):
+    body = {"type": kind, "on": "2026-12-01", "decision": decision, "rationale": "r"}
+    with pytest.raises(ValidationError) as caught:
+        EventSchema(stored=True).load({**body, "reviewer": "J. Reviewer"})
+    message = dict(flatten(caught.value.messages))["decision"]
+    assert message == (
+        f"'{decision}' is not a decision of a '{kind}' event: expected one of {allowed}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("publish", "carries"),
+    [("full_report", False), ("improvements_only", True), ("none", True)],
+)
+def test_s8_a_publication_decision_carries_its_justification_unless_full(publish, carries):
+    loaded = EventSchema().load(
+        {"type": "publication_decided", "on": "2026-12-01", "publish": publish}
+    )
+    assert carries_document(loaded) is carries
+
+
+def test_s8_publish_takes_only_its_three_choices():
+    with pytest.raises(ValidationError) as caught:
+        EventSchema().load({"type": "publication_decided", "on": "2026-12-01", "publish": "some"})
+    assert "full_report, improvements_only, none" in dict(flatten(caught.value.messages))["publish"]
