@@ -79,13 +79,12 @@ class Obligation:
 
     def status(self, now: dt.datetime, policy: Policy) -> DeadlineStatus:
         """``pending``, ``due_soon``, ``overdue``, ``met`` or ``met_late`` at ``now`` (§5)."""
-        done = self.acknowledged_at
-        if done is None and self.satisfied_on is not None:
-            done = start_of_day(self.satisfied_on)
+        satisfied = None if self.satisfied_on is None else start_of_day(self.satisfied_on)
         return deadline_status(
             self.due,
             now,
-            done,
+            self.acknowledged_at,
+            satisfied_at=satisfied,
             calendar=calendar_for(policy),
             due_soon_working_days=policy.due_soon_working_days,
         )

@@ -52,14 +52,21 @@ def deadline_status(
     *,
     calendar: WorkingDayCalendar,
     due_soon_working_days: int,
+    satisfied_at: dt.datetime | None = None,
 ) -> DeadlineStatus:
-    """The status of a deadline on ``due`` at ``now``, given when it was acknowledged (if ever)."""
+    """The status of a deadline on ``due`` at ``now``, given when it was acknowledged (if ever)
+    or when the plan says it is satisfied (``satisfied_at``).
+
+    An acknowledgement is a fact: it meets the deadline whatever ``now`` is (a process whose
+    clock is a moment behind the worker's that recorded it must not call it overdue). A
+    satisfaction still to come (a published report's year, §8) is not yet a meeting."""
     _require_aware("now", now)
-    if acknowledged_at is not None:
-        _require_aware("acknowledged_at", acknowledged_at)
-    # A satisfaction still to come (a published report's year, §8) is not yet a meeting.
-    if acknowledged_at is not None and acknowledged_at <= now:
-        return "met" if acknowledged_at <= due_instant(due) else "met_late"
+    done = acknowledged_at
+    if done is None and satisfied_at is not None and satisfied_at <= now:
+        done = satisfied_at
+    if done is not None:
+        _require_aware("acknowledged_at", done)
+        return "met" if done <= due_instant(due) else "met_late"
     today = london_date(now)
     if today > due:
         return "overdue"

@@ -215,11 +215,11 @@ def status_of(owed: Owed, row: Obligation, now: dt.datetime, policy: Policy) -> 
 def live_status(row: Obligation, now: dt.datetime, policy: Policy) -> str:
     """A stored deadline's status at ``now`` (DESIGN.md §5): exact at any moment, whereas the
     stored ``status`` is what the deadline job last recorded."""
-    done = row.acknowledged_at or row.satisfied_at
     return deadline_status(
         row.due,
         now,
-        done,
+        row.acknowledged_at,
+        satisfied_at=row.satisfied_at,
         calendar=calendar_for(policy),
         due_soon_working_days=policy.due_soon_working_days,
     )
