@@ -40,7 +40,7 @@ test-postgres: $(BIN)/.installed assets
 
 ## test-dates: the tests whose service runs in other processes, and the CLIs', at three other dates
 ## (a mid-year day, a leap day, a bank holiday): no test may depend on the day it runs
-DATE_TESTS ?= tests/e2e tests/test_cli_plan.py tests/importers tests/receipts/test_cli.py tests/sandbox tests/cli_commands
+DATE_TESTS ?= tests/e2e tests/test_cli_plan.py tests/test_cli_plan_guidance.py tests/importers tests/receipts/test_cli.py tests/sandbox tests/cli_commands
 SHIFTED_DATES ?= 2027-06-30 2028-02-29 2027-12-27
 test-dates: $(BIN)/.installed
 	@for date in $(SHIFTED_DATES); do echo "== tests at $$date"; \
