@@ -52,7 +52,43 @@ def server_binary() -> str:
     return str(shipped)
 
 
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+"""Where Linux says which ports it hands to outgoing connections."""
+
+LISTEN_PORTS_FROM = 20000
+"""The lowest port :func:`free_port` offers when it can stay below the ephemeral range."""
+
+
+def _ephemeral_low() -> int | None:
+    """The first port of the kernel's ephemeral range, or None where it cannot be read."""
+    try:
+        return int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on (just now), for a server to listen on.
+
+    Where it can, the port is chosen below the kernel's ephemeral range: a port from that range
+    (what ``bind(0)`` gives) may be taken by any outgoing connection between this probe and the
+    server's own bind, which made ``run`` fail with "Address already in use" now and then."""
+    low = _ephemeral_low()
+    if low is not None and low > LISTEN_PORTS_FROM + 1000:
+        chooser = secrets.SystemRandom()
+        for _ in range(200):
+            port = chooser.randrange(LISTEN_PORTS_FROM, low)
+            if _bindable(host, port):
+                return port
     with socket.socket() as probe:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]

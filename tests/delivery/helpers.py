@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from adapter import localredis
 from adapter.delivery import Delivery, Outcome, OutcomeKind, QuickRetry
 from adapter.delivery.factory import dev_signing_key
 from adapter.delivery.https import HttpsChannel, HttpTimeouts, SandboxChannel
@@ -106,10 +107,8 @@ def sandbox_channel(
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (just now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on (just now), below the ephemeral range."""
+    return localredis.free_port()
 
 
 class _ScriptedHandler(BaseHTTPRequestHandler):
