@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from adapter.store import InvalidCursor
-from adapter.store.incidents import create_incident
 from adapter.store.models import Delivery, DeliveryAttempt, Incident
+from adapter.store.new_incidents import create_incident
 from adapter.store.obligations import (
     ObligationSpec,
     list_deadlines,
