@@ -12,6 +12,8 @@ deliveries the backup predates are sent again under their own ids.
 
 from __future__ import annotations
 
+import base64
+import os
 import shutil
 import subprocess
 import sys
@@ -223,9 +225,32 @@ def test_a_backup_taken_while_the_service_works_restores_to_an_intact_log(drill:
             f"/api/v1/incidents/{incident_id}", headers={"Authorization": f"Bearer {key}"}
         )
         assert read_incident(env, incident_id, key) == original.get_json()
+    assert_every_value_decrypts(env)
+    assert_the_published_keys_alone_audit(drill, jwks)
 
-    # Without the private signing keys the configured-key audit cannot verify the receipts
-    # (a new key was generated), but the published keys saved with the backup still can.
+
+def reencrypt_under_a_drill_key(env: dict[str, str], keys: str) -> tuple[int, str]:
+    """docs/deploy.md's decryption check of a scratch copy: ``db reencrypt`` with a throwaway
+    key first, then ``keys``, decrypts every stored value to encrypt it again under that key."""
+    drill_key = f"drill:{base64.b64encode(os.urandom(32)).decode()}"
+    with_drill = {**env, "CSINS_ENCRYPTION_KEYS": f"{drill_key},{keys}"}
+    code, out, err = cli(with_drill, "db", "reencrypt")
+    return code, out + err
+
+
+def assert_every_value_decrypts(env: dict[str, str]) -> None:
+    """Every sealed value of the restored copy decrypts with the service's keys, and a key of
+    the same id but other bytes (a development key generated again) is found out."""
+    other_bytes = f"test-1:{base64.b64encode(os.urandom(32)).decode()}"
+    code, said = reencrypt_under_a_drill_key(env, other_bytes)
+    assert code == 2 and "fails authentication" in said, said
+    code, said = reencrypt_under_a_drill_key(env, env["CSINS_ENCRYPTION_KEYS"])
+    assert code == 0 and said.endswith("All values are now under key 'drill'.\n"), said
+
+
+def assert_the_published_keys_alone_audit(drill: Drill, jwks: Path) -> None:
+    """Restored without the private signing keys (a new one is generated), the audit with the
+    configured keys fails, and the published keys saved beside the backup still verify it."""
     bare = drill.restore(drill.backup(), with_signing_keys=False)
     code, _, err = cli(bare, "receipts", "audit")
     assert code == 1
