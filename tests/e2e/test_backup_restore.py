@@ -317,3 +317,13 @@ def test_a_backup_older_than_the_witness_file(drill: Drill) -> None:
     reported = err.splitlines()[-1]
     assert reported.startswith("broken at #6 (checkpoint): the log does not match the checkpoint")
     assert reported.endswith("a receipt from #4 to #6 was rewritten")
+
+
+def test_the_documented_commands_are_the_tested_ones() -> None:
+    """docs/deploy.md gives the operator the very commands this drill runs."""
+    deploy = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text("utf-8")
+    assert f"python3 -c '{backups.SQLITE_BACKUP}'" in deploy
+    assert f"python3 -c '{backups.WITNESS_SPLIT}'" in deploy
+    assert " ".join(backups.PG_DUMP) + ' --file="' in deploy
+    assert " ".join(backups.PG_RESTORE) + ' --dbname="' in deploy
+    assert 'install -m 600 "$BACKUP" "$CHECK/csins.db"' in deploy

@@ -25,6 +25,24 @@ backup step copies every page under one read transaction, a consistent copy whil
 writes; ``mode=rw`` refuses a mistyped path instead of backing up a new empty file."""
 
 
+PG_DUMP = ("pg_dump", "--format=custom")
+"""docs/deploy.md's ``pg_dump`` (then ``--file=DUMP URL``): a consistent snapshot of a live
+database, in the archive format ``pg_restore`` reads."""
+
+PG_RESTORE = ("pg_restore", "--no-owner", "--no-privileges", "--single-transaction")
+"""docs/deploy.md's ``pg_restore`` (then ``--dbname=URL DUMP``) into an empty database: all or
+nothing, its objects owned by whoever restores it."""
+
+WITNESS_SPLIT = (
+    "import json, sys\n"
+    "for line in sys.stdin:\n"
+    '    if json.loads(line)["checkpoint"]["size"] <= int(sys.argv[1]): sys.stdout.write(line)'
+)
+"""The program of docs/deploy.md's split of the witness file after a restore (``python3 -c
+'...' N < OLD > NEW``): the checkpoints of at most N receipts, which the restored log of N
+receipts still matches."""
+
+
 def libpq_url(url: str) -> str:
     """A SQLAlchemy PostgreSQL URL (``postgresql+psycopg://``) as pg_dump and psql take it."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -64,21 +82,13 @@ def postgresql_tools_problem(server_url: str) -> str | None:
 
 
 def backup_postgresql(database_url: str, dump: Path) -> None:
-    """``pg_dump --format=custom --file=DUMP URL``: a consistent snapshot of a live database."""
-    run("pg_dump", "--format=custom", f"--file={dump}", libpq_url(database_url))
+    """:data:`PG_DUMP` ``--file=DUMP URL``."""
+    run(*PG_DUMP, f"--file={dump}", libpq_url(database_url))
 
 
 def restore_postgresql(dump: Path, empty_database_url: str) -> None:
-    """``pg_restore`` into an empty database, all or nothing, owned by whoever restores it."""
-    run(
-        "pg_restore",
-        "--no-owner",
-        "--no-privileges",
-        "--exit-on-error",
-        "--single-transaction",
-        f"--dbname={libpq_url(empty_database_url)}",
-        dump,
-    )
+    """:data:`PG_RESTORE` ``--dbname=URL DUMP``, into an empty database."""
+    run(*PG_RESTORE, f"--dbname={libpq_url(empty_database_url)}", dump)
 
 
 def backup_sqlite(database: Path, copy: Path) -> None:
@@ -98,14 +108,8 @@ def restore_sqlite(copy: Path, data_dir: Path) -> Path:
 
 
 def keep_checkpoints_up_to(witness: Path, size: int, kept: Path) -> None:
-    """docs/deploy.md's split of the witness file after a restore: the checkpoints of at most
-    ``size`` receipts (the restored log still matches them) go into a new file ``kept``."""
-    program = (
-        "import json, sys\n"
-        "for line in sys.stdin:\n"
-        '    if json.loads(line)["checkpoint"]["size"] <= int(sys.argv[1]): sys.stdout.write(line)'
-    )
+    """docs/deploy.md's split of the witness file after a restore (:data:`WITNESS_SPLIT`): the
+    checkpoints of at most ``size`` receipts go into a new file ``kept``."""
     with witness.open("rb") as source, kept.open("xb") as target:
-        subprocess.run(
-            [sys.executable, "-c", program, str(size)], stdin=source, stdout=target, check=True
-        )
+        command = [sys.executable, "-c", WITNESS_SPLIT, str(size)]
+        subprocess.run(command, stdin=source, stdout=target, check=True)
