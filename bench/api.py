@@ -43,9 +43,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from adapter import localredis  # noqa: E402
-from adapter.apikeys import create_key  # noqa: E402
-from adapter.crypto import format_key, new_key  # noqa: E402
 from adapter.store import Database, migrate  # noqa: E402
+from adapter.store.api_keys import create_key  # noqa: E402
+from adapter.store.crypto import format_key, new_key  # noqa: E402
 from adapter.store.database import normalise_url  # noqa: E402
 from config.settings import Settings  # noqa: E402
 

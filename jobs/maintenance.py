@@ -21,13 +21,13 @@ from rq.job import JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from adapter import alerts
 from adapter.errors import CsinsError
 from adapter.receipts.witness import checkpoint_and_witness, witness_path
+from adapter.service import alerts
 from adapter.service.clock import utcnow
-from adapter.service.planning import live_status, replan
+from adapter.service.replanning import live_status, replan
 from adapter.store import outbox, submissions
-from adapter.store.imports import imports_to_resume
+from adapter.store.import_runs import imports_to_resume
 from adapter.store.models import Delivery, Incident, Obligation
 from jobs import queues
 from jobs.context import WorkerContext, context

@@ -24,8 +24,8 @@ from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.importers import SYSTEMS
 from adapter.service.clock import utcnow
-from adapter.service.imports import accept_import, find_import
-from adapter.store.imports import ImportDetail, import_detail
+from adapter.service.import_runs import accept_import, find_import
+from adapter.store.import_runs import ImportDetail, import_detail
 from adapter.store.models import ImportRecord
 from schemas.api import ImportSchema
 

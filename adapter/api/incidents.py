@@ -23,7 +23,7 @@ from adapter.http.views import Created, delivery_view, incident_view, obligation
 from adapter.service import casework
 from adapter.service.clock import utcnow
 from adapter.store import incidents as incident_store
-from adapter.store import obligations as obligation_store
+from adapter.store import tracker as obligation_store
 from schemas.api import EventCreatedSchema, EventFormSchema, StoredIncidentSchema
 
 blp = Blueprint(

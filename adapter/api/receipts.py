@@ -39,7 +39,7 @@ from adapter.receipts.log import (
     signed,
 )
 from adapter.service.clock import utcnow
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
 from adapter.store import incidents as incident_store
 from adapter.store.errors import InvalidCursor
 from adapter.store.models import Incident, Receipt

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import click
 
-from adapter.apikeys import Principal
 from adapter.errors import CsinsError
 from adapter.importers import SYSTEMS
 from adapter.queueing import RqPublisher
 from adapter.service.clock import utcnow
-from adapter.service.imports import accept_import, run_import
+from adapter.service.import_runs import accept_import, run_import
 from adapter.store import Database
-from adapter.store.imports import import_detail
+from adapter.store.api_keys import Principal
+from adapter.store.import_runs import import_detail
 from adapter.store.models import ImportRecord
 from config.settings import SettingsError, load_settings
 

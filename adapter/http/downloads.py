@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response
 
-from adapter.apikeys import Principal
 from adapter.http.resources import resources
 from adapter.receipts.witness import FILE_NAME, witness_download, witness_path
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
+from adapter.store.api_keys import Principal
 from adapter.store.models import ALL_LAS
 
 JSON_LINES = "application/jsonl"

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from adapter.crypto import Keyring
-from adapter.service.planning import live_status
+from adapter.service.replanning import live_status
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store import obligations as obligation_store
+from adapter.store import tracker as obligation_store
+from adapter.store.crypto import Keyring
 from adapter.store.models import (
     Delivery,
     DeliveryAttempt,

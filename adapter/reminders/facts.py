@@ -19,13 +19,13 @@ from adapter.deadlines import calendar_for, pending_from
 from adapter.deadlines.status import start_of_day
 from adapter.errors import CalendarRangeError
 from adapter.service.clock import london_today
-from adapter.service.planning import live_status
-from adapter.store import obligations as obligation_store
+from adapter.service.replanning import live_status
 from adapter.store import submissions
+from adapter.store import tracker as obligation_store
 from adapter.store.models import Delivery, Incident, Obligation
-from adapter.store.obligations import LiveDay
 from adapter.store.pagination import MAX_PAGE_SIZE
 from adapter.store.scope import scoped
+from adapter.store.tracker import LiveDay
 from config.settings import Policy
 
 OPEN_STATUSES = ("pending", "due_soon", "overdue")

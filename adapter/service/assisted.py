@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.crypto import Keyring
 from adapter.delivery import Outcome, OutcomeKind, encode_envelope
 from adapter.delivery.envelope import sha256_hex
 from adapter.receipts import SigningKeyring
 from adapter.service import delivering
-from adapter.store import audit as audit_log
-from adapter.store import outbox, submissions
+from adapter.store import audit_log, outbox, submissions
+from adapter.store.api_keys import Principal
+from adapter.store.crypto import Keyring
 from adapter.store.models import AssistedSubmission, Delivery, DeliveryAttempt, Incident
 from config.settings import Settings
 

@@ -20,13 +20,11 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.crypto import Keyring
 from adapter.deadlines import Plan
 from adapter.errors import CsinsError, InvalidRecord
-from adapter.service import outbox as owed_deliveries
+from adapter.service import deliveries_owed
 from adapter.service.clock import london_today
-from adapter.service.planning import (
+from adapter.service.replanning import (
     REFERRAL_STATUS,
     CurrentRecord,
     Replanned,
@@ -36,9 +34,11 @@ from adapter.service.planning import (
     status_of,
     store_first_plan,
 )
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
+from adapter.store.api_keys import Principal
+from adapter.store.crypto import Keyring
 from adapter.store.models import (
     ApiKey,
     Delivery,
@@ -213,7 +213,7 @@ def submission_plan(principal: Principal, current: CurrentRecord, policy: Policy
     inserted with the status it gives. An agency's record is planned as the referral it is
     (§3) when it carries ``referral`` (:func:`submit` sets it); one without (an agency's
     import) is stored unplanned, as referrals were before, and re-planned as a referral
-    received the day it was stored (:func:`adapter.service.planning.replan`)."""
+    received the day it was stored (:func:`adapter.service.replanning.replan`)."""
     if principal.role == "agency" and not current.json.get("referral"):
         return None
     return first_plan(current, policy)
@@ -332,7 +332,7 @@ def amend(
     previous = incident.current_version - 1
     deliveries: list[Delivery] = []
     if incident.status != REFERRAL:
-        deliveries = owed_deliveries.queue_amendments(
+        deliveries = deliveries_owed.queue_amendments(
             session, keyring, incident, record_json, amended_from=previous
         )
         current = CurrentRecord(record_json, loaded)
@@ -404,7 +404,7 @@ def record_event(
     ):
         # §5: sent without a request (or after it was answered), it owes nothing, and the
         # Panel still receives it.
-        deliveries.append(owed_deliveries.queue_unrequested(session, keyring, incident, event_json))
+        deliveries.append(deliveries_owed.queue_unrequested(session, keyring, incident, event_json))
     _audit(
         session,
         principal,
@@ -429,7 +429,7 @@ def _queue_owed(
     incident was created in this transaction, so it has none). An obligation a new document
     is queued for may be owed afresh (a changed decision): its status is reckoned again."""
     owed = {(o.document, o.addressee): o for o in planned.plan.obligations}
-    queued = owed_deliveries.queue_owed(
+    queued = deliveries_owed.queue_owed(
         session,
         keyring,
         incident,

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter import alerts
-from adapter.crypto import DecryptionError, Keyring
 from adapter.deadlines import calendar_for, deadline_status, london_date
 from adapter.delivery import Delivery as Message
 from adapter.delivery import Outcome
@@ -25,9 +23,11 @@ from adapter.documents import NOTIFICATION_DOCUMENTS
 from adapter.errors import CsinsError
 from adapter.receipts import DeliveryFacts, SigningKeyring
 from adapter.receipts.log import append_receipt
-from adapter.service.outbox import queue_catch_up
-from adapter.service.planning import replan
+from adapter.service import alerts
+from adapter.service.deliveries_owed import queue_catch_up
+from adapter.service.replanning import replan
 from adapter.store import outbox
+from adapter.store.crypto import DecryptionError, Keyring
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
 from config.settings import Policy, Settings
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
 from adapter.store import outbox as outbox_store
+from adapter.store.api_keys import Principal
 from adapter.store.models import Delivery
 
 

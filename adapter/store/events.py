@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
+from adapter.store.crypto import Keyring
 from adapter.store.incidents import get_incident
 from adapter.store.models import Incident, LifecycleEvent
 from adapter.store.scope import scoped

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
+from adapter.store.crypto import Keyring
 from adapter.store.errors import InvalidCursor, RecordMismatch, StoreError
 from adapter.store.models import Child, Incident, IncidentVersion, LocalAuthority
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size

@@ -1,8 +1,9 @@
 """The tables of the source of truth (DESIGN.md §2), as SQLAlchemy 2 typed models.
 
-Columns named ``payload``, ``details`` and ``data`` hold AES-GCM ciphertext (``adapter.crypto``),
-encrypted and decrypted by the repositories with associated data naming the row; every other
-column is free of personal data so that it can be indexed, filtered and shown to admins.
+Columns named ``payload``, ``details`` and ``data`` hold AES-GCM ciphertext
+(``adapter.store.crypto``), encrypted and decrypted by the repositories with associated data
+naming the row; every other column is free of personal data so that it can be indexed, filtered
+and shown to admins.
 ``la_code`` is copied onto obligations and deliveries so that every list query can be scoped to
 one local authority without a join.
 """
@@ -343,7 +344,7 @@ class ImportRecord(Base):
     incidents_created: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     row_errors: Mapped[bytes] = mapped_column(LargeBinary)
-    """Ciphertext of the import's detail (:class:`adapter.store.imports.ImportDetail`): the
+    """Ciphertext of the import's detail (:class:`adapter.store.import_runs.ImportDetail`): the
     upload's filename, the row errors and incident outcomes kept, and their totals."""
     created_by_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")

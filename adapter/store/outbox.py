@@ -19,7 +19,7 @@ from typing import Literal, NamedTuple
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from adapter.crypto import DecryptionError, Keyring
+from adapter.store.crypto import DecryptionError, Keyring
 from adapter.store.errors import InvalidCursor
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size

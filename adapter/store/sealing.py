@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from adapter.crypto import Keyring, aad
+from adapter.store.crypto import Keyring, aad
 from adapter.store.models import (
     Base,
     Child,

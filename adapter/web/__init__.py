@@ -49,7 +49,7 @@ def init_app(app: Flask) -> None:
 
     # Importing a page module adds its routes to ``bp`` (once per process, before registering).
     from adapter.web import (  # noqa: F401
-        pages_audit,
+        pages_audit_log,
         pages_auth,
         pages_feeds,
         pages_imports,

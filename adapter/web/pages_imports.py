@@ -15,7 +15,7 @@ from flask import jsonify, render_template
 from werkzeug.wrappers import Response
 
 from adapter.http.resources import resources
-from adapter.store.imports import list_imports
+from adapter.store.import_runs import list_imports
 from adapter.store.models import ImportRecord
 from adapter.web import sessions
 from adapter.web.blueprint import bp

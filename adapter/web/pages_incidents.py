@@ -12,7 +12,6 @@ from typing import Any
 from flask import abort, render_template, request
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
 from adapter.deadlines import calendar_for, pending_from
 from adapter.deadlines.status import london_date
 from adapter.http.resources import resources
@@ -21,10 +20,11 @@ from adapter.receipts.log import list_receipts
 from adapter.service.clock import london_today, utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store import obligations as obligation_store
+from adapter.store import tracker as obligation_store
+from adapter.store.crypto import Keyring
 from adapter.store.models import Incident, Receipt
-from adapter.store.obligations import MET_STATUSES
 from adapter.store.pagination import MAX_PAGE_SIZE
+from adapter.store.tracker import MET_STATUSES
 from adapter.web import queries, sessions
 from adapter.web.blueprint import addressee_names, bp
 from adapter.web.course import course_of

@@ -21,8 +21,7 @@ from adapter.deadlines import LONDON, calendar_for, deadline_status
 from adapter.http.resources import resources
 from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
-from adapter.store import audit as audit_log
-from adapter.store import outbox, submissions
+from adapter.store import audit_log, outbox, submissions
 from adapter.store.models import DeliveryAttempt
 from adapter.web import sessions
 from adapter.web.blueprint import addressee_names, bp

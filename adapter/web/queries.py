@@ -1,8 +1,8 @@
 """Read-only queries the pages need and the repositories do not offer yet, scoped like them.
 
 The dashboard's per-addressee counts are one ``GROUP BY`` (not a page of rows), and the audit log
-page filters on a date range that ``adapter.store.audit.list_audit`` does not take. Both apply the
-caller's LA scope exactly as the repositories do (``adapter.store.scope``).
+page filters on a date range that ``adapter.store.audit_log.list_audit`` does not take. Both
+apply the caller's LA scope exactly as the repositories do (``adapter.store.scope``).
 """
 
 from __future__ import annotations

@@ -23,10 +23,10 @@ from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
-from adapter.apikeys import Principal, verify_key
 from adapter.http.resources import resources
 from adapter.service.clock import utcnow
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
+from adapter.store.api_keys import Principal, verify_key
 from adapter.store.models import ALL_LAS, ApiKey
 
 WEB_ROLES = ("admin", "compliance")

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from adapter import alerts
 from adapter.sandbox.state import Fault
+from adapter.service import alerts
 from adapter.store.models import DELIVERY_STATUSES, AuditEntry, Delivery
 from tests.support.api import API, assert_problem, submit
 from tests.support.service import Service

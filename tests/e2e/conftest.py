@@ -30,13 +30,13 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import select
 
-from adapter.apikeys import Principal, create_key
 from adapter.app import create_app
 from adapter.queueing import RqPublisher
 from adapter.receipts.log import audit_log
 from adapter.sandbox import Fault, RunningSandbox, start_in_thread
 from adapter.service import casework
 from adapter.service.clock import utcnow
+from adapter.store.api_keys import Principal, create_key
 from adapter.store.database import Database
 from adapter.store.models import (
     AuditEntry,

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapter import alerts
 from adapter.sandbox.state import Fault
+from adapter.service import alerts
 from adapter.store.database import Database
 from adapter.store.models import AuditEntry, Delivery
 from config.settings import Settings, load_settings

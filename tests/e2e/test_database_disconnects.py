@@ -20,9 +20,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from adapter import alerts
 from adapter.sandbox import Fault
-from adapter.service import delivering
+from adapter.service import alerts, delivering
 from adapter.service.clock import london_today
 from adapter.store.database import Database
 from adapter.store.models import AuditEntry, Delivery, DeliveryAttempt, Receipt

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from adapter.service import imports
-from adapter.service.imports import run_import
+from adapter.service import import_runs
+from adapter.service.import_runs import run_import
 from adapter.store.models import ImportRecord, Incident
 from jobs.maintenance import sweep
 from jobs.queues import IMPORTS, import_job_id, job_status
@@ -76,7 +76,7 @@ def test_the_upload_is_sealed_until_its_import_has_run_then_erased(service):
 
 
 def test_progress_is_committed_with_each_batch(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     key = service.key()
     import_id = _accepted(service, key)
     seen: list[tuple[str, int, int]] = []
@@ -93,7 +93,7 @@ def test_progress_is_committed_with_each_batch(service, monkeypatch):
 
 
 def test_an_import_whose_worker_died_is_taken_over_where_it_stopped(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     key = service.key()
     import_id = _accepted(service, key)
 
@@ -118,7 +118,7 @@ def test_an_import_whose_worker_died_is_taken_over_where_it_stopped(service, mon
 
 
 def test_a_run_taken_over_writes_nothing_more(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     import_id = _accepted(service, service.key())
     _stale(service)
     taken = False
@@ -156,7 +156,7 @@ def test_the_sweeper_requeues_an_import_whose_job_was_lost(service):
 
 
 def test_the_sweeper_hands_a_dead_run_to_another_worker(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     import_id = _accepted(service, service.key())
     with pytest.raises(Crash):
         run_import(service.database, service.settings, import_id, _crash)
@@ -181,11 +181,11 @@ def _sweep(service: Any) -> int:
 def test_an_import_stopped_too_often_fails_saying_why(service, monkeypatch):
     import_id = _accepted(service, service.key())
     with service.database.session_scope() as session:
-        session.get_one(ImportRecord, import_id).attempts = imports.MAX_RUNS
+        session.get_one(ImportRecord, import_id).attempts = import_runs.MAX_RUNS
     service.run_imports()
     body = service.get(f"/api/v1/imports/{import_id}", service.key()).get_json()
     assert body["status"] == "failed"
-    assert body["failure"] == f"stopped after {imports.MAX_RUNS} runs"
+    assert body["failure"] == f"stopped after {import_runs.MAX_RUNS} runs"
     assert _record(service, import_id).upload is None
 
 
@@ -268,11 +268,11 @@ def test_an_agency_import_refers_and_a_compliance_key_cannot_import(service):
 def test_a_batch_writes_new_incidents_together_and_tells_each_records_outcome(service):
     """The one write path: new records inserted in one statement, a repeat of a reference in
     the same batch and a stored one recognised, a conflict rolled back alone (§4)."""
-    from adapter.apikeys import Principal
     from adapter.service import casework
     from adapter.service.clock import london_today, utcnow
-    from adapter.service.planning import CurrentRecord
+    from adapter.service.replanning import CurrentRecord
     from adapter.service.submissions import BatchRefused, submit_batch
+    from adapter.store.api_keys import Principal
     from tests.support.service import sample_record
 
     def valid(reference: str, summary: str = "What happened.") -> CurrentRecord:

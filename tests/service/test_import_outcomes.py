@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from adapter.errors import EventRefused
-from adapter.service import casework, imports
-from adapter.service.imports import INCIDENTS_KEPT, ROW_ERRORS_KEPT
-from adapter.store.imports import import_detail
+from adapter.service import casework, import_runs
+from adapter.service.import_runs import INCIDENTS_KEPT, ROW_ERRORS_KEPT
+from adapter.store.import_runs import import_detail
 from adapter.store.models import ImportRecord, Incident
 from adapter.store.sealing import import_aad, open_json, seal_json
 from tests.conftest import SAMPLES
@@ -146,7 +146,7 @@ def test_incident_outcomes_are_kept_up_to_a_limit_and_counted_exactly(service):
 )
 def test_incident_outcomes_are_cut_only_past_the_limit(service, monkeypatch, valid, truncated):
     """The same bound at its edge, lowered to the two incidents the import always holds."""
-    monkeypatch.setattr(imports, "INCIDENTS_KEPT", 2)
+    monkeypatch.setattr(import_runs, "INCIDENTS_KEPT", 2)
     response, key = _outcomes_of_a_big_import(service, valid)
     body = response.get_json()
     assert service.get(f"/api/v1/imports/{body['id']}", key).get_json() == body

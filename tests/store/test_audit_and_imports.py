@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from adapter.store import OutOfScope
-from adapter.store.audit import AuditLogIsAppendOnly, audit, list_audit
-from adapter.store.imports import get_import, import_detail, import_row_errors, record_import
+from adapter.store.audit_log import AuditLogIsAppendOnly, audit, list_audit
+from adapter.store.import_runs import get_import, import_detail, import_row_errors, record_import
 from adapter.store.models import ApiKey, AuditEntry
 
 

@@ -10,13 +10,6 @@ from sqlalchemy import func, select
 from adapter.store import InvalidCursor
 from adapter.store.incidents import create_incident
 from adapter.store.models import Delivery, DeliveryAttempt, Incident
-from adapter.store.obligations import (
-    ObligationSpec,
-    list_deadlines,
-    list_obligations,
-    replace_obligations,
-    update_obligation,
-)
 from adapter.store.outbox import (
     STUCK_SENDING_AFTER,
     deliveries_due,
@@ -29,6 +22,13 @@ from adapter.store.outbox import (
     start_attempt,
 )
 from adapter.store.pagination import encode_cursor
+from adapter.store.tracker import (
+    ObligationSpec,
+    list_deadlines,
+    list_obligations,
+    replace_obligations,
+    update_obligation,
+)
 from adapter.store.types import utcnow
 from tests.store.factories import make_obligation, make_record
 

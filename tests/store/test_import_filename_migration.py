@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
 from adapter.store import migrate
+from adapter.store.crypto import Keyring
 from adapter.store.database import create_database_engine, sqlite_path
-from adapter.store.imports import import_detail
+from adapter.store.import_runs import import_detail
 from adapter.store.models import ImportRecord
 from adapter.store.sealing import import_aad, seal_json
 

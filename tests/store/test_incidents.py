@@ -23,7 +23,7 @@ from adapter.store.incidents import (
     version_record,
 )
 from adapter.store.models import Child, Incident, LocalAuthority
-from adapter.store.obligations import list_deadlines, replace_obligations
+from adapter.store.tracker import list_deadlines, replace_obligations
 from adapter.store.types import utcnow
 from tests.store.factories import CHILD_NHS_NUMBER, make_event, make_obligation, make_record
 
@@ -252,7 +252,7 @@ def test_losing_insert_reads_the_winner_postgresql(db):
 def test_a_taken_reference_leaves_the_transaction_usable(db):
     """On every backend: the insert that finds the reference taken inserts nothing and raises
     nothing (ON CONFLICT DO NOTHING), so the rest of the caller's transaction still commits."""
-    from adapter.store.audit import audit, list_audit
+    from adapter.store.audit_log import audit, list_audit
 
     first = submit(db, make_record())
     with db.session_scope() as session:

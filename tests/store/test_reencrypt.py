@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text, update
 
 from adapter.cli.db import db as db_group
-from adapter.crypto import Keyring, format_key, new_key
+from adapter.store.crypto import Keyring, format_key, new_key
 from adapter.store.database import Database
 from adapter.store.incidents import create_incident
 from adapter.store.models import Child, IncidentVersion

@@ -20,10 +20,10 @@ from redis import Redis
 from rq import SimpleWorker
 
 from adapter import localredis
-from adapter.apikeys import create_key
 from adapter.app import create_app
 from adapter.queueing import RqPublisher
 from adapter.sandbox import RunningSandbox, start_in_thread
+from adapter.store.api_keys import create_key
 from adapter.store.database import Database
 from adapter.store.publishing import NoPublisher
 from config.settings import Settings, load_settings

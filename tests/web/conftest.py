@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from adapter.apikeys import Principal, create_key
 from adapter.sandbox.state import Fault
 from adapter.service import casework
 from adapter.service.clock import utcnow
+from adapter.store.api_keys import Principal, create_key
 from jobs.queues import enqueue_deliveries
 from tests.support.api import new_record
 from tests.support.service import Service

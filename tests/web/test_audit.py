@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from adapter.service.clock import london_today
-from adapter.store.audit import audit
+from adapter.store.audit_log import audit
 from adapter.store.models import AuditEntry
 from tests.web.conftest import World
 from tests.web.test_queues import plain, text

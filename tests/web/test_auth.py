@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from adapter.apikeys import revoke_key
 from adapter.app import create_app
 from adapter.service.clock import utcnow
+from adapter.store.api_keys import revoke_key
 from adapter.store.models import ApiKey, AuditEntry
 from adapter.web.secret import SECRET_FILENAME, load_or_create_secret
 from adapter.web.sessions import COOKIE_NAME

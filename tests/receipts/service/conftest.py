@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from adapter.crypto import Keyring
 from adapter.receipts import SignedReceipt, SigningKeyring
 from adapter.receipts.log import signer_for
+from adapter.store.crypto import Keyring
 from adapter.store.models import ApiKey, AuditEntry, Delivery, Receipt
 from tests.support.service import Service, sample_record
 

@@ -2,10 +2,10 @@
 
 Calendar clients cannot send ``Authorization: Bearer``, so ``GET /api/v1/deadlines.ics`` also
 takes a token in its URL (``?token=``). A token reads ``csinsfeed_<prefix>_<secret>`` and is
-kept like an API key (:mod:`adapter.apikeys`): only the 12-hex-digit prefix and the SHA-256 of
-the whole token are stored, compared in constant time, and a revoked token never verifies. A
-token is bound to one LA (never ``*``) and reads the feed only: it is no API key, and no API
-key of any other kind is accepted in a URL.
+kept like an API key (:mod:`adapter.store.api_keys`): only the 12-hex-digit prefix and the
+SHA-256 of the whole token are stored, compared in constant time, and a revoked token never
+verifies. A token is bound to one LA (never ``*``) and reads the feed only: it is no API key,
+and no API key of any other kind is accepted in a URL.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import LAST_USED_RESOLUTION, SECRET_BYTES, hash_key
 from adapter.errors import CsinsError
+from adapter.store.api_keys import LAST_USED_RESOLUTION, SECRET_BYTES, hash_key
 from adapter.store.models import ALL_LAS, FeedToken
 from adapter.store.scope import scoped
 from adapter.store.types import utcnow

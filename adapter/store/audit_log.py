@@ -71,7 +71,7 @@ def defer_flush(session: Session, deferred: bool) -> None:
 
 
 class Actor(Protocol):
-    """Who acted: an API key's id and role (``adapter.apikeys.Principal`` is one)."""
+    """Who acted: an API key's id and role (``adapter.store.api_keys.Principal`` is one)."""
 
     @property
     def key_id(self) -> int | None: ...

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.catalogue import addressees_of, content_events
-from adapter.crypto import Keyring
 from adapter.deadlines.lifecycle import ordered
 from adapter.documents import NOTIFICATION_DOCUMENTS, event_document_payload, notification_payload
 from adapter.store import incidents as incident_store
 from adapter.store import outbox
+from adapter.store.crypto import Keyring
 from adapter.store.models import Delivery, Incident, Obligation
 from schemas import codes
 

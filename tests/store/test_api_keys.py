@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
-from adapter import apikeys
-from adapter.apikeys import ApiKeyError, create_key, hash_key, revoke_key, verify_key
+from adapter.store import api_keys
+from adapter.store.api_keys import ApiKeyError, create_key, hash_key, revoke_key, verify_key
 from adapter.store.models import ApiKey
 
 
@@ -91,4 +91,4 @@ def test_last_used_is_written_at_most_once_a_minute(db):
 
 
 def test_roles_match_the_design():
-    assert apikeys.ROLES == ("local_authority", "agency", "admin", "compliance")
+    assert api_keys.ROLES == ("local_authority", "agency", "admin", "compliance")
