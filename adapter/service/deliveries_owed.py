@@ -19,9 +19,13 @@ import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.catalogue import addressees_of, content_events
 from adapter.deadlines.lifecycle import ordered
-from adapter.documents import NOTIFICATION_DOCUMENTS, event_document_payload, notification_payload
+from adapter.rules.catalogue import addressees_of, content_events
+from adapter.rules.documents import (
+    NOTIFICATION_DOCUMENTS,
+    event_document_payload,
+    notification_payload,
+)
 from adapter.store import incidents as incident_store
 from adapter.store import outbox
 from adapter.store.crypto import Keyring
@@ -215,7 +219,7 @@ def _payload_for(
     if document in NOTIFICATION_DOCUMENTS:
         return notification_payload(document, record_json, incident.current_version)
     in_force = [event for _, event in ordered(events_json)]  # as the planner reads them
-    # The events whose document it carries, most specific first (adapter.catalogue): §8 a date
+    # The events whose document it carries, most specific first (adapter.rules.catalogue): §8 a date
     # scheduled past the limit makes the delay notice owed, but only the reasons recorded send it.
     for event_type in content_events(document):
         latest = [

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from adapter.deadlines import calendar_for, deadline_status, london_date
 from adapter.delivery import Delivery as Message
 from adapter.delivery import Outcome
-from adapter.documents import NOTIFICATION_DOCUMENTS
 from adapter.errors import CsinsError
 from adapter.receipts import DeliveryFacts, SigningKeyring
 from adapter.receipts.log import append_receipt
+from adapter.rules.documents import NOTIFICATION_DOCUMENTS
 from adapter.service import alerts
 from adapter.service.deliveries_owed import queue_catch_up
 from adapter.service.replanning import replan

@@ -59,7 +59,7 @@ def acknowledgement(
 
 
 def uploaded_document_payload(content: bytes = b"%PDF-1.7 rapid review\n") -> dict[str, Any]:
-    """A payload carrying an uploaded file, as ``adapter.documents`` builds it."""
+    """A payload carrying an uploaded file, as ``adapter.rules.documents`` builds it."""
     return {
         "document": "rapid_review",
         "event": {"type": "rapid_review_completed", "on": "2026-12-01"},
