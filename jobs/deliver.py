@@ -38,7 +38,7 @@ from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
 from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
-from adapter.store.models import Delivery, DeliveryAttempt
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow
 from jobs.context import WorkerContext, context
 from jobs.queues import connect, enqueue_delivery
 
@@ -114,9 +114,9 @@ def _recording(
 
     def record(session: Session, again: bool) -> delivering.Recorded:
         if again:
-            attempt = session.get(DeliveryAttempt, (started.delivery_id, started.attempt))
+            attempt = session.get(DeliveryAttemptRow, (started.delivery_id, started.attempt))
             if attempt is not None and attempt.outcome is not None:
-                delivery = session.get_one(Delivery, started.delivery_id)
+                delivery = session.get_one(DeliveryRow, started.delivery_id)
                 retrying = delivery.status == "retrying"
                 return delivering.Recorded(
                     delivery.status, delivery.next_attempt_at if retrying else None

@@ -28,7 +28,7 @@ from adapter.service.clock import utcnow
 from adapter.service.replanning import live_status, replan
 from adapter.store import outbox, submissions
 from adapter.store.import_runs import imports_to_resume
-from adapter.store.models import Delivery, Incident, Obligation
+from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from jobs import queues
 from jobs.context import WorkerContext, context
 from jobs.queues import connect, delivery_job_id, enqueue_delivery
@@ -143,9 +143,9 @@ def check_deadlines() -> int:
     now, policy, changed = utcnow(), ctx.settings.policy, 0
     with ctx.database.session_scope() as session:
         open_obligations = (
-            select(Obligation)
-            .where(Obligation.status.in_(OPEN_STATUSES))
-            .order_by(Obligation.id)
+            select(ObligationRow)
+            .where(ObligationRow.status.in_(OPEN_STATUSES))
+            .order_by(ObligationRow.id)
             .with_for_update(skip_locked=True)
         )
         for row in session.scalars(open_obligations):
@@ -175,14 +175,14 @@ def check_deadlines() -> int:
     return changed
 
 
-def _open_submission(session: Session, obligation: Obligation) -> dict[str, str]:
+def _open_submission(session: Session, obligation: ObligationRow) -> dict[str, str]:
     """``{"submission_to_make": delivery id}`` when what the obligation waits for is a person's
     submission on the online service (an open ``csins`` task, DESIGN.md §6): the alert names it."""
     found = session.scalars(
-        select(Delivery.id).where(
-            Delivery.obligation_id == obligation.id,
-            Delivery.channel == submissions.CSINS,
-            Delivery.status.not_in(submissions.FINISHED),
+        select(DeliveryRow.id).where(
+            DeliveryRow.obligation_id == obligation.id,
+            DeliveryRow.channel == submissions.CSINS,
+            DeliveryRow.status.not_in(submissions.FINISHED),
         )
     ).first()
     return {"submission_to_make": found} if found else {}
@@ -193,16 +193,16 @@ def _owe_delay_notices(ctx: WorkerContext, now: dt.datetime) -> None:
     alone makes it owed once the limit has passed unpublished (§8), and nothing else would
     re-plan the incident. One short transaction each, after the check's own, locking the
     incident first as every re-plan does."""
-    notice = aliased(Obligation)
+    notice = aliased(ObligationRow)
     with ctx.database.session_scope() as session:
         late = session.scalars(
-            select(Obligation.incident_id)
+            select(ObligationRow.incident_id)
             .where(
-                Obligation.document == "publication",
-                Obligation.status == "overdue",
+                ObligationRow.document == "publication",
+                ObligationRow.status == "overdue",
                 ~select(notice.id)
                 .where(
-                    notice.incident_id == Obligation.incident_id,
+                    notice.incident_id == ObligationRow.incident_id,
                     notice.document == "publication_delay_notice",
                 )
                 .exists(),
@@ -213,8 +213,8 @@ def _owe_delay_notices(ctx: WorkerContext, now: dt.datetime) -> None:
         try:
             with ctx.database.session_scope() as session:
                 incident = session.scalars(
-                    select(Incident)
-                    .where(Incident.id == incident_id)
+                    select(IncidentRow)
+                    .where(IncidentRow.id == incident_id)
                     .with_for_update(key_share=True)
                     .execution_options(populate_existing=True)
                 ).one()

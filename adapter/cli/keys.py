@@ -6,7 +6,7 @@ import click
 
 from adapter.cli.db import opened_database, require_migrated
 from adapter.store import api_keys
-from adapter.store.models import ROLES
+from adapter.store.access_models import ROLES
 
 
 @click.group()

@@ -7,8 +7,8 @@ from flask import Response
 from adapter.http.resources import resources
 from adapter.receipts.witness import FILE_NAME, witness_download, witness_path
 from adapter.store import audit_log
+from adapter.store.access_models import ALL_LAS
 from adapter.store.api_keys import Principal
-from adapter.store.models import ALL_LAS
 
 JSON_LINES = "application/jsonl"
 """The media type of the download: one JSON checkpoint file document per line."""

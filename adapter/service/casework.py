@@ -37,15 +37,15 @@ from adapter.service.replanning import (
 from adapter.store import audit_log
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
+from adapter.store.access_models import ApiKeyRow
 from adapter.store.api_keys import Principal
 from adapter.store.crypto import Keyring
 from adapter.store.models import (
-    ApiKey,
-    Delivery,
-    Incident,
-    IncidentVersion,
-    LifecycleEvent,
-    Obligation,
+    DeliveryRow,
+    IncidentRow,
+    IncidentVersionRow,
+    LifecycleEventRow,
+    ObligationRow,
 )
 from adapter.store.scope import scoped
 from config.settings import Policy
@@ -71,7 +71,7 @@ class NotAllowed(CsinsError):
 class RecordConflict(CsinsError):
     """Different content under a used reference or idempotency key (the API answers 409)."""
 
-    def __init__(self, incident: Incident, detail: str) -> None:
+    def __init__(self, incident: IncidentRow, detail: str) -> None:
         super().__init__(detail)
         self.incident = incident
 
@@ -82,12 +82,12 @@ class Submitted:
     ``version`` are what was just stored (so the answer needs no reading back); empty for a
     resubmission."""
 
-    incident: Incident
+    incident: IncidentRow
     outcome: Literal["created", "identical"]
-    deliveries: list[Delivery]
+    deliveries: list[DeliveryRow]
     record_json: dict[str, Any] = field(default_factory=dict)
-    obligations: list[Obligation] = field(default_factory=list)
-    version: IncidentVersion | None = None
+    obligations: list[ObligationRow] = field(default_factory=list)
+    version: IncidentVersionRow | None = None
 
 
 def validate_record(data: Any, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -190,8 +190,8 @@ def submit_valid(
     if result.outcome == "identical":
         return Submitted(existing, "identical", [])
     incident = existing
-    deliveries: list[Delivery] = []
-    obligations: list[Obligation] = []
+    deliveries: list[DeliveryRow] = []
+    obligations: list[ObligationRow] = []
     if plan is not None:
         planned = store_first_plan(session, policy, incident, plan, current, now)
         deliveries = _queue_owed(
@@ -229,7 +229,7 @@ def _as_referral(session: Session, principal: Principal, data: Any, today: dt.da
     key names. Whatever ``referral`` the agency sent is replaced: the service knows both."""
     if not isinstance(data, Mapping):
         return data  # refused by validation, with its message
-    key = session.get(ApiKey, principal.key_id)
+    key = session.get(ApiKeyRow, principal.key_id)
     agency = (key.name if key is not None else None) or f"agency key {principal.key_id}"
     return {**data, "referral": {"received_on": today.isoformat(), "agency": agency[:200]}}
 
@@ -239,7 +239,7 @@ def _notify_referral(
     keyring: Keyring,
     policy: Policy,
     principal: Principal,
-    referral: Incident,
+    referral: IncidentRow,
     current: CurrentRecord,
     now: dt.datetime,
 ) -> Submitted:
@@ -286,7 +286,7 @@ def _referral_refused(record_json: Mapping[str, Any]) -> str:
     )
 
 
-def _conflict_detail(incident: Incident, record_json: Mapping[str, Any]) -> str:
+def _conflict_detail(incident: IncidentRow, record_json: Mapping[str, Any]) -> str:
     reference = record_json["incident"]["reference"]
     if incident.reference != reference:
         return "this Idempotency-Key was used for another incident"
@@ -305,7 +305,7 @@ def amend(
     data: Any,
     *,
     now: dt.datetime,
-) -> tuple[Incident, bool, list[Delivery]] | None:
+) -> tuple[IncidentRow, bool, list[DeliveryRow]] | None:
     """§2: a new version of the record; amendments go to every addressee already notified.
 
     None when the incident is not visible to the caller. The boolean says whether a version was
@@ -330,7 +330,7 @@ def amend(
     if not result.created:
         return incident, False, []
     previous = incident.current_version - 1
-    deliveries: list[Delivery] = []
+    deliveries: list[DeliveryRow] = []
     if incident.status != REFERRAL:
         deliveries = deliveries_owed.queue_amendments(
             session, keyring, incident, record_json, amended_from=previous
@@ -357,7 +357,7 @@ def record_event(
     data: Any,
     *,
     now: dt.datetime,
-) -> tuple[LifecycleEvent, list[Delivery]] | None:
+) -> tuple[LifecycleEventRow, list[DeliveryRow]] | None:
     """Record a lifecycle event; it adds, satisfies or changes obligations (DESIGN.md §5).
 
     An impossible event (out of order, before the incident) raises ``EventRefused`` and nothing
@@ -418,13 +418,13 @@ def record_event(
 def _queue_owed(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
+    incident: IncidentRow,
     planned: Replanned,
     *,
     now: dt.datetime,
     policy: Policy,
     new: bool = False,
-) -> list[Delivery]:
+) -> list[DeliveryRow]:
     """The deliveries the incident's new plan calls for and does not have yet (``new``: the
     incident was created in this transaction, so it has none). An obligation a new document
     is queued for may be owed afresh (a changed decision): its status is reckoned again."""
@@ -449,7 +449,7 @@ def _queue_owed(
     return queued
 
 
-def _locked_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:
+def _locked_incident(session: Session, la_scope: str, incident_id: str) -> IncidentRow | None:
     """The incident, its row locked until the transaction ends (PostgreSQL; SQLite transactions
     are serialised already), re-read under the lock: concurrent events and amendments of one
     incident, and a worker's re-plan after an acknowledgement, then run one after the other,
@@ -459,7 +459,7 @@ def _locked_incident(session: Session, la_scope: str, incident_id: str) -> Incid
     worker's receipt) can still be inserted meanwhile.
     """
     statement = scoped(
-        select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope
+        select(IncidentRow).where(IncidentRow.id == incident_id), IncidentRow.la_code, la_scope
     )
     return session.scalars(
         statement.with_for_update(key_share=True).execution_options(populate_existing=True)
@@ -490,7 +490,7 @@ def _audit(
     session: Session,
     principal: Principal,
     action: str,
-    incident: Incident,
+    incident: IncidentRow,
     detail: Mapping[str, Any],
 ) -> None:
     audit_log.audit_by(

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.errors import CsinsError
-from adapter.store.models import ALL_LAS, ROLES, ApiKey
+from adapter.store.access_models import ALL_LAS, ROLES, ApiKeyRow
 from adapter.store.types import utcnow
 
 KEY_SCHEME = "csins"
@@ -106,7 +106,7 @@ def create_key(session: Session, *, la_code: str, role: str, name: str | None = 
         raise ApiKeyError(f"la: expected a 3-digit LA code or '*', got {la_code!r}")
     prefix = secrets.token_hex(6)
     key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    row = ApiKey(prefix=prefix, key_hash=hash_key(key), la_code=la_code, role=role, name=name)
+    row = ApiKeyRow(prefix=prefix, key_hash=hash_key(key), la_code=la_code, role=role, name=name)
     session.add(row)
     session.flush()
     return NewKey(key_id=row.id, prefix=prefix, key=key, la_code=la_code, role=role)
@@ -119,7 +119,7 @@ def verify_key(
     parts = _split(presented.strip())
     if parts is None:
         return None
-    row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[0])).one_or_none()
+    row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.prefix == parts[0])).one_or_none()
     expected = row.key_hash if row is not None else hash_key(secrets.token_hex(16))
     if not hmac.compare_digest(hash_key(presented.strip()), expected):
         return None
@@ -133,7 +133,7 @@ def verify_key(
 
 def revoke_key(session: Session, prefix: str) -> bool:
     """Revoke the key with ``prefix`` (the part after ``csins_``); False if there is none."""
-    row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
+    row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix)).one_or_none()
     if row is None:
         return False
     if row.revoked_at is None:
@@ -141,6 +141,6 @@ def revoke_key(session: Session, prefix: str) -> bool:
     return True
 
 
-def list_keys(session: Session) -> list[ApiKey]:
+def list_keys(session: Session) -> list[ApiKeyRow]:
     """Every key (prefixes, scopes and dates; the secrets are not stored), oldest first."""
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)).all())
+    return list(session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)).all())

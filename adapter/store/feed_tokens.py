@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.errors import CsinsError
+from adapter.store.access_models import ALL_LAS, FeedTokenRow
 from adapter.store.api_keys import LAST_USED_RESOLUTION, SECRET_BYTES, hash_key
-from adapter.store.models import ALL_LAS, FeedToken
 from adapter.store.scope import scoped
 from adapter.store.types import utcnow
 
@@ -78,7 +78,7 @@ def create_token(
         raise FeedTokenError(f"label: at most {MAX_LABEL_CHARS} characters, got {len(label)}")
     prefix = secrets.token_hex(6)
     token = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    row = FeedToken(
+    row = FeedTokenRow(
         prefix=prefix,
         token_hash=hash_key(token),
         la_code=la_code,
@@ -99,7 +99,7 @@ def verify_token(
     prefix, _, secret = rest.partition("_")
     if scheme != TOKEN_SCHEME or not _PREFIX.match(prefix) or len(secret) < 32:
         return None
-    row = session.scalars(select(FeedToken).where(FeedToken.prefix == prefix)).one_or_none()
+    row = session.scalars(select(FeedTokenRow).where(FeedTokenRow.prefix == prefix)).one_or_none()
     expected = row.token_hash if row is not None else hash_key(secrets.token_hex(16))
     if not hmac.compare_digest(hash_key(presented), expected):
         return None
@@ -111,16 +111,16 @@ def verify_token(
     return FeedReader(token_id=row.id, la_code=row.la_code)
 
 
-def list_tokens(session: Session, la_scope: str = ALL_LAS) -> list[FeedToken]:
+def list_tokens(session: Session, la_scope: str = ALL_LAS) -> list[FeedTokenRow]:
     """The tokens of the scope (prefixes, labels and dates; never the secrets), oldest first."""
-    statement = scoped(select(FeedToken), FeedToken.la_code, la_scope)
-    return list(session.scalars(statement.order_by(FeedToken.id)).all())
+    statement = scoped(select(FeedTokenRow), FeedTokenRow.la_code, la_scope)
+    return list(session.scalars(statement.order_by(FeedTokenRow.id)).all())
 
 
-def revoke_token(session: Session, prefix: str, la_scope: str = ALL_LAS) -> FeedToken | None:
+def revoke_token(session: Session, prefix: str, la_scope: str = ALL_LAS) -> FeedTokenRow | None:
     """Revoke the scope's token with ``prefix``; None if the scope has none."""
-    statement = scoped(select(FeedToken), FeedToken.la_code, la_scope)
-    row = session.scalars(statement.where(FeedToken.prefix == prefix)).one_or_none()
+    statement = scoped(select(FeedTokenRow), FeedTokenRow.la_code, la_scope)
+    row = session.scalars(statement.where(FeedTokenRow.prefix == prefix)).one_or_none()
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
     return row

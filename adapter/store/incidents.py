@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from adapter.store.crypto import Keyring
 from adapter.store.errors import InvalidCursor, RecordMismatch, StoreError
-from adapter.store.models import Child, Incident, IncidentVersion, LocalAuthority
+from adapter.store.models import ChildRow, IncidentRow, IncidentVersionRow, LocalAuthorityRow
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import ALL_LAS, require_la, scoped
 from adapter.store.sealing import (
@@ -48,17 +48,17 @@ class CreateResult:
     """What a submission did: ``created`` (201), ``identical`` (200) or ``conflict`` (409);
     ``version`` is the version just written (None unless created)."""
 
-    incident: Incident
+    incident: IncidentRow
     outcome: Outcome
-    version: IncidentVersion | None = None
+    version: IncidentVersionRow | None = None
 
 
 @dataclass(frozen=True)
 class VersionResult:
     """An amendment's version; ``created`` is False when the content equals the current version."""
 
-    incident: Incident
-    version: IncidentVersion
+    incident: IncidentRow
+    version: IncidentVersionRow
     created: bool
 
 
@@ -78,10 +78,10 @@ def ensure_local_authority(session: Session, code: str, name: str | None = None)
     Reads first so the usual case (known LA, same name) takes no row lock: concurrent submissions
     of one LA must not queue behind each other here.
     """
-    known = session.get(LocalAuthority, code)
+    known = session.get(LocalAuthorityRow, code)
     if known is not None and (name is None or known.name == name):
         return
-    statement = _dialect_insert(session)(LocalAuthority).values(
+    statement = _dialect_insert(session)(LocalAuthorityRow).values(
         code=code, name=name, created_at=utcnow()
     )
     if name is None:
@@ -118,7 +118,7 @@ def create_incident(
 
     now = utcnow()
     inserted = (
-        _dialect_insert(session)(Incident)
+        _dialect_insert(session)(IncidentRow)
         .values(
             id=str(uuid.uuid4()),
             la_code=la_code,
@@ -132,7 +132,7 @@ def create_incident(
             updated_at=now,
         )
         .on_conflict_do_nothing()
-        .returning(Incident)
+        .returning(IncidentRow)
     )
     incident = session.scalars(inserted).one_or_none()
     if incident is None:
@@ -183,7 +183,9 @@ def insert_new_incidents(
         )
     if not rows:
         return []
-    statement = _dialect_insert(session)(Incident).on_conflict_do_nothing().returning(Incident)
+    statement = (
+        _dialect_insert(session)(IncidentRow).on_conflict_do_nothing().returning(IncidentRow)
+    )
     inserted = {incident.id: incident for incident in session.scalars(statement, rows)}
     results: list[CreateResult | None] = []
     for (record, _), row in zip(records, rows, strict=True):
@@ -198,21 +200,27 @@ def insert_new_incidents(
 
 def _find(
     session: Session, la_code: str, reference: str, idempotency_key: str | None
-) -> Incident | None:
+) -> IncidentRow | None:
     by_reference = session.scalars(
-        select(Incident).where(Incident.la_code == la_code, Incident.reference == reference)
+        select(IncidentRow).where(
+            IncidentRow.la_code == la_code, IncidentRow.reference == reference
+        )
     ).one_or_none()
     if by_reference is not None or idempotency_key is None:
         return by_reference
     return session.scalars(
-        select(Incident).where(
-            Incident.la_code == la_code, Incident.idempotency_key == idempotency_key
+        select(IncidentRow).where(
+            IncidentRow.la_code == la_code, IncidentRow.idempotency_key == idempotency_key
         )
     ).one_or_none()
 
 
 def _classify(
-    session: Session, keyring: Keyring, existing: Incident, record: Mapping[str, Any], digest: str
+    session: Session,
+    keyring: Keyring,
+    existing: IncidentRow,
+    record: Mapping[str, Any],
+    digest: str,
 ) -> CreateResult:
     reference = str(record["incident"]["reference"])
     same = existing.reference == reference and same_facts(
@@ -224,7 +232,7 @@ def _classify(
 def same_facts(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
+    incident: IncidentRow,
     record: Mapping[str, Any],
     digest: str | None = None,
 ) -> bool:
@@ -260,17 +268,17 @@ def _facts(record: Mapping[str, Any]) -> dict[str, Any]:
 def _write_version(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
+    incident: IncidentRow,
     record: Mapping[str, Any],
     key_id: int | None,
     reason: str,
     *,
     new: bool = False,
-) -> IncidentVersion:
+) -> IncidentVersionRow:
     """Add version ``incident.current_version`` and make its children the incident's children
     (``new``: the incident was inserted in this transaction, so it has no children to drop)."""
     number = incident.current_version
-    version = IncidentVersion(
+    version = IncidentVersionRow(
         incident_id=incident.id,
         version=number,
         reason=reason,
@@ -280,12 +288,12 @@ def _write_version(
     )
     session.add(version)
     if not new:
-        session.execute(delete(Child).where(Child.incident_id == incident.id))
+        session.execute(delete(ChildRow).where(ChildRow.incident_id == incident.id))
         session.expire(incident, ["children"])
     for index, child in enumerate(record.get("children") or ()):
         child = as_mapping(child, f"children[{index}]")
         session.add(
-            Child(
+            ChildRow(
                 incident_id=incident.id,
                 index=index,
                 version=number,
@@ -316,7 +324,7 @@ def add_version(
     """
     incident = session.scalars(
         scoped(
-            select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope
+            select(IncidentRow).where(IncidentRow.id == incident_id), IncidentRow.la_code, la_scope
         ).with_for_update(key_share=True)
     ).one_or_none()
     if incident is None:
@@ -327,7 +335,7 @@ def add_version(
         raise RecordMismatch("an amendment must keep the incident's LA code and reference")
     digest = content_sha256(record)
     if same_facts(session, keyring, incident, record, digest):
-        current = session.get_one(IncidentVersion, (incident.id, incident.current_version))
+        current = session.get_one(IncidentVersionRow, (incident.id, incident.current_version))
         return VersionResult(incident, current, created=False)
     incident.current_version += 1
     incident.content_sha256 = digest
@@ -349,21 +357,25 @@ def _same_reference(stored: str, given: str) -> bool:
         return False
 
 
-def get_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:
+def get_incident(session: Session, la_scope: str, incident_id: str) -> IncidentRow | None:
     """The incident, or None when it does not exist or belongs to an LA outside the scope."""
     return session.scalars(
-        scoped(select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope)
+        scoped(
+            select(IncidentRow).where(IncidentRow.id == incident_id), IncidentRow.la_code, la_scope
+        )
     ).one_or_none()
 
 
 def get_incident_by_reference(
     session: Session, la_scope: str, la_code: str, reference: str
-) -> Incident | None:
+) -> IncidentRow | None:
     """The incident of ``(la_code, reference)`` if the scope may see that LA."""
     if la_scope not in (ALL_LAS, la_code):
         return None
     return session.scalars(
-        select(Incident).where(Incident.la_code == la_code, Incident.reference == reference)
+        select(IncidentRow).where(
+            IncidentRow.la_code == la_code, IncidentRow.reference == reference
+        )
     ).one_or_none()
 
 
@@ -374,21 +386,21 @@ def list_incidents(
     status: str | Sequence[str] | None = None,
     cursor: str | None = None,
     limit: int | None = None,
-) -> Page[Incident]:
+) -> Page[IncidentRow]:
     """Incidents in the scope, oldest first, keyset-paginated on ``(created_at, id)``."""
     size = page_size(limit)
-    statement = scoped(select(Incident), Incident.la_code, la_scope)
+    statement = scoped(select(IncidentRow), IncidentRow.la_code, la_scope)
     if status is not None:
         statement = statement.where(
-            Incident.status.in_([status] if isinstance(status, str) else list(status))
+            IncidentRow.status.in_([status] if isinstance(status, str) else list(status))
         )
     if cursor is not None:
         created_at, last_id = decode_cursor("incidents", cursor, 2)
         statement = statement.where(
-            after([Incident.created_at, Incident.id], [_parse_time(created_at), str(last_id)])
+            after([IncidentRow.created_at, IncidentRow.id], [_parse_time(created_at), str(last_id)])
         )
     rows = session.scalars(
-        statement.order_by(Incident.created_at, Incident.id).limit(size + 1)
+        statement.order_by(IncidentRow.created_at, IncidentRow.id).limit(size + 1)
     ).all()
     return page_from(rows, size, "incidents", lambda row: (row.created_at.isoformat(), row.id))
 
@@ -402,7 +414,7 @@ def _parse_time(value: str | int) -> dt.datetime:
 
 def set_incident_status(
     session: Session, la_scope: str, incident_id: str, status: str
-) -> Incident | None:
+) -> IncidentRow | None:
     """Record what the rules decided (e.g. ``not_notifiable``); None when out of scope."""
     incident = get_incident(session, la_scope, incident_id)
     if incident is not None:
@@ -411,30 +423,30 @@ def set_incident_status(
     return incident
 
 
-def list_versions(session: Session, la_scope: str, incident_id: str) -> list[IncidentVersion]:
+def list_versions(session: Session, la_scope: str, incident_id: str) -> list[IncidentVersionRow]:
     """Every version of the incident, oldest first (empty when out of scope)."""
     statement = (
-        select(IncidentVersion)
-        .join(Incident, Incident.id == IncidentVersion.incident_id)
-        .where(IncidentVersion.incident_id == incident_id)
-        .order_by(IncidentVersion.version)
+        select(IncidentVersionRow)
+        .join(IncidentRow, IncidentRow.id == IncidentVersionRow.incident_id)
+        .where(IncidentVersionRow.incident_id == incident_id)
+        .order_by(IncidentVersionRow.version)
     )
-    return list(session.scalars(scoped(statement, Incident.la_code, la_scope)).all())
+    return list(session.scalars(scoped(statement, IncidentRow.la_code, la_scope)).all())
 
 
-def version_record(keyring: Keyring, version: IncidentVersion) -> dict[str, Any]:
+def version_record(keyring: Keyring, version: IncidentVersionRow) -> dict[str, Any]:
     """The decrypted record of one version."""
     record = open_json(keyring, version.payload, version_aad(version.incident_id, version.version))
     return dict(as_mapping(record, "incident version"))
 
 
-def current_record(session: Session, keyring: Keyring, incident: Incident) -> dict[str, Any]:
+def current_record(session: Session, keyring: Keyring, incident: IncidentRow) -> dict[str, Any]:
     """The decrypted record of the incident's current version."""
-    version = session.get_one(IncidentVersion, (incident.id, incident.current_version))
+    version = session.get_one(IncidentVersionRow, (incident.id, incident.current_version))
     return version_record(keyring, version)
 
 
-def child_details(keyring: Keyring, child: Child) -> dict[str, Any]:
+def child_details(keyring: Keyring, child: ChildRow) -> dict[str, Any]:
     """The decrypted personal details of one child."""
     details = open_json(
         keyring, child.details, child_aad(child.incident_id, child.version, child.index)

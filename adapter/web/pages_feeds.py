@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from adapter.http.resources import resources
 from adapter.store import audit_log, feed_tokens
-from adapter.store.models import ALL_LAS
+from adapter.store.access_models import ALL_LAS
 from adapter.web import sessions
 from adapter.web.blueprint import bp
 

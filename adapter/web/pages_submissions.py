@@ -22,7 +22,7 @@ from adapter.http.resources import resources
 from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
 from adapter.store import audit_log, outbox, submissions
-from adapter.store.models import DeliveryAttempt
+from adapter.store.models import DeliveryAttemptRow
 from adapter.web import sessions
 from adapter.web.blueprint import addressee_names, bp
 from adapter.web.submission_form import sections
@@ -72,7 +72,7 @@ def submission(delivery_id: str) -> Any:
         if not task.deliveries:
             flash("This submission has been recorded already.", "info")
             return redirect(url_for("admin.incident", incident_id=delivery.incident_id))
-        attempt = DeliveryAttempt(delivery_id=delivery.id, number=delivery.attempts)
+        attempt = DeliveryAttemptRow(delivery_id=delivery.id, number=delivery.attempts)
         started = delivering.started_for(res.keyring, delivery, attempt, task.incident_reference)
         if started.message is None:
             abort(500)

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select, text
 
 from adapter.store import api_keys
+from adapter.store.access_models import ApiKeyRow
 from adapter.store.api_keys import ApiKeyError, create_key, hash_key, revoke_key, verify_key
-from adapter.store.models import ApiKey
 
 
 def test_create_verify_revoke(db):
@@ -25,7 +25,7 @@ def test_create_verify_revoke(db):
             "812",
             "local_authority",
         )
-        assert session.get(ApiKey, new.key_id).last_used_at is not None
+        assert session.get(ApiKeyRow, new.key_id).last_used_at is not None
     with db.session_scope() as session:
         assert revoke_key(session, new.prefix)
         assert not revoke_key(session, "0" * 12)
@@ -87,7 +87,7 @@ def test_last_used_is_written_at_most_once_a_minute(db):
         with db.session_scope() as session:
             verify_key(session, new.key, now=start + dt.timedelta(seconds=offset))
         with db.session_scope() as session:
-            assert session.scalars(select(ApiKey)).one().last_used_at == expected
+            assert session.scalars(select(ApiKeyRow)).one().last_used_at == expected
 
 
 def test_roles_match_the_design():

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from adapter.store import InvalidCursor
 from adapter.store.incidents import create_incident
-from adapter.store.models import Delivery, DeliveryAttempt, Incident
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow, IncidentRow
 from adapter.store.outbox import (
     STUCK_SENDING_AFTER,
     deliveries_due,
@@ -146,8 +146,8 @@ def test_outbox_rows_commit_and_roll_back_with_the_incident(db):
         )
         raise RuntimeError("the request failed after the outbox row was written")
     with db.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Incident)) == 0
-        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+        assert session.scalar(select(func.count()).select_from(IncidentRow)) == 0
+        assert session.scalar(select(func.count()).select_from(DeliveryRow)) == 0
 
 
 def test_delivery_lifecycle_and_attempt_log(db):
@@ -211,7 +211,7 @@ def test_delivery_lifecycle_and_attempt_log(db):
         page = list_deliveries(session, "812", status="acknowledged")
         assert [d.id for d in page.items] == [delivery_id]
         assert page.items[0].obligation.due == dt.date(2026, 11, 30)
-        assert session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 2
+        assert session.scalar(select(func.count()).select_from(DeliveryAttemptRow)) == 2
 
 
 def test_failed_delivery_can_be_retried_by_hand_and_stuck_ones_are_swept(db):

@@ -177,11 +177,11 @@ def hand_over_to_a_person(service: Service, incident_id: str) -> None:
     as the worker does for a notification routed there, without routing the whole service."""
     from sqlalchemy import update
 
-    from adapter.store.models import Delivery
+    from adapter.store.models import DeliveryRow
 
     with service.database.session_scope() as session:
         session.execute(
-            update(Delivery)
-            .where(Delivery.incident_id == incident_id, Delivery.status == "queued")
+            update(DeliveryRow)
+            .where(DeliveryRow.incident_id == incident_id, DeliveryRow.status == "queued")
             .values(channel="csins", next_attempt_at=None)
         )
