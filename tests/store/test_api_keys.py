@@ -9,7 +9,8 @@ from sqlalchemy import select, text
 
 from adapter.store import api_keys
 from adapter.store.access_models import ApiKeyRow
-from adapter.store.api_keys import ApiKeyError, create_key, hash_key, revoke_key, verify_key
+from adapter.store.api_keys import ApiKeyError, create_key, revoke_key, verify_key
+from adapter.store.tokens import hash_token
 
 
 def test_create_verify_revoke(db):
@@ -44,7 +45,7 @@ def test_only_the_prefix_and_a_hash_are_stored(db):
             for value in row
         )
     assert secret not in stored and new.key not in stored
-    assert hash_key(new.key) in stored and new.prefix in stored
+    assert hash_token(new.key) in stored and new.prefix in stored
 
 
 @pytest.mark.parametrize(
