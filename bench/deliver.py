@@ -49,7 +49,7 @@ from rq.registry import FinishedJobRegistry  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from adapter import localredis  # noqa: E402
+from adapter.queue import enqueue_deliveries, local_redis  # noqa: E402
 from adapter.service import casework  # noqa: E402
 from adapter.service.clock import utcnow  # noqa: E402
 from adapter.store import outbox  # noqa: E402
@@ -58,7 +58,6 @@ from adapter.store.database import Database, normalise_url  # noqa: E402
 from adapter.store.migrate import upgrade  # noqa: E402
 from adapter.store.models import DeliveryRow, IncidentRow  # noqa: E402
 from config.settings import Settings, load_settings  # noqa: E402
-from jobs.queues import enqueue_deliveries  # noqa: E402
 
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/11"
 """The Redis database the benchmark owns (flushed before and after)."""
@@ -398,7 +397,7 @@ def main() -> int:
     redis.flushdb()
     try:
         with throwaway_database(options.backend, folder) as database_url:
-            sandbox_port = localredis.free_port()
+            sandbox_port = local_redis.free_port()
             encryption_key = base64.b64encode(secrets.token_bytes(32)).decode()
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
@@ -417,7 +416,7 @@ def main() -> int:
                 env,
             )
             environment = Environment(settings, database, redis, env, folder, receiver.pid)
-            wait_until(lambda: localredis.answers(REDIS_BENCH_URL), "redis")
+            wait_until(lambda: local_redis.answers(REDIS_BENCH_URL), "redis")
             backend = database.dialect
             print(
                 f"deliver benchmark: {options.deliveries} deliveries, {options.workers} "

@@ -78,7 +78,7 @@ def migrated(database_url: str, env: dict[str, str]) -> None:
 
 def profile(path: Path, env: dict[str, str], top: int) -> None:
     """Import ``path`` in this process under cProfile; print the top functions."""
-    from adapter.queueing import RqPublisher
+    from adapter.queue import RqPublisher
     from adapter.service.clock import utcnow
     from adapter.service.import_runs import accept_import, run_import
     from adapter.store.api_keys import Principal

@@ -36,11 +36,11 @@ from tenacity import (
 
 from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
+from adapter.queue import connect, enqueue_delivery
 from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
 from adapter.store.models import DeliveryAttemptRow, DeliveryRow
 from jobs.context import WorkerContext, context
-from jobs.queues import connect, enqueue_delivery
 
 TRANSACTION_TRIES = 3
 """Tries in all of the job's ``start`` and ``record`` transactions when the database connection

@@ -22,6 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from adapter.errors import CsinsError
+from adapter.queue import (
+    LIVE_JOB_STATUSES,
+    connect,
+    delivery_job_id,
+    enqueue_delivery,
+    enqueue_import,
+    fetch_job,
+    reclaim_addressee_slots,
+)
 from adapter.receipts.witness import checkpoint_and_witness, witness_path
 from adapter.service import alerts
 from adapter.service.clock import utcnow
@@ -29,9 +38,7 @@ from adapter.service.replanning import live_status, replan
 from adapter.store import outbox, submissions
 from adapter.store.import_runs import imports_to_resume
 from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
-from jobs import queues
 from jobs.context import WorkerContext, context
-from jobs.queues import connect, delivery_job_id, enqueue_delivery
 
 SWEEP_BATCH = 500
 """Deliveries one sweep reads at a time."""
@@ -55,7 +62,7 @@ def sweep() -> int:
     """Enqueue every due delivery whose job is missing or dead; returns how many were enqueued.
 
     First the per-addressee slots held by jobs that no worker runs are freed
-    (:func:`jobs.queues.reclaim_addressee_slots`): their deliveries are then enqueued again here.
+    (:func:`adapter.queue.reclaim_addressee_slots`): their deliveries are then enqueued again here.
 
     A job is dead when it finished or failed without moving the row on, or when it is a retry
     still waiting for a scheduler that is gone (:data:`SCHEDULER_GRACE`). A delivery stuck
@@ -63,12 +70,12 @@ def sweep() -> int:
     """
     ctx = context()
     redis = connect(ctx.settings)
-    queues.reclaim_addressee_slots(redis)
+    reclaim_addressee_slots(redis)
     now = utcnow()
     stuck_after = dt.timedelta(seconds=ctx.settings.policy.stuck_delivery_seconds)
     enqueued = 0
     for delivery_id, addressee, attempts, status, next_attempt_at in _due(ctx, now, stuck_after):
-        job = queues.fetch_job(redis, delivery_job_id(delivery_id, attempts))
+        job = fetch_job(redis, delivery_job_id(delivery_id, attempts))
         if job is not None:
             stalled = (
                 job.get_status(refresh=False) == JobStatus.SCHEDULED
@@ -78,7 +85,7 @@ def sweep() -> int:
             )
             if stalled:
                 job.delete()
-            elif job.get_status(refresh=False) in queues.LIVE_JOB_STATUSES:
+            elif job.get_status(refresh=False) in LIVE_JOB_STATUSES:
                 continue
         enqueued += enqueue_delivery(redis, delivery_id, addressee, attempts=attempts)
     if enqueued:
@@ -96,11 +103,11 @@ def _resume_imports(ctx: WorkerContext, redis: Redis, now: dt.datetime) -> int:
     enqueued = 0
     for import_id, attempts, status in waiting:
         if status == "queued":  # its first run's job, unless Redis lost it
-            enqueued += queues.enqueue_import(redis, import_id, attempts)
+            enqueued += enqueue_import(redis, import_id, attempts)
             continue
         # A stale run's job may still look live (a killed worker's job stays "started" until
         # RQ's housekeeping notices): the next run is a job of its own.
-        enqueued += queues.enqueue_import(redis, import_id, attempts + 1)
+        enqueued += enqueue_import(redis, import_id, attempts + 1)
     if enqueued:
         log.info("sweep enqueued %d imports", enqueued)
     return enqueued

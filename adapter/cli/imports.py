@@ -20,7 +20,7 @@ import click
 
 from adapter.errors import CsinsError
 from adapter.importers import SYSTEMS
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher
 from adapter.service.clock import utcnow
 from adapter.service.import_runs import accept_import, run_import
 from adapter.store import Database

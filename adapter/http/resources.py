@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from adapter.delivery.routes import Routes
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher
 from adapter.receipts import SigningKeyring
 from adapter.receipts.log import signer_for
 from adapter.store import Database

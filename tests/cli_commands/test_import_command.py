@@ -11,8 +11,8 @@ from rq import Queue
 from sqlalchemy import select
 
 from adapter.cli import main
+from adapter.queue import DELIVERIES
 from adapter.store.models import ImportRunRow, IncidentRow
-from jobs.queues import DELIVERIES
 from tests.conftest import SAMPLES
 
 

@@ -31,7 +31,7 @@ from redis import Redis
 from sqlalchemy import select
 
 from adapter.app import create_app
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher
 from adapter.receipts.log import audit_log
 from adapter.sandbox import Fault, RunningSandbox, start_in_thread
 from adapter.service import casework

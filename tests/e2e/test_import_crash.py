@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from adapter.queue import import_job_id, job_status
 from adapter.store.models import DeliveryRow, ImportRunRow, IncidentRow
-from jobs.queues import import_job_id, job_status
 from tests.e2e.conftest import Stack
 from tests.importers.conftest import headers, make_row
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from rq.rate_limit import RateLimitRegistry
 from sqlalchemy import select
 
+from adapter.queue import ADDRESSEE_LIMIT_PREFIX, DELIVERIES
 from adapter.store.models import DeliveryRow
 from jobs.context import build_context, use_context
 from jobs.maintenance import sweep
-from jobs.queues import ADDRESSEE_LIMIT_PREFIX, DELIVERIES
 from tests.support.api import API, new_record
 from tests.support.service import Service
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from adapter.queue import IMPORTS, import_job_id, job_status
 from adapter.service import import_runs
 from adapter.service.import_runs import run_import
 from adapter.store.models import ImportRunRow, IncidentRow
 from jobs.maintenance import sweep
-from jobs.queues import IMPORTS, import_job_id, job_status
 from tests.importers.conftest import headers, make_row
 from tests.service.test_imports import post_upload
 
@@ -242,7 +242,7 @@ def test_the_import_job_takes_only_the_import_id(service):
     import_id = _accepted(service, service.key())
     from rq import Queue
 
-    from adapter.queueing import SERIALIZER
+    from adapter.queue import SERIALIZER
 
     (job,) = Queue(IMPORTS, connection=service.redis, serializer=SERIALIZER).get_jobs()
     assert (job.func_name, list(job.args), job.kwargs) == (

@@ -9,10 +9,9 @@ import pytest
 from rq import Worker
 from rq.job import Job
 
-from adapter.queueing import RqPublisher
+from adapter.queue import ALL_QUEUES, RqPublisher, delivery_job_id
 from adapter.store.access_models import AuditEntryRow
 from adapter.store.models import DeliveryRow
-from jobs.queues import ALL_QUEUES, delivery_job_id
 from tests.web.conftest import World, csrf_token
 
 

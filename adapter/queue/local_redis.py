@@ -91,8 +91,8 @@ def free_port(host: str = "127.0.0.1") -> int:
                 return port
     with socket.socket() as probe:
         probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+        bound: int = probe.getsockname()[1]
+        return bound
 
 
 AUTH_FILE = "password"
