@@ -35,7 +35,7 @@ from adapter.receipts.witness import checkpoint_and_witness, witness_path
 from adapter.service import alerts
 from adapter.service.clock import utcnow
 from adapter.service.replanning import live_status, replan
-from adapter.store import outbox, submissions
+from adapter.store import assisted, outbox
 from adapter.store.import_runs import imports_to_resume
 from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from jobs.context import WorkerContext, context
@@ -188,8 +188,8 @@ def _open_submission(session: Session, obligation: ObligationRow) -> dict[str, s
     found = session.scalars(
         select(DeliveryRow.id).where(
             DeliveryRow.obligation_id == obligation.id,
-            DeliveryRow.channel == submissions.CSINS,
-            DeliveryRow.status.not_in(submissions.FINISHED),
+            DeliveryRow.channel == assisted.CSINS,
+            DeliveryRow.status.not_in(assisted.FINISHED),
         )
     ).first()
     return {"submission_to_make": found} if found else {}

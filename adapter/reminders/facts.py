@@ -20,7 +20,7 @@ from adapter.deadlines.status import start_of_day
 from adapter.errors import CalendarRangeError
 from adapter.service.clock import london_today
 from adapter.service.replanning import live_status
-from adapter.store import submissions
+from adapter.store import assisted
 from adapter.store import tracker as obligation_store
 from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from adapter.store.pagination import MAX_PAGE_SIZE
@@ -181,14 +181,14 @@ def open_assisted_submissions(
     session: Session, la_scope: str, names: Mapping[str, str]
 ) -> list[DeliveryFact]:
     """Deliveries waiting for a person to submit them on the national service (DESIGN.md §6):
-    routed to the ``csins`` channel and not yet acknowledged (:mod:`adapter.store.submissions`)."""
-    return _deliveries(session, submissions.open_only(_delivery_facts(la_scope)), names)
+    routed to the ``csins`` channel and not yet acknowledged (:mod:`adapter.store.assisted`)."""
+    return _deliveries(session, assisted.open_only(_delivery_facts(la_scope)), names)
 
 
 def open_assisted_counts(session: Session, la_scope: str) -> dict[str, int]:
     """How many assisted submissions wait per addressee: the same deliveries as
     :func:`open_assisted_submissions`, counted."""
-    return submissions.open_tasks_per_addressee(session, la_scope)
+    return assisted.open_tasks_per_addressee(session, la_scope)
 
 
 def failed_deliveries(

@@ -26,13 +26,14 @@ from adapter.delivery import Outcome, OutcomeKind, encode_envelope
 from adapter.delivery.envelope import sha256_hex
 from adapter.receipts import SigningKeyring
 from adapter.service import delivering
-from adapter.store import audit_log, outbox, submissions
+from adapter.store import assisted as assisted_store
+from adapter.store import audit_log, outbox
 from adapter.store.api_keys import Principal
 from adapter.store.crypto import Keyring
 from adapter.store.models import AssistedSubmissionRow, DeliveryAttemptRow, DeliveryRow, IncidentRow
 from config.settings import Settings
 
-CSINS = submissions.CSINS
+CSINS = assisted_store.CSINS
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 """How far in the future a submission time may be (clocks differ a little); more is refused."""
@@ -149,7 +150,7 @@ def record_confirmation(
             "(its route is not csins, or it has not been handed to a person yet)",
         )
     delivering._locked_incident(session, delivery.incident_id)
-    task = submissions.task_of(session, who.la_scope, delivery)
+    task = assisted_store.task_of(session, who.la_scope, delivery)
     submitted_at = confirmation.submitted_at.astimezone(dt.UTC).replace(microsecond=0)
     submission = AssistedSubmissionRow(
         id=str(uuid.uuid4()),
@@ -193,7 +194,7 @@ def record_confirmation(
 
 def _repeat(session: Session, delivery: DeliveryRow, confirmation: Confirmation) -> Recording:
     """A delivery acknowledged already: the same confirmation is a repeat, anything else not."""
-    row = submissions.submission_of(session, delivery)
+    row = assisted_store.submission_of(session, delivery)
     if row is not None and confirmation.same_as(row):
         return Recording(Result.UNCHANGED, tuple(_covered(session, row)), row)
     if row is None:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from adapter.receipts import SignedReceipt, verify_receipt
 from adapter.service.assisted import Confirmation, check_confirmation
 from adapter.store.access_models import AuditEntryRow
+from adapter.store.assisted import open_tasks, open_tasks_per_addressee
 from adapter.store.models import DeliveryRow
 from adapter.store.receipt_models import ReceiptRow
-from adapter.store.submissions import open_tasks, open_tasks_per_addressee
 from tests.support.api import API, OTHER_LA, assert_problem, submit
 from tests.support.clock import NOW
 from tests.support.service import Service
