@@ -1,10 +1,11 @@
 """DESIGN.md §2: Redis carries only ids, so a Redis outage stops no process of the service.
 
 A real ``csins-adapter worker`` and ``csins-adapter scheduler`` run against a Redis server of
-the test's own (``localredis``, append-only), which the test stops and starts again: with its
-data, and empty (its files gone, as after losing a machine). Both processes must live through
-it, work again once Redis answers (the scheduler's sweep finds what was submitted meanwhile),
-record the send that was under way exactly once, and still stop on SIGTERM.
+the test's own (``adapter.queue.local_redis``, append-only), which the test stops and starts
+again: with its data, and empty (its files gone, as after losing a machine). Both processes
+must live through it, work again once Redis answers (the scheduler's sweep finds what was
+submitted meanwhile), record the send that was under way exactly once, and still stop on
+SIGTERM.
 """
 
 from __future__ import annotations
