@@ -24,7 +24,7 @@ QUIET = ("urllib3", "httpx", "httpcore")
 
 
 class LineFormatter(logging.Formatter):
-    """``2026-11-27T15:58:00Z WARNING adapter.alerts alert delivery_failed kind=... la_code=...``"""
+    """``2026-11-27T15:58:00Z WARNING csins.alerts alert delivery_failed kind=... la_code=...``"""
 
     converter = time.gmtime  # type: ignore[assignment]  # UTC, as every time here
 

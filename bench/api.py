@@ -42,10 +42,10 @@ from sqlalchemy.engine import make_url
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from adapter import localredis  # noqa: E402
-from adapter.apikeys import create_key  # noqa: E402
-from adapter.crypto import format_key, new_key  # noqa: E402
+from adapter.queue import local_redis  # noqa: E402
 from adapter.store import Database, migrate  # noqa: E402
+from adapter.store.api_keys import create_key  # noqa: E402
+from adapter.store.crypto import format_key, new_key  # noqa: E402
 from adapter.store.database import normalise_url  # noqa: E402
 from config.settings import Settings  # noqa: E402
 
@@ -245,7 +245,7 @@ def main() -> None:
                 "CSINS_DATA_DIR": str(folder),
                 "CSINS_ENCRYPTION_KEYS": format_key("bench", new_key()),
             }
-            service_port, baseline_port = localredis.free_port(), localredis.free_port()
+            service_port, baseline_port = local_redis.free_port(), local_redis.free_port()
             service_command = [
                 sys.executable,
                 "-m",

@@ -49,16 +49,15 @@ from rq.registry import FinishedJobRegistry  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from adapter import localredis  # noqa: E402
-from adapter.apikeys import Principal, create_key  # noqa: E402
+from adapter.queue import enqueue_deliveries, local_redis  # noqa: E402
 from adapter.service import casework  # noqa: E402
 from adapter.service.clock import utcnow  # noqa: E402
 from adapter.store import outbox  # noqa: E402
+from adapter.store.api_keys import Principal, create_key  # noqa: E402
 from adapter.store.database import Database, normalise_url  # noqa: E402
 from adapter.store.migrate import upgrade  # noqa: E402
-from adapter.store.models import Delivery, Incident  # noqa: E402
+from adapter.store.models import DeliveryRow, IncidentRow  # noqa: E402
 from config.settings import Settings, load_settings  # noqa: E402
-from jobs.queues import enqueue_deliveries  # noqa: E402
 
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/11"
 """The Redis database the benchmark owns (flushed before and after)."""
@@ -271,8 +270,8 @@ def sample_payload(environment: Environment) -> tuple[bytes, str]:
     database = environment.database
     (first, *_) = seed_incidents(environment, 1, "BENCH-SAMPLE")
     with database.session_scope() as session:
-        seed = session.get_one(Delivery, first)
-        incident = session.get_one(Incident, seed.incident_id)
+        seed = session.get_one(DeliveryRow, first)
+        incident = session.get_one(IncidentRow, seed.incident_id)
         return outbox.delivery_payload(database.keyring, seed), incident.reference
 
 
@@ -282,13 +281,13 @@ def bulk_deliveries(environment: Environment, count: int) -> list[tuple[str, str
     first = seed_incidents(environment, len(ADDRESSEES), "BENCH-LOAD")
     rows: list[tuple[str, str]] = []
     with database.session_scope() as session:
-        seeds = list(session.scalars(select(Delivery).where(Delivery.id.in_(first))))
+        seeds = list(session.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(first))))
         payload = outbox.delivery_payload(database.keyring, seeds[0])
         rows += [(seed.id, seed.addressee) for seed in seeds]
         incidents = [seed.incident_id for seed in seeds]
         loaded = {
             row.id: row
-            for row in session.scalars(select(Incident).where(Incident.id.in_(incidents)))
+            for row in session.scalars(select(IncidentRow).where(IncidentRow.id.in_(incidents)))
         }
         for number in range(count - len(rows)):
             addressee = ADDRESSEES[number % len(ADDRESSEES)]
@@ -307,17 +306,21 @@ def bulk_deliveries(environment: Environment, count: int) -> list[tuple[str, str
 def acknowledged_count(database: Database, ids: list[str] | None = None) -> int:
     with database.session_scope() as session:
         statement = (
-            select(func.count()).select_from(Delivery).where(Delivery.status == "acknowledged")
+            select(func.count())
+            .select_from(DeliveryRow)
+            .where(DeliveryRow.status == "acknowledged")
         )
         if ids is not None:
-            statement = statement.where(Delivery.id.in_(ids))
+            statement = statement.where(DeliveryRow.id.in_(ids))
         return int(session.scalar(statement) or 0)
 
 
 def latencies(database: Database, ids: list[str]) -> list[float]:
     with database.session_scope() as session:
         rows = session.execute(
-            select(Delivery.created_at, Delivery.acknowledged_at).where(Delivery.id.in_(ids))
+            select(DeliveryRow.created_at, DeliveryRow.acknowledged_at).where(
+                DeliveryRow.id.in_(ids)
+            )
         ).all()
     return [
         (acknowledged - created).total_seconds()
@@ -394,7 +397,7 @@ def main() -> int:
     redis.flushdb()
     try:
         with throwaway_database(options.backend, folder) as database_url:
-            sandbox_port = localredis.free_port()
+            sandbox_port = local_redis.free_port()
             encryption_key = base64.b64encode(secrets.token_bytes(32)).decode()
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
@@ -413,7 +416,7 @@ def main() -> int:
                 env,
             )
             environment = Environment(settings, database, redis, env, folder, receiver.pid)
-            wait_until(lambda: localredis.answers(REDIS_BENCH_URL), "redis")
+            wait_until(lambda: local_redis.answers(REDIS_BENCH_URL), "redis")
             backend = database.dialect
             print(
                 f"deliver benchmark: {options.deliveries} deliveries, {options.workers} "

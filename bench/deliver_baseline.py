@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import uuid
 
-from adapter.delivery.envelope import Delivery as Message
+from adapter.delivery.envelope import Delivery
 from jobs.context import context
 
 
 def post(payload_json: bytes, addressee: str, incident_reference: str) -> str:
     """Send one envelope; the outcome's kind (``acknowledged`` when the receiver took it)."""
-    message = Message.from_canonical(
+    message = Delivery.from_canonical(
         payload_json,
         delivery_id=str(uuid.uuid4()),
         document="amendment",

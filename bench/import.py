@@ -39,8 +39,8 @@ sys.path.insert(0, str(REPO / "bench"))
 from api import throwaway_database  # noqa: E402
 from convert import generate  # noqa: E402
 
-from adapter.crypto import format_key, new_key  # noqa: E402
 from adapter.store import Database, migrate  # noqa: E402
+from adapter.store.crypto import format_key, new_key  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/8"
@@ -78,10 +78,10 @@ def migrated(database_url: str, env: dict[str, str]) -> None:
 
 def profile(path: Path, env: dict[str, str], top: int) -> None:
     """Import ``path`` in this process under cProfile; print the top functions."""
-    from adapter.apikeys import Principal
-    from adapter.queueing import RqPublisher
+    from adapter.queue import RqPublisher
     from adapter.service.clock import utcnow
-    from adapter.service.imports import accept_import, run_import
+    from adapter.service.import_runs import accept_import, run_import
+    from adapter.store.api_keys import Principal
 
     settings = load_settings(env=env)
     database = Database.from_settings(settings)

@@ -40,7 +40,8 @@ from adapter.receipts.log import AuditResult, audit_database, audit_log
 from adapter.receipts.receipt import payload_sha256
 from adapter.store import migrate
 from adapter.store.database import Database
-from adapter.store.models import Delivery, Receipt, ReceiptCheckpoint, ReceiptLogHead
+from adapter.store.models import DeliveryRow
+from adapter.store.receipt_models import ReceiptCheckpointRow, ReceiptLogHeadRow, ReceiptRow
 from config.settings import Settings
 
 ISSUED_AT = dt.datetime(2026, 11, 23, 10, 20, tzinfo=dt.UTC)
@@ -158,15 +159,15 @@ def store_log(database: Database, compacts: list[str], keyring: SigningKeyring) 
     checkpoint = build_checkpoint(len(rows), head["chain_hash"], keyring)
     loader = create_engine(database.engine.url)
     with loader.begin() as connection:
-        connection.execute(insert(Delivery), deliveries)
-        connection.execute(insert(Receipt), rows)
-        connection.execute(delete(ReceiptLogHead))
+        connection.execute(insert(DeliveryRow), deliveries)
+        connection.execute(insert(ReceiptRow), rows)
+        connection.execute(delete(ReceiptLogHeadRow))
         connection.execute(
-            insert(ReceiptLogHead),
+            insert(ReceiptLogHeadRow),
             [{"id": 1, "size": len(rows), "head_sha256": head["chain_hash"]}],
         )
         connection.execute(
-            insert(ReceiptCheckpoint),
+            insert(ReceiptCheckpointRow),
             [
                 {
                     "size": len(rows),

@@ -51,11 +51,10 @@ from deliver import (  # noqa: E402
 from redis import Redis  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from adapter import localredis  # noqa: E402
+from adapter.queue import enqueue_deliveries, local_redis  # noqa: E402
 from adapter.store.database import Database  # noqa: E402
 from adapter.store.migrate import upgrade  # noqa: E402
 from config.settings import load_settings  # noqa: E402
-from jobs.queues import enqueue_deliveries  # noqa: E402
 from tests.support import backups  # noqa: E402
 
 REDIS_DRILL_URL = "redis://127.0.0.1:6379/12"
@@ -109,7 +108,7 @@ def service(backend: str, folder: Path) -> Iterator[Environment]:
     redis.flushdb()
     try:
         with throwaway_database(backend, folder) as database_url:
-            port = localredis.free_port()
+            port = local_redis.free_port()
             env = {
                 **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
                 "CSINS_DATA_DIR": str(folder / "data"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from adapter.delivery import Channel, channel_for
 from adapter.delivery.base import QuickRetry
 from adapter.delivery.routes import Routes
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher
 from adapter.receipts import SigningKeyring, load_keyring
 from adapter.store import Database
 from config.settings import Settings, load_settings

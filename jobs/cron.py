@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from rq import cron
 
+from adapter.queue import MAINTENANCE
 from jobs.digest import send_digests
 from jobs.maintenance import check_deadlines, checkpoint, sweep
-from jobs.queues import MAINTENANCE
 
 SWEEP_INTERVAL = 15
 """Seconds between outbox sweeps: the longest a delivery waits when its job was lost."""

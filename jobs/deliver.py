@@ -36,11 +36,11 @@ from tenacity import (
 
 from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
+from adapter.queue import connect, enqueue_delivery
 from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
-from adapter.store.models import Delivery, DeliveryAttempt
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow
 from jobs.context import WorkerContext, context
-from jobs.queues import connect, enqueue_delivery
 
 TRANSACTION_TRIES = 3
 """Tries in all of the job's ``start`` and ``record`` transactions when the database connection
@@ -114,9 +114,9 @@ def _recording(
 
     def record(session: Session, again: bool) -> delivering.Recorded:
         if again:
-            attempt = session.get(DeliveryAttempt, (started.delivery_id, started.attempt))
+            attempt = session.get(DeliveryAttemptRow, (started.delivery_id, started.attempt))
             if attempt is not None and attempt.outcome is not None:
-                delivery = session.get_one(Delivery, started.delivery_id)
+                delivery = session.get_one(DeliveryRow, started.delivery_id)
                 retrying = delivery.status == "retrying"
                 return delivering.Recorded(
                     delivery.status, delivery.next_attempt_at if retrying else None

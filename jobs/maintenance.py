@@ -21,17 +21,24 @@ from rq.job import JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from adapter import alerts
 from adapter.errors import CsinsError
+from adapter.queue import (
+    LIVE_JOB_STATUSES,
+    connect,
+    delivery_job_id,
+    enqueue_delivery,
+    enqueue_import,
+    fetch_job,
+    reclaim_addressee_slots,
+)
 from adapter.receipts.witness import checkpoint_and_witness, witness_path
+from adapter.service import alerts
 from adapter.service.clock import utcnow
-from adapter.service.planning import live_status, replan
-from adapter.store import outbox, submissions
-from adapter.store.imports import imports_to_resume
-from adapter.store.models import Delivery, Incident, Obligation
-from jobs import queues
+from adapter.service.replanning import live_status, replan
+from adapter.store import assisted, outbox
+from adapter.store.import_runs import imports_to_resume
+from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from jobs.context import WorkerContext, context
-from jobs.queues import connect, delivery_job_id, enqueue_delivery
 
 SWEEP_BATCH = 500
 """Deliveries one sweep reads at a time."""
@@ -55,7 +62,7 @@ def sweep() -> int:
     """Enqueue every due delivery whose job is missing or dead; returns how many were enqueued.
 
     First the per-addressee slots held by jobs that no worker runs are freed
-    (:func:`jobs.queues.reclaim_addressee_slots`): their deliveries are then enqueued again here.
+    (:func:`adapter.queue.reclaim_addressee_slots`): their deliveries are then enqueued again here.
 
     A job is dead when it finished or failed without moving the row on, or when it is a retry
     still waiting for a scheduler that is gone (:data:`SCHEDULER_GRACE`). A delivery stuck
@@ -63,12 +70,12 @@ def sweep() -> int:
     """
     ctx = context()
     redis = connect(ctx.settings)
-    queues.reclaim_addressee_slots(redis)
+    reclaim_addressee_slots(redis)
     now = utcnow()
     stuck_after = dt.timedelta(seconds=ctx.settings.policy.stuck_delivery_seconds)
     enqueued = 0
     for delivery_id, addressee, attempts, status, next_attempt_at in _due(ctx, now, stuck_after):
-        job = queues.fetch_job(redis, delivery_job_id(delivery_id, attempts))
+        job = fetch_job(redis, delivery_job_id(delivery_id, attempts))
         if job is not None:
             stalled = (
                 job.get_status(refresh=False) == JobStatus.SCHEDULED
@@ -78,7 +85,7 @@ def sweep() -> int:
             )
             if stalled:
                 job.delete()
-            elif job.get_status(refresh=False) in queues.LIVE_JOB_STATUSES:
+            elif job.get_status(refresh=False) in LIVE_JOB_STATUSES:
                 continue
         enqueued += enqueue_delivery(redis, delivery_id, addressee, attempts=attempts)
     if enqueued:
@@ -96,11 +103,11 @@ def _resume_imports(ctx: WorkerContext, redis: Redis, now: dt.datetime) -> int:
     enqueued = 0
     for import_id, attempts, status in waiting:
         if status == "queued":  # its first run's job, unless Redis lost it
-            enqueued += queues.enqueue_import(redis, import_id, attempts)
+            enqueued += enqueue_import(redis, import_id, attempts)
             continue
         # A stale run's job may still look live (a killed worker's job stays "started" until
         # RQ's housekeeping notices): the next run is a job of its own.
-        enqueued += queues.enqueue_import(redis, import_id, attempts + 1)
+        enqueued += enqueue_import(redis, import_id, attempts + 1)
     if enqueued:
         log.info("sweep enqueued %d imports", enqueued)
     return enqueued
@@ -143,9 +150,9 @@ def check_deadlines() -> int:
     now, policy, changed = utcnow(), ctx.settings.policy, 0
     with ctx.database.session_scope() as session:
         open_obligations = (
-            select(Obligation)
-            .where(Obligation.status.in_(OPEN_STATUSES))
-            .order_by(Obligation.id)
+            select(ObligationRow)
+            .where(ObligationRow.status.in_(OPEN_STATUSES))
+            .order_by(ObligationRow.id)
             .with_for_update(skip_locked=True)
         )
         for row in session.scalars(open_obligations):
@@ -175,14 +182,14 @@ def check_deadlines() -> int:
     return changed
 
 
-def _open_submission(session: Session, obligation: Obligation) -> dict[str, str]:
+def _open_submission(session: Session, obligation: ObligationRow) -> dict[str, str]:
     """``{"submission_to_make": delivery id}`` when what the obligation waits for is a person's
     submission on the online service (an open ``csins`` task, DESIGN.md §6): the alert names it."""
     found = session.scalars(
-        select(Delivery.id).where(
-            Delivery.obligation_id == obligation.id,
-            Delivery.channel == submissions.CSINS,
-            Delivery.status.not_in(submissions.FINISHED),
+        select(DeliveryRow.id).where(
+            DeliveryRow.obligation_id == obligation.id,
+            DeliveryRow.channel == assisted.CSINS,
+            DeliveryRow.status.not_in(assisted.FINISHED),
         )
     ).first()
     return {"submission_to_make": found} if found else {}
@@ -193,16 +200,16 @@ def _owe_delay_notices(ctx: WorkerContext, now: dt.datetime) -> None:
     alone makes it owed once the limit has passed unpublished (§8), and nothing else would
     re-plan the incident. One short transaction each, after the check's own, locking the
     incident first as every re-plan does."""
-    notice = aliased(Obligation)
+    notice = aliased(ObligationRow)
     with ctx.database.session_scope() as session:
         late = session.scalars(
-            select(Obligation.incident_id)
+            select(ObligationRow.incident_id)
             .where(
-                Obligation.document == "publication",
-                Obligation.status == "overdue",
+                ObligationRow.document == "publication",
+                ObligationRow.status == "overdue",
                 ~select(notice.id)
                 .where(
-                    notice.incident_id == Obligation.incident_id,
+                    notice.incident_id == ObligationRow.incident_id,
                     notice.document == "publication_delay_notice",
                 )
                 .exists(),
@@ -213,8 +220,8 @@ def _owe_delay_notices(ctx: WorkerContext, now: dt.datetime) -> None:
         try:
             with ctx.database.session_scope() as session:
                 incident = session.scalars(
-                    select(Incident)
-                    .where(Incident.id == incident_id)
+                    select(IncidentRow)
+                    .where(IncidentRow.id == incident_id)
                     .with_for_update(key_share=True)
                     .execution_options(populate_existing=True)
                 ).one()

@@ -19,10 +19,9 @@ from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY
 from rq.job import Job
 
 from adapter import logs
-from adapter.queueing import scheduler_running
+from adapter.queue import connect, queue, scheduler_running
 from config.settings import load_settings
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
-from jobs.queues import connect, queue
 
 __all__ = ["CRON_TABLE", "ServiceCronScheduler", "run_scheduler", "scheduler_running"]
 
@@ -32,7 +31,7 @@ CRON_TABLE = "jobs.cron"
 
 class JsonCronJob(CronJob):
     """A cron job enqueued with the service's JSON serializer (RQ's cron always pickles), as
-    the workers read it (:data:`jobs.queues.SERIALIZER`). RQ's ``CronJob.enqueue``, with it."""
+    the workers read it (:data:`adapter.queue.SERIALIZER`). RQ's ``CronJob.enqueue``, with it."""
 
     def enqueue(self, connection: Redis) -> Job:
         if not self.func:

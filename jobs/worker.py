@@ -24,10 +24,10 @@ from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 
 from adapter import logs
+from adapter.queue import ALL_QUEUES, SERIALIZER, connect
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
-from jobs.queues import ALL_QUEUES, SERIALIZER, connect
 from jobs.scheduler import scheduler_running
 
 MAINTENANCE_INTERVAL = 60

@@ -109,8 +109,8 @@ DOCUMENTS = (
     "publication_availability",
     "amendment",
 )
-"""Document names of the catalogue (``adapter/catalogue.py``, where each one's addressees and due
-rule are written), plus amendments of an already-sent notification (§2)."""
+"""Document names of the catalogue (``adapter/rules/catalogue.py``, where each one's addressees and
+due rule are written), plus amendments of an already-sent notification (§2)."""
 
 ADDRESSEES = ("panel", "secretary_of_state", "ofsted", "dfe")
 """The national bodies documents are delivered to (DESIGN.md §6)."""

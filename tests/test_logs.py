@@ -12,7 +12,9 @@ from config.settings import SettingsError, load_settings
 
 
 def _line(message: str, **extra: object) -> str:
-    record = logging.LogRecord("adapter.alerts", logging.WARNING, __file__, 1, message, (), None)
+    record = logging.LogRecord(
+        "adapter.service.alerts", logging.WARNING, __file__, 1, message, (), None
+    )
     record.__dict__.update(extra)
     return logs.LineFormatter().format(record)
 
@@ -23,7 +25,7 @@ def test_an_alert_line_carries_its_facts_as_key_value_pairs() -> None:
         alert={"kind": "delivery_failed", "la_code": "812", "addressee": "panel", "attempts": 3},
     )
     assert line.endswith(
-        "WARNING adapter.alerts alert delivery_failed"
+        "WARNING adapter.service.alerts alert delivery_failed"
         " kind=delivery_failed la_code=812 addressee=panel attempts=3"
     )
     assert line[:20].endswith("Z")  # UTC, whatever the machine's zone

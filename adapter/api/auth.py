@@ -14,9 +14,9 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 
 from adapter.api.spec import problem_responses
-from adapter.apikeys import Principal, verify_key
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
+from adapter.store.api_keys import Principal, verify_key
 
 ROLES = ("local_authority", "agency", "admin", "compliance")
 READERS = ("local_authority", "admin", "compliance")

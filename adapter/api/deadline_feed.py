@@ -13,13 +13,13 @@ from flask import Response, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from adapter import feedtokens
 from adapter.api.auth import READERS, authenticate
 from adapter.api.spec import problem_responses
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.reminders import facts, ics
 from adapter.service.clock import utcnow
+from adapter.store import feed_tokens
 
 blp = Blueprint(
     "deadline_feed",
@@ -92,7 +92,7 @@ def _feed_scope(token: str | None) -> str:
             )
         return principal.la_scope
     with resources().database.autocommit_scope() as session:
-        reader = feedtokens.verify_token(session, token)
+        reader = feed_tokens.verify_token(session, token)
     if reader is None:
         raise ApiProblem(401, "unauthenticated", "the feed token is not valid or has been revoked")
     return reader.la_scope

@@ -13,8 +13,8 @@ from adapter.deadlines import calendar_for, load_plan_input, pending_from, plan_
 from adapter.http.resources import resources
 from adapter.http.views import obligation_view
 from adapter.service.clock import london_today, utcnow
-from adapter.store import obligations as obligation_store
-from adapter.store.obligations import LiveDay
+from adapter.store import tracker as obligation_store
+from adapter.store.tracker import LiveDay
 from schemas.api import DeadlineListSchema, DeadlineQuerySchema, PlanInputSchema, PlanSchema
 
 blp = Blueprint(

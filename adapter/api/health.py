@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapter.api.auth import principal, requires
 from adapter.api.metric_families import ScopedCollector
 from adapter.http.resources import resources
-from adapter.queueing import connect, scheduler_running
+from adapter.queue import connect, scheduler_running
 from schemas.api import HealthSchema
 
 blp = Blueprint("health", __name__, description="Liveness, readiness and metrics")

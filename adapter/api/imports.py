@@ -24,9 +24,9 @@ from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.importers import SYSTEMS
 from adapter.service.clock import utcnow
-from adapter.service.imports import accept_import, find_import
-from adapter.store.imports import ImportDetail, import_detail
-from adapter.store.models import ImportRecord
+from adapter.service.import_runs import accept_import, find_import
+from adapter.store.import_runs import ImportDetail, import_detail
+from adapter.store.models import ImportRunRow
 from schemas.api import ImportSchema
 
 blp = Blueprint(
@@ -58,7 +58,7 @@ _UPLOAD_BODY = {
 }
 
 
-def import_view(record: ImportRecord, detail: ImportDetail) -> dict[str, Any]:
+def import_view(record: ImportRunRow, detail: ImportDetail) -> dict[str, Any]:
     """An import as the API (and the admin page's refresh) shows it."""
     return {
         "id": record.id,

@@ -24,7 +24,7 @@ from adapter.service import amending, casework, event_recording
 from adapter.service.case_changes import CaseChange
 from adapter.service.clock import utcnow
 from adapter.store import incidents as incident_store
-from adapter.store import obligations as obligation_store
+from adapter.store import tracker as obligation_store
 from schemas.api import EventCreatedSchema, EventFormSchema, StoredIncidentSchema
 
 blp = Blueprint(

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from adapter.reminders.facts import open_assisted_counts
-from adapter.store.models import Delivery, DeliveryAttempt, Obligation
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow, ObligationRow
 from adapter.store.scope import scoped
 
 SUBMISSION_LATENCY_BUCKETS = (1, 5, 30, 60, 300, 1800, 3600, 6 * 3600, 86400, 5 * 86400)
@@ -62,11 +62,11 @@ class ScopedCollector(Collector):
         family = GaugeMetricFamily(
             "csins_deliveries", "Deliveries by addressee and status", labels=["addressee", "status"]
         )
-        statement = select(Delivery.addressee, Delivery.status, func.count()).group_by(
-            Delivery.addressee, Delivery.status
+        statement = select(DeliveryRow.addressee, DeliveryRow.status, func.count()).group_by(
+            DeliveryRow.addressee, DeliveryRow.status
         )
         for addressee, status, count in self.session.execute(
-            scoped(statement, Delivery.la_code, self.la_scope)
+            scoped(statement, DeliveryRow.la_code, self.la_scope)
         ):
             family.add_metric([addressee, status], count)
         return family
@@ -75,9 +75,9 @@ class ScopedCollector(Collector):
         family = GaugeMetricFamily(
             "csins_deadlines", "Deadlines by stored status", labels=["status"]
         )
-        statement = select(Obligation.status, func.count()).group_by(Obligation.status)
+        statement = select(ObligationRow.status, func.count()).group_by(ObligationRow.status)
         for status, count in self.session.execute(
-            scoped(statement, Obligation.la_code, self.la_scope)
+            scoped(statement, ObligationRow.la_code, self.la_scope)
         ):
             family.add_metric([status], count)
         return family
@@ -93,19 +93,19 @@ class ScopedCollector(Collector):
         return family
 
     def _submission_latencies(self) -> list[float]:
-        statement = select(Delivery.created_at, Delivery.acknowledged_at).where(
-            Delivery.acknowledged_at.is_not(None)
+        statement = select(DeliveryRow.created_at, DeliveryRow.acknowledged_at).where(
+            DeliveryRow.acknowledged_at.is_not(None)
         )
-        rows = self.session.execute(scoped(statement, Delivery.la_code, self.la_scope))
+        rows = self.session.execute(scoped(statement, DeliveryRow.la_code, self.la_scope))
         return [seconds(created, done) for created, done in rows if done is not None]
 
     def _attempt_durations(self) -> list[float]:
         statement = (
-            select(DeliveryAttempt.started_at, DeliveryAttempt.finished_at)
-            .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
-            .where(DeliveryAttempt.finished_at.is_not(None))
+            select(DeliveryAttemptRow.started_at, DeliveryAttemptRow.finished_at)
+            .join(DeliveryRow, DeliveryRow.id == DeliveryAttemptRow.delivery_id)
+            .where(DeliveryAttemptRow.finished_at.is_not(None))
         )
-        rows = self.session.execute(scoped(statement, Delivery.la_code, self.la_scope))
+        rows = self.session.execute(scoped(statement, DeliveryRow.la_code, self.la_scope))
         return [seconds(started, finished) for started, finished in rows if finished is not None]
 
 

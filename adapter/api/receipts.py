@@ -39,10 +39,11 @@ from adapter.receipts.log import (
     signed,
 )
 from adapter.service.clock import utcnow
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
 from adapter.store import incidents as incident_store
 from adapter.store.errors import InvalidCursor
-from adapter.store.models import Incident, Receipt
+from adapter.store.models import IncidentRow
+from adapter.store.receipt_models import ReceiptRow
 from schemas.api import (
     JwksSchema,
     ReceiptFileSchema,
@@ -77,7 +78,7 @@ def signer() -> SigningKeyring:
     return resources().signer()
 
 
-def receipt_item(row: Receipt) -> dict[str, Any]:
+def receipt_item(row: ReceiptRow) -> dict[str, Any]:
     """A receipt as a list item: the stored columns, not the signed file."""
     return {
         "id": row.id,
@@ -92,7 +93,7 @@ def receipt_item(row: Receipt) -> dict[str, Any]:
     }
 
 
-def receipt_filename(row: Receipt) -> str:
+def receipt_filename(row: ReceiptRow) -> str:
     """The receipt file's name: log order first, so a folder of them lists in sequence."""
     return f"receipt-{row.sequence:06d}-{row.id}.json"
 
@@ -240,8 +241,8 @@ def jwks() -> Response:
 
 
 def receipts_archive(
-    incident: Incident,
-    rows: Sequence[Receipt],
+    incident: IncidentRow,
+    rows: Sequence[ReceiptRow],
     jwks_document: dict[str, Any],
     *,
     made_at: dt.datetime,
@@ -264,7 +265,7 @@ def receipts_archive(
     return buffer.getvalue()
 
 
-def readme(incident: Incident, names: Sequence[str], made_at: dt.datetime) -> str:
+def readme(incident: IncidentRow, names: Sequence[str], made_at: dt.datetime) -> str:
     """README.txt of the archive: what the files are and two ways to verify them."""
     example = names[0] if names else "receipt-000001-<id>.json"
     listing = "\n".join(f"  {name}" for name in names) or "  (none: nothing acknowledged yet)"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from adapter import feedtokens
 from adapter.cli.db import opened_database, require_migrated
+from adapter.store import feed_tokens
 
 
 @click.group()
@@ -26,8 +26,8 @@ def create(la_code: str, label: str) -> None:
         require_migrated(database)
         try:
             with database.session_scope() as session:
-                new = feedtokens.create_token(session, la_code=la_code, label=label)
-        except feedtokens.FeedTokenError as exc:
+                new = feed_tokens.create_token(session, la_code=la_code, label=label)
+        except feed_tokens.FeedTokenError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"Created feed token {new.token_id} (prefix {new.prefix}) for LA {new.la_code}.")
     click.echo("Subscribe to <service address>/api/v1/deadlines.ics?token=<token> in a calendar.")
@@ -41,7 +41,7 @@ def list_() -> None:
     with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
-            for row in feedtokens.list_tokens(session):
+            for row in feed_tokens.list_tokens(session):
                 state = "revoked" if row.revoked_at else "active"
                 used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "-"
                 click.echo(
@@ -56,7 +56,7 @@ def revoke(prefix: str) -> None:
     with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
-            found = feedtokens.revoke_token(session, prefix) is not None
+            found = feed_tokens.revoke_token(session, prefix) is not None
     if not found:
         raise click.ClickException(f"no feed token has the prefix {prefix!r}")
     click.echo(f"Revoked feed token {prefix}.")

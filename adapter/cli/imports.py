@@ -18,15 +18,15 @@ from pathlib import Path
 
 import click
 
-from adapter.apikeys import Principal
 from adapter.errors import CsinsError
 from adapter.importers import SYSTEMS
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher
 from adapter.service.clock import utcnow
-from adapter.service.imports import accept_import, run_import
+from adapter.service.import_runs import accept_import, run_import
 from adapter.store import Database
-from adapter.store.imports import import_detail
-from adapter.store.models import ImportRecord
+from adapter.store.api_keys import Principal
+from adapter.store.import_runs import import_detail
+from adapter.store.models import ImportRunRow
 from config.settings import SettingsError, load_settings
 
 EXIT_IMPORTED = 0
@@ -67,7 +67,7 @@ def import_export(file: Path, la_code: str, system: str) -> None:
     ) as bar:
         seen = 0
 
-        def moved(progress: ImportRecord) -> None:
+        def moved(progress: ImportRunRow) -> None:
             nonlocal seen
             bar.update(progress.rows_read - seen)
             seen = progress.rows_read
@@ -79,7 +79,7 @@ def import_export(file: Path, la_code: str, system: str) -> None:
 def _summary(database: Database, import_id: str, status: str) -> int:
     """One line on stderr for people; the exit status."""
     with database.session_scope() as session:
-        record = session.get_one(ImportRecord, import_id)
+        record = session.get_one(ImportRunRow, import_id)
         detail = import_detail(database.keyring, record)
     outcomes = ", ".join(f"{n} {name}" for name, n in sorted(detail.incident_outcomes.items()))
     click.echo(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from adapter import apikeys
 from adapter.cli.db import opened_database, require_migrated
-from adapter.store.models import ROLES
+from adapter.store import api_keys
+from adapter.store.access_models import ROLES
 
 
 @click.group()
@@ -24,8 +24,8 @@ def create(la_code: str, role: str, name: str | None) -> None:
         require_migrated(database)
         try:
             with database.session_scope() as session:
-                new = apikeys.create_key(session, la_code=la_code, role=role, name=name)
-        except apikeys.ApiKeyError as exc:
+                new = api_keys.create_key(session, la_code=la_code, role=role, name=name)
+        except api_keys.ApiKeyError as exc:
             raise click.ClickException(str(exc)) from exc
     scope = "every local authority" if new.la_code == "*" else f"LA {new.la_code}"
     click.echo(f"Created key {new.key_id} (prefix {new.prefix}) for {scope}, role {new.role}.")
@@ -39,7 +39,7 @@ def list_() -> None:
     with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
-            rows = apikeys.list_keys(session)
+            rows = api_keys.list_keys(session)
             for row in rows:
                 state = "revoked" if row.revoked_at else "active"
                 used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "-"
@@ -56,7 +56,7 @@ def revoke(prefix: str) -> None:
     with opened_database() as database:
         require_migrated(database)
         with database.session_scope() as session:
-            found = apikeys.revoke_key(session, prefix)
+            found = api_keys.revoke_key(session, prefix)
     if not found:
         raise click.ClickException(f"no key has the prefix {prefix!r}")
     click.echo(f"Revoked key {prefix}.")

@@ -30,8 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import click
 
-from adapter import localredis
 from adapter.cli.service import DEFAULT_HOST, DEFAULT_PORT
+from adapter.queue import local_redis
 from config.settings import load_settings
 
 SANDBOX_PORT = 8070
@@ -104,7 +104,7 @@ def run(
     own_redis: OwnRedis | None = None
     redis_url = settings.redis_url or _answering(settings.data_dir, redis_port)
     if redis_url is None:
-        own_redis = OwnRedis(settings.data_dir, redis_port or localredis.free_port())
+        own_redis = OwnRedis(settings.data_dir, redis_port or local_redis.free_port())
         redis_url = own_redis.url
     env["REDIS_URL"] = redis_url
     if "CSINS_COOKIE_SECURE" not in env and _loopback(host):
@@ -156,14 +156,14 @@ class OwnRedis:
 
     def __init__(self, data_dir: Path, port: int) -> None:
         self.data_dir, self.port = data_dir, port
-        self.password = localredis.password_for(data_dir)
+        self.password = local_redis.password_for(data_dir)
         self.restarts: list[float] = []
         self.process, self.url = self._start()
 
     def _start(self) -> tuple[subprocess.Popen[bytes], str]:
         try:
-            return localredis.start(self.data_dir, self.port, self.password)
-        except localredis.LocalRedisError as exc:
+            return local_redis.start(self.data_dir, self.port, self.password)
+        except local_redis.LocalRedisError as exc:
             raise click.ClickException(str(exc)) from exc
 
     def keep_running(self) -> None:
@@ -192,8 +192,11 @@ def _answering(data_dir: Path, port: int) -> str | None:
     left from before, with the data dir's password; or another without one), else None."""
     if port == 0:
         return None
-    for url in (localredis.url_for(port, localredis.password_for(data_dir)), local_redis_url(port)):
-        if localredis.answers(url):
+    for url in (
+        local_redis.url_for(port, local_redis.password_for(data_dir)),
+        local_redis_url(port),
+    ):
+        if local_redis.answers(url):
             return url
     return None
 

@@ -1,7 +1,7 @@
 """The obligations of the guidance's second reading (DESIGN.md §4, §5): referrals (§3), the
 family (§4), further information for the Panel (§5), the publication decision and how long a
 published report stays available (§8). Each reads its addressees and due rule from the
-catalogue (:mod:`adapter.catalogue`); :func:`adapter.deadlines.obligations.derive_obligations`
+catalogue (:mod:`adapter.rules.catalogue`); :func:`adapter.deadlines.obligations.derive_obligations`
 gathers them with the others.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from adapter import catalogue
-from adapter.ages import years_later
 from adapter.deadlines.calendar import WorkingDayCalendar
 from adapter.deadlines.lifecycle import Lifecycle
 from adapter.deadlines.obligations import DECISION_LABELS, Obligation, each, owe, reckon
+from adapter.rules import catalogue
+from adapter.rules.ages import years_later
 from config.settings import Policy
 
 

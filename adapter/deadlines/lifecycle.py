@@ -57,7 +57,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from adapter import catalogue
 from adapter.deadlines.calendar import add_calendar_months
 from adapter.deadlines.later_steps import (
     family_informed,
@@ -78,7 +77,7 @@ from adapter.deadlines.state import (
     Publication,
     PublicationDecision,
 )
-from adapter.rules import ANOTHER_LA_NOTIFIES, PanelConsultation
+from adapter.rules import ANOTHER_LA_NOTIFIES, PanelConsultation, catalogue
 
 PUBLICATION_MONTHS = catalogue.entry("publication").due.count
 """§8: published "no later than 6 months from the date of the decision to initiate a review"

@@ -21,13 +21,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from adapter import catalogue
-from adapter.ages import years_later
-from adapter.catalogue import Entry
 from adapter.deadlines.calendar import WorkingDayCalendar, WorkingDaySum, calendar_for
 from adapter.deadlines.lifecycle import Decision, Lifecycle, Publication
 from adapter.deadlines.status import DeadlineStatus, deadline_status, start_of_day
-from adapter.rules import Classification, Notification
+from adapter.rules import Classification, Notification, catalogue
+from adapter.rules.ages import years_later
+from adapter.rules.catalogue import Entry
 from config.settings import Policy
 
 PRE_PUBLICATION_DOCUMENTS = {

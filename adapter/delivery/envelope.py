@@ -14,7 +14,7 @@ something exact:
 
 - ``payload_sha256`` (inside the envelope, :attr:`Delivery.payload_sha256`): SHA-256 of the
   *document bytes*. For a document that was uploaded as a file (``payload["attachment"]`` with
-  ``content_base64``, see ``adapter.documents``) these are the file's own bytes after base64
+  ``content_base64``, see ``adapter.rules.documents``) these are the file's own bytes after base64
   decoding, so an addressee can check the file it opens; for every other document they are the
   RFC 8785 canonical JSON bytes of ``payload``.
 - ``Outcome.sent_sha256`` (reported by the channel, and what a receipt calls "SHA-256 of exactly

@@ -35,7 +35,7 @@ from typing import Any
 
 from adapter.delivery.errors import ChannelConfigError, MissingCredential, RouteConfigError
 from adapter.delivery.factory import CHANNEL_KEYS, channel_for
-from adapter.documents import NOTIFICATION_DOCUMENTS
+from adapter.rules.documents import NOTIFICATION_DOCUMENTS
 from schemas import codes
 
 CSINS = "csins"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response
 
-from adapter.apikeys import Principal
 from adapter.http.resources import resources
 from adapter.receipts.witness import FILE_NAME, witness_download, witness_path
-from adapter.store import audit as audit_log
-from adapter.store.models import ALL_LAS
+from adapter.store import audit_log
+from adapter.store.access_models import ALL_LAS
+from adapter.store.api_keys import Principal
 
 JSON_LINES = "application/jsonl"
 """The media type of the download: one JSON checkpoint file document per line."""

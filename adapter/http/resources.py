@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
 from adapter.delivery.routes import Routes
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher
 from adapter.receipts import SigningKeyring
 from adapter.receipts.log import signer_for
 from adapter.store import Database
+from adapter.store.crypto import Keyring
 from adapter.store.publishing import Publisher
 from config.settings import Settings
 

@@ -10,23 +10,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from adapter.crypto import Keyring
-from adapter.service.planning import live_status
+from adapter.service.replanning import live_status
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store import obligations as obligation_store
+from adapter.store import tracker as obligation_store
+from adapter.store.crypto import Keyring
 from adapter.store.models import (
-    Delivery,
-    DeliveryAttempt,
-    Incident,
-    IncidentVersion,
-    LifecycleEvent,
-    Obligation,
+    DeliveryAttemptRow,
+    DeliveryRow,
+    IncidentRow,
+    IncidentVersionRow,
+    LifecycleEventRow,
+    ObligationRow,
 )
 from config.settings import Policy
 
 
-def obligation_view(row: Obligation, now: dt.datetime, policy: Policy) -> dict[str, Any]:
+def obligation_view(row: ObligationRow, now: dt.datetime, policy: Policy) -> dict[str, Any]:
     return {
         "id": row.id,
         "incident_id": row.incident_id,
@@ -41,7 +41,7 @@ def obligation_view(row: Obligation, now: dt.datetime, policy: Policy) -> dict[s
     }
 
 
-def delivery_view(row: Delivery) -> dict[str, Any]:
+def delivery_view(row: DeliveryRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "incident_id": row.incident_id,
@@ -61,13 +61,13 @@ def delivery_view(row: Delivery) -> dict[str, Any]:
     }
 
 
-def incident_deliveries(session: Session, incident: Incident) -> list[Delivery]:
+def incident_deliveries(session: Session, incident: IncidentRow) -> list[DeliveryRow]:
     return list(
         session.scalars(
-            select(Delivery)
-            .where(Delivery.incident_id == incident.id)
-            .options(selectinload(Delivery.obligation), selectinload(Delivery.attempt_log))
-            .order_by(Delivery.created_at, Delivery.id)
+            select(DeliveryRow)
+            .where(DeliveryRow.incident_id == incident.id)
+            .options(selectinload(DeliveryRow.obligation), selectinload(DeliveryRow.attempt_log))
+            .order_by(DeliveryRow.created_at, DeliveryRow.id)
         )
     )
 
@@ -78,16 +78,16 @@ class Created:
     events and no delivery attempts yet, so that its view needs reading back nothing else."""
 
     record: dict[str, Any]
-    obligations: list[Obligation]
-    deliveries: list[Delivery]
-    version: IncidentVersion
+    obligations: list[ObligationRow]
+    deliveries: list[DeliveryRow]
+    version: IncidentVersionRow
 
 
 def incident_view(
     session: Session,
     keyring: Keyring,
     policy: Policy,
-    incident: Incident,
+    incident: IncidentRow,
     now: dt.datetime,
     created: Created | None = None,
     *,
@@ -125,7 +125,7 @@ def incident_view(
 
 
 def timeline(
-    session: Session, incident: Incident, deliveries: list[Delivery]
+    session: Session, incident: IncidentRow, deliveries: list[DeliveryRow]
 ) -> list[dict[str, Any]]:
     """Versions, events, deliveries and attempts in the order they happened."""
     scope = incident.la_code
@@ -138,10 +138,10 @@ def timeline(
 
 
 def timeline_of(
-    versions: Sequence[IncidentVersion],
-    events: Sequence[LifecycleEvent],
-    deliveries: Sequence[Delivery],
-    attempts: Mapping[str, Sequence[DeliveryAttempt]],
+    versions: Sequence[IncidentVersionRow],
+    events: Sequence[LifecycleEventRow],
+    deliveries: Sequence[DeliveryRow],
+    attempts: Mapping[str, Sequence[DeliveryAttemptRow]],
 ) -> list[dict[str, Any]]:
     """Versions, events, deliveries and their attempts in the order they happened."""
     entries: list[dict[str, Any]] = [

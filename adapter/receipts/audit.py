@@ -26,7 +26,8 @@ from adapter.receipts.keys import SigningKeyring
 from adapter.receipts.receipt import format_utc
 from adapter.receipts.signed import SignedCheckpoint, SignedReceipt, same_json
 from adapter.store.database import Database
-from adapter.store.models import Delivery, Receipt, ReceiptCheckpoint, ReceiptLogHead
+from adapter.store.models import DeliveryRow
+from adapter.store.receipt_models import ReceiptCheckpointRow, ReceiptLogHeadRow, ReceiptRow
 from schemas.receipt import GENESIS_SHA256
 
 HEAD_ID = 1
@@ -49,7 +50,7 @@ SIGNED_COLUMNS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
 stored value is written in the receipt). ``incident_id`` is checked through the delivery."""
 
 
-def stored_difference(row: Receipt, content: Mapping[str, Any]) -> tuple[str, str] | None:
+def stored_difference(row: ReceiptRow, content: Mapping[str, Any]) -> tuple[str, str] | None:
     """The first column of ``row`` that differs from its signed receipt: (column, signed field).
 
     The columns are what the lists, filters and scoping use, so one edited in place would show a
@@ -123,14 +124,14 @@ class _Head:
 
 
 def _read_head(session: Session) -> _Head:
-    head = session.get(ReceiptLogHead, HEAD_ID)
+    head = session.get(ReceiptLogHeadRow, HEAD_ID)
     return _Head(0, GENESIS_SHA256) if head is None else _Head(head.size, head.head_sha256)
 
 
 def _stored_checkpoints(session: Session) -> list[SignedCheckpoint] | ChainBreak:
     """Every checkpoint the database holds, oldest first, or the first unreadable one."""
     found: list[SignedCheckpoint] = []
-    for row in session.scalars(select(ReceiptCheckpoint).order_by(ReceiptCheckpoint.id)):
+    for row in session.scalars(select(ReceiptCheckpointRow).order_by(ReceiptCheckpointRow.id)):
         try:
             found.append(SignedCheckpoint.from_jws(row.jws))
         except VerificationFailed as exc:
@@ -187,10 +188,10 @@ class _Walk:
     def _batch(self, after_sequence: int) -> list[_Row]:
         def work(session: Session) -> list[_Row]:
             rows = session.execute(
-                select(Receipt, Delivery.incident_id)
-                .outerjoin(Delivery, Delivery.id == Receipt.delivery_id)
-                .where(Receipt.sequence > after_sequence, Receipt.sequence <= self._up_to)
-                .order_by(Receipt.sequence)
+                select(ReceiptRow, DeliveryRow.incident_id)
+                .outerjoin(DeliveryRow, DeliveryRow.id == ReceiptRow.delivery_id)
+                .where(ReceiptRow.sequence > after_sequence, ReceiptRow.sequence <= self._up_to)
+                .order_by(ReceiptRow.sequence)
                 .limit(AUDIT_BATCH)
             )
             walked: list[_Row] = []
@@ -217,7 +218,7 @@ class _Walk:
 
 
 def _row_altered(
-    row: Receipt, receipt: SignedReceipt, delivery_incident_id: str | None
+    row: ReceiptRow, receipt: SignedReceipt, delivery_incident_id: str | None
 ) -> ChainBreak | None:
     """How the stored row no longer matches the receipt it stores, if it does not."""
     sequence = row.sequence
@@ -256,7 +257,7 @@ def _parsed(jws: str) -> SignedReceipt:
 
 
 def _last_sequence(session: Session) -> int:
-    return session.scalar(select(func.max(Receipt.sequence))) or 0
+    return session.scalar(select(func.max(ReceiptRow.sequence))) or 0
 
 
 def _beyond_head(head: _Head, last: int) -> ChainBreak:
@@ -295,12 +296,12 @@ def _unreceipted(session: Session, count: int) -> ChainBreak | None:
     and a receipt appended while the audit runs is no false alarm.
     """
     first = session.execute(
-        select(Delivery.id, func.count().over())
+        select(DeliveryRow.id, func.count().over())
         .where(
-            Delivery.status == "acknowledged",
-            ~exists().where(Receipt.delivery_id == Delivery.id),
+            DeliveryRow.status == "acknowledged",
+            ~exists().where(ReceiptRow.delivery_id == DeliveryRow.id),
         )
-        .order_by(Delivery.acknowledged_at, Delivery.id)
+        .order_by(DeliveryRow.acknowledged_at, DeliveryRow.id)
         .limit(1)
     ).first()
     if first is None:

@@ -29,8 +29,8 @@ from adapter.receipts.keys import SigningKeyring, load_keyring
 from adapter.receipts.receipt import DeliveryFacts, issue_receipt
 from adapter.receipts.signed import SignedReceipt
 from adapter.store.errors import InvalidCursor
-from adapter.store.models import Receipt, ReceiptCheckpoint, ReceiptLogHead
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.receipt_models import ReceiptCheckpointRow, ReceiptLogHeadRow, ReceiptRow
 from adapter.store.scope import scoped
 from config.settings import Settings
 from schemas.receipt import GENESIS_SHA256
@@ -66,17 +66,17 @@ def signer_for(settings: Settings) -> SigningKeyring:
 
 def append_receipt(
     session: Session, signer: SigningKeyring, facts: DeliveryFacts, *, incident_id: str
-) -> Receipt:
+) -> ReceiptRow:
     """Sign and store the receipt of an acknowledged delivery as the log's next entry."""
-    head = session.get(ReceiptLogHead, HEAD_ID, with_for_update=True)
+    head = session.get(ReceiptLogHeadRow, HEAD_ID, with_for_update=True)
     if head is None:
-        head = ReceiptLogHead(id=HEAD_ID, size=0, head_sha256=GENESIS_SHA256)
+        head = ReceiptLogHeadRow(id=HEAD_ID, size=0, head_sha256=GENESIS_SHA256)
         session.add(head)
     signed = issue_receipt(
         facts, sequence=head.size + 1, previous_receipt_sha256=head.head_sha256, keyring=signer
     )
     content = signed.content
-    row = Receipt(
+    row = ReceiptRow(
         id=content["receipt_id"],
         sequence=content["sequence"],
         delivery_id=facts.delivery_id,
@@ -95,27 +95,27 @@ def append_receipt(
     return row
 
 
-def signed(row: Receipt) -> SignedReceipt:
+def signed(row: ReceiptRow) -> SignedReceipt:
     """The stored receipt as the file a compliance officer downloads."""
     return SignedReceipt.from_jws(row.jws)
 
 
-def record_checkpoint(session: Session, signer: SigningKeyring) -> ReceiptCheckpoint | None:
+def record_checkpoint(session: Session, signer: SigningKeyring) -> ReceiptCheckpointRow | None:
     """Sign the log's current head (size, hash); None while the log is empty."""
-    head = session.get(ReceiptLogHead, HEAD_ID)
+    head = session.get(ReceiptLogHeadRow, HEAD_ID)
     if head is None or head.size == 0:
         return None
     checkpoint = build_checkpoint(head.size, head.head_sha256, signer)
-    row = ReceiptCheckpoint(size=head.size, head_sha256=head.head_sha256, jws=checkpoint.jws)
+    row = ReceiptCheckpointRow(size=head.size, head_sha256=head.head_sha256, jws=checkpoint.jws)
     session.add(row)
     session.flush()
     return row
 
 
-def get_receipt(session: Session, la_scope: str, receipt_id: str) -> Receipt | None:
+def get_receipt(session: Session, la_scope: str, receipt_id: str) -> ReceiptRow | None:
     """One receipt, or None when it does not exist or belongs to another LA."""
     return session.scalars(
-        scoped(select(Receipt).where(Receipt.id == receipt_id), Receipt.la_code, la_scope)
+        scoped(select(ReceiptRow).where(ReceiptRow.id == receipt_id), ReceiptRow.la_code, la_scope)
     ).one_or_none()
 
 
@@ -130,23 +130,25 @@ def list_receipts(
     acknowledged_before: dt.datetime | None = None,
     cursor: str | None = None,
     limit: int | None = None,
-) -> Page[Receipt]:
+) -> Page[ReceiptRow]:
     """Receipts in the scope matching every filter, in log order."""
     size = page_size(limit)
-    statement = scoped(select(Receipt), Receipt.la_code, la_scope)
+    statement = scoped(select(ReceiptRow), ReceiptRow.la_code, la_scope)
     if incident_id is not None:
-        statement = statement.where(Receipt.incident_id == incident_id)
+        statement = statement.where(ReceiptRow.incident_id == incident_id)
     if addressee is not None:
-        statement = statement.where(Receipt.addressee == addressee)
+        statement = statement.where(ReceiptRow.addressee == addressee)
     if document is not None:
-        statement = statement.where(Receipt.document == document)
+        statement = statement.where(ReceiptRow.document == document)
     if acknowledged_from is not None:
-        statement = statement.where(Receipt.acknowledged_at >= acknowledged_from)
+        statement = statement.where(ReceiptRow.acknowledged_at >= acknowledged_from)
     if acknowledged_before is not None:
-        statement = statement.where(Receipt.acknowledged_at < acknowledged_before)
+        statement = statement.where(ReceiptRow.acknowledged_at < acknowledged_before)
     if cursor is not None:
-        statement = statement.where(after([Receipt.sequence], [receipts_cursor_sequence(cursor)]))
-    rows = session.scalars(statement.order_by(Receipt.sequence).limit(size + 1)).all()
+        statement = statement.where(
+            after([ReceiptRow.sequence], [receipts_cursor_sequence(cursor)])
+        )
+    rows = session.scalars(statement.order_by(ReceiptRow.sequence).limit(size + 1)).all()
     return page_from(rows, size, "receipts", lambda row: (row.sequence,))
 
 
@@ -162,12 +164,14 @@ def receipts_cursor_sequence(cursor: str) -> int:
     return sequence
 
 
-def incident_receipts(session: Session, la_scope: str, incident_id: str) -> list[Receipt]:
+def incident_receipts(session: Session, la_scope: str, incident_id: str) -> list[ReceiptRow]:
     """Every receipt of one incident in the scope, in log order."""
     return list(
         session.scalars(
             scoped(
-                select(Receipt).where(Receipt.incident_id == incident_id), Receipt.la_code, la_scope
-            ).order_by(Receipt.sequence)
+                select(ReceiptRow).where(ReceiptRow.incident_id == incident_id),
+                ReceiptRow.la_code,
+                la_scope,
+            ).order_by(ReceiptRow.sequence)
         )
     )

@@ -19,13 +19,13 @@ from adapter.deadlines import calendar_for, pending_from
 from adapter.deadlines.status import start_of_day
 from adapter.errors import CalendarRangeError
 from adapter.service.clock import london_today
-from adapter.service.planning import live_status
-from adapter.store import obligations as obligation_store
-from adapter.store import submissions
-from adapter.store.models import Delivery, Incident, Obligation
-from adapter.store.obligations import LiveDay
+from adapter.service.replanning import live_status
+from adapter.store import assisted
+from adapter.store import tracker as obligation_store
+from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from adapter.store.pagination import MAX_PAGE_SIZE
 from adapter.store.scope import scoped
+from adapter.store.tracker import LiveDay
 from config.settings import Policy
 
 OPEN_STATUSES = ("pending", "due_soon", "overdue")
@@ -40,7 +40,7 @@ DASH = " \u2013 "
 SEQUENCE_EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 """iCalendar ``SEQUENCE`` counts minutes since this instant (fits RFC 5545's 32-bit integer)."""
 
-_DeliveryRows = Select[Delivery, str, dt.date]
+_DeliveryRows = Select[DeliveryRow, str, dt.date]
 """Each delivery with its incident's reference and its deadline's due day (None without one)."""
 
 
@@ -108,7 +108,7 @@ def open_deadlines(
     today = london_today(now)
     calendar = calendar_for(policy)
     live = LiveDay(today, pending_from(today, calendar, policy.due_soon_working_days))
-    rows: list[Obligation] = []
+    rows: list[ObligationRow] = []
     cursor = None
     while len(rows) < MAX_FACTS:
         page = obligation_store.list_deadlines(
@@ -140,7 +140,7 @@ def open_deadlines(
     return facts
 
 
-def sequence_of(row: Obligation, status: str, today: dt.date, policy: Policy) -> int:
+def sequence_of(row: ObligationRow, status: str, today: dt.date, policy: Policy) -> int:
     """The iCalendar ``SEQUENCE`` of a deadline: minutes since :data:`SEQUENCE_EPOCH` to its
     last change, so it only ever rises, and rises whenever the deadline changes.
 
@@ -181,37 +181,37 @@ def open_assisted_submissions(
     session: Session, la_scope: str, names: Mapping[str, str]
 ) -> list[DeliveryFact]:
     """Deliveries waiting for a person to submit them on the national service (DESIGN.md §6):
-    routed to the ``csins`` channel and not yet acknowledged (:mod:`adapter.store.submissions`)."""
-    return _deliveries(session, submissions.open_only(_delivery_facts(la_scope)), names)
+    routed to the ``csins`` channel and not yet acknowledged (:mod:`adapter.store.assisted`)."""
+    return _deliveries(session, assisted.open_only(_delivery_facts(la_scope)), names)
 
 
 def open_assisted_counts(session: Session, la_scope: str) -> dict[str, int]:
     """How many assisted submissions wait per addressee: the same deliveries as
     :func:`open_assisted_submissions`, counted."""
-    return submissions.open_tasks_per_addressee(session, la_scope)
+    return assisted.open_tasks_per_addressee(session, la_scope)
 
 
 def failed_deliveries(
     session: Session, la_scope: str, names: Mapping[str, str]
 ) -> list[DeliveryFact]:
     """Deliveries failed for good, waiting for an admin to fix the cause and retry (§6)."""
-    statement = _delivery_facts(la_scope).where(Delivery.status == "failed")
+    statement = _delivery_facts(la_scope).where(DeliveryRow.status == "failed")
     return _deliveries(session, statement, names)
 
 
 def _delivery_facts(la_scope: str) -> _DeliveryRows:
     statement = (
-        select(Delivery, Incident.reference, Obligation.due)
-        .join(Incident, Incident.id == Delivery.incident_id)
-        .outerjoin(Obligation, Obligation.id == Delivery.obligation_id)
+        select(DeliveryRow, IncidentRow.reference, ObligationRow.due)
+        .join(IncidentRow, IncidentRow.id == DeliveryRow.incident_id)
+        .outerjoin(ObligationRow, ObligationRow.id == DeliveryRow.obligation_id)
     )
-    return scoped(statement, Delivery.la_code, la_scope)
+    return scoped(statement, DeliveryRow.la_code, la_scope)
 
 
 def _deliveries(
     session: Session, statement: _DeliveryRows, names: Mapping[str, str]
 ) -> list[DeliveryFact]:
-    ordered = statement.order_by(Delivery.created_at, Delivery.id).limit(MAX_FACTS)
+    ordered = statement.order_by(DeliveryRow.created_at, DeliveryRow.id).limit(MAX_FACTS)
     found = []
     for row in session.execute(ordered):
         delivery, reference, due = row[0], row[1], row[2]
@@ -234,8 +234,8 @@ def _references(session: Session, la_scope: str, ids: set[str]) -> dict[str, str
     if not ids:
         return {}
     statement = scoped(
-        select(Incident.id, Incident.reference).where(Incident.id.in_(sorted(ids))),
-        Incident.la_code,
+        select(IncidentRow.id, IncidentRow.reference).where(IncidentRow.id.in_(sorted(ids))),
+        IncidentRow.la_code,
         la_scope,
     )
     return {incident_id: reference for incident_id, reference in session.execute(statement)}

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapter.store.database import Database
-from adapter.store.models import DigestRun
+from adapter.store.models import DigestRunRow
 
 CLAIM_EXPIRES = dt.timedelta(minutes=10)
 """How long a claim holds without a digest sent (a send takes seconds; its timeout is 30 s)."""
@@ -30,18 +30,21 @@ def claim(database: Database, la_code: str, day: dt.date, now: dt.datetime) -> b
     """Whether this job is the one to send ``la_code``'s digest of ``day``; commits at once."""
     try:
         with database.session_scope() as session:
-            session.add(DigestRun(la_code=la_code, day=day, claimed_at=now, items=0))
+            session.add(DigestRunRow(la_code=la_code, day=day, claimed_at=now, items=0))
         return True
     except IntegrityError:
         pass  # someone claimed the day first: take it over only if their claim has expired
     with database.session_scope() as session:
         taken = session.execute(
-            update(DigestRun)
+            update(DigestRunRow)
             .where(
-                DigestRun.la_code == la_code,
-                DigestRun.day == day,
-                DigestRun.sent_at.is_(None),
-                or_(DigestRun.claimed_at.is_(None), DigestRun.claimed_at <= now - CLAIM_EXPIRES),
+                DigestRunRow.la_code == la_code,
+                DigestRunRow.day == day,
+                DigestRunRow.sent_at.is_(None),
+                or_(
+                    DigestRunRow.claimed_at.is_(None),
+                    DigestRunRow.claimed_at <= now - CLAIM_EXPIRES,
+                ),
             )
             .values(claimed_at=now)
             .execution_options(synchronize_session=False)
@@ -73,14 +76,14 @@ def release(database: Database, la_code: str, day: dt.date, error: str) -> None:
         row.claimed_at, row.last_error = None, error[:200]
 
 
-def run_of(session: Session, la_code: str, day: dt.date) -> DigestRun | None:
+def run_of(session: Session, la_code: str, day: dt.date) -> DigestRunRow | None:
     """The day's row for the LA, if any run claimed it."""
     return session.scalars(
-        select(DigestRun).where(DigestRun.la_code == la_code, DigestRun.day == day)
+        select(DigestRunRow).where(DigestRunRow.la_code == la_code, DigestRunRow.day == day)
     ).one_or_none()
 
 
-def _row(session: Session, la_code: str, day: dt.date) -> DigestRun:
+def _row(session: Session, la_code: str, day: dt.date) -> DigestRunRow:
     row = run_of(session, la_code, day)
     if row is None:  # pragma: no cover - only the claimant calls, after its claim
         raise LookupError(f"no digest claim for LA {la_code} on {day.isoformat()}")

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.service import outbox as owed_deliveries
+from adapter.service import deliveries_owed as owed_deliveries
 from adapter.service.case_changes import CaseChange
 from adapter.service.casework import validate_record
 from adapter.service.clock import london_today
-from adapter.service.planning import REFERRAL_STATUS, CurrentRecord, replan
+from adapter.service.replanning import REFERRAL_STATUS, CurrentRecord, replan
 from adapter.service.roles import require_local_authority
 from adapter.store import incident_versions
-from adapter.store.models import Delivery, Incident
+from adapter.store.models import DeliveryRow, IncidentRow
 
 
 def amend(
     change: CaseChange, incident_id: str, data: Any
-) -> tuple[Incident, bool, list[Delivery]] | None:
+) -> tuple[IncidentRow, bool, list[DeliveryRow]] | None:
     """§2: a new version of the record; amendments go to every addressee already notified.
 
     None when the incident is not visible to the caller. The boolean says whether a version was
@@ -46,7 +46,7 @@ def amend(
     if not result.created:
         return incident, False, []
     previous = incident.current_version - 1
-    deliveries: list[Delivery] = []
+    deliveries: list[DeliveryRow] = []
     if incident.status != REFERRAL_STATUS:
         deliveries = owed_deliveries.queue_amendments(
             session, keyring, incident, record_json, amended_from=previous

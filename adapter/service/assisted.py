@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.crypto import Keyring
 from adapter.delivery import Outcome, OutcomeKind, encode_envelope
 from adapter.delivery.envelope import sha256_hex
 from adapter.receipts import SigningKeyring
 from adapter.service import delivering
-from adapter.store import audit as audit_log
-from adapter.store import outbox, submissions
-from adapter.store.models import AssistedSubmission, Delivery, DeliveryAttempt, Incident
+from adapter.store import assisted as assisted_store
+from adapter.store import audit_log, outbox
+from adapter.store.api_keys import Principal
+from adapter.store.crypto import Keyring
+from adapter.store.models import AssistedSubmissionRow, DeliveryAttemptRow, DeliveryRow, IncidentRow
 from config.settings import Settings
 
-CSINS = submissions.CSINS
+CSINS = assisted_store.CSINS
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 """How far in the future a submission time may be (clocks differ a little); more is refused."""
@@ -50,7 +50,7 @@ class Confirmation:
     submitted_at: dt.datetime
     """When it was made (aware)."""
 
-    def same_as(self, row: AssistedSubmission) -> bool:
+    def same_as(self, row: AssistedSubmissionRow) -> bool:
         """Whether ``row`` records this very confirmation (a repeat, not a change)."""
         return (row.confirmation_reference, row.submitted_by, row.submitted_at) == (
             self.reference,
@@ -74,8 +74,8 @@ class Recording:
     """The result, the deliveries the submission covers, and what to enqueue after commit."""
 
     result: Result
-    deliveries: tuple[Delivery, ...] = ()
-    submission: AssistedSubmission | None = None
+    deliveries: tuple[DeliveryRow, ...] = ()
+    submission: AssistedSubmissionRow | None = None
     reason: str = ""
     """Why it conflicts (``CONFLICT``)."""
     queued: tuple[tuple[str, str], ...] = ()
@@ -150,7 +150,7 @@ def record_confirmation(
             "(its route is not csins, or it has not been handed to a person yet)",
         )
     delivering._locked_incident(session, delivery.incident_id)
-    task = submissions.task_of(session, who.la_scope, delivery)
+    task = assisted_store.task_of(session, who.la_scope, delivery)
     submission = _submission(delivery, confirmation, who, now)
     submitted_at = submission.submitted_at
     session.add(submission)
@@ -182,11 +182,11 @@ def record_confirmation(
 
 
 def _submission(
-    delivery: Delivery, confirmation: Confirmation, who: Principal, now: dt.datetime
-) -> AssistedSubmission:
+    delivery: DeliveryRow, confirmation: Confirmation, who: Principal, now: dt.datetime
+) -> AssistedSubmissionRow:
     """The row recording ``confirmation`` for the document version ``delivery`` carries, its
     time in UTC to the second."""
-    return AssistedSubmission(
+    return AssistedSubmissionRow(
         id=str(uuid.uuid4()),
         la_code=delivery.la_code,
         incident_id=delivery.incident_id,
@@ -200,9 +200,9 @@ def _submission(
     )
 
 
-def _repeat(session: Session, delivery: Delivery, confirmation: Confirmation) -> Recording:
+def _repeat(session: Session, delivery: DeliveryRow, confirmation: Confirmation) -> Recording:
     """A delivery acknowledged already: the same confirmation is a repeat, anything else not."""
-    row = submissions.submission_of(session, delivery)
+    row = assisted_store.submission_of(session, delivery)
     if row is not None and confirmation.same_as(row):
         return Recording(Result.UNCHANGED, tuple(_covered(session, row)), row)
     if row is None:
@@ -215,10 +215,12 @@ def _repeat(session: Session, delivery: Delivery, confirmation: Confirmation) ->
     return Recording(Result.CONFLICT, reason=reason)
 
 
-def _covered(session: Session, row: AssistedSubmission) -> list[Delivery]:
+def _covered(session: Session, row: AssistedSubmissionRow) -> list[DeliveryRow]:
     return list(
         session.scalars(
-            select(Delivery).where(Delivery.submission_id == row.id).order_by(Delivery.addressee)
+            select(DeliveryRow)
+            .where(DeliveryRow.submission_id == row.id)
+            .order_by(DeliveryRow.addressee)
         )
     )
 
@@ -228,16 +230,16 @@ def _acknowledge(
     keyring: Keyring,
     settings: Settings,
     signer: SigningKeyring,
-    delivery: Delivery,
-    submission: AssistedSubmission,
+    delivery: DeliveryRow,
+    submission: AssistedSubmissionRow,
     destination: str,
     now: dt.datetime,
 ) -> tuple[tuple[str, str], ...]:
     """Acknowledge one delivery of the task as the worker records an acknowledgement: its
     obligation met at the submission's time, its receipt, any amendment owed after it."""
-    attempt = session.get(DeliveryAttempt, (delivery.id, delivery.attempts))
+    attempt = session.get(DeliveryAttemptRow, (delivery.id, delivery.attempts))
     if attempt is None:  # an open task always has its try; a row altered by hand has not
-        attempt = DeliveryAttempt(delivery_id=delivery.id, number=delivery.attempts + 1)
+        attempt = DeliveryAttemptRow(delivery_id=delivery.id, number=delivery.attempts + 1)
         attempt.started_at = now
         delivery.attempts += 1
         session.add(attempt)
@@ -269,6 +271,6 @@ def _acknowledge(
     return recorded.queued
 
 
-def _reference(session: Session, delivery: Delivery) -> str:
-    incident = session.get_one(Incident, delivery.incident_id)
+def _reference(session: Session, delivery: DeliveryRow) -> str:
+    incident = session.get_one(IncidentRow, delivery.incident_id)
     return incident.reference

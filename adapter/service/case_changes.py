@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.crypto import Keyring
-from adapter.service import outbox as owed_deliveries
-from adapter.service.planning import Replanned, status_of
-from adapter.store import audit as audit_log
-from adapter.store.models import Delivery, Incident
+from adapter.service import deliveries_owed as owed_deliveries
+from adapter.service.replanning import Replanned, status_of
+from adapter.store import audit_log
+from adapter.store.api_keys import Principal
+from adapter.store.crypto import Keyring
+from adapter.store.models import DeliveryRow, IncidentRow
 from config.settings import Policy
 
 
@@ -36,8 +36,8 @@ class CaseChange:
     now: dt.datetime
 
     def queue_owed(
-        self, incident: Incident, planned: Replanned, *, new: bool = False
-    ) -> list[Delivery]:
+        self, incident: IncidentRow, planned: Replanned, *, new: bool = False
+    ) -> list[DeliveryRow]:
         """The deliveries the incident's new plan calls for and does not have yet (``new``: the
         incident was created in this transaction, so it has none). An obligation a new document
         is queued for may be owed afresh (a changed decision): its status is reckoned again."""
@@ -62,7 +62,7 @@ class CaseChange:
                 row.status = status_of(owing, row, self.now, self.policy)
         return queued
 
-    def audit(self, action: str, incident: Incident, detail: Mapping[str, Any]) -> None:
+    def audit(self, action: str, incident: IncidentRow, detail: Mapping[str, Any]) -> None:
         """The change's line in the audit log, by the key that made it."""
         audit_log.audit_by(
             self.session,

@@ -19,13 +19,11 @@ from typing import Any, Literal
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.crypto import Keyring
 from adapter.deadlines import Plan
 from adapter.errors import CsinsError, InvalidRecord
 from adapter.service.case_changes import CaseChange
 from adapter.service.clock import london_today
-from adapter.service.planning import (
+from adapter.service.replanning import (
     REFERRAL_STATUS,
     CurrentRecord,
     first_plan,
@@ -36,7 +34,15 @@ from adapter.service.planning import (
 from adapter.service.roles import require_submitter
 from adapter.store import incident_versions, new_incidents
 from adapter.store import incidents as incident_store
-from adapter.store.models import ApiKey, Delivery, Incident, IncidentVersion, Obligation
+from adapter.store.access_models import ApiKeyRow
+from adapter.store.api_keys import Principal
+from adapter.store.crypto import Keyring
+from adapter.store.models import (
+    DeliveryRow,
+    IncidentRow,
+    IncidentVersionRow,
+    ObligationRow,
+)
 from config.settings import Policy
 from schemas.consistency import future_dates
 from schemas.fields import flatten
@@ -51,7 +57,7 @@ _RECORD = IncidentRecordSchema(today=None)
 class RecordConflict(CsinsError):
     """Different content under a used reference or idempotency key (the API answers 409)."""
 
-    def __init__(self, incident: Incident, detail: str) -> None:
+    def __init__(self, incident: IncidentRow, detail: str) -> None:
         super().__init__(detail)
         self.incident = incident
 
@@ -62,12 +68,12 @@ class Submitted:
     ``version`` are what was just stored (so the answer needs no reading back); empty for a
     resubmission."""
 
-    incident: Incident
+    incident: IncidentRow
     outcome: Literal["created", "identical"]
-    deliveries: list[Delivery]
+    deliveries: list[DeliveryRow]
     record_json: dict[str, Any] = field(default_factory=dict)
-    obligations: list[Obligation] = field(default_factory=list)
-    version: IncidentVersion | None = None
+    obligations: list[ObligationRow] = field(default_factory=list)
+    version: IncidentVersionRow | None = None
 
 
 def validate_record(data: Any, today: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -161,8 +167,8 @@ def _created(
 ) -> Submitted:
     """A new incident with its first plan: its obligations stored, its deliveries queued."""
     incident = result.incident
-    deliveries: list[Delivery] = []
-    obligations: list[Obligation] = []
+    deliveries: list[DeliveryRow] = []
+    obligations: list[ObligationRow] = []
     if plan is not None:
         planned = store_first_plan(
             change.session, change.policy, incident, plan, current, change.now
@@ -205,7 +211,7 @@ def submission_plan(principal: Principal, current: CurrentRecord, policy: Policy
     inserted with the status it gives. An agency's record is planned as the referral it is
     (§3) when it carries ``referral`` (:func:`submit` sets it); one without (an agency's
     import) is stored unplanned, as referrals were before, and re-planned as a referral
-    received the day it was stored (:func:`adapter.service.planning.replan`)."""
+    received the day it was stored (:func:`adapter.service.replanning.replan`)."""
     if principal.role == "agency" and not current.json.get("referral"):
         return None
     return first_plan(current, policy)
@@ -221,12 +227,14 @@ def _as_referral(session: Session, principal: Principal, data: Any, today: dt.da
     key names. Whatever ``referral`` the agency sent is replaced: the service knows both."""
     if not isinstance(data, Mapping):
         return data  # refused by validation, with its message
-    key = session.get(ApiKey, principal.key_id)
+    key = session.get(ApiKeyRow, principal.key_id)
     agency = (key.name if key is not None else None) or f"agency key {principal.key_id}"
     return {**data, "referral": {"received_on": today.isoformat(), "agency": agency[:200]}}
 
 
-def _notify_referral(change: CaseChange, referral: Incident, current: CurrentRecord) -> Submitted:
+def _notify_referral(
+    change: CaseChange, referral: IncidentRow, current: CurrentRecord
+) -> Submitted:
     """The LA notifies what an agency referred under the same reference (§3: the partners
     consider a referral, then notify): the referral becomes the notification, with the LA's
     record as its current version, its obligations planned and its deliveries queued."""
@@ -269,7 +277,7 @@ def _referral_refused(record_json: Mapping[str, Any]) -> str:
     )
 
 
-def _conflict_detail(incident: Incident, record_json: Mapping[str, Any]) -> str:
+def _conflict_detail(incident: IncidentRow, record_json: Mapping[str, Any]) -> str:
     reference = record_json["incident"]["reference"]
     if incident.reference != reference:
         return "this Idempotency-Key was used for another incident"

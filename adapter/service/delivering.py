@@ -16,19 +16,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter import alerts
-from adapter.crypto import DecryptionError, Keyring
 from adapter.deadlines import calendar_for, deadline_status, london_date
-from adapter.delivery import Delivery as Message
-from adapter.delivery import Outcome
-from adapter.documents import NOTIFICATION_DOCUMENTS
+from adapter.delivery import Delivery, Outcome
 from adapter.errors import CsinsError
 from adapter.receipts import DeliveryFacts, SigningKeyring
 from adapter.receipts.log import append_receipt
-from adapter.service.outbox import queue_catch_up
-from adapter.service.planning import replan
+from adapter.rules.documents import NOTIFICATION_DOCUMENTS
+from adapter.service import alerts
+from adapter.service.deliveries_owed import queue_catch_up
+from adapter.service.replanning import replan
 from adapter.store import outbox
-from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
+from adapter.store.crypto import DecryptionError, Keyring
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow, IncidentRow, ObligationRow
 from config.settings import Policy, Settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ RAPID_REVIEW = "rapid_review"
 class Started:
     """An attempt under way: what to send, and where to record the result."""
 
-    message: Message | None
+    message: Delivery | None
     """What to send; None when the stored payload cannot be read (see ``unreadable``)."""
     delivery_id: str
     addressee: str
@@ -91,12 +90,12 @@ def start(session: Session, keyring: Keyring, policy: Policy, delivery_id: str) 
 
 
 def started_for(
-    keyring: Keyring, delivery: Delivery, attempt: DeliveryAttempt, incident_reference: str
+    keyring: Keyring, delivery: DeliveryRow, attempt: DeliveryAttemptRow, incident_reference: str
 ) -> Started:
     """The :class:`Started` of ``attempt``, a try of ``delivery`` under way."""
     message, unreadable = None, None
     try:
-        message = Message.from_canonical(
+        message = Delivery.from_canonical(
             outbox.delivery_payload(keyring, delivery),
             delivery_id=delivery.id,
             document=delivery.document,
@@ -184,8 +183,8 @@ def _after_acknowledgement(
     session: Session,
     keyring: Keyring,
     settings: Settings,
-    incident: Incident | None,
-    delivery: Delivery,
+    incident: IncidentRow | None,
+    delivery: DeliveryRow,
     now: dt.datetime,
 ) -> Recorded:
     """What an acknowledgement changes of the incident (``incident``, locked, when it changes
@@ -204,8 +203,8 @@ def _after_acknowledgement(
 def _retry_later(
     session: Session,
     settings: Settings,
-    delivery: Delivery,
-    attempt: DeliveryAttempt,
+    delivery: DeliveryRow,
+    attempt: DeliveryAttemptRow,
     outcome: Outcome,
     detail: str,
     now: dt.datetime,
@@ -233,8 +232,8 @@ def _acknowledged(
     settings: Settings,
     signer: SigningKeyring,
     started: Started,
-    delivery: Delivery,
-    attempt: DeliveryAttempt,
+    delivery: DeliveryRow,
+    attempt: DeliveryAttemptRow,
     outcome: Outcome,
     now: dt.datetime,
 ) -> None:
@@ -298,7 +297,7 @@ def _addressee_status(outcome: Outcome) -> str:
 
 
 def _replan_after(
-    session: Session, keyring: Keyring, settings: Settings, incident: Incident, now: dt.datetime
+    session: Session, keyring: Keyring, settings: Settings, incident: IncidentRow, now: dt.datetime
 ) -> None:
     """Re-plan after an acknowledgement, never losing the acknowledgement to it: a plan that
     cannot be made (a stored row no longer readable) is logged, and the deadlines are made
@@ -310,7 +309,7 @@ def _replan_after(
         log.error("incident %s could not be re-planned: %s", incident.id, type(error).__name__)
 
 
-def _locked_incident(session: Session, incident_id: str) -> Incident:
+def _locked_incident(session: Session, incident_id: str) -> IncidentRow:
     """The incident, its row locked until the transaction ends (PostgreSQL; SQLite transactions
     are serialised already) and re-read under the lock.
 
@@ -320,14 +319,14 @@ def _locked_incident(session: Session, incident_id: str) -> Incident:
     not wait for this transaction, which is about to wait for that head.
     """
     return session.scalars(
-        select(Incident)
-        .where(Incident.id == incident_id)
+        select(IncidentRow)
+        .where(IncidentRow.id == incident_id)
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one()
 
 
-def _risk(obligation: Obligation | None, now: dt.datetime, policy: Policy) -> str | None:
+def _risk(obligation: ObligationRow | None, now: dt.datetime, policy: Policy) -> str | None:
     """``due_soon`` or ``overdue`` when the delivery's deadline is at risk at ``now``."""
     if obligation is None:
         return None
@@ -342,20 +341,20 @@ def _risk(obligation: Obligation | None, now: dt.datetime, policy: Policy) -> st
 
 
 def _risk_alerted_before(
-    session: Session, delivery: Delivery, attempt: DeliveryAttempt, policy: Policy
+    session: Session, delivery: DeliveryRow, attempt: DeliveryAttemptRow, policy: Policy
 ) -> str | None:
     """The risk the previous try alerted, when it too failed for a while with the deadline at
     risk: each try of a delivery to an addressee that is down would otherwise alert again (six
     webhooks on the first day of the schedule). A worse risk (due soon, then overdue) or a try
     after a failure retried by hand alerts anew."""
-    previous = session.get(DeliveryAttempt, (delivery.id, attempt.number - 1))
+    previous = session.get(DeliveryAttemptRow, (delivery.id, attempt.number - 1))
     if previous is None or previous.outcome != "transient" or previous.finished_at is None:
         return None
     return _risk(delivery.obligation, previous.finished_at, policy)
 
 
 def _alert(
-    session: Session, settings: Settings, kind: str, delivery: Delivery, detail: str
+    session: Session, settings: Settings, kind: str, delivery: DeliveryRow, detail: str
 ) -> None:
     obligation = delivery.obligation
     alerts.raise_alert(

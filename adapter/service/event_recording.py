@@ -16,14 +16,14 @@ from typing import Any
 from marshmallow import ValidationError
 
 from adapter.errors import InvalidRecord
-from adapter.service import outbox as owed_deliveries
+from adapter.service import deliveries_owed as owed_deliveries
 from adapter.service.case_changes import CaseChange
 from adapter.service.clock import london_today
-from adapter.service.planning import replan
+from adapter.service.replanning import replan
 from adapter.service.roles import require_local_authority
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store.models import Delivery, LifecycleEvent
+from adapter.store.models import DeliveryRow, LifecycleEventRow
 from schemas.events import EventSchema, carries_document
 from schemas.fields import flatten
 
@@ -35,7 +35,7 @@ _EVENT = EventSchema()
 
 def record_event(
     change: CaseChange, incident_id: str, data: Any
-) -> tuple[LifecycleEvent, list[Delivery]] | None:
+) -> tuple[LifecycleEventRow, list[DeliveryRow]] | None:
     """Record a lifecycle event; it adds, satisfies or changes obligations (DESIGN.md §5).
 
     An impossible event (out of order, before the incident) raises ``EventRefused`` and nothing

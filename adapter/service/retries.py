@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
 from adapter.store import outbox as outbox_store
-from adapter.store.models import Delivery
+from adapter.store.api_keys import Principal
+from adapter.store.models import DeliveryRow
 
 
 def retry_delivery(
     session: Session, principal: Principal, delivery_id: str, *, via: str | None = None
-) -> tuple[Delivery, bool] | None:
+) -> tuple[DeliveryRow, bool] | None:
     """§6, nothing is dropped: queue a failed delivery to be sent again, and audit who did.
 
     The row is locked from the first read, so of two admins retrying at once the second sees it

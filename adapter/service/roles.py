@@ -7,8 +7,8 @@ the safeguarding partners to consider (§3); ``admin`` and ``compliance`` keys d
 
 from __future__ import annotations
 
-from adapter.apikeys import Principal
 from adapter.errors import CsinsError
+from adapter.store.api_keys import Principal
 
 
 class NotAllowed(CsinsError):

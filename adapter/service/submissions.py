@@ -18,15 +18,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
-from adapter.crypto import Keyring
 from adapter.errors import CalendarRangeError, CsinsError, InvalidRecord
 from adapter.service import casework
 from adapter.service.case_changes import CaseChange
-from adapter.service.planning import CurrentRecord
+from adapter.service.replanning import CurrentRecord
 from adapter.service.roles import require_submitter
 from adapter.store import new_incidents
-from adapter.store.audit import defer_flush
+from adapter.store.api_keys import Principal
+from adapter.store.audit_log import defer_flush
+from adapter.store.crypto import Keyring
 from adapter.store.publishing import pending
 from config.settings import Policy
 

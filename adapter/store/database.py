@@ -25,7 +25,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from adapter.crypto import Keyring, load_keyring
+from adapter.store.crypto import Keyring, load_keyring
 from adapter.store.publishing import NoPublisher, Publisher, install
 from config.settings import Settings, SettingsError
 

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
+from adapter.store.crypto import Keyring
 from adapter.store.incidents import get_incident
-from adapter.store.models import Incident, LifecycleEvent
+from adapter.store.models import IncidentRow, LifecycleEventRow
 from adapter.store.scope import scoped
 from adapter.store.sealing import as_mapping, event_aad, open_json, seal_json
 
@@ -32,7 +32,7 @@ def add_event(
     incident_id: str,
     event: Mapping[str, Any],
     key_id: int | None = None,
-) -> LifecycleEvent | None:
+) -> LifecycleEventRow | None:
     """Record a validated event (``{"type", "on", ...}``); None when the incident is out of scope.
 
     A document's ``content_base64`` is hashed as decoded bytes: the hash the receipts will carry.
@@ -40,7 +40,7 @@ def add_event(
     incident = get_incident(session, la_scope, incident_id)
     if incident is None:
         return None
-    row = LifecycleEvent(
+    row = LifecycleEventRow(
         id=str(uuid.uuid4()),
         incident_id=incident.id,
         type=str(event["type"]),
@@ -54,25 +54,25 @@ def add_event(
     return row
 
 
-def list_events(session: Session, la_scope: str, incident_id: str) -> list[LifecycleEvent]:
+def list_events(session: Session, la_scope: str, incident_id: str) -> list[LifecycleEventRow]:
     """The incident's events in the order they happened (empty when out of scope)."""
     statement = (
-        select(LifecycleEvent)
-        .join(Incident, Incident.id == LifecycleEvent.incident_id)
-        .where(LifecycleEvent.incident_id == incident_id)
-        .order_by(LifecycleEvent.on, LifecycleEvent.created_at, LifecycleEvent.id)
+        select(LifecycleEventRow)
+        .join(IncidentRow, IncidentRow.id == LifecycleEventRow.incident_id)
+        .where(LifecycleEventRow.incident_id == incident_id)
+        .order_by(LifecycleEventRow.on, LifecycleEventRow.created_at, LifecycleEventRow.id)
     )
-    return list(session.scalars(scoped(statement, Incident.la_code, la_scope)).all())
+    return list(session.scalars(scoped(statement, IncidentRow.la_code, la_scope)).all())
 
 
-def event_data(keyring: Keyring, event: LifecycleEvent) -> dict[str, Any]:
+def event_data(keyring: Keyring, event: LifecycleEventRow) -> dict[str, Any]:
     """The decrypted event as it was submitted (``{"type", "on", ...}``)."""
     return dict(
         as_mapping(open_json(keyring, event.data, event_aad(event.id, event.incident_id)), "event")
     )
 
 
-def event_document(keyring: Keyring, event: LifecycleEvent) -> bytes | None:
+def event_document(keyring: Keyring, event: LifecycleEventRow) -> bytes | None:
     """The decoded bytes of the event's document, or None when it carries none."""
     document = event_data(keyring, event).get("document")
     if not document:

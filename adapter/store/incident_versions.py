@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
+from adapter.store.crypto import Keyring
 from adapter.store.errors import RecordMismatch
 from adapter.store.incidents import current_record, scoped_incident
-from adapter.store.models import Child, Incident, IncidentVersion
+from adapter.store.models import ChildRow, IncidentRow, IncidentVersionRow
 from adapter.store.sealing import as_mapping, canonical_json, child_aad, seal_json, version_aad
 from adapter.store.types import utcnow
 from schemas.incident import normalise_postcode
@@ -29,8 +29,8 @@ from schemas.references import normalise_reference
 class VersionResult:
     """An amendment's version; ``created`` is False when the content equals the current version."""
 
-    incident: Incident
-    version: IncidentVersion
+    incident: IncidentRow
+    version: IncidentVersionRow
     created: bool
 
 
@@ -42,7 +42,7 @@ def content_sha256(record: Mapping[str, Any]) -> str:
 def same_facts(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
+    incident: IncidentRow,
     record: Mapping[str, Any],
     digest: str | None = None,
 ) -> bool:
@@ -78,17 +78,17 @@ def _facts(record: Mapping[str, Any]) -> dict[str, Any]:
 def write_version(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
+    incident: IncidentRow,
     record: Mapping[str, Any],
     key_id: int | None,
     reason: str,
     *,
     new: bool = False,
-) -> IncidentVersion:
+) -> IncidentVersionRow:
     """Add version ``incident.current_version`` and make its children the incident's children
     (``new``: the incident was inserted in this transaction, so it has no children to drop)."""
     number = incident.current_version
-    version = IncidentVersion(
+    version = IncidentVersionRow(
         incident_id=incident.id,
         version=number,
         reason=reason,
@@ -98,12 +98,12 @@ def write_version(
     )
     session.add(version)
     if not new:
-        session.execute(delete(Child).where(Child.incident_id == incident.id))
+        session.execute(delete(ChildRow).where(ChildRow.incident_id == incident.id))
         session.expire(incident, ["children"])
     for index, child in enumerate(record.get("children") or ()):
         child = as_mapping(child, f"children[{index}]")
         session.add(
-            Child(
+            ChildRow(
                 incident_id=incident.id,
                 index=index,
                 version=number,
@@ -143,7 +143,7 @@ def add_version(
         raise RecordMismatch("an amendment must keep the incident's LA code and reference")
     digest = content_sha256(record)
     if same_facts(session, keyring, incident, record, digest):
-        current = session.get_one(IncidentVersion, (incident.id, incident.current_version))
+        current = session.get_one(IncidentVersionRow, (incident.id, incident.current_version))
         return VersionResult(incident, current, created=False)
     incident.current_version += 1
     incident.content_sha256 = digest

@@ -1,19 +1,25 @@
-"""The tables of the source of truth (DESIGN.md §2), as SQLAlchemy 2 typed models.
+"""The tables of an incident's life (DESIGN.md §2), as SQLAlchemy 2 typed rows.
 
-Columns named ``payload``, ``details`` and ``data`` hold AES-GCM ciphertext (``adapter.crypto``),
-encrypted and decrypted by the repositories with associated data naming the row; every other
-column is free of personal data so that it can be indexed, filtered and shown to admins.
-``la_code`` is copied onto obligations and deliveries so that every list query can be scoped to
-one local authority without a join.
+Incidents, their versions, children and lifecycle events; the obligations (the deadline
+tracker's rows); the deliveries (the outbox), their attempts and the assisted submissions that
+acknowledge some; the import runs; the daily digests. The API keys, feed tokens and audit log
+are in :mod:`adapter.store.access_models`, the receipt log in :mod:`adapter.store.receipt_models`;
+importing this module declares them all, so ``Base.metadata`` (Alembic's target) is complete.
+Every class is named ``...Row``: the domain's ``Obligation`` and the envelope's ``Delivery`` are
+other things.
+
+Columns named ``payload``, ``details`` and ``data`` hold AES-GCM ciphertext
+(``adapter.store.crypto``), encrypted and decrypted by the repositories with associated data
+naming the row; every other column is free of personal data so that it can be indexed, filtered
+and shown to admins. ``la_code`` is copied onto obligations and deliveries so that every list
+query can be scoped to one local authority without a join.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -22,86 +28,52 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from adapter.store.types import UTCDateTime, utcnow
+# Importing the other table modules declares their rows on Base.metadata too.
+from adapter.store import access_models, receipt_models  # noqa: F401
+from adapter.store.types import LA_CODE, SHA256_HEX, UUID_TEXT, Base, one_of, utcnow
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-"""Deterministic constraint names, so migrations (and SQLite batch mode) can refer to them."""
-
-ROLES = ("local_authority", "agency", "admin", "compliance")
-"""API key roles (DESIGN.md §7)."""
-
-ALL_LAS = "*"
-"""The LA scope of an admin key created for every local authority (``keys create --la '*'``)."""
+__all__ = [
+    "DELIVERY_STATUSES",
+    "IMPORT_STATUSES",
+    "AssistedSubmissionRow",
+    "Base",
+    "ChildRow",
+    "DeliveryAttemptRow",
+    "DeliveryRow",
+    "DigestRunRow",
+    "ImportRunRow",
+    "IncidentRow",
+    "IncidentVersionRow",
+    "LifecycleEventRow",
+    "LocalAuthorityRow",
+    "ObligationRow",
+]
 
 DELIVERY_STATUSES = ("queued", "sending", "retrying", "acknowledged", "failed")
 """States of an outbox row (DESIGN.md §6, §7)."""
 
-_LA = String(8)
-_SHA256 = String(64)
-_UUID = String(36)
-_BIGINT_ID = BigInteger().with_variant(Integer(), "sqlite")
-"""A 64-bit id that is still SQLite's auto-incrementing rowid."""
+IMPORT_STATUSES = ("queued", "running", "done", "failed")
+"""States of an import (DESIGN.md §7: imports run in the background)."""
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class Base(DeclarativeBase):
-    """Declarative base carrying the naming convention and the UTC datetime mapping."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        dt.datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-    }
-
-
-class LocalAuthority(Base):
+class LocalAuthorityRow(Base):
     """A local authority seen in a submitted record or an API key (code: the 3-digit DfE code)."""
 
     __tablename__ = "local_authorities"
 
-    code: Mapped[str] = mapped_column(_LA, primary_key=True)
+    code: Mapped[str] = mapped_column(LA_CODE, primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class ApiKey(Base):
-    """A bearer API key: only its public prefix and the SHA-256 of the whole key are stored."""
-
-    __tablename__ = "api_keys"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
-    key_hash: Mapped[str] = mapped_column(_SHA256)
-    la_code: Mapped[str] = mapped_column(_LA, index=True)
-    role: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[dt.datetime | None]
-    last_used_at: Mapped[dt.datetime | None]
-    web_signed_out_at: Mapped[dt.datetime | None]
-    """When the admin pages were last signed out with this key: sessions begun at or before
-    then are refused, so a copied session cookie dies with the sign-out."""
-
-
-class Incident(Base):
-    """One notification (§2); its record lives encrypted in :class:`IncidentVersion` rows."""
+class IncidentRow(Base):
+    """One notification (§2); its record lives encrypted in :class:`IncidentVersionRow` rows."""
 
     __tablename__ = "incidents"
     __table_args__ = (
@@ -111,12 +83,12 @@ class Incident(Base):
         Index(None, "la_code", "created_at"),
     )
 
-    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    id: Mapped[str] = mapped_column(UUID_TEXT, primary_key=True)
     la_code: Mapped[str] = mapped_column(ForeignKey("local_authorities.code"))
     reference: Mapped[str] = mapped_column(String(100))
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(40))
-    content_sha256: Mapped[str] = mapped_column(_SHA256)
+    content_sha256: Mapped[str] = mapped_column(SHA256_HEX)
     """SHA-256 of the canonical current record: an identical resubmission is a no-op."""
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     created_by_key_id: Mapped[int | None] = mapped_column(
@@ -125,12 +97,12 @@ class Incident(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    children: Mapped[list[Child]] = relationship(
-        order_by="Child.index", cascade="all, delete-orphan", passive_deletes=True
+    children: Mapped[list[ChildRow]] = relationship(
+        order_by="ChildRow.index", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
-class IncidentVersion(Base):
+class IncidentVersionRow(Base):
     """One version of an incident's record: 1 as submitted, then one per amendment (§2)."""
 
     __tablename__ = "incident_versions"
@@ -141,7 +113,7 @@ class IncidentVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     """Ciphertext of the canonical record JSON."""
-    payload_sha256: Mapped[str] = mapped_column(_SHA256)
+    payload_sha256: Mapped[str] = mapped_column(SHA256_HEX)
     reason: Mapped[str] = mapped_column(String(200))
     created_by_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
@@ -149,7 +121,7 @@ class IncidentVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Child(Base):
+class ChildRow(Base):
     """A child of the current version; personal details encrypted, query columns in the clear."""
 
     __tablename__ = "children"
@@ -167,25 +139,25 @@ class Child(Base):
     care_leaver: Mapped[bool | None] = mapped_column(Boolean)
 
 
-class LifecycleEvent(Base):
+class LifecycleEventRow(Base):
     """A lifecycle event (DESIGN.md §7); its fields, and any document, encrypted in ``data``."""
 
     __tablename__ = "events"
     __table_args__ = (Index(None, "incident_id", "on"),)
 
-    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    id: Mapped[str] = mapped_column(UUID_TEXT, primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(40))
     on: Mapped[dt.date] = mapped_column(Date)
     data: Mapped[bytes] = mapped_column(LargeBinary)
-    document_sha256: Mapped[str | None] = mapped_column(_SHA256)
+    document_sha256: Mapped[str | None] = mapped_column(SHA256_HEX)
     created_by_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Obligation(Base):
+class ObligationRow(Base):
     """A deadline: one document owed to (or expected from) one addressee (DESIGN.md §5).
 
     ``status`` takes ``schemas.codes.DEADLINE_STATUSES``; the deadline-check job keeps the
@@ -202,7 +174,7 @@ class Obligation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    la_code: Mapped[str] = mapped_column(_LA)
+    la_code: Mapped[str] = mapped_column(LA_CODE)
     document: Mapped[str] = mapped_column(String(60))
     addressee: Mapped[str] = mapped_column(String(40))
     due: Mapped[dt.date] = mapped_column(Date)
@@ -219,22 +191,22 @@ class Obligation(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Delivery(Base):
+class DeliveryRow(Base):
     """An outbox row: one document to one addressee, written with the change that caused it."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
         Index(None, "la_code", "status", "created_at"),
         Index(None, "status", "next_attempt_at"),
         Index(None, "addressee", "status"),
     )
 
-    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
+    id: Mapped[str] = mapped_column(UUID_TEXT, primary_key=True)
     incident_id: Mapped[str] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
-    la_code: Mapped[str] = mapped_column(_LA)
+    la_code: Mapped[str] = mapped_column(LA_CODE)
     obligation_id: Mapped[int | None] = mapped_column(
         ForeignKey("obligations.id", ondelete="SET NULL"), index=True
     )
@@ -251,7 +223,7 @@ class Delivery(Base):
     media_type: Mapped[str] = mapped_column(String(100), default="application/json")
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     """Ciphertext of exactly the bytes to send."""
-    payload_sha256: Mapped[str] = mapped_column(_SHA256)
+    payload_sha256: Mapped[str] = mapped_column(SHA256_HEX)
     """SHA-256 of the plaintext payload: what the receipt attests."""
     addressee_reference: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(20))
@@ -265,13 +237,13 @@ class Delivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    obligation: Mapped[Obligation | None] = relationship()
-    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
-        order_by="DeliveryAttempt.number", cascade="all, delete-orphan", passive_deletes=True
+    obligation: Mapped[ObligationRow | None] = relationship()
+    attempt_log: Mapped[list[DeliveryAttemptRow]] = relationship(
+        order_by="DeliveryAttemptRow.number", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
-class AssistedSubmission(Base):
+class AssistedSubmissionRow(Base):
     """A submission a person made on the national online service (CSINS), as recorded here: it
     acknowledges every delivery of one document version routed to ``csins`` (DESIGN.md §6).
 
@@ -282,8 +254,8 @@ class AssistedSubmission(Base):
     __tablename__ = "assisted_submissions"
     __table_args__ = (Index(None, "la_code", "recorded_at"),)
 
-    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
-    la_code: Mapped[str] = mapped_column(_LA)
+    id: Mapped[str] = mapped_column(UUID_TEXT, primary_key=True)
+    la_code: Mapped[str] = mapped_column(LA_CODE)
     incident_id: Mapped[str] = mapped_column(
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
@@ -297,7 +269,7 @@ class AssistedSubmission(Base):
     """The API key (or admin-page session's key) that recorded it (no foreign key, as audit)."""
 
 
-class DeliveryAttempt(Base):
+class DeliveryAttemptRow(Base):
     """One try at sending a delivery: when, and how the addressee answered."""
 
     __tablename__ = "delivery_attempts"
@@ -313,11 +285,7 @@ class DeliveryAttempt(Base):
     detail: Mapped[str | None] = mapped_column(String(1000))
 
 
-IMPORT_STATUSES = ("queued", "running", "done", "failed")
-"""States of an import (DESIGN.md §7: imports run in the background)."""
-
-
-class ImportRecord(Base):
+class ImportRunRow(Base):
     """An export file converted through ``POST /imports``: its hash, counts and row errors.
 
     Row errors are encrypted: a validation message may quote the value it refused (an NHS number).
@@ -329,21 +297,21 @@ class ImportRecord(Base):
 
     __tablename__ = "imports"
     __table_args__ = (
-        CheckConstraint(_in("status", IMPORT_STATUSES), name="status"),
+        CheckConstraint(one_of("status", IMPORT_STATUSES), name="status"),
         Index(None, "la_code", "created_at"),
         Index(None, "status"),
     )
 
-    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
-    la_code: Mapped[str] = mapped_column(_LA)
-    sha256: Mapped[str] = mapped_column(_SHA256)
+    id: Mapped[str] = mapped_column(UUID_TEXT, primary_key=True)
+    la_code: Mapped[str] = mapped_column(LA_CODE)
+    sha256: Mapped[str] = mapped_column(SHA256_HEX)
     size: Mapped[int] = mapped_column(BigInteger)
     system: Mapped[str] = mapped_column(String(20))
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     incidents_created: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     row_errors: Mapped[bytes] = mapped_column(LargeBinary)
-    """Ciphertext of the import's detail (:class:`adapter.store.imports.ImportDetail`): the
+    """Ciphertext of the import's detail (:class:`adapter.store.import_runs.ImportDetail`): the
     upload's filename, the row errors and incident outcomes kept, and their totals."""
     created_by_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
@@ -368,96 +336,7 @@ class ImportRecord(Base):
     finished_at: Mapped[dt.datetime | None]
 
 
-class AuditEntry(Base):
-    """An append-only audit log line: who did what to which object. Never personal data."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "la_code", "at"),)
-
-    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    la_code: Mapped[str | None] = mapped_column(_LA)
-    key_id: Mapped[int | None] = mapped_column(Integer)
-    """The acting API key (no foreign key: the log outlives the keys)."""
-    actor_role: Mapped[str | None] = mapped_column(String(20))
-    action: Mapped[str] = mapped_column(String(60))
-    object_type: Mapped[str | None] = mapped_column(String(40))
-    object_id: Mapped[str | None] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class Receipt(Base):
-    """One signed receipt per acknowledged delivery, chained (DESIGN.md §6).
-
-    Holds no personal data: the JWS carries hashes, references and times. ``delivery_id`` is
-    unique, so a delivery can never have two receipts; ``sequence`` is unique, so two workers
-    cannot both extend the log at the same place.
-    """
-
-    __tablename__ = "receipts"
-    __table_args__ = (Index(None, "la_code", "acknowledged_at"),)
-
-    id: Mapped[str] = mapped_column(_UUID, primary_key=True)
-    sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
-    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), unique=True)
-    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
-    la_code: Mapped[str] = mapped_column(_LA)
-    document: Mapped[str] = mapped_column(String(60))
-    addressee: Mapped[str] = mapped_column(String(40))
-    on_time: Mapped[bool] = mapped_column(Boolean)
-    acknowledged_at: Mapped[dt.datetime]
-    jws: Mapped[str] = mapped_column(Text)
-    chain_hash: Mapped[str] = mapped_column(_SHA256)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class ReceiptLogHead(Base):
-    """The head of the receipt log: one row, locked while a receipt is appended."""
-
-    __tablename__ = "receipt_log_head"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    size: Mapped[int] = mapped_column(BigInteger)
-    head_sha256: Mapped[str] = mapped_column(_SHA256)
-
-
-class ReceiptCheckpoint(Base):
-    """A signed statement of the log's size and head hash at a moment (tail-rewrite evidence)."""
-
-    __tablename__ = "receipt_checkpoints"
-
-    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    head_sha256: Mapped[str] = mapped_column(_SHA256)
-    jws: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-
-
-class FeedToken(Base):
-    """A calendar feed token (issue 18): lets one person's calendar read one LA's deadlines.
-
-    Calendar clients cannot send a bearer header, so the token travels in the feed's URL; like
-    an API key, only its public prefix and the SHA-256 of the whole token are stored. It reads
-    the deadline feed and nothing else.
-    """
-
-    __tablename__ = "feed_tokens"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
-    token_hash: Mapped[str] = mapped_column(_SHA256)
-    la_code: Mapped[str] = mapped_column(_LA, index=True)
-    label: Mapped[str] = mapped_column(String(200))
-    """Whose calendar it is for (a member of staff or a team), so an admin knows which to revoke."""
-    created_by_key_id: Mapped[int | None] = mapped_column(
-        ForeignKey("api_keys.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[dt.datetime | None]
-    last_used_at: Mapped[dt.datetime | None]
-
-
-class DigestRun(Base):
+class DigestRunRow(Base):
     """One LA's daily deadline digest for one London day (issue 18): at most one is sent.
 
     The unique ``(la_code, day)`` is the claim: whichever scheduler's job inserts the row sends
@@ -469,7 +348,7 @@ class DigestRun(Base):
     __table_args__ = (UniqueConstraint("la_code", "day"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    la_code: Mapped[str] = mapped_column(_LA)
+    la_code: Mapped[str] = mapped_column(LA_CODE)
     day: Mapped[dt.date] = mapped_column(Date)
     claimed_at: Mapped[dt.datetime | None]
     """When a job took the day on; None once a failed send gave it up."""

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
+from adapter.store.crypto import Keyring
 from adapter.store.errors import StoreError
 from adapter.store.incident_versions import content_sha256, same_facts, write_version
-from adapter.store.models import Incident, IncidentVersion, LocalAuthority
+from adapter.store.models import IncidentRow, IncidentVersionRow, LocalAuthorityRow
 from adapter.store.scope import require_la
 from adapter.store.sealing import as_mapping
 from adapter.store.types import utcnow
@@ -38,9 +38,9 @@ class CreateResult:
     """What a submission did: ``created`` (201), ``identical`` (200) or ``conflict`` (409);
     ``version`` is the version just written (None unless created)."""
 
-    incident: Incident
+    incident: IncidentRow
     outcome: Outcome
-    version: IncidentVersion | None = None
+    version: IncidentVersionRow | None = None
 
 
 def _dialect_insert(session: Session) -> Any:
@@ -54,10 +54,10 @@ def ensure_local_authority(session: Session, code: str, name: str | None = None)
     Reads first so the usual case (known LA, same name) takes no row lock: concurrent submissions
     of one LA must not queue behind each other here.
     """
-    known = session.get(LocalAuthority, code)
+    known = session.get(LocalAuthorityRow, code)
     if known is not None and (name is None or known.name == name):
         return
-    statement = _dialect_insert(session)(LocalAuthority).values(
+    statement = _dialect_insert(session)(LocalAuthorityRow).values(
         code=code, name=name, created_at=utcnow()
     )
     if name is None:
@@ -94,7 +94,7 @@ def create_incident(
 
     now = utcnow()
     inserted = (
-        _dialect_insert(session)(Incident)
+        _dialect_insert(session)(IncidentRow)
         .values(
             id=str(uuid.uuid4()),
             la_code=la_code,
@@ -108,7 +108,7 @@ def create_incident(
             updated_at=now,
         )
         .on_conflict_do_nothing()
-        .returning(Incident)
+        .returning(IncidentRow)
     )
     incident = session.scalars(inserted).one_or_none()
     if incident is None:
@@ -159,7 +159,9 @@ def insert_new_incidents(
         )
     if not rows:
         return []
-    statement = _dialect_insert(session)(Incident).on_conflict_do_nothing().returning(Incident)
+    statement = (
+        _dialect_insert(session)(IncidentRow).on_conflict_do_nothing().returning(IncidentRow)
+    )
     inserted = {incident.id: incident for incident in session.scalars(statement, rows)}
     results: list[CreateResult | None] = []
     for (record, _), row in zip(records, rows, strict=True):
@@ -174,21 +176,27 @@ def insert_new_incidents(
 
 def _find(
     session: Session, la_code: str, reference: str, idempotency_key: str | None
-) -> Incident | None:
+) -> IncidentRow | None:
     by_reference = session.scalars(
-        select(Incident).where(Incident.la_code == la_code, Incident.reference == reference)
+        select(IncidentRow).where(
+            IncidentRow.la_code == la_code, IncidentRow.reference == reference
+        )
     ).one_or_none()
     if by_reference is not None or idempotency_key is None:
         return by_reference
     return session.scalars(
-        select(Incident).where(
-            Incident.la_code == la_code, Incident.idempotency_key == idempotency_key
+        select(IncidentRow).where(
+            IncidentRow.la_code == la_code, IncidentRow.idempotency_key == idempotency_key
         )
     ).one_or_none()
 
 
 def _classify(
-    session: Session, keyring: Keyring, existing: Incident, record: Mapping[str, Any], digest: str
+    session: Session,
+    keyring: Keyring,
+    existing: IncidentRow,
+    record: Mapping[str, Any],
+    digest: str,
 ) -> CreateResult:
     reference = str(record["incident"]["reference"])
     same = existing.reference == reference and same_facts(

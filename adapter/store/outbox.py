@@ -19,9 +19,9 @@ from typing import Literal, NamedTuple
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from adapter.crypto import DecryptionError, Keyring
+from adapter.store.crypto import DecryptionError, Keyring
 from adapter.store.errors import InvalidCursor
-from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow, IncidentRow, ObligationRow
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.publishing import Publication, publish_after_commit
 from adapter.store.scope import ALL_LAS, scoped
@@ -46,17 +46,17 @@ def enqueue_delivery(
     session: Session,
     keyring: Keyring,
     *,
-    incident: Incident,
+    incident: IncidentRow,
     document: str,
     addressee: str,
     payload: bytes,
     version: int | None = None,
-    obligation: Obligation | None = None,
+    obligation: ObligationRow | None = None,
     media_type: str = "application/json",
-) -> Delivery:
+) -> DeliveryRow:
     """Add an outbox row sending exactly ``payload`` (stored encrypted, hashed in the clear),
     to be written with the obligation it meets by the transaction's next flush."""
-    delivery = Delivery(
+    delivery = DeliveryRow(
         id=str(uuid.uuid4()),
         incident_id=incident.id,
         la_code=incident.la_code,
@@ -76,7 +76,7 @@ def enqueue_delivery(
     return delivery
 
 
-def delivery_payload(keyring: Keyring, delivery: Delivery) -> bytes:
+def delivery_payload(keyring: Keyring, delivery: DeliveryRow) -> bytes:
     """The exact bytes to send, checked against the stored SHA-256."""
     payload = keyring.decrypt(delivery.payload, delivery_aad(delivery.id, delivery.incident_id))
     if hashlib.sha256(payload).hexdigest() != delivery.payload_sha256:
@@ -86,10 +86,10 @@ def delivery_payload(keyring: Keyring, delivery: Delivery) -> bytes:
 
 def get_delivery(
     session: Session, la_scope: str, delivery_id: str, *, for_update: bool = False
-) -> Delivery | None:
+) -> DeliveryRow | None:
     """One delivery, or None when it does not exist or is out of scope."""
     statement = scoped(
-        select(Delivery).where(Delivery.id == delivery_id), Delivery.la_code, la_scope
+        select(DeliveryRow).where(DeliveryRow.id == delivery_id), DeliveryRow.la_code, la_scope
     )
     if for_update:
         statement = statement.with_for_update()
@@ -105,19 +105,19 @@ def list_deliveries(
     status: str | Sequence[str] | None = None,
     cursor: str | None = None,
     limit: int | None = None,
-) -> Page[Delivery]:
+) -> Page[DeliveryRow]:
     """Deliveries in the scope matching the filters, oldest first; obligations (``due``) loaded."""
     size = page_size(limit)
-    statement = scoped(select(Delivery), Delivery.la_code, la_scope).options(
-        selectinload(Delivery.obligation)
+    statement = scoped(select(DeliveryRow), DeliveryRow.la_code, la_scope).options(
+        selectinload(DeliveryRow.obligation)
     )
     if incident_id is not None:
-        statement = statement.where(Delivery.incident_id == incident_id)
+        statement = statement.where(DeliveryRow.incident_id == incident_id)
     if addressee is not None:
-        statement = statement.where(Delivery.addressee == addressee)
+        statement = statement.where(DeliveryRow.addressee == addressee)
     if status is not None:
         statement = statement.where(
-            Delivery.status.in_([status] if isinstance(status, str) else list(status))
+            DeliveryRow.status.in_([status] if isinstance(status, str) else list(status))
         )
     if cursor is not None:
         created_at, last_id = decode_cursor("deliveries", cursor, 2)
@@ -125,9 +125,9 @@ def list_deliveries(
             key = (dt.datetime.fromisoformat(str(created_at)), str(last_id))
         except ValueError:
             raise InvalidCursor("the cursor is not one this service issued") from None
-        statement = statement.where(after([Delivery.created_at, Delivery.id], key))
+        statement = statement.where(after([DeliveryRow.created_at, DeliveryRow.id], key))
     rows = session.scalars(
-        statement.order_by(Delivery.created_at, Delivery.id).limit(size + 1)
+        statement.order_by(DeliveryRow.created_at, DeliveryRow.id).limit(size + 1)
     ).all()
     return page_from(rows, size, "deliveries", lambda row: (row.created_at.isoformat(), row.id))
 
@@ -135,32 +135,34 @@ def list_deliveries(
 class Begun(NamedTuple):
     """A try just started: the delivery (now ``sending``), the try, and the incident's reference."""
 
-    delivery: Delivery
-    attempt: DeliveryAttempt
+    delivery: DeliveryRow
+    attempt: DeliveryAttemptRow
     incident_reference: str
 
 
 _START_ATTEMPT = (
-    update(Delivery)
+    update(DeliveryRow)
     .where(
-        Delivery.id == bindparam("delivery_id"),
-        Delivery.status.not_in(("acknowledged", "failed")),
+        DeliveryRow.id == bindparam("delivery_id"),
+        DeliveryRow.status.not_in(("acknowledged", "failed")),
         # A task handed to a person (an assisted submission) is theirs until recorded.
-        Delivery.channel.is_(None) | (Delivery.channel != "csins"),
-        (Delivery.status != "sending") | (Delivery.updated_at <= bindparam("stuck_before")),
-        (Delivery.status == "sending")
-        | Delivery.next_attempt_at.is_(None)
-        | (Delivery.next_attempt_at <= bindparam("due_before")),
+        DeliveryRow.channel.is_(None) | (DeliveryRow.channel != "csins"),
+        (DeliveryRow.status != "sending") | (DeliveryRow.updated_at <= bindparam("stuck_before")),
+        (DeliveryRow.status == "sending")
+        | DeliveryRow.next_attempt_at.is_(None)
+        | (DeliveryRow.next_attempt_at <= bindparam("due_before")),
     )
     .values(
-        attempts=Delivery.attempts + 1,
+        attempts=DeliveryRow.attempts + 1,
         status="sending",
-        first_attempt_at=func.coalesce(Delivery.first_attempt_at, bindparam("now")),
+        first_attempt_at=func.coalesce(DeliveryRow.first_attempt_at, bindparam("now")),
         updated_at=bindparam("now"),
     )
     .returning(
-        Delivery,
-        select(Incident.reference).where(Incident.id == Delivery.incident_id).scalar_subquery(),
+        DeliveryRow,
+        select(IncidentRow.reference)
+        .where(IncidentRow.id == DeliveryRow.incident_id)
+        .scalar_subquery(),
     )
     # The returned row is the truth: no evaluation of the criteria in Python, and an instance
     # already in the session takes the returned values.
@@ -169,14 +171,14 @@ _START_ATTEMPT = (
 """Start the next try of a delivery that is startable; built once, as it runs once a job."""
 
 _LOCK_ATTEMPT = (
-    select(Delivery, DeliveryAttempt)
+    select(DeliveryRow, DeliveryAttemptRow)
     .outerjoin(
-        DeliveryAttempt,
-        (DeliveryAttempt.delivery_id == Delivery.id)
-        & (DeliveryAttempt.number == bindparam("number")),
+        DeliveryAttemptRow,
+        (DeliveryAttemptRow.delivery_id == DeliveryRow.id)
+        & (DeliveryAttemptRow.number == bindparam("number")),
     )
-    .where(Delivery.id == bindparam("delivery_id"))
-    .with_for_update(of=Delivery)
+    .where(DeliveryRow.id == bindparam("delivery_id"))
+    .with_for_update(of=DeliveryRow)
 )
 """The delivery, locked, and one of its tries; built once, as it runs once a job."""
 
@@ -200,7 +202,7 @@ def start_attempt(
     now = now or utcnow()
     statement = _START_ATTEMPT
     if la_scope != ALL_LAS:
-        statement = statement.where(Delivery.la_code == la_scope)
+        statement = statement.where(DeliveryRow.la_code == la_scope)
     found = session.execute(
         statement,
         {
@@ -213,14 +215,14 @@ def start_attempt(
     if found is None:
         return None
     delivery, incident_reference = found
-    attempt = DeliveryAttempt(delivery_id=delivery.id, number=delivery.attempts, started_at=now)
+    attempt = DeliveryAttemptRow(delivery_id=delivery.id, number=delivery.attempts, started_at=now)
     session.add(attempt)
     return Begun(delivery, attempt, incident_reference)
 
 
 def lock_attempt(
     session: Session, delivery_id: str, number: int
-) -> tuple[Delivery, DeliveryAttempt | None] | None:
+) -> tuple[DeliveryRow, DeliveryAttemptRow | None] | None:
     """The delivery, locked, and its try ``number`` (None if there is no such try), read by
     one statement: what recording how the try ended changes. None if the delivery is missing."""
     found = session.execute(
@@ -231,8 +233,8 @@ def lock_attempt(
 
 def finish_attempt(
     session: Session,
-    delivery: Delivery,
-    attempt: DeliveryAttempt,
+    delivery: DeliveryRow,
+    attempt: DeliveryAttemptRow,
     *,
     outcome: AttemptOutcome,
     status_code: int | None = None,
@@ -240,7 +242,7 @@ def finish_attempt(
     addressee_reference: str | None = None,
     next_attempt_at: dt.datetime | None = None,
     acknowledged_at: dt.datetime | None = None,
-) -> Delivery:
+) -> DeliveryRow:
     """Record how a try ended and move the delivery on: acknowledged (at ``acknowledged_at``,
     by default now), retrying or failed. The changes are written by the transaction's next
     flush, with whatever else the caller changes (the obligation met, the receipt)."""
@@ -267,7 +269,7 @@ def finish_attempt(
     return delivery
 
 
-def retry_delivery(session: Session, la_scope: str, delivery_id: str) -> Delivery | None:
+def retry_delivery(session: Session, la_scope: str, delivery_id: str) -> DeliveryRow | None:
     """Requeue a failed delivery by hand (``POST /deliveries/{id}/retry``); None if out of scope.
 
     Only a ``failed`` delivery changes; any other is returned as it is.
@@ -289,20 +291,22 @@ def deliveries_due(
     limit: int = 100,
     stuck_after: dt.timedelta = STUCK_SENDING_AFTER,
     resume_after: tuple[dt.datetime, str] | None = None,
-) -> list[Delivery]:
+) -> list[DeliveryRow]:
     """Deliveries the sweeper should (re-)enqueue: queued or retrying and due, or stuck sending;
     the longest due first, from ``resume_after`` (the ``(next_attempt_at, id)`` of the last
     one seen)."""
     now = now or utcnow()
-    statement = select(Delivery).where(
+    statement = select(DeliveryRow).where(
         or_(
-            Delivery.status.in_(("queued", "retrying")) & (Delivery.next_attempt_at <= now),
-            (Delivery.status == "sending") & (Delivery.updated_at <= now - stuck_after),
+            DeliveryRow.status.in_(("queued", "retrying")) & (DeliveryRow.next_attempt_at <= now),
+            (DeliveryRow.status == "sending") & (DeliveryRow.updated_at <= now - stuck_after),
         )
     )
     if resume_after is not None:
-        statement = statement.where(after([Delivery.next_attempt_at, Delivery.id], resume_after))
-    statement = statement.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+        statement = statement.where(
+            after([DeliveryRow.next_attempt_at, DeliveryRow.id], resume_after)
+        )
+    statement = statement.order_by(DeliveryRow.next_attempt_at, DeliveryRow.id).limit(limit)
     return list(session.scalars(statement).all())
 
 

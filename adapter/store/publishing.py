@@ -35,7 +35,7 @@ class Publication:
     """The try to enqueue (a delivery retried by hand follows the tries already made)."""
     new: bool = False
     """Created by this transaction: no job of it can exist yet but a sweep's (see
-    :func:`adapter.queueing.enqueue_delivery`)."""
+    :func:`adapter.queue.enqueue_delivery`)."""
 
 
 class Publisher(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from adapter.crypto import DecryptionError, Keyring
+from adapter.store.crypto import DecryptionError, Keyring
 from adapter.store.sealing import SEALED_COLUMNS
 
 BATCH_SIZE = 200

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from adapter.store.access_models import ALL_LAS
 from adapter.store.errors import OutOfScope
-from adapter.store.models import ALL_LAS
 
 __all__ = ["ALL_LAS", "require_la", "scoped"]
 

@@ -11,14 +11,14 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from adapter.crypto import Keyring, aad
+from adapter.store.crypto import Keyring, aad
 from adapter.store.models import (
     Base,
-    Child,
-    Delivery,
-    ImportRecord,
-    IncidentVersion,
-    LifecycleEvent,
+    ChildRow,
+    DeliveryRow,
+    ImportRunRow,
+    IncidentVersionRow,
+    LifecycleEventRow,
 )
 
 
@@ -70,12 +70,12 @@ def open_json(keyring: Keyring, ciphertext: bytes, associated_data: str) -> Any:
 
 
 SEALED_COLUMNS: tuple[tuple[type[Base], str, Callable[[Any], str]], ...] = (
-    (IncidentVersion, "payload", lambda row: version_aad(row.incident_id, row.version)),
-    (Child, "details", lambda row: child_aad(row.incident_id, row.version, row.index)),
-    (LifecycleEvent, "data", lambda row: event_aad(row.id, row.incident_id)),
-    (Delivery, "payload", lambda row: delivery_aad(row.id, row.incident_id)),
-    (ImportRecord, "row_errors", lambda row: import_aad(row.id, row.la_code)),
-    (ImportRecord, "upload", lambda row: upload_aad(row.id, row.la_code)),
+    (IncidentVersionRow, "payload", lambda row: version_aad(row.incident_id, row.version)),
+    (ChildRow, "details", lambda row: child_aad(row.incident_id, row.version, row.index)),
+    (LifecycleEventRow, "data", lambda row: event_aad(row.id, row.incident_id)),
+    (DeliveryRow, "payload", lambda row: delivery_aad(row.id, row.incident_id)),
+    (ImportRunRow, "row_errors", lambda row: import_aad(row.id, row.la_code)),
+    (ImportRunRow, "upload", lambda row: upload_aad(row.id, row.la_code)),
 )
 """Every encrypted column: (model, attribute, the row's associated data)."""
 

@@ -9,7 +9,7 @@
     pages_incidents.py  deadlines, incidents, an incident's timeline
     pages_imports.py    imports running in the background, with their progress
     pages_receipts.py   receipts: verification, JSON download, printable page
-    pages_audit.py      the audit log
+    pages_audit_log.py  the audit log
     pages_submissions.py  submissions to make on the national online service (csins), recorded
     queries.py  workers.py  filters.py  formatting.py   what the pages read and how they write it
 
@@ -49,7 +49,7 @@ def init_app(app: Flask) -> None:
 
     # Importing a page module adds its routes to ``bp`` (once per process, before registering).
     from adapter.web import (  # noqa: F401
-        pages_audit,
+        pages_audit_log,
         pages_auth,
         pages_feeds,
         pages_imports,

@@ -15,7 +15,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from adapter.store.models import Delivery, LifecycleEvent, Receipt
+from adapter.store.models import DeliveryRow, LifecycleEventRow
+from adapter.store.receipt_models import ReceiptRow
 from adapter.web.formatting import words
 
 ToDay = Callable[[dt.datetime], dt.date]
@@ -111,10 +112,10 @@ class Course:
 def course_of(
     *,
     became_aware_on: dt.date | None,
-    events: Iterable[LifecycleEvent],
+    events: Iterable[LifecycleEventRow],
     obligations: Iterable[Mapping[str, object]],
-    deliveries: Iterable[Delivery],
-    receipts: Mapping[str, Receipt],
+    deliveries: Iterable[DeliveryRow],
+    receipts: Mapping[str, ReceiptRow],
     names: Mapping[str, str],
     today: dt.date,
     to_day: ToDay,
@@ -127,10 +128,10 @@ def course_of(
 
 def facts_of(
     became_aware_on: dt.date | None,
-    events: Iterable[LifecycleEvent],
+    events: Iterable[LifecycleEventRow],
     obligations: Iterable[Mapping[str, object]],
-    deliveries: Iterable[Delivery],
-    receipts: Mapping[str, Receipt],
+    deliveries: Iterable[DeliveryRow],
+    receipts: Mapping[str, ReceiptRow],
     names: Mapping[str, str],
     to_day: ToDay,
 ) -> list[Mark]:
@@ -161,7 +162,7 @@ def _deadline_mark(row: Mapping[str, object], names: Mapping[str, str]) -> Mark:
 
 
 def _delivery_marks(
-    delivery: Delivery, receipt: Receipt | None, names: Mapping[str, str], to_day: ToDay
+    delivery: DeliveryRow, receipt: ReceiptRow | None, names: Mapping[str, str], to_day: ToDay
 ) -> list[Mark]:
     what = f"{words(delivery.document)} to {names.get(delivery.addressee, delivery.addressee)}"
     sent = delivery.first_attempt_at or delivery.created_at

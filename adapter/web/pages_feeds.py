@@ -3,7 +3,7 @@ read their LA's open deadlines (``GET /api/v1/deadlines.ics?token=…``).
 
 A new token's address is shown once, in the answer to the form that made it, never in a flash
 message (the session cookie is signed, not encrypted) nor anywhere else afterwards: only its
-prefix and hash are stored (:mod:`adapter.feedtokens`). Creating and revoking are audited.
+prefix and hash are stored (:mod:`adapter.store.feed_tokens`). Creating and revoking are audited.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from adapter import feedtokens
 from adapter.http.resources import resources
-from adapter.store import audit as audit_log
-from adapter.store.models import ALL_LAS
+from adapter.store import audit_log, feed_tokens
+from adapter.store.access_models import ALL_LAS
 from adapter.web import sessions
 from adapter.web.blueprint import bp
 
@@ -35,7 +34,7 @@ def create_calendar_feed() -> tuple[str, int] | str:
     la_code = who.la_code if who.la_code != ALL_LAS else request.form.get("la", "").strip()
     try:
         with resources().transaction() as db:
-            made = feedtokens.create_token(
+            made = feed_tokens.create_token(
                 db, la_code=la_code, label=label, created_by_key_id=who.key_id
             )
             audit_log.audit_by(
@@ -46,7 +45,7 @@ def create_calendar_feed() -> tuple[str, int] | str:
                 object_type="feed_token",
                 object_id=made.prefix,
             )
-    except feedtokens.FeedTokenError as error:
+    except feed_tokens.FeedTokenError as error:
         field = "la" if str(error).startswith("la") else "label"
         return _page(errors={field: str(error).split(": ", 1)[-1]}, label=label, la=la_code), 400
     feed_url = url_for("deadline_feed.deadline_feed", token=made.token, _external=True)
@@ -59,7 +58,7 @@ def revoke_calendar_feed(prefix: str) -> Response:
     """Revoke one token of the scope: the calendar stops updating at its next fetch."""
     who = sessions.principal()
     with resources().transaction() as db:
-        row = feedtokens.revoke_token(db, prefix, who.la_scope)
+        row = feed_tokens.revoke_token(db, prefix, who.la_scope)
         if row is None:
             abort(404)
         audit_log.audit_by(
@@ -78,7 +77,7 @@ def revoke_calendar_feed(prefix: str) -> Response:
 def _page(**extra: object) -> str:
     who = sessions.principal()
     with resources().transaction() as db:
-        tokens = feedtokens.list_tokens(db, who.la_scope)
+        tokens = feed_tokens.list_tokens(db, who.la_scope)
         rows = [
             {
                 "prefix": row.prefix,

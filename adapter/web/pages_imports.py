@@ -15,8 +15,8 @@ from flask import jsonify, render_template
 from werkzeug.wrappers import Response
 
 from adapter.http.resources import resources
-from adapter.store.imports import list_imports
-from adapter.store.models import ImportRecord
+from adapter.store.import_runs import list_imports
+from adapter.store.models import ImportRunRow
 from adapter.web import sessions
 from adapter.web.blueprint import bp
 
@@ -27,7 +27,7 @@ REFRESH_SECONDS = 2
 """How often the page asks for fresh counts while an import is unfinished (with JavaScript)."""
 
 
-def import_row(record: ImportRecord) -> dict[str, Any]:
+def import_row(record: ImportRunRow) -> dict[str, Any]:
     """What the page (and its refresh) shows of an import: counts and codes, nothing personal."""
     total = record.rows_total or 0
     done = record.status == "done"

@@ -12,7 +12,6 @@ from typing import Any
 from flask import abort, render_template, request
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
 from adapter.deadlines import calendar_for, pending_from
 from adapter.deadlines.status import london_date
 from adapter.http.resources import resources
@@ -21,10 +20,12 @@ from adapter.receipts.log import list_receipts
 from adapter.service.clock import london_today, utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store import obligations as obligation_store
-from adapter.store.models import Incident, Receipt
-from adapter.store.obligations import MET_STATUSES
+from adapter.store import tracker as obligation_store
+from adapter.store.crypto import Keyring
+from adapter.store.models import IncidentRow
 from adapter.store.pagination import MAX_PAGE_SIZE
+from adapter.store.receipt_models import ReceiptRow
+from adapter.store.tracker import MET_STATUSES
 from adapter.web import queries, sessions
 from adapter.web.blueprint import addressee_names, bp
 from adapter.web.course import course_of
@@ -179,7 +180,7 @@ def incident(incident_id: str) -> str:
         )
 
 
-def _became_aware_on(db: Session, keyring: Keyring, incident: Incident) -> dt.date | None:
+def _became_aware_on(db: Session, keyring: Keyring, incident: IncidentRow) -> dt.date | None:
     """The day the LA became aware (§2), the one fact of the record the course shows: the
     record is decrypted here and only this date leaves the function, so the page still shows
     nothing of the child."""
@@ -190,7 +191,7 @@ def _became_aware_on(db: Session, keyring: Keyring, incident: Incident) -> dt.da
         return None
 
 
-def _receipt_entry(receipt: Receipt) -> dict[str, Any]:
+def _receipt_entry(receipt: ReceiptRow) -> dict[str, Any]:
     return {
         "at": receipt.created_at,
         "kind": "receipt",

@@ -16,15 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import abort, current_app, render_template, request
 from werkzeug.wrappers import Response
 
-from adapter.apikeys import Principal
 from adapter.http.downloads import checkpoints_response
 from adapter.http.resources import resources
 from adapter.receipts import SigningKeyring, VerificationFailed, load_keyring, verify_receipt
 from adapter.receipts.audit import stored_difference
 from adapter.receipts.log import get_receipt, list_receipts, signed
 from adapter.service.clock import utcnow
-from adapter.store import audit as audit_log
-from adapter.store.models import Receipt
+from adapter.store import audit_log
+from adapter.store.api_keys import Principal
+from adapter.store.receipt_models import ReceiptRow
 from adapter.web import queries, sessions
 from adapter.web.blueprint import bp
 from adapter.web.filters import Filters, london_day_end, london_midnight
@@ -61,7 +61,7 @@ def public_keys() -> Mapping[str, Ed25519PublicKey]:
     return cached[1].public_keys
 
 
-def verify_row(row: Receipt, keys: Mapping[str, Ed25519PublicKey]) -> Verification:
+def verify_row(row: ReceiptRow, keys: Mapping[str, Ed25519PublicKey]) -> Verification:
     """Verify the stored JWS, then that it is the receipt of the row it is stored in."""
     try:
         verified = verify_receipt(signed(row), keys)
@@ -164,14 +164,14 @@ def download_receipt(receipt_id: str) -> Response:
     )
 
 
-def _visible(db: Any, who: Principal, receipt_id: str) -> Receipt:
+def _visible(db: Any, who: Principal, receipt_id: str) -> ReceiptRow:
     row = get_receipt(db, who.la_scope, receipt_id)
     if row is None:
         abort(404)
     return row
 
 
-def _audit_download(db: Any, who: Principal, row: Receipt, form: str) -> None:
+def _audit_download(db: Any, who: Principal, row: ReceiptRow, form: str) -> None:
     audit_log.audit_by(
         db,
         who,

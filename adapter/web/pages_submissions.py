@@ -21,9 +21,9 @@ from adapter.deadlines import LONDON, calendar_for, deadline_status
 from adapter.http.resources import resources
 from adapter.service import assisted, delivering
 from adapter.service.clock import utcnow
-from adapter.store import audit as audit_log
-from adapter.store import outbox, submissions
-from adapter.store.models import DeliveryAttempt
+from adapter.store import assisted as assisted_store
+from adapter.store import audit_log, outbox
+from adapter.store.models import DeliveryAttemptRow
 from adapter.web import sessions
 from adapter.web.blueprint import addressee_names, bp
 from adapter.web.submission_form import sections
@@ -37,7 +37,7 @@ def submissions_to_make() -> str:
     with res.transaction() as db:
         tasks = [
             {"task": task, "status": _status(task.due, now)}
-            for task in submissions.open_tasks(db, who.la_scope)
+            for task in assisted_store.open_tasks(db, who.la_scope)
         ]
     return render_template(
         "admin/submissions.html",
@@ -69,11 +69,11 @@ def submission(delivery_id: str) -> Any:
         delivery = outbox.get_delivery(db, who.la_scope, delivery_id)
         if delivery is None:
             abort(404)
-        task = submissions.task_of(db, who.la_scope, delivery, lock=False)
+        task = assisted_store.task_of(db, who.la_scope, delivery, lock=False)
         if not task.deliveries:
             flash("This submission has been recorded already.", "info")
             return redirect(url_for("admin.incident", incident_id=delivery.incident_id))
-        attempt = DeliveryAttempt(delivery_id=delivery.id, number=delivery.attempts)
+        attempt = DeliveryAttemptRow(delivery_id=delivery.id, number=delivery.attempts)
         started = delivering.started_for(res.keyring, delivery, attempt, task.incident_reference)
         if started.message is None:
             abort(500)

@@ -1,8 +1,8 @@
 """Read-only queries the pages need and the repositories do not offer yet, scoped like them.
 
 The dashboard's per-addressee counts are one ``GROUP BY`` (not a page of rows), and the audit log
-page filters on a date range that ``adapter.store.audit.list_audit`` does not take. Both apply the
-caller's LA scope exactly as the repositories do (``adapter.store.scope``).
+page filters on a date range that ``adapter.store.audit_log.list_audit`` does not take. Both
+apply the caller's LA scope exactly as the repositories do (``adapter.store.scope``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from adapter.store.access_models import AuditEntryRow
 from adapter.store.errors import InvalidCursor
-from adapter.store.models import AuditEntry, Delivery, Incident
+from adapter.store.models import DeliveryRow, IncidentRow
 from adapter.store.pagination import Page, decode_cursor, page_from, page_size
 from adapter.store.scope import ALL_LAS, scoped
 
@@ -54,29 +55,29 @@ def queue_summaries(
     """
     counts: dict[str, dict[str, int]] = {}
     status_counts = in_scope(
-        select(Delivery.addressee, Delivery.status, func.count())
-        .where(Delivery.status != "acknowledged")
-        .group_by(Delivery.addressee, Delivery.status),
-        Delivery.la_code,
+        select(DeliveryRow.addressee, DeliveryRow.status, func.count())
+        .where(DeliveryRow.status != "acknowledged")
+        .group_by(DeliveryRow.addressee, DeliveryRow.status),
+        DeliveryRow.la_code,
         la_scope,
     )
     for addressee, status, count in session.execute(status_counts):
         counts.setdefault(addressee, {})[status] = count
     acknowledged = in_scope(
-        select(Delivery.addressee, func.count())
-        .where(Delivery.status == "acknowledged", Delivery.acknowledged_at >= today_starts)
-        .group_by(Delivery.addressee),
-        Delivery.la_code,
+        select(DeliveryRow.addressee, func.count())
+        .where(DeliveryRow.status == "acknowledged", DeliveryRow.acknowledged_at >= today_starts)
+        .group_by(DeliveryRow.addressee),
+        DeliveryRow.la_code,
         la_scope,
     )
     for addressee, count in session.execute(acknowledged):
         counts.setdefault(addressee, {})["acknowledged_today"] = count
     oldest: dict[str, dt.datetime] = {}
     waiting = in_scope(
-        select(Delivery.addressee, func.min(Delivery.created_at))
-        .where(Delivery.status.in_(WAITING))
-        .group_by(Delivery.addressee),
-        Delivery.la_code,
+        select(DeliveryRow.addressee, func.min(DeliveryRow.created_at))
+        .where(DeliveryRow.status.in_(WAITING))
+        .group_by(DeliveryRow.addressee),
+        DeliveryRow.la_code,
         la_scope,
     )
     for addressee, created_at in session.execute(waiting):
@@ -112,28 +113,28 @@ def audit_page(
     at_before: dt.datetime | None = None,
     cursor: str | None = None,
     limit: int | None = None,
-) -> Page[AuditEntry]:
+) -> Page[AuditEntryRow]:
     """Audit lines in the scope, newest first, filtered by action and a time range.
 
     Lines without an LA (operator actions) are shown only to the all-LA scope, as in
     ``list_audit``; the cursor is the same ``audit`` cursor.
     """
     size = page_size(limit)
-    statement = select(AuditEntry)
+    statement = select(AuditEntryRow)
     if la_scope != ALL_LAS:
-        statement = statement.where(AuditEntry.la_code == la_scope)
+        statement = statement.where(AuditEntryRow.la_code == la_scope)
     if action:
-        statement = statement.where(AuditEntry.action == action)
+        statement = statement.where(AuditEntryRow.action == action)
     if at_from is not None:
-        statement = statement.where(AuditEntry.at >= at_from)
+        statement = statement.where(AuditEntryRow.at >= at_from)
     if at_before is not None:
-        statement = statement.where(AuditEntry.at < at_before)
+        statement = statement.where(AuditEntryRow.at < at_before)
     if cursor is not None:
         (last_id,) = decode_cursor("audit", cursor, 1)
         if not isinstance(last_id, int):
             raise InvalidCursor("the cursor is not one this service issued")
-        statement = statement.where(AuditEntry.id < last_id)
-    rows = session.scalars(statement.order_by(AuditEntry.id.desc()).limit(size + 1)).all()
+        statement = statement.where(AuditEntryRow.id < last_id)
+    rows = session.scalars(statement.order_by(AuditEntryRow.id.desc()).limit(size + 1)).all()
     return page_from(rows, size, "audit", lambda row: (row.id,))
 
 
@@ -143,16 +144,16 @@ def incident_references(session: Session, la_scope: str, ids: Iterable[str]) -> 
     if not wanted:
         return {}
     statement = in_scope(
-        select(Incident.id, Incident.reference).where(Incident.id.in_(wanted)),
-        Incident.la_code,
+        select(IncidentRow.id, IncidentRow.reference).where(IncidentRow.id.in_(wanted)),
+        IncidentRow.la_code,
         la_scope,
     )
     return {incident_id: reference for incident_id, reference in session.execute(statement)}
 
 
-def incidents_by_reference(session: Session, la_scope: str, reference: str) -> list[Incident]:
+def incidents_by_reference(session: Session, la_scope: str, reference: str) -> list[IncidentRow]:
     """The incidents in the scope whose reference is ``reference`` (one per LA at most)."""
     statement = in_scope(
-        select(Incident).where(Incident.reference == reference), Incident.la_code, la_scope
+        select(IncidentRow).where(IncidentRow.reference == reference), IncidentRow.la_code, la_scope
     )
-    return list(session.scalars(statement.order_by(Incident.la_code)).all())
+    return list(session.scalars(statement.order_by(IncidentRow.la_code)).all())

@@ -23,11 +23,11 @@ from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
-from adapter.apikeys import Principal, verify_key
 from adapter.http.resources import resources
 from adapter.service.clock import utcnow
-from adapter.store import audit as audit_log
-from adapter.store.models import ALL_LAS, ApiKey
+from adapter.store import audit_log
+from adapter.store.access_models import ALL_LAS, ApiKeyRow
+from adapter.store.api_keys import Principal, verify_key
 
 WEB_ROLES = ("admin", "compliance")
 """Roles that may sign in to the pages: admins watch queues and retry, compliance reads."""
@@ -86,7 +86,7 @@ def sign_in(presented: str) -> Principal:
                 f"This is a '{principal.role}' key. Only admin and compliance "
                 "keys can sign in to these pages."
             )
-        row = db.get_one(ApiKey, principal.key_id)
+        row = db.get_one(ApiKeyRow, principal.key_id)
         prefix, signed_in_at = row.prefix, utcnow()
         if row.web_signed_out_at is not None and signed_in_at <= row.web_signed_out_at:
             # A clock that has not moved on since the last sign-out must not refuse this session.
@@ -106,7 +106,7 @@ def sign_out() -> None:
     principal = current_principal()
     if principal is not None:
         with resources().transaction() as db:
-            db.get_one(ApiKey, principal.key_id).web_signed_out_at = utcnow()
+            db.get_one(ApiKeyRow, principal.key_id).web_signed_out_at = utcnow()
             _audit(db, principal, "web.signed_out")
     session.clear()
 
@@ -124,7 +124,7 @@ def current_principal() -> Principal | None:
             "Sign in again with a current key."
         )
         with resources().transaction() as db:
-            row = db.get(ApiKey, key_id)
+            row = db.get(ApiKeyRow, key_id)
             if row is None or row.prefix != prefix or row.revoked_at is not None:
                 pass  # the key is gone: the message above
             elif not _begun_after_sign_out(row):
@@ -138,7 +138,7 @@ def current_principal() -> Principal | None:
     return principal
 
 
-def _begun_after_sign_out(row: ApiKey) -> bool:
+def _begun_after_sign_out(row: ApiKeyRow) -> bool:
     """Whether this session was begun after the key was last signed out (a session without a
     readable sign-in time predates the check, and is refused too)."""
     raw = session.get("signed_in_at")

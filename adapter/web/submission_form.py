@@ -1,9 +1,10 @@
 """A notification laid out as the national online service (CSINS) asks for it (DESIGN.md §6).
 
 The person making an assisted submission copies each answer into the online service: section by
-section, at most :data:`~adapter.documents.FORM_CHILDREN` children, every further child already
-written into the further-information text by :func:`adapter.documents.render_for_form` (the
-payload carries the record that way). Unknown answers are left out rather than shown blank.
+section, at most :data:`~adapter.rules.documents.FORM_CHILDREN` children, every further child
+already written into the further-information text by
+:func:`adapter.rules.documents.render_for_form` (the payload carries the record that way).
+Unknown answers are left out rather than shown blank.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapter.documents import CHILD_FIELDS_IN_TEXT, is_empty, readable
+from adapter.rules.documents import CHILD_FIELDS_IN_TEXT, is_empty, readable
 from adapter.web.formatting import words
 
 INCIDENT_FIELDS = (

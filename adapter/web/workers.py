@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 from rq.worker import BaseWorker
 
-from adapter.queueing import connect
+from adapter.queue import connect
 from config.settings import Settings
 
 STALE_AFTER = dt.timedelta(minutes=2)

@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from adapter.receipts import SignedReceipt, verify_receipt
 from adapter.service.assisted import Confirmation, check_confirmation
-from adapter.store.models import AuditEntry, Delivery, Receipt
-from adapter.store.submissions import open_tasks, open_tasks_per_addressee
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.assisted import open_tasks, open_tasks_per_addressee
+from adapter.store.models import DeliveryRow
+from adapter.store.receipt_models import ReceiptRow
 from tests.support.api import API, OTHER_LA, assert_problem, submit
 from tests.support.clock import NOW
 from tests.support.service import Service
@@ -36,13 +38,15 @@ def handed_over(service: Service, key: str) -> dict[str, Any]:
     return incident
 
 
-def by_document(service: Service, incident_id: str) -> dict[str, list[Delivery]]:
+def by_document(service: Service, incident_id: str) -> dict[str, list[DeliveryRow]]:
     with service.database.session_scope() as session:
         rows = session.scalars(
-            select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.addressee)
+            select(DeliveryRow)
+            .where(DeliveryRow.incident_id == incident_id)
+            .order_by(DeliveryRow.addressee)
         ).all()
         session.expunge_all()
-    grouped: dict[str, list[Delivery]] = {}
+    grouped: dict[str, list[DeliveryRow]] = {}
     for row in rows:
         grouped.setdefault(row.document, []).append(row)
     return grouped
@@ -93,7 +97,7 @@ def test_one_confirmation_acknowledges_every_copy_with_a_receipt_naming_the_pers
     signer = assisted.app.extensions["csins"].signer()
     with assisted.database.session_scope() as session:
         receipts = session.scalars(
-            select(Receipt).where(Receipt.delivery_id.in_([c.id for c in copies]))
+            select(ReceiptRow).where(ReceiptRow.delivery_id.in_([c.id for c in copies]))
         ).all()
         assert len(receipts) == len(copies) == 2
         for row in receipts:
@@ -107,7 +111,7 @@ def test_one_confirmation_acknowledges_every_copy_with_a_receipt_naming_the_pers
             assert "Sam Patel" in content["acknowledgement"]
             assert content["on_time"] is True
         audit = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "submission.recorded")
+            select(AuditEntryRow).where(AuditEntryRow.action == "submission.recorded")
         ).one()
         assert audit.detail is not None
         assert sorted(audit.detail["deliveries"]) == sorted(c.id for c in copies)
@@ -131,7 +135,7 @@ def test_the_same_confirmation_twice_is_a_no_op_and_another_a_conflict(
     other = assert_problem(assisted.post(path, admin, confirmation(reference="CSINS-9")), 409)
     assert "CSINS-2026-000123" in other["detail"]
     with assisted.database.session_scope() as session:
-        assert len(session.scalars(select(Receipt)).all()) == 1
+        assert len(session.scalars(select(ReceiptRow)).all()) == 1
 
 
 def test_confirmation_needs_an_admin_of_the_delivery_s_own_la(assisted: Service, la_key: str):
@@ -177,7 +181,7 @@ def test_an_open_task_near_its_deadline_is_alerted_naming_it(assisted: Service, 
     check_deadlines()
     with assisted.database.session_scope() as session:
         alerted = session.scalars(
-            select(AuditEntry).where(AuditEntry.action.like("alert.deadline_%"))
+            select(AuditEntryRow).where(AuditEntryRow.action.like("alert.deadline_%"))
         ).all()
         named = {entry.detail["submission_to_make"] for entry in alerted if entry.detail}
     assert alerted

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from adapter.sandbox.state import Fault
-from adapter.store.models import AuditEntry, Delivery, Incident, IncidentVersion
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.models import DeliveryRow, IncidentRow, IncidentVersionRow
 from tests.support.api import API, LOCAL_REVIEW, document_event, new_record, submit
 from tests.support.service import Service
 
@@ -45,13 +46,13 @@ def counts(service: Service, reference: str) -> tuple[int, int]:
     """Incidents under ``reference``, and their deliveries."""
     with service.database.session_scope() as session:
         incidents = session.scalar(
-            select(func.count()).select_from(Incident).where(Incident.reference == reference)
+            select(func.count()).select_from(IncidentRow).where(IncidentRow.reference == reference)
         )
         deliveries = session.scalar(
             select(func.count())
-            .select_from(Delivery)
-            .join(Incident, Incident.id == Delivery.incident_id)
-            .where(Incident.reference == reference)
+            .select_from(DeliveryRow)
+            .join(IncidentRow, IncidentRow.id == DeliveryRow.incident_id)
+            .where(IncidentRow.reference == reference)
         )
     return int(incidents or 0), int(deliveries or 0)
 
@@ -113,7 +114,9 @@ def versions_of(service: Service, incident_id: str) -> list[int]:
     with service.database.session_scope() as session:
         return sorted(
             session.scalars(
-                select(IncidentVersion.version).where(IncidentVersion.incident_id == incident_id)
+                select(IncidentVersionRow.version).where(
+                    IncidentVersionRow.incident_id == incident_id
+                )
             )
         )
 
@@ -202,7 +205,7 @@ def test_concurrent_retries_of_a_failed_delivery_requeue_it_once(
     with service.database.session_scope() as session:
         retried = session.scalar(
             select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.action == "delivery.retried")
+            .select_from(AuditEntryRow)
+            .where(AuditEntryRow.action == "delivery.retried")
         )
     assert retried == 1

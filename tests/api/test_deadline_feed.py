@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from icalendar import Calendar
 
-from adapter import feedtokens
+from adapter.store import feed_tokens
 from tests.store.factories import CHILD_FORENAMES, CHILD_NHS_NUMBER, CHILD_SURNAME
 from tests.support.api import API, OTHER_LA, assert_problem, new_record, submit
 from tests.support.service import Service
@@ -102,7 +102,7 @@ def test_a_feed_token_reads_its_own_la_only(service: Service, la_key: str, froze
     mine = submit(service, la_key)
     submit(service, service.key("local_authority", OTHER_LA), new_record(la=OTHER_LA))
     with service.database.session_scope() as session:
-        token = feedtokens.create_token(session, la_code="812", label="Safeguarding lead").token
+        token = feed_tokens.create_token(session, la_code="812", label="Safeguarding lead").token
 
     shown = events(feed(service, token=token))
 
@@ -114,13 +114,13 @@ def test_a_revoked_or_made_up_feed_token_is_refused(
     service: Service, la_key: str, frozen: Any
 ) -> None:
     with service.database.session_scope() as session:
-        made = feedtokens.create_token(session, la_code="812", label="Business support")
+        made = feed_tokens.create_token(session, la_code="812", label="Business support")
     assert (
         service.client.get(f"{API}/deadlines.ics", query_string={"token": made.token}).status_code
         == 200
     )
     with service.database.session_scope() as session:
-        assert feedtokens.revoke_token(session, made.prefix, "812") is not None
+        assert feed_tokens.revoke_token(session, made.prefix, "812") is not None
 
     for token in (made.token, made.token[:-4] + "AAAA", la_key, ""):
         response = service.client.get(f"{API}/deadlines.ics", query_string={"token": token})
@@ -138,18 +138,18 @@ def test_a_key_that_cannot_read_deadlines_is_refused(service: Service, frozen: A
 
 def test_another_las_token_cannot_be_revoked_from_here(service: Service) -> None:
     with service.database.session_scope() as session:
-        made = feedtokens.create_token(session, la_code="812", label="Lead")
-        assert feedtokens.revoke_token(session, made.prefix, OTHER_LA) is None
-        assert [row.prefix for row in feedtokens.list_tokens(session, OTHER_LA)] == []
-        assert [row.prefix for row in feedtokens.list_tokens(session, "812")] == [made.prefix]
+        made = feed_tokens.create_token(session, la_code="812", label="Lead")
+        assert feed_tokens.revoke_token(session, made.prefix, OTHER_LA) is None
+        assert [row.prefix for row in feed_tokens.list_tokens(session, OTHER_LA)] == []
+        assert [row.prefix for row in feed_tokens.list_tokens(session, "812")] == [made.prefix]
 
 
 @pytest.mark.parametrize(
     ("label", "la"), [("", "812"), ("x" * 201, "812"), ("Lead", "*"), ("Lead", "81")]
 )
 def test_a_feed_token_needs_a_label_and_one_la(service: Service, label: str, la: str) -> None:
-    with service.database.session_scope() as session, pytest.raises(feedtokens.FeedTokenError):
-        feedtokens.create_token(session, la_code=la, label=label)
+    with service.database.session_scope() as session, pytest.raises(feed_tokens.FeedTokenError):
+        feed_tokens.create_token(session, la_code=la, label=label)
 
 
 def test_uids_stay_and_sequence_rises_as_status_and_due_day_change(

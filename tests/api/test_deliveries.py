@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from adapter import alerts
 from adapter.sandbox.state import Fault
-from adapter.store.models import DELIVERY_STATUSES, AuditEntry, Delivery
+from adapter.service import alerts
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.models import DELIVERY_STATUSES, DeliveryRow
 from tests.support.api import API, assert_problem, submit
 from tests.support.service import Service
 
@@ -133,7 +134,7 @@ def test_a_misconfigured_channel_fails_the_delivery_with_an_alert_until_fixed(
     assert "panel" in (failed["last_error"] or "")
     with service.database.session_scope() as session:
         raised = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == f"alert.{alerts.DELIVERY_FAILED}")
+            select(AuditEntryRow).where(AuditEntryRow.action == f"alert.{alerts.DELIVERY_FAILED}")
         ).all()
         assert [entry.object_id for entry in raised] == [failed["id"]]
 
@@ -154,8 +155,8 @@ def test_a_payload_that_cannot_be_read_fails_the_delivery_with_an_alert(
     incident_id = submit(service, la_key)["id"]
     with service.database.session_scope() as session:
         session.execute(
-            update(Delivery)
-            .where(Delivery.incident_id == incident_id)
+            update(DeliveryRow)
+            .where(DeliveryRow.incident_id == incident_id)
             .values(payload_sha256="0" * 64)
         )
     service.work()
@@ -166,8 +167,8 @@ def test_a_payload_that_cannot_be_read_fails_the_delivery_with_an_alert(
     assert all(entry["requests"] == 0 for entry in stats.values())
     with service.database.session_scope() as session:
         raised = session.scalars(
-            select(AuditEntry.object_id).where(
-                AuditEntry.action == f"alert.{alerts.DELIVERY_FAILED}"
+            select(AuditEntryRow.object_id).where(
+                AuditEntryRow.action == f"alert.{alerts.DELIVERY_FAILED}"
             )
         ).all()
     assert {d["id"] for d in failed} <= set(raised)

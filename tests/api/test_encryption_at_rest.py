@@ -1,5 +1,5 @@
 """Personal data submitted through the API is stored only as ciphertext, and survives key
-rotation (DESIGN.md §2; adapter/crypto.py)."""
+rotation (DESIGN.md §2; adapter/store/crypto.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from adapter.app import create_app
-from adapter.crypto import format_key, new_key
+from adapter.store.crypto import format_key, new_key
 from adapter.store.models import Base
 from tests.store.factories import CHILD_FORENAMES, CHILD_NHS_NUMBER, CHILD_SURNAME
 from tests.support.api import API, document_event, new_record, post_event, submit

@@ -102,7 +102,7 @@ def test_a_bad_key_is_401_with_www_authenticate(service: Service, authorization:
 
 
 def test_a_revoked_key_is_401(service: Service, la_key: str) -> None:
-    from adapter.apikeys import revoke_key
+    from adapter.store.api_keys import revoke_key
 
     with service.database.session_scope() as session:
         assert revoke_key(session, la_key.split("_")[1])

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapter.app import create_app
-from adapter.crypto import format_key, new_key
+from adapter.store.crypto import format_key, new_key
 from config.settings import load_settings
 from schemas.events import REQUIRED_BY_TYPE
 from tests.support.api import API, PROBLEM_JSON, new_record, submit

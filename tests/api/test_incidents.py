@@ -6,14 +6,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from adapter.store.models import Incident, IncidentVersion
+from adapter.store.models import IncidentRow, IncidentVersionRow
 from tests.support.api import API, assert_problem, new_record, owed, submit, young_adult_record
 from tests.support.service import Service
 
 
 def incident_count(service: Service) -> int:
     with service.database.session_scope() as session:
-        return int(session.scalar(select(func.count()).select_from(Incident)) or 0)
+        return int(session.scalar(select(func.count()).select_from(IncidentRow)) or 0)
 
 
 def test_submission_answers_201_with_location_and_id(service: Service, la_key: str) -> None:
@@ -201,7 +201,7 @@ def test_amendment_adds_a_version_and_sends_it_to_every_notified_addressee(
     assert stats["dfe"]["count"] == 0
     with service.database.session_scope() as session:
         versions = session.scalars(
-            select(IncidentVersion.version).where(IncidentVersion.incident_id == incident_id)
+            select(IncidentVersionRow.version).where(IncidentVersionRow.incident_id == incident_id)
         ).all()
     assert sorted(versions) == [1, 2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from adapter.store.models import Incident
+from adapter.store.models import IncidentRow
 from tests.support.api import API, assert_problem, new_record
 from tests.support.service import Service
 
@@ -23,7 +23,7 @@ def test_look_alikes_of_a_reference_are_the_same_incident(service: Service, la_k
         assert again.status_code == 200, again.get_json()
         assert again.get_json()["id"] == first.get_json()["id"]
     with service.database.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert session.scalar(select(func.count()).select_from(IncidentRow)) == 1
 
 
 def test_a_reference_with_a_zero_width_space_is_a_field_error(
@@ -45,7 +45,7 @@ def test_an_incident_stored_under_a_look_alike_can_still_be_amended(
     record = new_record()
     incident_id = service.post(f"{API}/incidents", la_key, record).get_json()["id"]
     with service.database.session_scope() as session:
-        stored = session.get_one(Incident, incident_id)
+        stored = session.get_one(IncidentRow, incident_id)
         stored.reference = stored.reference.replace("-", "\u2010")
     record["incident"]["summary"] = "Amended: new facts emerged."
     amended = service.post(f"{API}/incidents/{incident_id}/amendments", la_key, record)

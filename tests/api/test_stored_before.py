@@ -14,7 +14,12 @@ from typing import Any
 
 from adapter.clock import LONDON
 from adapter.store.incident_versions import content_sha256
-from adapter.store.models import Delivery, Incident, IncidentVersion, Receipt
+from adapter.store.models import (
+    DeliveryRow,
+    IncidentRow,
+    IncidentVersionRow,
+)
+from adapter.store.receipt_models import ReceiptRow
 from adapter.store.sealing import seal_json, version_aad
 from schemas.incident import IncidentRecordSchema
 from tests.support.api import API, document_event, new_record, plain_event, submit
@@ -25,8 +30,8 @@ def _store_as_before(service: Service, incident_id: str, record: dict[str, Any])
     """Make ``record`` the incident's stored current version, as an earlier release wrote it."""
     database = service.database
     with database.session_scope() as session:
-        incident = session.get_one(Incident, incident_id)
-        version = session.get_one(IncidentVersion, (incident_id, incident.current_version))
+        incident = session.get_one(IncidentRow, incident_id)
+        version = session.get_one(IncidentVersionRow, (incident_id, incident.current_version))
         version.payload = seal_json(
             database.keyring, record, version_aad(incident_id, incident.current_version)
         )
@@ -84,12 +89,12 @@ def test_events_and_acknowledgements_of_a_record_stored_before_the_age_rule_go_t
     service.work()
     with service.database.session_scope() as session:
         rapid = (
-            session.query(Delivery)
+            session.query(DeliveryRow)
             .filter_by(incident_id=incident_id, document="rapid_review")
             .one()
         )
         assert rapid.status == "acknowledged", rapid.last_error
-        assert session.query(Receipt).filter_by(delivery_id=rapid.id).count() == 1
+        assert session.query(ReceiptRow).filter_by(delivery_id=rapid.id).count() == 1
 
 
 def test_a_referral_stored_before_referrals_carried_their_receipt_replans_as_one(

@@ -11,8 +11,8 @@ from rq import Queue
 from sqlalchemy import select
 
 from adapter.cli import main
-from adapter.store.models import ImportRecord, Incident
-from jobs.queues import DELIVERIES
+from adapter.queue import DELIVERIES
+from adapter.store.models import ImportRunRow, IncidentRow
 from tests.conftest import SAMPLES
 
 
@@ -39,8 +39,8 @@ def test_an_export_is_imported_with_its_deliveries_queued_and_a_second_time_chan
     assert again.exit_code == 0, again.output
     assert "incidents: 2 identical" in again.stderr
     with service.database.session_scope() as session:
-        assert len(session.scalars(select(Incident)).all()) == 2
-        imports = session.scalars(select(ImportRecord)).all()
+        assert len(session.scalars(select(IncidentRow)).all()) == 2
+        imports = session.scalars(select(ImportRunRow)).all()
         assert [(i.status, i.created_by_key_id, i.upload) for i in imports] == [
             ("done", None, None),
             ("done", None, None),
@@ -62,4 +62,4 @@ def test_rejected_rows_exit_1_and_an_unreadable_file_exits_2(service: Any, tmp_p
     assert result.exit_code == 2
     assert "not a Liquidlogic or Mosaic export" in result.stderr
     with service.database.session_scope() as session:
-        assert len(session.scalars(select(ImportRecord)).all()) == 1
+        assert len(session.scalars(select(ImportRunRow)).all()) == 1

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from adapter import localredis
 from adapter.delivery import Delivery, Outcome, OutcomeKind, QuickRetry
 from adapter.delivery.factory import dev_signing_key
 from adapter.delivery.https import HttpsChannel, HttpTimeouts, SandboxChannel
 from adapter.delivery.signing import Scheme
+from adapter.queue import local_redis
 
 FIXED_NOW = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
 
@@ -59,7 +58,7 @@ def acknowledgement(
 
 
 def uploaded_document_payload(content: bytes = b"%PDF-1.7 rapid review\n") -> dict[str, Any]:
-    """A payload carrying an uploaded file, as ``adapter.documents`` builds it."""
+    """A payload carrying an uploaded file, as ``adapter.rules.documents`` builds it."""
     return {
         "document": "rapid_review",
         "event": {"type": "rapid_review_completed", "on": "2026-12-01"},
@@ -108,7 +107,7 @@ def sandbox_channel(
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (just now), below the ephemeral range."""
-    return localredis.free_port()
+    return local_redis.free_port()
 
 
 class _ScriptedHandler(BaseHTTPRequestHandler):

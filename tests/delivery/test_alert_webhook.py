@@ -7,7 +7,7 @@ import logging
 import pytest
 import responses
 
-from adapter import alerts
+from adapter.service import alerts
 
 URL = "https://hooks.example.test/alerts"
 FACTS = {"kind": alerts.DELIVERY_FAILED, "object_id": "d-1", "la_code": "812"}

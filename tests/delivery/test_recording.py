@@ -14,7 +14,9 @@ from adapter.delivery import Outcome
 from adapter.delivery.outcome import OutcomeKind
 from adapter.receipts.log import signer_for
 from adapter.service import delivering
-from adapter.store.models import AuditEntry, Delivery, DeliveryAttempt, Incident, Receipt
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow, IncidentRow
+from adapter.store.receipt_models import ReceiptRow
 from tests.delivery.helpers import (
     ScriptedAddressee,
     acknowledgement,
@@ -55,7 +57,7 @@ def test_an_acknowledgement_that_changes_the_plan_waits_for_the_incidents_lock(s
     with database.session_scope() as api:
         # As an event's re-plan does: it changes the incident row, which locks it (not its key).
         api.execute(
-            update(Incident).where(Incident.id == started.incident_id).values(updated_at=now)
+            update(IncidentRow).where(IncidentRow.id == started.incident_id).values(updated_at=now)
         )
         thread = threading.Thread(target=worker)
         thread.start()
@@ -64,7 +66,7 @@ def test_an_acknowledgement_that_changes_the_plan_waits_for_the_incidents_lock(s
     thread.join(timeout=30)
     assert recorded == ["acknowledged"]
     with database.session_scope() as session:
-        delivery = session.get_one(Delivery, started.delivery_id)
+        delivery = session.get_one(DeliveryRow, started.delivery_id)
         assert delivery.status == "acknowledged"
         assert delivery.obligation is not None
         assert delivery.obligation.acknowledged_at == now
@@ -85,8 +87,8 @@ def test_an_amendment_acknowledged_late_on_a_summer_evening_is_on_time(service: 
     database, settings = service.database, service.settings
     with database.session_scope() as session:
         (amendment_id,) = session.scalars(
-            select(Delivery.id).where(
-                Delivery.incident_id == incident_id, Delivery.document == "amendment"
+            select(DeliveryRow.id).where(
+                DeliveryRow.incident_id == incident_id, DeliveryRow.document == "amendment"
             )
         )
         started = delivering.start(session, database.keyring, settings.policy, amendment_id)
@@ -95,16 +97,18 @@ def test_an_amendment_acknowledged_late_on_a_summer_evening_is_on_time(service: 
     with database.session_scope() as session:  # the try began a moment before, that evening
         began = evening - dt.timedelta(seconds=1)
         session.execute(
-            update(Delivery).where(Delivery.id == amendment_id).values(first_attempt_at=began)
+            update(DeliveryRow).where(DeliveryRow.id == amendment_id).values(first_attempt_at=began)
         )
         session.execute(
-            update(DeliveryAttempt)
-            .where(DeliveryAttempt.delivery_id == amendment_id)
+            update(DeliveryAttemptRow)
+            .where(DeliveryAttemptRow.delivery_id == amendment_id)
             .values(started_at=began)
         )
     assert _record(service, started, acknowledgement(evening), evening).status == "acknowledged"
     with database.session_scope() as session:
-        receipt = session.scalars(select(Receipt).where(Receipt.delivery_id == amendment_id)).one()
+        receipt = session.scalars(
+            select(ReceiptRow).where(ReceiptRow.delivery_id == amendment_id)
+        ).one()
         assert receipt.on_time
 
 
@@ -127,8 +131,10 @@ def test_an_acknowledgement_with_a_reference_too_long_for_a_receipt_is_recorded_
         )
     assert done.status == "acknowledged"
     with database.session_scope() as session:
-        assert session.scalars(select(Receipt).where(Receipt.delivery_id == queued["id"])).one()
-        delivery = session.get_one(Delivery, queued["id"])
+        assert session.scalars(
+            select(ReceiptRow).where(ReceiptRow.delivery_id == queued["id"])
+        ).one()
+        delivery = session.get_one(DeliveryRow, queued["id"])
         assert (delivery.status, delivery.addressee_reference) == ("acknowledged", None)
 
 
@@ -158,21 +164,21 @@ def test_a_delivery_failing_again_at_the_same_risk_is_alerted_once(service: Serv
     (queued,) = response.get_json()["deliveries"]
     database, settings = service.database, service.settings
     with database.session_scope() as session:
-        due = session.get_one(Delivery, queued["id"]).obligation.due  # type: ignore[union-attr]
+        due = session.get_one(DeliveryRow, queued["id"]).obligation.due  # type: ignore[union-attr]
     overdue = dt.datetime.combine(due + dt.timedelta(days=3), dt.time(12), tzinfo=dt.UTC)
     long_before = overdue - dt.timedelta(days=60)
 
     def fail_a_try(at: dt.datetime, previous_finished_at: dt.datetime | None = None) -> int:
         with database.session_scope() as session:
             session.execute(
-                update(Delivery)
-                .where(Delivery.id == queued["id"])
+                update(DeliveryRow)
+                .where(DeliveryRow.id == queued["id"])
                 .values(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
             )
             if previous_finished_at is not None:
                 session.execute(
-                    update(DeliveryAttempt)
-                    .where(DeliveryAttempt.delivery_id == queued["id"])
+                    update(DeliveryAttemptRow)
+                    .where(DeliveryAttemptRow.delivery_id == queued["id"])
                     .values(finished_at=previous_finished_at)
                 )
         with database.session_scope() as session:
@@ -182,7 +188,7 @@ def test_a_delivery_failing_again_at_the_same_risk_is_alerted_once(service: Serv
         with database.session_scope() as session:
             return len(
                 session.scalars(
-                    select(AuditEntry).where(AuditEntry.action == "alert.deadline_at_risk")
+                    select(AuditEntryRow).where(AuditEntryRow.action == "alert.deadline_at_risk")
                 ).all()
             )
 

@@ -31,7 +31,7 @@ from sqlalchemy import inspect, text
 from adapter.delivery import Outcome, OutcomeKind, SmtpChannel
 from adapter.receipts.log import signer_for
 from adapter.service import delivering
-from adapter.store.models import Delivery
+from adapter.store.models import DeliveryRow
 from tests.delivery.helpers import ScriptedAddressee, make_delivery, quick, sandbox_channel
 from tests.support.service import Service, sample_record
 
@@ -376,7 +376,7 @@ def test_a_refusal_quoting_a_child_reaches_no_column_alert_log_or_api_answer(
     database = service.database
     with database.session_scope() as session:
         started = delivering.start(session, database.keyring, service.settings.policy, queued["id"])
-        due = session.get_one(Delivery, queued["id"]).obligation.due  # type: ignore[union-attr]
+        due = session.get_one(DeliveryRow, queued["id"]).obligation.due  # type: ignore[union-attr]
     assert started is not None and started.message is not None
     channel_name, _, code = peer.partition("-")
     outcome: Outcome
@@ -404,7 +404,7 @@ def test_a_refusal_quoting_a_child_reaches_no_column_alert_log_or_api_answer(
     assert leaked(logged(caplog.records)) == []
     assert leaked(every_stored_value(service)) == []
     with database.session_scope() as session:
-        row = session.get_one(Delivery, queued["id"])
+        row = session.get_one(DeliveryRow, queued["id"])
         assert (row.last_error, row.attempt_log[-1].detail) == (last_error, last_error)
     answer = service.get("/api/v1/deliveries", service.key("admin", "812"))
     assert answer.status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from adapter.documents import (
+from adapter.rules.documents import (
     CHILD_FIELDS_IN_TEXT,
     FORM_CHILDREN,
     event_document_payload,

@@ -30,22 +30,18 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import select
 
-from adapter.apikeys import Principal, create_key
 from adapter.app import create_app
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher
 from adapter.receipts.log import audit_log
 from adapter.sandbox import Fault, RunningSandbox, start_in_thread
 from adapter.service import casework
 from adapter.service.clock import utcnow
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.api_keys import Principal, create_key
 from adapter.store.database import Database
-from adapter.store.models import (
-    AuditEntry,
-    Delivery,
-    DeliveryAttempt,
-    Obligation,
-    Receipt,
-)
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow, ObligationRow
 from adapter.store.publishing import NoPublisher
+from adapter.store.receipt_models import ReceiptRow
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
 from tests.support.service import sample_record
@@ -221,35 +217,37 @@ class Stack:
 
     # --- observing ---------------------------------------------------------------------------
 
-    def deliveries(self, ids: Sequence[str]) -> list[Delivery]:
+    def deliveries(self, ids: Sequence[str]) -> list[DeliveryRow]:
         with self.database.session_scope() as session:
-            rows = session.scalars(select(Delivery).where(Delivery.id.in_(ids))).all()
+            rows = session.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(ids))).all()
             return sorted(rows, key=lambda row: ids.index(row.id))
 
     def delivery_ids(self, incident_id: str) -> list[str]:
         with self.database.session_scope() as session:
             return list(
                 session.scalars(
-                    select(Delivery.id)
-                    .where(Delivery.incident_id == incident_id)
-                    .order_by(Delivery.created_at, Delivery.id)
+                    select(DeliveryRow.id)
+                    .where(DeliveryRow.incident_id == incident_id)
+                    .order_by(DeliveryRow.created_at, DeliveryRow.id)
                 )
             )
 
-    def attempts(self, delivery_id: str) -> list[DeliveryAttempt]:
+    def attempts(self, delivery_id: str) -> list[DeliveryAttemptRow]:
         with self.database.session_scope() as session:
             return list(
                 session.scalars(
-                    select(DeliveryAttempt)
-                    .where(DeliveryAttempt.delivery_id == delivery_id)
-                    .order_by(DeliveryAttempt.number)
+                    select(DeliveryAttemptRow)
+                    .where(DeliveryAttemptRow.delivery_id == delivery_id)
+                    .order_by(DeliveryAttemptRow.number)
                 )
             )
 
-    def alerts(self, kind: str) -> list[AuditEntry]:
+    def alerts(self, kind: str) -> list[AuditEntryRow]:
         with self.database.session_scope() as session:
             return list(
-                session.scalars(select(AuditEntry).where(AuditEntry.action == f"alert.{kind}"))
+                session.scalars(
+                    select(AuditEntryRow).where(AuditEntryRow.action == f"alert.{kind}")
+                )
             )
 
     def requests(self, addressee: str) -> int:
@@ -273,15 +271,15 @@ class Stack:
                 pytest.fail(f"gave up waiting for {what}\n--- worker logs ---\n{logs}")
             time.sleep(0.05)
 
-    def wait_status(self, ids: Sequence[str], *statuses: str) -> list[Delivery]:
-        def reached() -> list[Delivery] | None:
+    def wait_status(self, ids: Sequence[str], *statuses: str) -> list[DeliveryRow]:
+        def reached() -> list[DeliveryRow] | None:
             rows = self.deliveries(ids)
             return rows if all(row.status in statuses for row in rows) else None
 
-        found: list[Delivery] = self.wait_for(reached, f"deliveries {statuses}: {list(ids)}")
+        found: list[DeliveryRow] = self.wait_for(reached, f"deliveries {statuses}: {list(ids)}")
         return found
 
-    def wait_acknowledged(self, ids: Sequence[str]) -> list[Delivery]:
+    def wait_acknowledged(self, ids: Sequence[str]) -> list[DeliveryRow]:
         return self.wait_status(ids, "acknowledged")
 
     # --- the invariants of DESIGN.md §2, §6 --------------------------------------------------
@@ -292,7 +290,7 @@ class Stack:
         late) at the acknowledgement time; the receipt chain verifies."""
         stats = self.sandbox.state.stats()["addressees"]
         with self.database.session_scope() as session:
-            rows = session.scalars(select(Delivery).where(Delivery.id.in_(ids))).all()
+            rows = session.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(ids))).all()
             assert sorted(row.id for row in rows) == sorted(ids)
             for row in rows:
                 assert row.status == "acknowledged", (row.id, row.status, row.last_error)
@@ -300,17 +298,17 @@ class Stack:
                 assert row.id in stats[row.addressee]["ids"]
                 assert stats[row.addressee]["received"][row.id]["document"] == row.document
                 receipts = session.scalars(
-                    select(Receipt).where(Receipt.delivery_id == row.id)
+                    select(ReceiptRow).where(ReceiptRow.delivery_id == row.id)
                 ).all()
                 assert len(receipts) == 1, f"{row.id} has {len(receipts)} receipts"
                 assert receipts[0].acknowledged_at == row.acknowledged_at
                 if row.obligation_id is not None:
-                    obligation = session.get_one(Obligation, row.obligation_id)
+                    obligation = session.get_one(ObligationRow, row.obligation_id)
                     assert obligation.status in ("met", "met_late"), obligation.status
                     assert obligation.acknowledged_at == row.acknowledged_at
             # Nothing was received that the database does not know as a delivery.
             received = {i for entry in stats.values() for i in entry["ids"]}
-            known = set(session.scalars(select(Delivery.id)))
+            known = set(session.scalars(select(DeliveryRow.id)))
             assert received <= known
             result = audit_log(session, build_context(self.settings, self.database).signer)
             assert result.first_break is None, result.first_break

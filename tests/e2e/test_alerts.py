@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapter import alerts
 from adapter.sandbox.state import Fault
+from adapter.service import alerts
+from adapter.store.access_models import AuditEntryRow
 from adapter.store.database import Database
-from adapter.store.models import AuditEntry, Delivery
+from adapter.store.models import DeliveryRow
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
 from jobs.deliver import deliver
@@ -99,7 +100,7 @@ def test_a_rolled_back_alert_is_never_posted(
         _raise(session, settings, "d-1")
         raise RuntimeError("the transaction fails")
     with db.session_scope() as session:
-        assert session.scalars(select(AuditEntry)).all() == []
+        assert session.scalars(select(AuditEntryRow)).all() == []
         _raise(session, settings, "d-2")
     assert [post["object_id"] for post in hook.received] == ["d-2"]
 
@@ -110,7 +111,7 @@ def _settings_with_webhook(tmp_path: Path, url: str) -> Settings:
 
 def _alerts_recorded(db: Database) -> list[str]:
     with db.session_scope() as session:
-        return [str(entry.object_id) for entry in session.scalars(select(AuditEntry))]
+        return [str(entry.object_id) for entry in session.scalars(select(AuditEntryRow))]
 
 
 @pytest.mark.parametrize(
@@ -160,6 +161,6 @@ def test_a_delivery_job_failing_a_delivery_survives_a_malformed_alert_webhook(
     use_context(build_context(settings, service.database))
     assert deliver(queued["id"]) == "failed"
     with service.database.session_scope() as session:
-        assert session.get_one(Delivery, queued["id"]).status == "failed"
-        actions = session.scalars(select(AuditEntry.action)).all()
+        assert session.get_one(DeliveryRow, queued["id"]).status == "failed"
+        actions = session.scalars(select(AuditEntryRow.action)).all()
     assert "alert.delivery_failed" in actions

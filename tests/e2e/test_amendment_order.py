@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from adapter.store import outbox
-from adapter.store.models import Delivery
+from adapter.store.models import DeliveryRow
 from tests.e2e.conftest import Stack, make_record
 
 
@@ -25,12 +25,12 @@ def _amend(stack: Stack, incident_id: str, record: dict, summary: str) -> None:
     assert response.status_code == 201, response.get_json()
 
 
-def _amendments(stack: Stack, incident_id: str) -> list[tuple[Delivery, dict]]:
+def _amendments(stack: Stack, incident_id: str) -> list[tuple[DeliveryRow, dict]]:
     """The incident's amendment deliveries with the payload each sends."""
     with stack.database.session_scope() as session:
         rows = session.scalars(
-            select(Delivery).where(
-                Delivery.incident_id == incident_id, Delivery.document == "amendment"
+            select(DeliveryRow).where(
+                DeliveryRow.incident_id == incident_id, DeliveryRow.document == "amendment"
             )
         ).all()
         return [

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from adapter.app import create_app
-from adapter.store.models import Receipt
+from adapter.store.receipt_models import ReceiptRow
 from config.settings import load_settings
 from tests.e2e.conftest import Stack, make_record
 from tests.support import backups
@@ -189,7 +189,9 @@ def receipts_of(stack: Stack, delivery_ids: list[str]) -> dict[str, str]:
     """Receipt id by delivery id."""
     with stack.database.session_scope() as session:
         rows = session.execute(
-            select(Receipt.delivery_id, Receipt.id).where(Receipt.delivery_id.in_(delivery_ids))
+            select(ReceiptRow.delivery_id, ReceiptRow.id).where(
+                ReceiptRow.delivery_id.in_(delivery_ids)
+            )
         )
         return {delivery_id: receipt_id for delivery_id, receipt_id in rows}
 

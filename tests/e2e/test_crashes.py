@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from rq import Queue, Worker
 
-from jobs.queues import DELIVERIES
+from adapter.queue import DELIVERIES
 from tests.e2e.conftest import Stack, make_record
 
 KILL_WINDOW_SECONDS = 10
@@ -103,7 +103,7 @@ def test_sweep_twice_and_a_late_enqueue_send_once(stack: Stack) -> None:
 
     stack.start_worker()
     stack.wait_acknowledged(ids)
-    from jobs.queues import enqueue_deliveries
+    from adapter.queue import enqueue_deliveries
 
     rows = stack.deliveries(ids)
     enqueue_deliveries(stack.settings, [(row.id, row.addressee) for row in rows])

@@ -20,12 +20,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from adapter import alerts
 from adapter.sandbox import Fault
-from adapter.service import delivering
+from adapter.service import alerts, delivering
 from adapter.service.clock import london_today
+from adapter.store.access_models import AuditEntryRow
 from adapter.store.database import Database
-from adapter.store.models import AuditEntry, Delivery, DeliveryAttempt, Receipt
+from adapter.store.models import DeliveryAttemptRow, DeliveryRow
+from adapter.store.receipt_models import ReceiptRow
 from jobs.context import build_context, use_context
 from jobs.deliver import deliver
 from tests.e2e.conftest import make_record
@@ -81,11 +82,11 @@ def assert_recorded_once(service: Service, delivery_id: str, outcome: str) -> No
     """One try, recorded with ``outcome``; one receipt if acknowledged, else none; and the
     addressee received the document once."""
     with service.database.session_scope() as session:
-        delivery = session.get_one(Delivery, delivery_id)
+        delivery = session.get_one(DeliveryRow, delivery_id)
         attempts = session.scalars(
-            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
+            select(DeliveryAttemptRow).where(DeliveryAttemptRow.delivery_id == delivery_id)
         ).all()
-        receipts = session.scalars(select(Receipt).where(Receipt.delivery_id == delivery_id))
+        receipts = session.scalars(select(ReceiptRow).where(ReceiptRow.delivery_id == delivery_id))
         assert [a.outcome for a in attempts] == [outcome]
         assert len(receipts.all()) == (1 if outcome == "acknowledged" else 0)
         addressee = delivery.addressee
@@ -176,6 +177,6 @@ def test_a_record_committed_without_saying_so_is_not_recorded_again(
     assert_recorded_once(service, queued["id"], outcome)
     with service.database.session_scope() as session:
         risks = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == f"alert.{alerts.DEADLINE_AT_RISK}")
+            select(AuditEntryRow).where(AuditEntryRow.action == f"alert.{alerts.DEADLINE_AT_RISK}")
         ).all()
     assert len(risks) == (1 if answer == "retrying" else 0)

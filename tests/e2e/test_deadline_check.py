@@ -9,9 +9,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from adapter import alerts
+from adapter.service import alerts
 from adapter.service.clock import london_today
-from adapter.store.models import Obligation
+from adapter.store.models import ObligationRow
 from tests.e2e.conftest import Stack, make_record
 
 
@@ -25,7 +25,9 @@ def _late_record() -> dict[str, object]:
 def test_a_deadline_stored_overdue_by_its_plan_is_alerted_once(stack: Stack) -> None:
     stack.submit(_late_record())
     with stack.database.session_scope() as session:
-        overdue = session.scalars(select(Obligation).where(Obligation.status == "overdue")).all()
+        overdue = session.scalars(
+            select(ObligationRow).where(ObligationRow.status == "overdue")
+        ).all()
         assert overdue, "the plan stored the notification as overdue"
         expected = {row.id for row in overdue}
 
@@ -47,7 +49,7 @@ def test_the_check_skips_an_obligation_a_replan_holds_and_takes_it_next_time(
     stack.submit(_late_record())
     with stack.database.session_scope() as session:
         held_id = session.scalars(
-            select(Obligation.id).where(Obligation.status == "overdue")
+            select(ObligationRow.id).where(ObligationRow.status == "overdue")
         ).first()
     assert held_id is not None
     locked, release = threading.Event(), threading.Event()
@@ -55,7 +57,7 @@ def test_the_check_skips_an_obligation_a_replan_holds_and_takes_it_next_time(
     def replan() -> None:
         with stack.database.session_scope() as session:
             session.scalars(
-                select(Obligation).where(Obligation.id == held_id).with_for_update()
+                select(ObligationRow).where(ObligationRow.id == held_id).with_for_update()
             ).one()
             locked.set()
             release.wait(timeout=30)
@@ -81,13 +83,15 @@ def test_a_deadline_moved_away_and_back_into_risk_is_alerted_again(stack: Stack)
     stack.submit(_late_record())
     stack.check_deadlines()
     with stack.database.session_scope() as session:
-        row = session.scalars(select(Obligation).where(Obligation.status == "overdue")).first()
+        row = session.scalars(
+            select(ObligationRow).where(ObligationRow.status == "overdue")
+        ).first()
         assert row is not None
         row_id, due = row.id, row.due
         row.due = london_today() + dt.timedelta(days=60)  # as a re-plan would move it
     stack.check_deadlines()
     with stack.database.session_scope() as session:
-        session.get_one(Obligation, row_id).due = due  # and back
+        session.get_one(ObligationRow, row_id).due = due  # and back
     stack.check_deadlines()
     alerted = [int(e.object_id) for e in stack.alerts(alerts.DEADLINE_OVERDUE)]
     assert alerted.count(row_id) == 2
@@ -125,13 +129,13 @@ def test_a_publication_limit_passed_unpublished_owes_the_delay_notice(
         )
         assert recorded.status_code == 201, recorded.get_json()
 
-    def notices() -> list[Obligation]:
+    def notices() -> list[ObligationRow]:
         with stack.database.session_scope() as session:
             return list(
                 session.scalars(
-                    select(Obligation).where(
-                        Obligation.incident_id == incident_id,
-                        Obligation.document == "publication_delay_notice",
+                    select(ObligationRow).where(
+                        ObligationRow.incident_id == incident_id,
+                        ObligationRow.document == "publication_delay_notice",
                     )
                 )
             )

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from adapter import localredis
+from adapter.queue import local_redis
 
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = localredis.free_port()
+    port = local_redis.free_port()
     folder = tmp_path_factory.mktemp("serve")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSINS_")}
     env.pop("DATABASE_URL", None)

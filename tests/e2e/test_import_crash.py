@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from adapter.store.models import Delivery, ImportRecord, Incident
-from jobs.queues import import_job_id, job_status
+from adapter.queue import import_job_id, job_status
+from adapter.store.models import DeliveryRow, ImportRunRow, IncidentRow
 from tests.e2e.conftest import Stack
 from tests.importers.conftest import headers, make_row
 
@@ -32,9 +32,9 @@ def _export() -> bytes:
     return buffer.getvalue().encode()
 
 
-def _import(stack: Stack, import_id: str) -> ImportRecord:
+def _import(stack: Stack, import_id: str) -> ImportRunRow:
     with stack.database.session_scope() as session:
-        return session.get_one(ImportRecord, import_id)
+        return session.get_one(ImportRunRow, import_id)
 
 
 @pytest.mark.slow
@@ -80,16 +80,18 @@ def test_worker_killed_mid_import(stack: Stack) -> None:
     assert (done.incidents_done, done.rows_read, done.error_count) == (INCIDENTS, INCIDENTS, 0)
     assert done.upload is None
     with stack.database.session_scope() as session:
-        references = session.scalars(select(Incident.reference)).all()
+        references = session.scalars(select(IncidentRow.reference)).all()
         assert len(references) == len(set(references)) == INCIDENTS
         # Each incident's deliveries were written once: by the batch that committed it.
         per_incident = session.execute(
-            select(Delivery.incident_id, Delivery.document, Delivery.addressee, func.count())
-            .group_by(Delivery.incident_id, Delivery.document, Delivery.addressee)
+            select(
+                DeliveryRow.incident_id, DeliveryRow.document, DeliveryRow.addressee, func.count()
+            )
+            .group_by(DeliveryRow.incident_id, DeliveryRow.document, DeliveryRow.addressee)
             .having(func.count() > 1)
         ).all()
         assert per_incident == []
-        assert session.scalar(select(func.count(func.distinct(Delivery.incident_id)))) == (
+        assert session.scalar(select(func.count(func.distinct(DeliveryRow.incident_id)))) == (
             INCIDENTS
         )
     body = stack.client.get(

@@ -1,10 +1,11 @@
 """DESIGN.md §2: Redis carries only ids, so a Redis outage stops no process of the service.
 
 A real ``csins-adapter worker`` and ``csins-adapter scheduler`` run against a Redis server of
-the test's own (``localredis``, append-only), which the test stops and starts again: with its
-data, and empty (its files gone, as after losing a machine). Both processes must live through
-it, work again once Redis answers (the scheduler's sweep finds what was submitted meanwhile),
-record the send that was under way exactly once, and still stop on SIGTERM.
+the test's own (``adapter.queue.local_redis``, append-only), which the test stops and starts
+again: with its data, and empty (its files gone, as after losing a machine). Both processes
+must live through it, work again once Redis answers (the scheduler's sweep finds what was
+submitted meanwhile), record the send that was under way exactly once, and still stop on
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from rq import Worker
 
-from adapter import localredis
+from adapter.queue import local_redis
 from tests.e2e.conftest import WAIT_SECONDS, Stack, WorkerProcess, make_record
 
 HELD_SECONDS = 5
@@ -35,7 +36,7 @@ class RedisServer:
     """A Redis server of one test, on a free port, with its append-only file under ``folder``."""
 
     folder: Path
-    port: int = field(default_factory=localredis.free_port)
+    port: int = field(default_factory=local_redis.free_port)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -45,7 +46,7 @@ class RedisServer:
     def start(self, *, empty: bool = False) -> None:
         if empty:  # what the append-only file kept is gone too
             shutil.rmtree(self.folder / "redis", ignore_errors=True)
-        self.process, url = localredis.start(self.folder, self.port)
+        self.process, url = local_redis.start(self.folder, self.port)
         assert url == self.url
 
     def stop(self) -> None:

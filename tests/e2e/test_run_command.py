@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from adapter import localredis
+from adapter.queue import local_redis
 from tests.support.service import sample_record
 
 START_SECONDS = 60.0
@@ -73,7 +73,7 @@ def _wait(
 def _own_redis_url(tmp_path: Path, port: int) -> str:
     """The URL of the Redis ``run`` started, with the password it keeps in the data dir."""
     password = (tmp_path / "var" / "redis" / "password").read_text().strip()
-    return localredis.url_for(port, password)
+    return local_redis.url_for(port, password)
 
 
 @pytest.fixture
@@ -91,8 +91,8 @@ def run_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[Any, ...]]:
-    web, sandbox, redis = (localredis.free_port() for _ in range(3))
-    assert not localredis.answers(f"redis://127.0.0.1:{redis}/0")
+    web, sandbox, redis = (local_redis.free_port() for _ in range(3))
+    assert not local_redis.answers(f"redis://127.0.0.1:{redis}/0")
     log = tmp_path / "run.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -129,7 +129,7 @@ def test_run_brings_up_the_whole_service_and_stops_it(
 
         _wait(ready, "/readyz", process, log)
         redis_url = _own_redis_url(tmp_path, redis)
-        assert localredis.answers(redis_url)  # the Redis run started
+        assert local_redis.answers(redis_url)  # the Redis run started
         created = subprocess.run(
             [sys.executable, "-m", "adapter.cli", "keys", "create",
              "--la", "812", "--role", "local_authority"],
@@ -168,7 +168,7 @@ def test_run_brings_up_the_whole_service_and_stops_it(
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in children if _alive(pid)], "children outlived run"
-    assert not localredis.answers(redis_url)
+    assert not local_redis.answers(redis_url)
 
 
 @pytest.mark.slow
@@ -179,7 +179,7 @@ def test_run_starts_its_own_redis_even_when_one_answers_and_holds_its_data_dir(
     not whatever answers on 6379 (another program's, perhaps keeping nothing on disk, whose
     queues another deployment's workers would take). A second run on the same data dir, which
     would share that append-only file and the SQLite database, is refused."""
-    web, sandbox = localredis.free_port(), localredis.free_port()
+    web, sandbox = local_redis.free_port(), local_redis.free_port()
     log = tmp_path / "run.log"
     command = [sys.executable, "-m", "adapter.cli", "run", "--no-sandbox"]
     with open(log, "wb") as out:
@@ -195,12 +195,12 @@ def test_run_starts_its_own_redis_even_when_one_answers_and_holds_its_data_dir(
             log,
         )
         port = int(banner.group(1))
-        assert port != 6379 and localredis.answers(_own_redis_url(tmp_path, port))
+        assert port != 6379 and local_redis.answers(_own_redis_url(tmp_path, port))
         redis_dir = tmp_path / "var" / "redis"
         assert any(path.name.startswith("appendonly") for path in redis_dir.iterdir())
 
         second = subprocess.run(
-            [*command, "--port", str(localredis.free_port())],
+            [*command, "--port", str(local_redis.free_port())],
             env=run_env, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert second.returncode != 0
@@ -213,7 +213,7 @@ def test_run_starts_its_own_redis_even_when_one_answers_and_holds_its_data_dir(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert not localredis.answers(_own_redis_url(tmp_path, port))
+    assert not local_redis.answers(_own_redis_url(tmp_path, port))
 
 
 def _redis_pids(root: int, port: int) -> list[int]:
@@ -253,9 +253,9 @@ def test_run_restarts_its_redis_after_kill_9_and_deliveries_resume(
         assert (password_file.stat().st_mode & 0o777) == 0o600
         password = password_file.read_text().strip()
         assert len(password) >= 32
-        assert not localredis.answers(f"redis://127.0.0.1:{redis}/0")  # no password: refused
+        assert not local_redis.answers(f"redis://127.0.0.1:{redis}/0")  # no password: refused
         with_password = _own_redis_url(tmp_path, redis)
-        assert localredis.answers(with_password)
+        assert local_redis.answers(with_password)
         assert password not in log.read_text()  # the banner masks it
 
         (first,) = _redis_pids(process.pid, redis)
@@ -263,7 +263,7 @@ def test_run_restarts_its_redis_after_kill_9_and_deliveries_resume(
         restarted = _wait(
             lambda: (
                 [p for p in _redis_pids(process.pid, redis) if p != first]
-                and localredis.answers(with_password)
+                and local_redis.answers(with_password)
             ),
             "run to start its Redis again",
             process,
@@ -293,4 +293,4 @@ def test_run_restarts_its_redis_after_kill_9_and_deliveries_resume(
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=START_SECONDS) == 0, log.read_text(errors="replace")[-4000:]
-    assert not localredis.answers(with_password)
+    assert not local_redis.answers(with_password)

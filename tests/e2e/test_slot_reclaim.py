@@ -10,10 +10,10 @@ from __future__ import annotations
 from rq.rate_limit import RateLimitRegistry
 from sqlalchemy import select
 
-from adapter.store.models import Delivery
+from adapter.queue import ADDRESSEE_LIMIT_PREFIX, DELIVERIES
+from adapter.store.models import DeliveryRow
 from jobs.context import build_context, use_context
 from jobs.maintenance import sweep
-from jobs.queues import ADDRESSEE_LIMIT_PREFIX, DELIVERIES
 from tests.support.api import API, new_record
 from tests.support.service import Service
 
@@ -26,9 +26,9 @@ def _panel_statuses(service: Service, incidents: list[str]) -> list[str]:
     with service.database.session_scope() as session:
         return list(
             session.scalars(
-                select(Delivery.status)
-                .where(Delivery.incident_id.in_(incidents), Delivery.addressee == "panel")
-                .order_by(Delivery.created_at)
+                select(DeliveryRow.status)
+                .where(DeliveryRow.incident_id.in_(incidents), DeliveryRow.addressee == "panel")
+                .order_by(DeliveryRow.created_at)
             )
         )
 

@@ -10,11 +10,11 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
+from adapter.queue import DELIVERIES, delivery_job_id, enqueue_delivery, job_status
 from adapter.service.clock import utcnow
-from adapter.store.models import Delivery
+from adapter.store.models import DeliveryRow
 from jobs import maintenance
 from jobs.maintenance import SCHEDULER_GRACE
-from jobs.queues import DELIVERIES, delivery_job_id, enqueue_delivery, job_status
 from tests.e2e.conftest import Stack, make_record
 
 
@@ -42,7 +42,9 @@ def test_a_busy_addressee_leaves_the_others_queued_for_any_worker(stack: Stack) 
     looked_after = stack.commit_only(make_record(looked_after=True))
     with stack.database.session_scope() as session:
         ofsted = session.scalars(
-            select(Delivery.id).where(Delivery.id.in_(looked_after), Delivery.addressee == "ofsted")
+            select(DeliveryRow.id).where(
+                DeliveryRow.id.in_(looked_after), DeliveryRow.addressee == "ofsted"
+            )
         ).one()
     stack.sweep()
     assert job_status(stack.redis, delivery_job_id(ofsted, 0)) == JobStatus.QUEUED
@@ -59,8 +61,8 @@ def test_a_retry_no_scheduler_moves_is_enqueued_by_the_sweep(stack: Stack) -> No
     due = utcnow() - SCHEDULER_GRACE - dt.timedelta(seconds=5)
     with stack.database.session_scope() as session:
         session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
+            update(DeliveryRow)
+            .where(DeliveryRow.id == delivery_id)
             .values(status="retrying", attempts=1, next_attempt_at=due)
         )
     job_id = delivery_job_id(delivery_id, 1)
@@ -77,8 +79,8 @@ def test_a_retry_not_yet_late_stays_scheduled(stack: Stack) -> None:
     (delivery_id,) = stack.commit_only(make_record())
     with stack.database.session_scope() as session:
         session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id)
+            update(DeliveryRow)
+            .where(DeliveryRow.id == delivery_id)
             .values(status="retrying", attempts=1, next_attempt_at=utcnow())
         )
     later = utcnow() + dt.timedelta(seconds=20)

@@ -15,10 +15,11 @@ from rq.cron import CronScheduler
 from rq.utils import import_attribute
 
 import jobs
-from jobs import cron, digest, maintenance, queues, worker
+from adapter import queue
+from jobs import cron, digest, maintenance, worker
 
 JOBS = Path(jobs.__file__).parent
-QUEUEING = JOBS.parent / "adapter" / "queueing.py"
+QUEUEING = JOBS.parent / "adapter" / "queue"
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_the_worker_listens_to_every_queue(
     monkeypatch.setenv("CSINS_DATA_DIR", str(tmp_path))
     try:
         made = worker.make_worker(name="wiring")
-        assert made.queue_names() == list(queues.ALL_QUEUES)
+        assert made.queue_names() == list(queue.ALL_QUEUES)
     finally:
         from jobs.context import use_context
 
@@ -46,9 +47,9 @@ def test_the_worker_listens_to_every_queue(
 
 def _queue_constants() -> set[str]:
     """Every ``csins-*`` queue name written anywhere under ``jobs/``, or in
-    ``adapter/queueing.py`` (where the web process publishes to them)."""
+    ``adapter/queue/`` (where the web process publishes to them)."""
     names: set[str] = set()
-    for path in [*JOBS.glob("*.py"), QUEUEING]:
+    for path in [*JOBS.glob("*.py"), *QUEUEING.glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Constant)
@@ -61,7 +62,7 @@ def _queue_constants() -> set[str]:
 
 
 def test_every_queue_name_is_one_the_worker_listens_to() -> None:
-    assert _queue_constants() == set(queues.ALL_QUEUES)
+    assert _queue_constants() == set(queue.ALL_QUEUES)
 
 
 def test_cron_jobs_go_to_queues_the_worker_listens_to(redis: Redis) -> None:
@@ -69,7 +70,7 @@ def test_cron_jobs_go_to_queues_the_worker_listens_to(redis: Redis) -> None:
     scheduler.load_config_from_file("jobs.cron")
     registered = scheduler.get_jobs()
     assert len(registered) == 4
-    assert {job.queue_name for job in registered} <= set(queues.ALL_QUEUES)
+    assert {job.queue_name for job in registered} <= set(queue.ALL_QUEUES)
     assert {job.func for job in registered} == {
         maintenance.sweep,
         maintenance.check_deadlines,
@@ -116,11 +117,11 @@ def test_enqueued_jobs_name_importable_functions(redis: Redis) -> None:
 
     from jobs.scheduler import ServiceCronScheduler
 
-    queues.enqueue_delivery(redis, "00000000-0000-0000-0000-000000000001", "panel")
+    queue.enqueue_delivery(redis, "00000000-0000-0000-0000-000000000001", "panel")
     scheduler = ServiceCronScheduler(connection=redis)
     scheduler.load_config_from_file("jobs.cron")
     scheduler.enqueue_jobs()
-    jobs = [job for queue_name in queues.ALL_QUEUES for job in queues.queue(queue_name, redis).jobs]
+    jobs = [job for queue_name in queue.ALL_QUEUES for job in queue.queue(queue_name, redis).jobs]
     names = [str(job.func_name) for job in jobs]
     # Issue 19: JSON, never pickle, from the API's enqueue and the scheduler's alike.
     for job in jobs:
@@ -147,7 +148,7 @@ def test_a_try_under_way_is_never_taken_for_stuck_with_the_shipped_policy() -> N
     from config.settings import load_settings
 
     stuck = load_settings(env={}).policy.stuck_delivery_seconds
-    assert queues.DELIVERY_JOB_TIMEOUT < stuck <= 2 * queues.DELIVERY_JOB_TIMEOUT
+    assert queue.DELIVERY_JOB_TIMEOUT < stuck <= 2 * queue.DELIVERY_JOB_TIMEOUT
 
 
 def test_a_periodic_job_is_taken_before_a_backlog_of_deliveries(redis: Redis) -> None:
@@ -156,10 +157,10 @@ def test_a_periodic_job_is_taken_before_a_backlog_of_deliveries(redis: Redis) ->
     a job takes the maintenance job first, whatever was queued before it."""
     from rq import SimpleWorker
 
-    deliveries = queues.queue(queues.DELIVERIES, redis)
+    deliveries = queue.queue(queue.DELIVERIES, redis)
     backlog = [deliveries.enqueue("builtins.len", "delivery") for _ in range(5)]
-    periodic = queues.queue(queues.MAINTENANCE, redis).enqueue("builtins.len", "sweep")
-    SimpleWorker(list(queues.ALL_QUEUES), connection=redis, serializer=queues.SERIALIZER).work(
+    periodic = queue.queue(queue.MAINTENANCE, redis).enqueue("builtins.len", "sweep")
+    SimpleWorker(list(queue.ALL_QUEUES), connection=redis, serializer=queue.SERIALIZER).work(
         burst=True, max_jobs=1
     )
     assert periodic.get_status(refresh=True) == "finished"
@@ -174,7 +175,7 @@ def test_a_worker_reports_when_no_scheduler_runs(
     scheduler has been missing for a whole interval (not at a start-up race)."""
     from rq.cron import CronScheduler
 
-    made = worker.ServiceWorker(list(queues.ALL_QUEUES), connection=redis, name="lonely")
+    made = worker.ServiceWorker(list(queue.ALL_QUEUES), connection=redis, name="lonely")
     with caplog.at_level("ERROR"):
         made.check_scheduler()
         assert not caplog.records  # perhaps starting a moment after this worker
@@ -191,7 +192,7 @@ def test_a_worker_reports_when_no_scheduler_runs(
 
 def test_adapter_never_imports_jobs() -> None:
     """DESIGN.md §2: ``jobs`` imports ``adapter``, not the reverse; the web process publishes to
-    the queues through :mod:`adapter.queueing`, which names the jobs by their dotted path."""
+    the queues through :mod:`adapter.queue`, which names the jobs by their dotted path."""
     importing: list[str] = []
     for path in (JOBS.parent / "adapter").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

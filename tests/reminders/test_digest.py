@@ -22,7 +22,7 @@ import time_machine
 import yaml
 from aiosmtpd.controller import Controller
 
-from adapter.localredis import free_port
+from adapter.queue.local_redis import free_port
 from adapter.reminders import runs
 from adapter.sandbox.state import Fault
 from jobs.context import build_context, use_context

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from adapter.service import imports
-from adapter.service.imports import run_import
-from adapter.store.models import ImportRecord, Incident
+from adapter.queue import IMPORTS, import_job_id, job_status
+from adapter.service import import_runs
+from adapter.service.import_runs import run_import
+from adapter.store.models import ImportRunRow, IncidentRow
 from jobs.maintenance import sweep
-from jobs.queues import IMPORTS, import_job_id, job_status
 from tests.importers.conftest import headers, make_row
 from tests.service.test_imports import post_upload
 
@@ -38,14 +38,14 @@ def _accepted(service: Any, key: str, content: bytes | None = None) -> str:
     return str(response.get_json()["id"])
 
 
-def _record(service: Any, import_id: str) -> ImportRecord:
+def _record(service: Any, import_id: str) -> ImportRunRow:
     with service.database.session_scope() as session:
-        return session.get_one(ImportRecord, import_id)
+        return session.get_one(ImportRunRow, import_id)
 
 
 def _references(service: Any) -> list[str]:
     with service.database.session_scope() as session:
-        return sorted(session.scalars(select(Incident.reference)))
+        return sorted(session.scalars(select(IncidentRow.reference)))
 
 
 def _stale(service: Any) -> None:
@@ -76,12 +76,12 @@ def test_the_upload_is_sealed_until_its_import_has_run_then_erased(service):
 
 
 def test_progress_is_committed_with_each_batch(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     key = service.key()
     import_id = _accepted(service, key)
     seen: list[tuple[str, int, int]] = []
 
-    def watch(record: ImportRecord) -> None:
+    def watch(record: ImportRunRow) -> None:
         # What another reader (GET /imports/{id}) sees once the batch has committed.
         body = service.get(f"/api/v1/imports/{record.id}", key).get_json()
         seen.append((body["status"], body["incidents_created"], len(_references(service))))
@@ -93,11 +93,11 @@ def test_progress_is_committed_with_each_batch(service, monkeypatch):
 
 
 def test_an_import_whose_worker_died_is_taken_over_where_it_stopped(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     key = service.key()
     import_id = _accepted(service, key)
 
-    def die_after_the_first_batch(_record: ImportRecord) -> None:
+    def die_after_the_first_batch(_record: ImportRunRow) -> None:
         raise Crash
 
     with pytest.raises(Crash):
@@ -118,12 +118,12 @@ def test_an_import_whose_worker_died_is_taken_over_where_it_stopped(service, mon
 
 
 def test_a_run_taken_over_writes_nothing_more(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     import_id = _accepted(service, service.key())
     _stale(service)
     taken = False
 
-    def taken_over_meanwhile(_record: ImportRecord) -> None:
+    def taken_over_meanwhile(_record: ImportRunRow) -> None:
         nonlocal taken
         if not taken:  # another worker takes it over between this run's batches
             taken = True
@@ -138,7 +138,7 @@ def test_a_run_taken_over_writes_nothing_more(service, monkeypatch):
     assert len(_references(service)) == 6
 
 
-def _crash(_record: ImportRecord) -> None:
+def _crash(_record: ImportRunRow) -> None:
     raise Crash
 
 
@@ -156,7 +156,7 @@ def test_the_sweeper_requeues_an_import_whose_job_was_lost(service):
 
 
 def test_the_sweeper_hands_a_dead_run_to_another_worker(service, monkeypatch):
-    monkeypatch.setattr(imports, "IMPORT_BATCH", 3)
+    monkeypatch.setattr(import_runs, "IMPORT_BATCH", 3)
     import_id = _accepted(service, service.key())
     with pytest.raises(Crash):
         run_import(service.database, service.settings, import_id, _crash)
@@ -181,11 +181,11 @@ def _sweep(service: Any) -> int:
 def test_an_import_stopped_too_often_fails_saying_why(service, monkeypatch):
     import_id = _accepted(service, service.key())
     with service.database.session_scope() as session:
-        session.get_one(ImportRecord, import_id).attempts = imports.MAX_RUNS
+        session.get_one(ImportRunRow, import_id).attempts = import_runs.MAX_RUNS
     service.run_imports()
     body = service.get(f"/api/v1/imports/{import_id}", service.key()).get_json()
     assert body["status"] == "failed"
-    assert body["failure"] == f"stopped after {imports.MAX_RUNS} runs"
+    assert body["failure"] == f"stopped after {import_runs.MAX_RUNS} runs"
     assert _record(service, import_id).upload is None
 
 
@@ -200,7 +200,7 @@ def test_an_upload_over_the_size_limit_is_a_413_problem(service):
         in (response.get_json()["detail"])
     )
     with service.database.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(ImportRecord)) == 0
+        assert session.scalar(select(func.count()).select_from(ImportRunRow)) == 0
 
 
 def test_a_request_over_the_servers_limit_is_a_413_problem(service):
@@ -229,7 +229,7 @@ def test_an_import_and_the_api_store_the_same_record_the_same_way(service):
     _accepted(service, key, _export(1))
     service.run_imports()
     with service.database.session_scope() as session:
-        incident = session.scalars(select(Incident)).one()
+        incident = session.scalars(select(IncidentRow)).one()
         from adapter.store.incidents import current_record
 
         record = current_record(session, service.database.keyring, incident)
@@ -242,7 +242,7 @@ def test_the_import_job_takes_only_the_import_id(service):
     import_id = _accepted(service, service.key())
     from rq import Queue
 
-    from adapter.queueing import SERIALIZER
+    from adapter.queue import SERIALIZER
 
     (job,) = Queue(IMPORTS, connection=service.redis, serializer=SERIALIZER).get_jobs()
     assert (job.func_name, list(job.args), job.kwargs) == (
@@ -257,7 +257,7 @@ def test_an_agency_import_refers_and_a_compliance_key_cannot_import(service):
     import_id = _accepted(service, agency)
     service.run_imports()
     with service.database.session_scope() as session:
-        statuses = set(session.scalars(select(Incident.status)))
+        statuses = set(session.scalars(select(IncidentRow.status)))
     assert statuses == {"referral"}
     assert _record(service, import_id).created_by_role == "agency"
     assert post_upload(service, service.key(role="compliance"), "x.csv", _export()).status_code == (
@@ -268,11 +268,11 @@ def test_an_agency_import_refers_and_a_compliance_key_cannot_import(service):
 def test_a_batch_writes_new_incidents_together_and_tells_each_records_outcome(service):
     """The one write path: new records inserted in one statement, a repeat of a reference in
     the same batch and a stored one recognised, a conflict rolled back alone (§4)."""
-    from adapter.apikeys import Principal
     from adapter.service import casework
     from adapter.service.clock import london_today, utcnow
-    from adapter.service.planning import CurrentRecord
+    from adapter.service.replanning import CurrentRecord
     from adapter.service.submissions import BatchRefused, submit_batch
+    from adapter.store.api_keys import Principal
     from tests.support.service import sample_record
 
     def valid(reference: str, summary: str = "What happened.") -> CurrentRecord:

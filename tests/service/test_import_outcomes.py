@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from adapter.errors import EventRefused
-from adapter.service import casework, imports
-from adapter.service.imports import INCIDENTS_KEPT, ROW_ERRORS_KEPT
-from adapter.store.imports import import_detail
-from adapter.store.models import ImportRecord, Incident
+from adapter.service import casework, import_runs
+from adapter.service.import_runs import INCIDENTS_KEPT, ROW_ERRORS_KEPT
+from adapter.store.import_runs import import_detail
+from adapter.store.models import ImportRunRow, IncidentRow
 from adapter.store.sealing import import_aad, open_json, seal_json
 from tests.conftest import SAMPLES
 from tests.importers.conftest import headers, make_row
@@ -133,7 +133,7 @@ def test_incident_outcomes_are_kept_up_to_a_limit_and_counted_exactly(service):
         ]
     assert again == body
     with service.database.session_scope() as session:
-        record = session.get(ImportRecord, body["id"])
+        record = session.get(ImportRunRow, body["id"])
         assert len(import_detail(service.database.keyring, record).incidents) == INCIDENTS_KEPT
 
 
@@ -146,7 +146,7 @@ def test_incident_outcomes_are_kept_up_to_a_limit_and_counted_exactly(service):
 )
 def test_incident_outcomes_are_cut_only_past_the_limit(service, monkeypatch, valid, truncated):
     """The same bound at its edge, lowered to the two incidents the import always holds."""
-    monkeypatch.setattr(imports, "INCIDENTS_KEPT", 2)
+    monkeypatch.setattr(import_runs, "INCIDENTS_KEPT", 2)
     response, key = _outcomes_of_a_big_import(service, valid)
     body = response.get_json()
     assert service.get(f"/api/v1/imports/{body['id']}", key).get_json() == body
@@ -167,7 +167,7 @@ def test_an_import_stored_before_outcomes_were_capped_counts_what_it_kept(servic
     ).get_json()
     keyring = service.database.keyring
     with service.database.session_scope() as session:
-        record = session.get(ImportRecord, body["id"])
+        record = session.get(ImportRunRow, body["id"])
         sealed = open_json(keyring, record.row_errors, import_aad(record.id, record.la_code))
         del sealed["incident_count"], sealed["incident_outcomes"]
         record.row_errors = seal_json(keyring, sealed, import_aad(record.id, record.la_code))
@@ -250,7 +250,9 @@ def test_one_incident_that_cannot_be_submitted_does_not_stop_the_others(
         third,
     ]
     with service.database.session_scope() as session:
-        stored = session.scalars(select(Incident.reference).order_by(Incident.reference)).all()
+        stored = session.scalars(
+            select(IncidentRow.reference).order_by(IncidentRow.reference)
+        ).all()
     assert stored == ["NEL-2026-001", "NEL-2026-003"]
 
 

@@ -8,7 +8,7 @@ import io
 from sqlalchemy import func, select
 
 from adapter.app import create_app
-from adapter.store.models import ImportRecord
+from adapter.store.models import ImportRunRow
 from tests.importers.conftest import make_row, with_shared_strings, write_xlsx
 
 
@@ -28,4 +28,4 @@ def test_a_workbook_over_the_shared_string_budget_is_a_413_problem(service):
     assert response.content_type == "application/problem+json"
     assert "more than 1,000 distinct text values" in response.get_json()["detail"]
     with service.database.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(ImportRecord)) == 0
+        assert session.scalar(select(func.count()).select_from(ImportRunRow)) == 0

@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select, text
 
-from adapter.store.models import ImportRecord
+from adapter.store.models import ImportRunRow
 from tests.conftest import SAMPLES
 from tests.importers.conftest import make_row, zip_bomb
 
@@ -127,7 +127,7 @@ def test_an_unreadable_export_is_a_problem(service, name, content, status, says)
     assert response.content_type == "application/problem+json"
     assert says in response.get_json()["detail"]
     with service.database.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(ImportRecord)) == 0
+        assert session.scalar(select(func.count()).select_from(ImportRunRow)) == 0
 
 
 def test_a_byte_order_mark_on_its_own_line_before_the_header_is_skipped(service):

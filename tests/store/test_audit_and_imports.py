@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from adapter.store import OutOfScope
-from adapter.store.audit import AuditLogIsAppendOnly, audit, list_audit
-from adapter.store.imports import get_import, import_detail, import_row_errors, record_import
-from adapter.store.models import ApiKey, AuditEntry
+from adapter.store.access_models import ApiKeyRow, AuditEntryRow
+from adapter.store.audit_log import AuditLogIsAppendOnly, audit, list_audit
+from adapter.store.import_runs import get_import, import_detail, import_row_errors, record_import
 
 
 def test_audit_lines_append_and_list_newest_first_within_scope(db):
@@ -48,11 +48,11 @@ def test_audit_lines_cannot_be_changed_or_removed(db):
     with db.session_scope() as session:
         entry = audit(session, action="delivery.retried", la_code="812")
     with pytest.raises(AuditLogIsAppendOnly), db.session_scope() as session:
-        session.get(AuditEntry, entry.id).action = "something else"
+        session.get(AuditEntryRow, entry.id).action = "something else"
     with pytest.raises(AuditLogIsAppendOnly), db.session_scope() as session:
-        session.delete(session.get(AuditEntry, entry.id))
+        session.delete(session.get(AuditEntryRow, entry.id))
     with db.session_scope() as session:
-        assert session.get(AuditEntry, entry.id).action == "delivery.retried"
+        assert session.get(AuditEntryRow, entry.id).action == "delivery.retried"
 
 
 def test_import_records_are_scoped_and_keep_their_errors(db):
@@ -99,17 +99,17 @@ def test_datetimes_are_aware_utc_on_every_backend(db):
     london = dt.datetime(2026, 7, 1, 12, 30, 15, 123456, tzinfo=ZoneInfo("Europe/London"))
     with db.session_scope() as session:
         session.add(
-            ApiKey(
+            ApiKeyRow(
                 prefix="0" * 12, key_hash="0" * 64, la_code="812", role="admin", created_at=london
             )
         )
     with db.session_scope() as session:
-        stored = session.scalars(select(ApiKey)).one().created_at
+        stored = session.scalars(select(ApiKeyRow)).one().created_at
     assert stored.tzinfo == dt.UTC
     assert stored == london and stored.hour == 11 and stored.microsecond == 123456
     with pytest.raises(Exception, match="naive datetime"), db.session_scope() as session:
         session.add(
-            ApiKey(
+            ApiKeyRow(
                 prefix="1" * 12,
                 key_hash="0" * 64,
                 la_code="812",

@@ -7,10 +7,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from adapter.apikeys import verify_key
 from adapter.cli.db import db as db_group
 from adapter.cli.keys import keys as keys_group
-from adapter.crypto import format_key, new_key
+from adapter.store.api_keys import verify_key
+from adapter.store.crypto import format_key, new_key
 from adapter.store.database import Database
 from adapter.store.incidents import current_record, get_incident
 from adapter.store.migrate import head_revision

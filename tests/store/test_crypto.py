@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from adapter.crypto import (
+from adapter.store.crypto import (
     DEV_KEY_FILENAME,
     DecryptionError,
     EncryptionError,
@@ -136,7 +136,7 @@ def test_url_safe_base64_keys_are_accepted():
 
 def test_without_keys_a_private_dev_key_is_generated_once(tmp_path, caplog):
     settings = Settings(data_dir=tmp_path / "var")
-    with caplog.at_level(logging.WARNING, logger="adapter.crypto"):
+    with caplog.at_level(logging.WARNING, logger="adapter.store.crypto"):
         first = load_keyring(settings)
     path = tmp_path / "var" / DEV_KEY_FILENAME
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

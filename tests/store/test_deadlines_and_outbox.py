@@ -8,15 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from adapter.store import InvalidCursor
-from adapter.store.models import Delivery, DeliveryAttempt, Incident
-from adapter.store.new_incidents import create_incident
-from adapter.store.obligations import (
-    ObligationSpec,
-    list_deadlines,
-    list_obligations,
-    replace_obligations,
-    update_obligation,
+from adapter.store.models import (
+    DeliveryAttemptRow,
+    DeliveryRow,
+    IncidentRow,
 )
+from adapter.store.new_incidents import create_incident
 from adapter.store.outbox import (
     STUCK_SENDING_AFTER,
     deliveries_due,
@@ -29,6 +26,13 @@ from adapter.store.outbox import (
     start_attempt,
 )
 from adapter.store.pagination import encode_cursor
+from adapter.store.tracker import (
+    ObligationSpec,
+    list_deadlines,
+    list_obligations,
+    replace_obligations,
+    update_obligation,
+)
 from adapter.store.types import utcnow
 from tests.store.factories import make_obligation, make_record
 
@@ -146,8 +150,8 @@ def test_outbox_rows_commit_and_roll_back_with_the_incident(db):
         )
         raise RuntimeError("the request failed after the outbox row was written")
     with db.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Incident)) == 0
-        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+        assert session.scalar(select(func.count()).select_from(IncidentRow)) == 0
+        assert session.scalar(select(func.count()).select_from(DeliveryRow)) == 0
 
 
 def test_delivery_lifecycle_and_attempt_log(db):
@@ -211,7 +215,7 @@ def test_delivery_lifecycle_and_attempt_log(db):
         page = list_deliveries(session, "812", status="acknowledged")
         assert [d.id for d in page.items] == [delivery_id]
         assert page.items[0].obligation.due == dt.date(2026, 11, 30)
-        assert session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 2
+        assert session.scalar(select(func.count()).select_from(DeliveryAttemptRow)) == 2
 
 
 def test_failed_delivery_can_be_retried_by_hand_and_stuck_ones_are_swept(db):

@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text, update
 
-from adapter.crypto import DecryptionError, Keyring, new_key
+from adapter.store.crypto import DecryptionError, Keyring, new_key
 from adapter.store.database import Database, sqlite_path
 from adapter.store.events import add_event, event_data, event_document, list_events
-from adapter.store.imports import import_detail, record_import
+from adapter.store.import_runs import import_detail, record_import
 from adapter.store.incidents import child_details, current_record, get_incident
-from adapter.store.models import Child, Delivery, ImportRecord, IncidentVersion, LifecycleEvent
+from adapter.store.models import (
+    ChildRow,
+    DeliveryRow,
+    ImportRunRow,
+    IncidentVersionRow,
+    LifecycleEventRow,
+)
 from adapter.store.new_incidents import create_incident
 from adapter.store.outbox import delivery_payload, enqueue_delivery
 from adapter.store.rekey import reencrypt
@@ -103,9 +109,9 @@ def test_raw_rows_hold_no_personal_data(db):
         event = list_events(session, "812", incident_id)[0]
         assert event_document(db.keyring, event) == b"Report about " + SECRETS[0]
         assert event_data(db.keyring, event)["type"] == "rapid_review_completed"
-        delivery = session.scalars(select(Delivery)).one()
+        delivery = session.scalars(select(DeliveryRow)).one()
         assert SECRETS[0] in delivery_payload(db.keyring, delivery)
-        detail = import_detail(db.keyring, session.scalars(select(ImportRecord)).one())
+        detail = import_detail(db.keyring, session.scalars(select(ImportRunRow)).one())
         assert detail.row_errors[0]["field"] == "NHS_ID"
         assert detail.filename == f"SI notification - {CHILD_FORENAMES} {CHILD_SURNAME}.csv"
 
@@ -135,10 +141,10 @@ def test_ciphertext_swapped_between_rows_fails(db):
         }
         first = next(i for i in rows if i != second)
         connection.execute(
-            update(Child).where(Child.incident_id == second).values(details=rows[first])
+            update(ChildRow).where(ChildRow.incident_id == second).values(details=rows[first])
         )
     with db.session_scope() as session:
-        child = session.scalars(select(Child).where(Child.incident_id == second)).one()
+        child = session.scalars(select(ChildRow).where(ChildRow.incident_id == second)).one()
         with pytest.raises(DecryptionError):
             child_details(db.keyring, child)
 
@@ -175,9 +181,9 @@ def test_rotation_keeps_old_rows_readable_and_reencrypt_moves_them(db, test_key,
             assert reencrypt(session, only_new).counts == dict.fromkeys(counts, 0)
             incident = get_incident(session, "812", incident_id)
             assert child_details(only_new, incident.children[0])["forenames"] == CHILD_FORENAMES
-            event = session.scalars(select(LifecycleEvent)).one()
+            event = session.scalars(select(LifecycleEventRow)).one()
             assert event_document(only_new, event).startswith(b"Report about")
-            version = session.scalars(select(IncidentVersion)).one()
+            version = session.scalars(select(IncidentVersionRow)).one()
             with pytest.raises(DecryptionError):
                 old_keyring.decrypt(version.payload, "incident_versions:payload:x:1")
     finally:

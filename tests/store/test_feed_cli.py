@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from adapter.cli.db import db as db_group
 from adapter.cli.feeds import feeds as feeds_group
-from adapter.feedtokens import verify_token
 from adapter.store.database import Database
+from adapter.store.feed_tokens import verify_token
 from config.settings import load_settings
 
 TOKEN_LINE = re.compile(r"^csinsfeed_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$")

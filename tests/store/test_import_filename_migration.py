@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
 from adapter.store import migrate
+from adapter.store.crypto import Keyring
 from adapter.store.database import create_database_engine, sqlite_path
-from adapter.store.imports import import_detail
-from adapter.store.models import ImportRecord
+from adapter.store.import_runs import import_detail
+from adapter.store.models import ImportRunRow
 from adapter.store.sealing import import_aad, seal_json
 
 NAMED = "SI notification - Zebedee Quartermain DOB 19-07-2014.csv"
@@ -70,7 +70,7 @@ def test_the_filename_column_goes_and_older_imports_stay_readable(engine, keyrin
     migrate.upgrade(engine)
     assert "filename" not in _columns(engine)
     with Session(engine) as session:
-        record = session.scalars(select(ImportRecord)).one()
+        record = session.scalars(select(ImportRunRow)).one()
         assert (record.id, record.sha256, record.size) == (import_id, "a" * 64, 10)
         detail = import_detail(keyring, record)
     assert detail.filename is None

@@ -21,9 +21,13 @@ from adapter.store.incidents import (
     set_incident_status,
     version_record,
 )
-from adapter.store.models import Child, Incident, LocalAuthority
+from adapter.store.models import (
+    ChildRow,
+    IncidentRow,
+    LocalAuthorityRow,
+)
 from adapter.store.new_incidents import create_incident
-from adapter.store.obligations import list_deadlines, replace_obligations
+from adapter.store.tracker import list_deadlines, replace_obligations
 from adapter.store.types import utcnow
 from tests.store.factories import CHILD_NHS_NUMBER, make_event, make_obligation, make_record
 
@@ -52,8 +56,8 @@ def test_create_then_identical_then_conflict(db):
     assert changed.outcome == "conflict" and changed.incident.id == first.incident.id
 
     with db.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Incident)) == 1
-        assert session.get(LocalAuthority, "812").name == "North East Lincolnshire"
+        assert session.scalar(select(func.count()).select_from(IncidentRow)) == 1
+        assert session.get(LocalAuthorityRow, "812").name == "North East Lincolnshire"
 
 
 def test_idempotency_key_answers_a_retried_request(db):
@@ -96,7 +100,7 @@ def test_amendment_adds_a_version_and_replaces_children(db):
         assert [v.version for v in versions] == [1, 2]
         assert version_record(db.keyring, versions[0])["children"][1]["local_id"] == "MOS-1"
         assert [c.version for c in incident.children] == [2]
-        assert session.scalar(select(func.count()).select_from(Child)) == 1
+        assert session.scalar(select(func.count()).select_from(ChildRow)) == 1
         same = add_version(
             session, db.keyring, la_scope="812", incident_id=incident.id, record=amended
         )
@@ -172,7 +176,7 @@ def test_list_incidents_pages_with_a_cursor(db, same_time):
     ids = [submit(db, make_record(reference=f"R-{n}")).incident.id for n in range(5)]
     if same_time:  # ties on created_at are broken by id
         with db.session_scope() as session:
-            session.execute(update(Incident).values(created_at=utcnow()))
+            session.execute(update(IncidentRow).values(created_at=utcnow()))
     seen, cursor = [], None
     with db.session_scope() as session:
         while True:
@@ -208,7 +212,7 @@ def test_concurrent_submissions_of_one_reference_make_one_incident(db):
     outcomes = run_concurrently(db, 4, make_record(reference="RACE-1"))
     assert outcomes == ["created", "identical", "identical", "identical"]
     with db.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert session.scalar(select(func.count()).select_from(IncidentRow)) == 1
 
 
 def test_losing_insert_reads_the_winner_postgresql(db):
@@ -252,7 +256,7 @@ def test_losing_insert_reads_the_winner_postgresql(db):
 def test_a_taken_reference_leaves_the_transaction_usable(db):
     """On every backend: the insert that finds the reference taken inserts nothing and raises
     nothing (ON CONFLICT DO NOTHING), so the rest of the caller's transaction still commits."""
-    from adapter.store.audit import audit, list_audit
+    from adapter.store.audit_log import audit, list_audit
 
     first = submit(db, make_record())
     with db.session_scope() as session:
@@ -262,4 +266,4 @@ def test_a_taken_reference_leaves_the_transaction_usable(db):
     assert again.outcome == "identical" and again.incident.id == first.incident.id
     with db.session_scope() as session:
         assert [e.action for e in list_audit(session, "812").items] == ["after", "before"]
-        assert session.scalar(select(func.count()).select_from(Incident)) == 1
+        assert session.scalar(select(func.count()).select_from(IncidentRow)) == 1

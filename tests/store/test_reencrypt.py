@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from sqlalchemy import select, text, update
 
 from adapter.cli.db import db as db_group
-from adapter.crypto import Keyring, format_key, new_key
+from adapter.store.crypto import Keyring, format_key, new_key
 from adapter.store.database import Database
-from adapter.store.models import Child, IncidentVersion
+from adapter.store.models import ChildRow, IncidentVersionRow
 from adapter.store.new_incidents import create_incident
 from adapter.store.rekey import Unreadable, reencrypt
 from tests.store.factories import make_record
@@ -75,14 +75,16 @@ def test_a_tampered_value_under_a_configured_key_is_named_not_raised(db):
     second = incident_under(db, MID, "NEL-2026-002")
     with db.session_scope() as session:
         payload = session.scalars(
-            select(IncidentVersion.payload).where(IncidentVersion.incident_id == first)
+            select(IncidentVersionRow.payload).where(IncidentVersionRow.incident_id == first)
         ).one()
         session.execute(
-            update(IncidentVersion)
-            .where(IncidentVersion.incident_id == second)
+            update(IncidentVersionRow)
+            .where(IncidentVersionRow.incident_id == second)
             .values(payload=payload)
         )
-        session.execute(update(Child).where(Child.incident_id == first).values(details=b"junk"))
+        session.execute(
+            update(ChildRow).where(ChildRow.incident_id == first).values(details=b"junk")
+        )
     with db.session_scope() as session:
         done = reencrypt(session, Keyring([NEW, MID]))
     assert done.counts == {

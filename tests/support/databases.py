@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from adapter.crypto import Keyring, new_key
 from adapter.store import migrate
+from adapter.store.crypto import Keyring, new_key
 from adapter.store.database import Database, normalise_url
 from adapter.store.models import Base
 from config.settings import Settings, load_settings

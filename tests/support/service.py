@@ -19,11 +19,10 @@ from flask.testing import FlaskClient
 from redis import Redis
 from rq import SimpleWorker
 
-from adapter import localredis
-from adapter.apikeys import create_key
 from adapter.app import create_app
-from adapter.queueing import RqPublisher
+from adapter.queue import RqPublisher, local_redis
 from adapter.sandbox import RunningSandbox, start_in_thread
+from adapter.store.api_keys import create_key
 from adapter.store.database import Database
 from adapter.store.publishing import NoPublisher
 from config.settings import Settings, load_settings
@@ -78,7 +77,7 @@ class Service:
     def work(self, *queues: str) -> None:
         """Run every queued job (of ``queues``, by default all) in this process until the
         queues are empty (RQ burst mode)."""
-        from jobs.queues import ALL_QUEUES, SERIALIZER
+        from adapter.queue import ALL_QUEUES, SERIALIZER
 
         if self._context is None:
             self._context = build_context(self.settings, self.database)
@@ -89,7 +88,7 @@ class Service:
 
     def run_imports(self) -> None:
         """Run the imports queued (their deliveries stay queued)."""
-        from jobs.queues import IMPORTS
+        from adapter.queue import IMPORTS
 
         self.work(IMPORTS)
 
@@ -142,7 +141,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     A fixed database on a shared server would let another test run's worker (or its FLUSHDB)
     take this run's jobs.
     """
-    process, url = localredis.start(tmp_path_factory.mktemp("redis"), localredis.free_port())
+    process, url = local_redis.start(tmp_path_factory.mktemp("redis"), local_redis.free_port())
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -177,11 +176,11 @@ def hand_over_to_a_person(service: Service, incident_id: str) -> None:
     as the worker does for a notification routed there, without routing the whole service."""
     from sqlalchemy import update
 
-    from adapter.store.models import Delivery
+    from adapter.store.models import DeliveryRow
 
     with service.database.session_scope() as session:
         session.execute(
-            update(Delivery)
-            .where(Delivery.incident_id == incident_id, Delivery.status == "queued")
+            update(DeliveryRow)
+            .where(DeliveryRow.incident_id == incident_id, DeliveryRow.status == "queued")
             .values(channel="csins", next_attempt_at=None)
         )

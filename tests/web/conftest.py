@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from adapter.apikeys import Principal, create_key
+from adapter.queue import enqueue_deliveries
 from adapter.sandbox.state import Fault
 from adapter.service import casework
 from adapter.service.clock import utcnow
-from jobs.queues import enqueue_deliveries
+from adapter.store.api_keys import Principal, create_key
 from tests.support.api import new_record
 from tests.support.service import Service
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from adapter.service.clock import london_today
-from adapter.store.audit import audit
-from adapter.store.models import AuditEntry
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.audit_log import audit
 from tests.web.conftest import World
 from tests.web.test_queues import plain, text
 
@@ -61,5 +61,5 @@ def test_the_audit_log_is_paginated(world: World) -> None:
     assert first.count('<tr class="govuk-table__row">') == 3  # the header and 2 lines
     assert "Next page" in first and "cursor=" in first
     with world.service.database.session_scope() as session:
-        total = session.query(AuditEntry).count()
+        total = session.query(AuditEntryRow).count()
     assert total > 2

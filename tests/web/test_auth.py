@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from adapter.apikeys import revoke_key
 from adapter.app import create_app
 from adapter.service.clock import utcnow
-from adapter.store.models import ApiKey, AuditEntry
+from adapter.store.access_models import ApiKeyRow, AuditEntryRow
+from adapter.store.api_keys import revoke_key
 from adapter.web.secret import SECRET_FILENAME, load_or_create_secret
 from adapter.web.sessions import COOKIE_NAME
 from config.settings import SettingsError, load_settings
@@ -85,7 +85,7 @@ def test_admin_and_compliance_keys_sign_in_and_it_is_audited(world: World, role:
     assert response.status_code == 302 and response.headers["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
     with world.service.database.session_scope() as session:
-        lines = session.query(AuditEntry).filter(AuditEntry.action == "web.signed_in").all()
+        lines = session.query(AuditEntryRow).filter(AuditEntryRow.action == "web.signed_in").all()
         assert [(line.actor_role, line.la_code) for line in lines] == [(role, "812")]
 
 
@@ -123,7 +123,10 @@ def test_sign_out_ends_the_session(world: World) -> None:
     assert "You have signed out" in client.get("/admin/sign-in").get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
     with world.service.database.session_scope() as session:
-        assert session.query(AuditEntry).filter(AuditEntry.action == "web.signed_out").count() == 1
+        assert (
+            session.query(AuditEntryRow).filter(AuditEntryRow.action == "web.signed_out").count()
+            == 1
+        )
 
 
 def test_a_copied_session_cookie_dies_with_the_sign_out(world: World) -> None:
@@ -145,7 +148,7 @@ def test_a_copied_session_cookie_dies_with_the_sign_out(world: World) -> None:
         assert sign_in(browser, key).status_code == 302
         assert browser.get("/admin/").status_code == 200
     with world.service.database.session_scope() as session:
-        assert session.query(ApiKey).filter(ApiKey.role == "admin").one().web_signed_out_at
+        assert session.query(ApiKeyRow).filter(ApiKeyRow.role == "admin").one().web_signed_out_at
 
 
 def test_signing_out_leaves_the_sessions_of_other_keys_alone(world: World) -> None:
@@ -159,7 +162,7 @@ def test_a_sign_out_recorded_by_a_clock_ahead_does_not_refuse_the_next_sign_in(
 ) -> None:
     key = world.key("compliance")
     with world.service.database.session_scope() as session:
-        row = session.query(ApiKey).filter(ApiKey.role == "compliance").one()
+        row = session.query(ApiKeyRow).filter(ApiKeyRow.role == "compliance").one()
         row.web_signed_out_at = utcnow() + dt.timedelta(hours=1)
     client = world.service.app.test_client()
     assert sign_in(client, key).status_code == 302
@@ -171,7 +174,7 @@ def test_a_session_without_its_sign_in_time_is_refused(world: World) -> None:
     app = world.service.app
     world.client("admin")  # signs in, so the key exists
     with world.service.database.session_scope() as session:
-        row = session.query(ApiKey).filter(ApiKey.role == "admin").one()
+        row = session.query(ApiKeyRow).filter(ApiKeyRow.role == "admin").one()
         old = {"key_id": row.id, "key_prefix": row.prefix, "_permanent": True}
     client = app.test_client()
     client.set_cookie(COOKIE_NAME, app.session_interface.get_signing_serializer(app).dumps(old))
@@ -182,7 +185,7 @@ def test_revoking_the_key_ends_its_session(world: World) -> None:
     client = world.client("admin")
     assert client.get("/admin/deliveries").status_code == 200
     with world.service.database.session_scope() as session:
-        key_id = session.query(ApiKey).filter(ApiKey.role == "admin").one().prefix
+        key_id = session.query(ApiKeyRow).filter(ApiKeyRow.role == "admin").one().prefix
         assert revoke_key(session, key_id)
     response = client.get("/admin/deliveries")
     assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"]
@@ -194,7 +197,9 @@ def test_revoking_the_key_ends_its_session(world: World) -> None:
 def test_a_role_change_takes_effect_on_the_next_page(world: World) -> None:
     client = world.client("compliance")
     with world.service.database.session_scope() as session:
-        session.query(ApiKey).filter(ApiKey.role == "compliance").one().role = "local_authority"
+        session.query(ApiKeyRow).filter(
+            ApiKeyRow.role == "compliance"
+        ).one().role = "local_authority"
     assert client.get("/admin/").status_code == 302
 
 

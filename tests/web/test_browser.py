@@ -21,7 +21,8 @@ from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from adapter.receipts import SignedReceipt, load_keyring, verify_receipt
-from adapter.store.models import AuditEntry, Delivery
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.models import DeliveryRow
 from tests.web.conftest import World
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,9 +158,12 @@ def test_admin_reads_every_page_retries_and_downloads(
     check(page, "08-retried")
     with world.service.database.session_scope() as session:
         statuses = {
-            d.addressee: d.status for d in session.query(Delivery).filter(Delivery.la_code == "812")
+            d.addressee: d.status
+            for d in session.query(DeliveryRow).filter(DeliveryRow.la_code == "812")
         }
-        retried = session.query(AuditEntry).filter(AuditEntry.action == "delivery.retried").all()
+        retried = (
+            session.query(AuditEntryRow).filter(AuditEntryRow.action == "delivery.retried").all()
+        )
     assert statuses["ofsted"] == "queued" and len(retried) == 1
 
     page.get_by_role("link", name="Receipts", exact=True).click()
@@ -254,16 +258,16 @@ def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
     expect(page.get_by_text("is queued to be sent again")).to_be_visible()
     with service.database.session_scope() as session:
         retried = (
-            session.query(AuditEntry)
-            .filter(AuditEntry.action == "delivery.retried")
-            .order_by(AuditEntry.id.desc())
+            session.query(AuditEntryRow)
+            .filter(AuditEntryRow.action == "delivery.retried")
+            .order_by(AuditEntryRow.id.desc())
             .first()
         )
         assert retried is not None
         delivery_id = retried.object_id
     service.work()
     with service.database.session_scope() as session:
-        delivery = session.get(Delivery, delivery_id)
+        delivery = session.get(DeliveryRow, delivery_id)
         assert delivery is not None and delivery.status == "acknowledged"
     assert delivery_id in service.sandbox.state.stats()["addressees"]["ofsted"]["ids"]
 

@@ -6,7 +6,7 @@ import re
 
 from icalendar import Calendar
 
-from adapter.store.models import AuditEntry
+from adapter.store.access_models import AuditEntryRow
 from tests.web.conftest import World, csrf_token
 from tests.web.test_queues import text
 
@@ -37,7 +37,7 @@ def test_an_admin_makes_a_feed_whose_address_a_calendar_reads(world: World) -> N
     listing = text(client.get("/admin/calendar-feeds"))
     assert "Safeguarding lead" in listing and "csinsfeed_" not in listing
     with world.service.database.session_scope() as session:
-        actions = [row.action for row in session.query(AuditEntry).all()]
+        actions = [row.action for row in session.query(AuditEntryRow).all()]
     assert "feed_token.created" in actions
 
 

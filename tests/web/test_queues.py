@@ -9,9 +9,9 @@ import pytest
 from rq import Worker
 from rq.job import Job
 
-from adapter.queueing import RqPublisher
-from adapter.store.models import AuditEntry, Delivery
-from jobs.queues import ALL_QUEUES, delivery_job_id
+from adapter.queue import ALL_QUEUES, RqPublisher, delivery_job_id
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.models import DeliveryRow
 from tests.web.conftest import World, csrf_token
 
 
@@ -34,9 +34,9 @@ def row_of(page: str, header: str) -> str:
     return found[0].strip()
 
 
-def failed(world: World, la: str) -> Delivery:
+def failed(world: World, la: str) -> DeliveryRow:
     with world.service.database.session_scope() as session:
-        return session.query(Delivery).filter_by(la_code=la, status="failed").one()
+        return session.query(DeliveryRow).filter_by(la_code=la, status="failed").one()
 
 
 def test_dashboard_counts_each_addressee_of_the_keys_la(world: World) -> None:
@@ -155,14 +155,14 @@ def test_an_admin_retries_a_failed_delivery(world: World) -> None:
     assert response.headers["Location"] == "/admin/deliveries?status=failed"
     assert "is queued to be sent again" in text(client.get(response.headers["Location"]))
     with world.service.database.session_scope() as session:
-        assert session.get(Delivery, delivery.id).status == "queued"
-        line = session.query(AuditEntry).filter_by(action="delivery.retried").one()
+        assert session.get(DeliveryRow, delivery.id).status == "queued"
+        line = session.query(AuditEntryRow).filter_by(action="delivery.retried").one()
         assert (line.object_id, line.la_code, line.actor_role) == (delivery.id, "812", "admin")
     assert Job.exists(delivery_job_id(delivery.id, 1), connection=world.service.redis)
     world.service.sandbox.state.clear_faults()
     world.service.work()
     with world.service.database.session_scope() as session:
-        assert session.get(Delivery, delivery.id).status == "acknowledged"
+        assert session.get(DeliveryRow, delivery.id).status == "acknowledged"
 
 
 def test_retry_needs_a_csrf_token(world: World) -> None:
@@ -186,7 +186,7 @@ def test_another_las_delivery_cannot_be_retried(world: World) -> None:
 def test_only_a_failed_delivery_is_retried(world: World) -> None:
     client = world.client("admin")
     with world.service.database.session_scope() as session:
-        done = session.query(Delivery).filter_by(la_code="812", status="acknowledged").first()
+        done = session.query(DeliveryRow).filter_by(la_code="812", status="acknowledged").first()
         assert done is not None
         done_id = done.id
     response = client.post(
@@ -196,8 +196,8 @@ def test_only_a_failed_delivery_is_retried(world: World) -> None:
     assert response.status_code == 302
     assert "only a failed delivery can be retried" in text(client.get("/admin/deliveries"))
     with world.service.database.session_scope() as session:
-        assert session.get(Delivery, done_id).status == "acknowledged"
-        assert session.query(AuditEntry).filter_by(action="delivery.retried").count() == 0
+        assert session.get(DeliveryRow, done_id).status == "acknowledged"
+        assert session.query(AuditEntryRow).filter_by(action="delivery.retried").count() == 0
 
 
 def test_a_retry_with_redis_down_is_still_recorded(
@@ -214,5 +214,5 @@ def test_a_retry_with_redis_down_is_still_recorded(
     )
     assert response.status_code == 302
     with world.service.database.session_scope() as session:
-        assert session.get(Delivery, delivery.id).status == "queued"
+        assert session.get(DeliveryRow, delivery.id).status == "queued"
     assert "the sweeper will" in caplog.text

@@ -13,23 +13,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from adapter.receipts import DeliveryFacts, SignedReceipt, SigningKeyring, verify_receipt
 from adapter.receipts.log import append_receipt
 from adapter.service.clock import london_today
-from adapter.store.models import AuditEntry, Delivery, Receipt
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.models import DeliveryRow
+from adapter.store.receipt_models import ReceiptRow
 from adapter.web.pages_receipts import public_keys
 from tests.web.conftest import World
 from tests.web.test_queues import plain, text
 
 
-def receipts_of(world: World, la: str) -> list[Receipt]:
+def receipts_of(world: World, la: str) -> list[ReceiptRow]:
     with world.service.database.session_scope() as session:
-        return session.query(Receipt).filter_by(la_code=la).order_by(Receipt.sequence).all()
+        return session.query(ReceiptRow).filter_by(la_code=la).order_by(ReceiptRow.sequence).all()
 
 
-def forge_receipt(world: World, la: str) -> Receipt:
+def forge_receipt(world: World, la: str) -> ReceiptRow:
     """A receipt for LA ``la``'s failed delivery, signed with a key the service never had."""
     stranger = SigningKeyring(Ed25519PrivateKey.generate())
     now = dt.datetime.now(dt.UTC)
     with world.service.database.session_scope() as session:
-        delivery = session.query(Delivery).filter_by(la_code=la, status="failed").one()
+        delivery = session.query(DeliveryRow).filter_by(la_code=la, status="failed").one()
         facts = DeliveryFacts(
             delivery_id=delivery.id,
             document=delivery.document,
@@ -122,7 +124,7 @@ def test_a_receipt_downloads_as_the_signed_file_and_it_is_audited(world: World) 
     verified = verify_receipt(SignedReceipt(document["receipt"], document["jws"]), keys)
     assert verified.content["receipt_id"] == receipt.id
     with world.service.database.session_scope() as session:
-        line = session.query(AuditEntry).filter_by(action="receipt.downloaded").one()
+        line = session.query(AuditEntryRow).filter_by(action="receipt.downloaded").one()
         assert (line.object_id, line.actor_role, line.detail) == (
             receipt.id,
             "compliance",
@@ -140,7 +142,7 @@ def test_the_printable_page_shows_what_the_receipt_attests(world: World) -> None
     assert "SHA-256 of what was sent" in words and "Due by" in words
     assert "Print this receipt" in words and "@media print" not in page
     with world.service.database.session_scope() as session:
-        line = session.query(AuditEntry).filter_by(action="receipt.downloaded").one()
+        line = session.query(AuditEntryRow).filter_by(action="receipt.downloaded").one()
         assert line.detail == {"format": "page", "sequence": receipt.sequence}
 
 
@@ -156,7 +158,7 @@ def test_another_las_receipt_is_not_found(world: World) -> None:
     assert client.get(f"/admin/receipts/{theirs.id}").status_code == 404
     assert client.get(f"/admin/receipts/{theirs.id}/download").status_code == 404
     with world.service.database.session_scope() as session:
-        assert session.query(AuditEntry).filter_by(action="receipt.downloaded").count() == 0
+        assert session.query(AuditEntryRow).filter_by(action="receipt.downloaded").count() == 0
 
 
 def test_the_checkpoints_kept_outside_the_database_download_from_the_receipts_page(
@@ -177,5 +179,7 @@ def test_the_checkpoints_kept_outside_the_database_download_from_the_receipts_pa
     assert response.data == path.read_bytes() and response.data.count(b"\n") == 1
     assert read_checkpoints(path)[0].content["size"] == 4
     with service.database.session_scope() as session:
-        entry = session.query(AuditEntry).filter_by(action="receipt_checkpoints.downloaded").one()
+        entry = (
+            session.query(AuditEntryRow).filter_by(action="receipt_checkpoints.downloaded").one()
+        )
         assert (entry.la_code, entry.actor_role) == ("812", "compliance")

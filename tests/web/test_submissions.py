@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapter.store.models import AuditEntry, Delivery, Receipt
+from adapter.store.access_models import AuditEntryRow
+from adapter.store.models import DeliveryRow
+from adapter.store.receipt_models import ReceiptRow
 from tests.support.api import new_record, submit
 from tests.support.service import Service
 from tests.web.conftest import csrf_token, sign_in
@@ -29,13 +31,15 @@ def many_children() -> dict[str, Any]:
     return record
 
 
-def tasks(service: Service, incident_id: str) -> dict[str, list[Delivery]]:
+def tasks(service: Service, incident_id: str) -> dict[str, list[DeliveryRow]]:
     with service.database.session_scope() as session:
         rows = session.scalars(
-            select(Delivery).where(Delivery.incident_id == incident_id).order_by(Delivery.addressee)
+            select(DeliveryRow)
+            .where(DeliveryRow.incident_id == incident_id)
+            .order_by(DeliveryRow.addressee)
         ).all()
         session.expunge_all()
-    found: dict[str, list[Delivery]] = {}
+    found: dict[str, list[DeliveryRow]] = {}
     for row in rows:
         found.setdefault(row.document, []).append(row)
     return found
@@ -76,7 +80,7 @@ def test_the_task_page_lays_out_four_children_and_the_rest_as_further_informatio
     assert "submission-print.css" in html and 'media="print"' in html
     with assisted.database.session_scope() as session:
         assert session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "submission.viewed")
+            select(AuditEntryRow).where(AuditEntryRow.action == "submission.viewed")
         ).first()
 
 
@@ -101,10 +105,10 @@ def test_recording_the_submission_delivers_every_copy_with_receipts(assisted: Se
     assert {row.status for row in after} == {"acknowledged"}
     assert {row.addressee_reference for row in after} == {"CSINS-77"}
     with assisted.database.session_scope() as session:
-        receipts = session.scalars(select(Receipt)).all()
+        receipts = session.scalars(select(ReceiptRow)).all()
         assert sorted(r.delivery_id for r in receipts) == sorted(c.id for c in copies)
         audit = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "submission.recorded")
+            select(AuditEntryRow).where(AuditEntryRow.action == "submission.recorded")
         ).one()
         assert audit.detail and audit.detail["via"] == "admin pages"
     listing = client.get("/admin/submissions").get_data(as_text=True)

@@ -15,10 +15,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from adapter.crypto import Keyring
 from adapter.receipts import SignedReceipt, SigningKeyring
 from adapter.receipts.log import signer_for
-from adapter.store.models import ApiKey, AuditEntry, Delivery, Receipt
+from adapter.store.access_models import ApiKeyRow, AuditEntryRow
+from adapter.store.crypto import Keyring
+from adapter.store.models import DeliveryRow
+from adapter.store.receipt_models import ReceiptRow
 from tests.support.service import Service, sample_record
 
 
@@ -61,27 +63,27 @@ def deliver_what_redis_lost(service: Service, delivery_ids: list[str]) -> None:
         queued = [
             delivery_id
             for delivery_id in delivery_ids
-            if session.get_one(Delivery, delivery_id).status != "acknowledged"
+            if session.get_one(DeliveryRow, delivery_id).status != "acknowledged"
         ]
     for delivery_id in queued:
         assert deliver(delivery_id) == "acknowledged"
 
 
-def receipt_rows(service: Service) -> list[Receipt]:
+def receipt_rows(service: Service) -> list[ReceiptRow]:
     with service.database.session_scope() as session:
-        return list(session.scalars(select(Receipt).order_by(Receipt.sequence)))
+        return list(session.scalars(select(ReceiptRow).order_by(ReceiptRow.sequence)))
 
 
-def audit_entries(service: Service, action: str) -> list[AuditEntry]:
+def audit_entries(service: Service, action: str) -> list[AuditEntryRow]:
     with service.database.session_scope() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+        return list(session.scalars(select(AuditEntryRow).where(AuditEntryRow.action == action)))
 
 
 def key_id(service: Service, role: str) -> int:
     """The id of the newest API key of ``role``."""
     with service.database.session_scope() as session:
         found = session.scalars(
-            select(ApiKey.id).where(ApiKey.role == role).order_by(ApiKey.id.desc())
+            select(ApiKeyRow.id).where(ApiKeyRow.role == role).order_by(ApiKeyRow.id.desc())
         ).first()
     assert found is not None
     return found
@@ -155,7 +157,7 @@ def read_file(path: Path) -> SignedReceipt:
     return SignedReceipt(document["receipt"], document["jws"])
 
 
-def three(service: Service) -> list[Receipt]:
+def three(service: Service) -> list[ReceiptRow]:
     """Three receipts (three incidents), sequences 1, 2, 3."""
     for number in (14, 15, 16):
         acknowledged(service, make_record(f"NEL-2026-{number:03d}"))

@@ -17,7 +17,7 @@ from adapter.receipts import SignedCheckpoint, SignedReceipt, sign_receipt
 from adapter.receipts.log import audit_log, record_checkpoint
 from adapter.receipts.receipt import payload_sha256
 from adapter.service import delivering
-from adapter.store.models import Receipt, ReceiptLogHead
+from adapter.store.receipt_models import ReceiptLogHeadRow, ReceiptRow
 from tests.delivery.helpers import acknowledgement
 from tests.receipts.conftest import make_keyring
 from tests.receipts.service.conftest import (
@@ -40,7 +40,7 @@ def checkpoint_now(service: Service) -> SignedCheckpoint:
         return SignedCheckpoint.from_jws(row.jws)
 
 
-def resigned(service: Service, row: Receipt, **changes: object) -> SignedReceipt:
+def resigned(service: Service, row: ReceiptRow, **changes: object) -> SignedReceipt:
     """The receipt of ``row`` with ``changes``, re-signed with the service's own key."""
     content = {**SignedReceipt.from_jws(row.jws).content, **changes}
     return sign_receipt(content, signing_keyring(service))
@@ -169,7 +169,7 @@ def test_garbage_in_the_jws_column_is_reported_not_raised(service):
     assert err.startswith("broken at #1 (malformed): malformed")
 
 
-def rewrite_tail(service: Service, rows: list[Receipt]) -> None:
+def rewrite_tail(service: Service, rows: list[ReceiptRow]) -> None:
     """A consistent rewrite of receipt #3 by someone holding the key and the database."""
     forged = resigned(service, rows[2], addressee_reference="FORGED")
     replace(service, 3, forged, chain_hash=True)
@@ -279,8 +279,8 @@ def test_two_workers_acknowledging_one_delivery_yield_one_receipt(service):
     assert errors == []
     assert results == ["acknowledged", "acknowledged"]
     with database.session_scope() as session:
-        assert session.scalar(select(func.count()).select_from(Receipt)) == 1
-        assert session.scalar(select(Receipt.delivery_id)) == delivery["id"]
-        head = session.get_one(ReceiptLogHead, 1)
+        assert session.scalar(select(func.count()).select_from(ReceiptRow)) == 1
+        assert session.scalar(select(ReceiptRow.delivery_id)) == delivery["id"]
+        head = session.get_one(ReceiptLogHeadRow, 1)
         assert head.size == 1
         assert audit_log(session, signer).first_break is None

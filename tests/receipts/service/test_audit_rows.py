@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 
 from adapter.receipts.audit import stored_difference
 from adapter.receipts.signed import SignedReceipt
-from adapter.store.models import Delivery, Receipt
+from adapter.store.models import DeliveryRow
+from adapter.store.receipt_models import ReceiptRow
 from tests.receipts.service.conftest import (
     audit,
     make_record,
@@ -39,10 +40,10 @@ def queued_delivery(service: Service) -> str:
 def edit(service: Service, sequence: int, **values: Any) -> None:
     """UPDATE one receipt row's columns in place (through the column types: a time stays UTC)."""
     with service.database.session_scope() as session:
-        session.execute(update(Receipt).where(Receipt.sequence == sequence).values(**values))
+        session.execute(update(ReceiptRow).where(ReceiptRow.sequence == sequence).values(**values))
 
 
-EDITS: dict[str, tuple[str, Callable[[Service, list[Receipt]], Any]]] = {
+EDITS: dict[str, tuple[str, Callable[[Service, list[ReceiptRow]], Any]]] = {
     "on_time": ("on_time", lambda service, rows: not rows[1].on_time),
     "la_code": ("local_authority_code", lambda service, rows: "999"),
     "addressee": ("addressee", lambda service, rows: "ofsted"),
@@ -99,7 +100,7 @@ def test_stored_rows_match_their_receipts_and_an_edit_is_named(service):
     assert stored_difference(rows[0], content) == ("on_time", "on_time")
 
 
-def cut_tail(service: Service, rows: list[Receipt], *, keep: int) -> None:
+def cut_tail(service: Service, rows: list[ReceiptRow], *, keep: int) -> None:
     """Delete every receipt after #``keep`` and roll the head back to it: no key needed."""
     sql(service, "DELETE FROM receipts WHERE sequence > :keep", keep=keep)
     sql(
@@ -149,6 +150,6 @@ def test_deliveries_not_yet_acknowledged_need_no_receipt(service):
     three(service)
     queued_delivery(service)
     with service.database.session_scope() as session:
-        statuses = set(session.scalars(select(Delivery.status)))
+        statuses = set(session.scalars(select(DeliveryRow.status)))
     assert "acknowledged" in statuses and statuses - {"acknowledged"}
     assert audit(service) == (0, "intact: 3 receipts, 0 checkpoints\n", "")

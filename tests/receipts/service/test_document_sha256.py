@@ -31,7 +31,7 @@ from adapter.delivery import check_envelope
 from adapter.receipts import SignedReceipt, SigningKeyring, build_receipt, sign_receipt
 from adapter.receipts import log as receipt_log
 from adapter.sandbox import server as sandbox_server
-from adapter.store.models import Receipt
+from adapter.store.receipt_models import ReceiptRow
 from tests.delivery.helpers import free_port
 from tests.receipts.service.conftest import (
     acknowledged,
@@ -340,7 +340,7 @@ def test_a_stored_receipt_resigned_with_another_document_hash_breaks_the_audit(s
     acknowledged(service, make_record("NEL-2026-014"))
     acknowledged(service, make_record("NEL-2026-015"))
     with service.database.session_scope() as session:
-        jws = session.scalars(select(Receipt.jws).where(Receipt.sequence == 1)).one()
+        jws = session.scalars(select(ReceiptRow.jws).where(ReceiptRow.sequence == 1)).one()
     forged = sign_receipt(
         changed_hash(SignedReceipt.from_jws(jws).content), signing_keyring(service)
     )

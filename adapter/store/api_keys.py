@@ -1,39 +1,28 @@
 """API keys: bearer tokens bound to one local authority (or ``*`` for admins) and one role.
 
-A key reads ``csins_<prefix>_<secret>``: the 12-hex-digit prefix finds the row, the secret is 256
-bits from :func:`secrets.token_urlsafe`. Only the prefix and the SHA-256 of the whole key are
-stored. A plain (unkeyed) hash suffices because the key itself is 256-bit random: nothing can be
-guessed from the hash, and there is no pepper to lose or rotate. Verification compares hashes in
-constant time; a revoked key never verifies.
+A key reads ``csins_<prefix>_<secret>`` and is kept as its prefix and the SHA-256 of the whole
+key (:mod:`adapter.store.tokens`, shared with the calendar feed tokens): verification compares
+hashes in constant time, and a revoked key never verifies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.errors import CsinsError
-from adapter.store.models import ALL_LAS, ROLES, ApiKey
+from adapter.store.access_models import ALL_LAS, ROLES, ApiKeyRow
+from adapter.store.tokens import hash_token, new_token, verified_row
 from adapter.store.types import utcnow
 
 KEY_SCHEME = "csins"
 """First part of every key, so a leaked key is recognisable (e.g. by secret scanners)."""
 
-SECRET_BYTES = 32
-"""Random bytes in a key's secret part (256 bits)."""
-
-LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-"""``last_used_at`` is rewritten at most this often per key, to spare a write per request."""
-
 _LA_CODE = re.compile(r"^[0-9]{3}$")
-_PREFIX = re.compile(r"^[0-9a-f]{12}$")
 
 __all__ = [
     "ROLES",
@@ -41,7 +30,6 @@ __all__ = [
     "NewKey",
     "Principal",
     "create_key",
-    "hash_key",
     "list_keys",
     "revoke_key",
     "verify_key",
@@ -81,20 +69,6 @@ class NewKey:
         return f"NewKey(key_id={self.key_id}, prefix={self.prefix!r}, la_code={self.la_code!r})"
 
 
-def hash_key(key: str) -> str:
-    """SHA-256 (hex) of a whole presented key."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def _split(key: str) -> tuple[str, str] | None:
-    """``(prefix, secret)`` of a well-formed key, else None."""
-    scheme, _, rest = key.partition("_")
-    prefix, _, secret = rest.partition("_")
-    if scheme != KEY_SCHEME or not _PREFIX.match(prefix) or len(secret) < 32:
-        return None
-    return prefix, secret
-
-
 def create_key(session: Session, *, la_code: str, role: str, name: str | None = None) -> NewKey:
     """Create and store a key; the returned ``NewKey.key`` is the only copy of the secret."""
     if role not in ROLES:
@@ -104,9 +78,8 @@ def create_key(session: Session, *, la_code: str, role: str, name: str | None = 
             raise ApiKeyError("--la '*' (every local authority) is only for the admin role")
     elif not _LA_CODE.match(la_code):
         raise ApiKeyError(f"la: expected a 3-digit LA code or '*', got {la_code!r}")
-    prefix = secrets.token_hex(6)
-    key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    row = ApiKey(prefix=prefix, key_hash=hash_key(key), la_code=la_code, role=role, name=name)
+    prefix, key = new_token(KEY_SCHEME)
+    row = ApiKeyRow(prefix=prefix, key_hash=hash_token(key), la_code=la_code, role=role, name=name)
     session.add(row)
     session.flush()
     return NewKey(key_id=row.id, prefix=prefix, key=key, la_code=la_code, role=role)
@@ -116,24 +89,23 @@ def verify_key(
     session: Session, presented: str, *, now: dt.datetime | None = None
 ) -> Principal | None:
     """The principal of a valid, unrevoked key; None for anything else (never says which)."""
-    parts = _split(presented.strip())
-    if parts is None:
-        return None
-    row = session.scalars(select(ApiKey).where(ApiKey.prefix == parts[0])).one_or_none()
-    expected = row.key_hash if row is not None else hash_key(secrets.token_hex(16))
-    if not hmac.compare_digest(hash_key(presented.strip()), expected):
-        return None
-    if row is None or row.revoked_at is not None:
-        return None
-    now = now or utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        row.last_used_at = now
-    return Principal(key_id=row.id, la_code=row.la_code, role=row.role)
+    row = verified_row(
+        presented, KEY_SCHEME, lambda prefix: _by_prefix(session, prefix), _key_hash, now
+    )
+    return None if row is None else Principal(key_id=row.id, la_code=row.la_code, role=row.role)
+
+
+def _by_prefix(session: Session, prefix: str) -> ApiKeyRow | None:
+    return session.scalars(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix)).one_or_none()
+
+
+def _key_hash(row: ApiKeyRow) -> str:
+    return row.key_hash
 
 
 def revoke_key(session: Session, prefix: str) -> bool:
     """Revoke the key with ``prefix`` (the part after ``csins_``); False if there is none."""
-    row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
+    row = _by_prefix(session, prefix)
     if row is None:
         return False
     if row.revoked_at is None:
@@ -141,6 +113,6 @@ def revoke_key(session: Session, prefix: str) -> bool:
     return True
 
 
-def list_keys(session: Session) -> list[ApiKey]:
+def list_keys(session: Session) -> list[ApiKeyRow]:
     """Every key (prefixes, scopes and dates; the secrets are not stored), oldest first."""
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)).all())
+    return list(session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id)).all())

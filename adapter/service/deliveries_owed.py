@@ -19,19 +19,23 @@ import rfc8785
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.catalogue import addressees_of, content_events
-from adapter.crypto import Keyring
 from adapter.deadlines.lifecycle import ordered
-from adapter.documents import NOTIFICATION_DOCUMENTS, event_document_payload, notification_payload
+from adapter.rules.catalogue import addressees_of, content_events
+from adapter.rules.documents import (
+    NOTIFICATION_DOCUMENTS,
+    event_document_payload,
+    notification_payload,
+)
 from adapter.store import incidents as incident_store
 from adapter.store import outbox
-from adapter.store.models import Delivery, Incident, Obligation
+from adapter.store.crypto import Keyring
+from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from schemas import codes
 
 AMENDMENT = "amendment"
 
 
-def deliverable(obligation: Obligation) -> bool:
+def deliverable(obligation: ObligationRow) -> bool:
     """Whether an obligation is met by sending a document to a national body."""
     return obligation.addressee in codes.ADDRESSEES and (
         obligation.document in NOTIFICATION_DOCUMENTS or bool(content_events(obligation.document))
@@ -44,20 +48,20 @@ def payload_bytes(payload: Mapping[str, Any]) -> bytes:
     return rfc8785.dumps(dict(payload))
 
 
-def existing_deliveries(session: Session, incident: Incident) -> list[Delivery]:
-    return list(session.scalars(select(Delivery).where(Delivery.incident_id == incident.id)))
+def existing_deliveries(session: Session, incident: IncidentRow) -> list[DeliveryRow]:
+    return list(session.scalars(select(DeliveryRow).where(DeliveryRow.incident_id == incident.id)))
 
 
 def queue_owed(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
-    obligations: Iterable[Obligation],
+    incident: IncidentRow,
+    obligations: Iterable[ObligationRow],
     record_json: Mapping[str, Any],
     events_json: Sequence[Mapping[str, Any]],
     *,
     new: bool = False,
-) -> list[Delivery]:
+) -> list[DeliveryRow]:
     """Queue a delivery for every deliverable obligation whose document has not been queued yet.
 
     A notification is queued once per addressee. An event document is queued again when its
@@ -67,7 +71,7 @@ def queue_owed(
     this transaction, so it has no deliveries to read.
     """
     existing = [] if new else existing_deliveries(session, incident)
-    queued: list[Delivery] = []
+    queued: list[DeliveryRow] = []
     for obligation in obligations:
         if not deliverable(obligation):
             continue
@@ -101,8 +105,8 @@ def queue_owed(
 
 
 def queue_unrequested(
-    session: Session, keyring: Keyring, incident: Incident, event_json: Mapping[str, Any]
-) -> Delivery:
+    session: Session, keyring: Keyring, incident: IncidentRow, event_json: Mapping[str, Any]
+) -> DeliveryRow:
     """Further information sent to the Panel unasked (§5): delivered, meeting no obligation."""
     document = "further_information"
     (addressee,) = addressees_of(document)
@@ -116,7 +120,7 @@ def queue_unrequested(
     )
 
 
-def _owed_afresh(obligation: Obligation, earlier: Iterable[Delivery]) -> None:
+def _owed_afresh(obligation: ObligationRow, earlier: Iterable[DeliveryRow]) -> None:
     """A new document replaces what was sent for ``obligation``: only its acknowledgement
     meets the obligation now (an earlier one still retrying is sent, but meets nothing)."""
     obligation.acknowledged_at = None
@@ -130,10 +134,10 @@ def _owed_afresh(obligation: Obligation, earlier: Iterable[Delivery]) -> None:
 def queue_amendments(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
+    incident: IncidentRow,
     record_json: Mapping[str, Any],
     amended_from: int,
-) -> list[Delivery]:
+) -> list[DeliveryRow]:
     """§2: facts that emerge later go to every addressee that already received a notification.
 
     Received means acknowledged (DESIGN.md §4). A notification still on its way carries an
@@ -155,8 +159,8 @@ def queue_amendments(
 
 
 def queue_catch_up(
-    session: Session, keyring: Keyring, incident: Incident, notification: Delivery
-) -> Delivery | None:
+    session: Session, keyring: Keyring, incident: IncidentRow, notification: DeliveryRow
+) -> DeliveryRow | None:
     """The amendment owed to the addressee of a notification just acknowledged, when the record
     was amended while it was on its way: the current version, amending the one it carried.
 
@@ -183,12 +187,12 @@ def queue_catch_up(
 def _amendment(
     session: Session,
     keyring: Keyring,
-    incident: Incident,
+    incident: IncidentRow,
     record_json: Mapping[str, Any],
     document: str,
     addressee: str,
     amended_from: int,
-) -> Delivery:
+) -> DeliveryRow:
     payload = notification_payload(
         document, record_json, incident.current_version, amended_from=amended_from
     )
@@ -203,8 +207,8 @@ def _amendment(
 
 
 def _payload_for(
-    obligation: Obligation,
-    incident: Incident,
+    obligation: ObligationRow,
+    incident: IncidentRow,
     record_json: Mapping[str, Any],
     events_json: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any] | None:
@@ -215,7 +219,7 @@ def _payload_for(
     if document in NOTIFICATION_DOCUMENTS:
         return notification_payload(document, record_json, incident.current_version)
     in_force = [event for _, event in ordered(events_json)]  # as the planner reads them
-    # The events whose document it carries, most specific first (adapter.catalogue): §8 a date
+    # The events whose document it carries, most specific first (adapter.rules.catalogue): §8 a date
     # scheduled past the limit makes the delay notice owed, but only the reasons recorded send it.
     for event_type in content_events(document):
         latest = [

@@ -15,16 +15,16 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
 from adapter.deadlines import Plan, calendar_for, deadline_status, london_date, plan_incident
-from adapter.deadlines.obligations import Obligation as Owed
+from adapter.deadlines.obligations import Obligation
 from adapter.errors import InvalidRecord
 from adapter.service.clock import utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
-from adapter.store import obligations as obligation_store
-from adapter.store.models import Delivery, Incident, Obligation
-from adapter.store.obligations import ObligationSpec
+from adapter.store import tracker as obligation_store
+from adapter.store.crypto import Keyring
+from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
+from adapter.store.tracker import ObligationSpec
 from config.settings import Policy
 from schemas.events import EventSchema
 from schemas.fields import flatten
@@ -41,7 +41,7 @@ class Replanned:
     """The plan and the stored obligation rows it produced, with the JSON forms used."""
 
     plan: Plan
-    obligations: list[Obligation]
+    obligations: list[ObligationRow]
     record_json: dict[str, Any]
     events_json: list[dict[str, Any]]
 
@@ -60,7 +60,7 @@ def incident_status(plan: Plan) -> str:
     return "notifiable" if plan.notifiable else "not_notifiable"
 
 
-def load_events(session: Session, keyring: Keyring, incident: Incident) -> list[dict[str, Any]]:
+def load_events(session: Session, keyring: Keyring, incident: IncidentRow) -> list[dict[str, Any]]:
     """The incident's events in their JSON form, oldest first."""
     return [
         event_store.event_data(keyring, row)
@@ -118,7 +118,7 @@ def first_plan(current: CurrentRecord, policy: Policy) -> Plan:
 def store_first_plan(
     session: Session,
     policy: Policy,
-    incident: Incident,
+    incident: IncidentRow,
     plan: Plan,
     current: CurrentRecord,
     now: dt.datetime,
@@ -144,7 +144,7 @@ def replan(
     session: Session,
     keyring: Keyring,
     policy: Policy,
-    incident: Incident,
+    incident: IncidentRow,
     now: dt.datetime,
     *,
     extra_event: Mapping[str, Any] | None = None,
@@ -195,7 +195,7 @@ def replan(
     return Replanned(plan, rows, record_json, events_json)
 
 
-def _as_stored_referral(incident: Incident, record_json: dict[str, Any]) -> dict[str, Any]:
+def _as_stored_referral(incident: IncidentRow, record_json: dict[str, Any]) -> dict[str, Any]:
     """An agency's referral stored by an earlier release, before referrals carried
     ``referral`` in their record, read as one: received the day it was stored (London), so it
     re-plans as a referral (§3) and never as a notification the partners did not decide."""
@@ -205,14 +205,14 @@ def _as_stored_referral(incident: Incident, record_json: dict[str, Any]) -> dict
     return {**record_json, "referral": {"received_on": received, "agency": None}}
 
 
-def status_of(owed: Owed, row: Obligation, now: dt.datetime, policy: Policy) -> str:
+def status_of(owed: Obligation, row: ObligationRow, now: dt.datetime, policy: Policy) -> str:
     """The deadline status of a stored obligation at ``now`` (its acknowledgement from the row)."""
     if row.acknowledged_at is not None:
         owed = owed.acknowledged(row.acknowledged_at)
     return owed.status(now, policy)
 
 
-def live_status(row: Obligation, now: dt.datetime, policy: Policy) -> str:
+def live_status(row: ObligationRow, now: dt.datetime, policy: Policy) -> str:
     """A stored deadline's status at ``now`` (DESIGN.md §5): exact at any moment, whereas the
     stored ``status`` is what the deadline job last recorded."""
     return deadline_status(
@@ -225,14 +225,14 @@ def live_status(row: Obligation, now: dt.datetime, policy: Policy) -> str:
     )
 
 
-def _satisfied_at(owed: Owed) -> dt.datetime | None:
+def _satisfied_at(owed: Obligation) -> dt.datetime | None:
     """Midnight UTC of the day the plan says the obligation was satisfied, if it was."""
     if owed.satisfied_on is None:
         return None
     return dt.datetime.combine(owed.satisfied_on, dt.time(), dt.UTC)
 
 
-def _spec(owed: Owed) -> ObligationSpec:
+def _spec(owed: Obligation) -> ObligationSpec:
     return ObligationSpec(
         document=owed.document,
         addressee=owed.addressee,
@@ -243,17 +243,17 @@ def _spec(owed: Owed) -> ObligationSpec:
     )
 
 
-def _rapid_review_delivered_on(session: Session, incident: Incident) -> dt.date | None:
+def _rapid_review_delivered_on(session: Session, incident: IncidentRow) -> dt.date | None:
     """§3: the Panel's 15 working days run from the day it received the rapid review."""
     acknowledged = session.scalars(
-        select(Delivery.acknowledged_at)
+        select(DeliveryRow.acknowledged_at)
         .where(
-            Delivery.incident_id == incident.id,
-            Delivery.document == "rapid_review",
-            Delivery.addressee == "panel",
-            Delivery.acknowledged_at.is_not(None),
+            DeliveryRow.incident_id == incident.id,
+            DeliveryRow.document == "rapid_review",
+            DeliveryRow.addressee == "panel",
+            DeliveryRow.acknowledged_at.is_not(None),
         )
-        .order_by(Delivery.acknowledged_at)
+        .order_by(DeliveryRow.acknowledged_at)
         .limit(1)
     ).first()
     return None if acknowledged is None else london_date(acknowledged)

@@ -1,6 +1,6 @@
 """The audit log (who did what to which object), filtered by action and date, newest first.
 
-Lines hold ids, counts and codes, never personal data (``adapter.store.audit``), so the page can
+Lines hold ids, counts and codes, never personal data (``adapter.store.audit_log``), so the page can
 show every line of the key's scope. Lines without an LA (operator actions, all-LA admins'
 sign-ins) are shown to all-LA admins only.
 """

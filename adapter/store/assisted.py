@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from adapter.store.models import AssistedSubmission, Delivery, Incident
+from adapter.store.models import AssistedSubmissionRow, DeliveryRow, IncidentRow
 from adapter.store.scope import ALL_LAS, scoped
 
 CSINS = "csins"
@@ -35,7 +35,7 @@ class Task:
     la_code: str
     document: str
     version: int
-    deliveries: tuple[Delivery, ...]
+    deliveries: tuple[DeliveryRow, ...]
     """The open ``csins`` deliveries the submission covers, addressee by addressee."""
 
     @property
@@ -56,37 +56,42 @@ _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
 def open_only(statement: _S) -> _S:
     """``statement`` narrowed to deliveries that are open assisted submissions."""
-    return statement.where(Delivery.channel == CSINS, Delivery.status.not_in(FINISHED))
+    return statement.where(DeliveryRow.channel == CSINS, DeliveryRow.status.not_in(FINISHED))
 
 
 def open_tasks(session: Session, la_scope: str) -> list[Task]:
     """Every open task in the scope, the earliest due first (no deadline last)."""
     rows = session.execute(
-        open_only(scoped(select(Delivery, Incident.reference), Delivery.la_code, la_scope))
-        .join(Incident, Incident.id == Delivery.incident_id)
-        .options(selectinload(Delivery.obligation))
-        .order_by(Delivery.incident_id, Delivery.document, Delivery.version, Delivery.addressee)
+        open_only(scoped(select(DeliveryRow, IncidentRow.reference), DeliveryRow.la_code, la_scope))
+        .join(IncidentRow, IncidentRow.id == DeliveryRow.incident_id)
+        .options(selectinload(DeliveryRow.obligation))
+        .order_by(
+            DeliveryRow.incident_id,
+            DeliveryRow.document,
+            DeliveryRow.version,
+            DeliveryRow.addressee,
+        )
     ).all()
     return sorted(_grouped(rows), key=_by_due)
 
 
-def task_of(session: Session, la_scope: str, delivery: Delivery, *, lock: bool = True) -> Task:
+def task_of(session: Session, la_scope: str, delivery: DeliveryRow, *, lock: bool = True) -> Task:
     """The open task ``delivery`` belongs to: its open ``csins`` siblings of the same document
     version (itself among them if it is open). Rows are locked (``lock``), in addressee order."""
     statement = (
         open_only(
-            scoped(select(Delivery, Incident.reference), Delivery.la_code, la_scope).where(
-                Delivery.incident_id == delivery.incident_id,
-                Delivery.document == delivery.document,
-                Delivery.version == delivery.version,
+            scoped(select(DeliveryRow, IncidentRow.reference), DeliveryRow.la_code, la_scope).where(
+                DeliveryRow.incident_id == delivery.incident_id,
+                DeliveryRow.document == delivery.document,
+                DeliveryRow.version == delivery.version,
             )
         )
-        .join(Incident, Incident.id == Delivery.incident_id)
-        .options(selectinload(Delivery.obligation))
-        .order_by(Delivery.addressee)
+        .join(IncidentRow, IncidentRow.id == DeliveryRow.incident_id)
+        .options(selectinload(DeliveryRow.obligation))
+        .order_by(DeliveryRow.addressee)
     )
     if lock:
-        statement = statement.with_for_update(of=Delivery)
+        statement = statement.with_for_update(of=DeliveryRow)
     tasks = _grouped(session.execute(statement).all())
     return (
         tasks[0]
@@ -103,21 +108,21 @@ def open_tasks_per_addressee(session: Session, la_scope: str = ALL_LAS) -> dict[
     are absent."""
     rows = session.execute(
         open_only(
-            scoped(select(Delivery.addressee, func.count()), Delivery.la_code, la_scope)
-        ).group_by(Delivery.addressee)
+            scoped(select(DeliveryRow.addressee, func.count()), DeliveryRow.la_code, la_scope)
+        ).group_by(DeliveryRow.addressee)
     ).all()
     return {addressee: count for addressee, count in rows}
 
 
-def submission_of(session: Session, delivery: Delivery) -> AssistedSubmission | None:
+def submission_of(session: Session, delivery: DeliveryRow) -> AssistedSubmissionRow | None:
     """The recorded submission that acknowledged ``delivery``, if one did."""
     if delivery.submission_id is None:
         return None
-    return session.get(AssistedSubmission, delivery.submission_id)
+    return session.get(AssistedSubmissionRow, delivery.submission_id)
 
 
-def _grouped(rows: Sequence[tuple[Delivery, str]]) -> list[Task]:
-    groups: dict[tuple[str, str, int], list[tuple[Delivery, str]]] = {}
+def _grouped(rows: Sequence[tuple[DeliveryRow, str]]) -> list[Task]:
+    groups: dict[tuple[str, str, int], list[tuple[DeliveryRow, str]]] = {}
     for delivery, reference in rows:
         key = (delivery.incident_id, delivery.document, delivery.version)
         groups.setdefault(key, []).append((delivery, reference))

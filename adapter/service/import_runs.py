@@ -31,17 +31,16 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import Principal
 from adapter.errors import ExportError, ExportTooLarge
 from adapter.importers import Converted, Rejected, Summary, convert_export
 from adapter.importers.conversion import Result
 from adapter.service.clock import london_today, utcnow
-from adapter.service.planning import CurrentRecord
+from adapter.service.replanning import CurrentRecord
 from adapter.service.roles import require_submitter
 from adapter.service.submissions import BatchRefused, Outcome, converted_record, submit_batch
-from adapter.store import Database
-from adapter.store import audit as audit_log
-from adapter.store.imports import (
+from adapter.store import Database, audit_log
+from adapter.store.api_keys import Principal
+from adapter.store.import_runs import (
     ImportDetail,
     claim_import,
     create_import,
@@ -51,7 +50,7 @@ from adapter.store.imports import (
     owned_import,
     seal_detail,
 )
-from adapter.store.models import ImportRecord
+from adapter.store.models import ImportRunRow
 from adapter.store.publishing import Alongside, Publication, publish_after_commit
 from config.settings import Settings
 
@@ -114,7 +113,7 @@ class Progress:
     filename: str | None
 
     @classmethod
-    def of(cls, detail: ImportDetail, record: ImportRecord) -> Progress:
+    def of(cls, detail: ImportDetail, record: ImportRunRow) -> Progress:
         incidents = IncidentOutcomes(
             kept=INCIDENTS_KEPT,
             first=list(detail.incidents),
@@ -124,7 +123,7 @@ class Progress:
         row_errors = RowErrors(first=list(detail.row_errors), count=record.error_count)
         return cls(incidents, row_errors, record.incidents_done, detail.filename)
 
-    def record_on(self, record: ImportRecord, summary: Summary) -> ImportDetail:
+    def record_on(self, record: ImportRunRow, summary: Summary) -> ImportDetail:
         """Write the tally onto the import row; the detail to seal with it."""
         by_outcome = self.incidents.by_outcome
         record.rows_read = summary.rows_read
@@ -162,7 +161,7 @@ def accept_import(
     *,
     system: str = "auto",
     now: dt.datetime,
-) -> ImportRecord:
+) -> ImportRunRow:
     """Store an export to be imported in the background; raises ``ExportError`` if it cannot
     be converted at all (over the limits: ``ExportTooLarge``), storing nothing then."""
     require_submitter(principal)
@@ -217,7 +216,7 @@ def run_import(
     database: Database,
     settings: Settings,
     import_id: str,
-    on_progress: Callable[[ImportRecord], None] | None = None,
+    on_progress: Callable[[ImportRunRow], None] | None = None,
 ) -> str:
     """Convert and write an import from where its last run stopped; returns its status after
     (``nothing to do`` when it is finished or another live run has it). ``on_progress`` is
@@ -238,7 +237,7 @@ def _run(
     database: Database,
     settings: Settings,
     run: _Run,
-    on_progress: Callable[[ImportRecord], None] | None,
+    on_progress: Callable[[ImportRunRow], None] | None,
 ) -> str:
     if run.attempt > MAX_RUNS or run.content is None:
         why = f"stopped after {MAX_RUNS} runs" if run.content else "its upload is gone"
@@ -290,7 +289,7 @@ def _batches(results: Iterator[Result], size: int) -> Iterator[list[Result]]:
 
 def _write(
     database: Database, settings: Settings, run: _Run, batch: list[Result], summary: Summary
-) -> ImportRecord | None:
+) -> ImportRunRow | None:
     """Write one batch and the progress it makes, in one transaction; None (nothing written)
     when another run has taken the import over."""
     records = [converted_record(result.record) for result in batch if isinstance(result, Converted)]
@@ -309,7 +308,7 @@ def _write_batch(
     summary: Summary,
     *,
     isolated: bool,
-) -> ImportRecord | None:
+) -> ImportRunRow | None:
     with database.session_scope() as session:
         record = owned_import(session, run.import_id, run.attempt)
         if record is None:
@@ -390,7 +389,7 @@ def _fields(detail: ImportDetail) -> dict[str, Any]:
     return {name: getattr(detail, name) for name in ImportDetail.__dataclass_fields__}
 
 
-def find_import(session: Session, principal: Principal, import_id: str) -> ImportRecord | None:
+def find_import(session: Session, principal: Principal, import_id: str) -> ImportRunRow | None:
     """An import the caller may read, or None. An ``agency`` key refers incidents and does not
     read the LA's records (DESIGN.md §7), so it sees only the imports it made itself."""
     created_by = principal.key_id if principal.role == "agency" else None

@@ -20,8 +20,8 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from adapter.crypto import Keyring
-from adapter.store.models import ImportRecord
+from adapter.store.crypto import Keyring
+from adapter.store.models import ImportRunRow
 from adapter.store.scope import require_la, scoped
 from adapter.store.sealing import import_aad, open_json, seal_json, upload_aad
 from adapter.store.types import utcnow
@@ -83,12 +83,12 @@ class FinishedImport(TypedDict):
 
 def record_import(
     session: Session, keyring: Keyring, *, la_scope: str, **finished: Unpack[FinishedImport]
-) -> ImportRecord:
+) -> ImportRunRow:
     """Store the outcome of one import for ``la_code`` (which the scope must allow), its detail
     sealed (see :class:`FinishedImport`)."""
     row_errors = finished.get("row_errors", ())
     error_count = finished.get("error_count")
-    record = ImportRecord(
+    record = ImportRunRow(
         id=str(uuid.uuid4()),
         la_code=require_la(la_scope, finished["la_code"]),
         sha256=finished["sha256"],
@@ -128,10 +128,10 @@ def create_import(
     system: str,
     rows_total: int,
     upload: bytes,
-) -> ImportRecord:
+) -> ImportRunRow:
     """Store an upload to be imported in the background: ``queued``, the file sealed until its
     import has run, nothing converted yet."""
-    record = ImportRecord(
+    record = ImportRunRow(
         id=str(uuid.uuid4()),
         la_code=require_la(la_scope, la_code),
         status="queued",
@@ -156,13 +156,13 @@ def create_import(
     return record
 
 
-def seal_detail(keyring: Keyring, record: ImportRecord, detail: ImportDetail) -> None:
+def seal_detail(keyring: Keyring, record: ImportRunRow, detail: ImportDetail) -> None:
     """Seal ``detail`` as the import's detail (replacing what it held)."""
     fields = {name: getattr(detail, name) for name in ImportDetail.__dataclass_fields__}
     record.row_errors = seal_json(keyring, fields, import_aad(record.id, record.la_code))
 
 
-def open_upload(keyring: Keyring, record: ImportRecord) -> bytes | None:
+def open_upload(keyring: Keyring, record: ImportRunRow) -> bytes | None:
     """The uploaded file, or None once the import has run (or for one stored before)."""
     if record.upload is None:
         return None
@@ -171,7 +171,7 @@ def open_upload(keyring: Keyring, record: ImportRecord) -> bytes | None:
 
 def claim_import(
     session: Session, import_id: str, *, now: dt.datetime, stale_before: dt.datetime
-) -> ImportRecord | None:
+) -> ImportRunRow | None:
     """Take an import to run, its row locked: a ``queued`` one, or a ``running`` one whose run
     has not written since ``stale_before`` (its worker died). The run it starts is
     ``attempts`` after the increment; None when there is nothing to take."""
@@ -182,24 +182,24 @@ def claim_import(
     return record
 
 
-def _locked_import(session: Session, import_id: str) -> ImportRecord | None:
+def _locked_import(session: Session, import_id: str) -> ImportRunRow | None:
     """The import, its row locked until the transaction ends and re-read under the lock."""
     return session.scalars(
-        select(ImportRecord)
-        .where(ImportRecord.id == import_id)
+        select(ImportRunRow)
+        .where(ImportRunRow.id == import_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
 
 
-def _takeable(record: ImportRecord, stale_before: dt.datetime) -> bool:
+def _takeable(record: ImportRunRow, stale_before: dt.datetime) -> bool:
     if record.status == "queued":
         return True
     beat = record.heartbeat_at
     return record.status == "running" and (beat is None or beat < stale_before)
 
 
-def owned_import(session: Session, import_id: str, attempt: int) -> ImportRecord | None:
+def owned_import(session: Session, import_id: str, attempt: int) -> ImportRunRow | None:
     """The import, its row locked, if run ``attempt`` still owns it (None once another run has
     taken it over, or it has finished): a run writes nothing after losing it."""
     record = _locked_import(session, import_id)
@@ -215,17 +215,17 @@ def imports_to_resume(
     """``(id, attempts, status)`` of imports whose job the sweeper should check: queued, or
     running with no write since ``stale_before``."""
     rows = session.execute(
-        select(ImportRecord.id, ImportRecord.attempts, ImportRecord.status)
+        select(ImportRunRow.id, ImportRunRow.attempts, ImportRunRow.status)
         .where(
             or_(
-                ImportRecord.status == "queued",
-                (ImportRecord.status == "running")
+                ImportRunRow.status == "queued",
+                (ImportRunRow.status == "running")
                 & (
-                    ImportRecord.heartbeat_at.is_(None) | (ImportRecord.heartbeat_at < stale_before)
+                    ImportRunRow.heartbeat_at.is_(None) | (ImportRunRow.heartbeat_at < stale_before)
                 ),
             )
         )
-        .order_by(ImportRecord.created_at)
+        .order_by(ImportRunRow.created_at)
         .limit(limit)
     ).all()
     return [(row[0], row[1], row[2]) for row in rows]
@@ -237,41 +237,41 @@ def list_imports(
     *,
     limit: int = 50,
     created_by_key_id: int | None = None,
-) -> list[ImportRecord]:
+) -> list[ImportRunRow]:
     """The latest imports in the scope, newest first."""
-    statement = select(ImportRecord)
+    statement = select(ImportRunRow)
     if created_by_key_id is not None:
-        statement = statement.where(ImportRecord.created_by_key_id == created_by_key_id)
-    statement = scoped(statement, ImportRecord.la_code, la_scope)
+        statement = statement.where(ImportRunRow.created_by_key_id == created_by_key_id)
+    statement = scoped(statement, ImportRunRow.la_code, la_scope)
     return list(
         session.scalars(
-            statement.order_by(ImportRecord.created_at.desc(), ImportRecord.id).limit(limit)
+            statement.order_by(ImportRunRow.created_at.desc(), ImportRunRow.id).limit(limit)
         )
     )
 
 
 def get_import(
     session: Session, la_scope: str, import_id: str, *, created_by_key_id: int | None = None
-) -> ImportRecord | None:
+) -> ImportRunRow | None:
     """One import, or None when it does not exist, is out of scope or, when
     ``created_by_key_id`` is given, was not created by that key."""
-    statement = select(ImportRecord).where(ImportRecord.id == import_id)
+    statement = select(ImportRunRow).where(ImportRunRow.id == import_id)
     if created_by_key_id is not None:
-        statement = statement.where(ImportRecord.created_by_key_id == created_by_key_id)
-    return session.scalars(scoped(statement, ImportRecord.la_code, la_scope)).one_or_none()
+        statement = statement.where(ImportRunRow.created_by_key_id == created_by_key_id)
+    return session.scalars(scoped(statement, ImportRunRow.la_code, la_scope)).one_or_none()
 
 
-def import_row_errors(keyring: Keyring, record: ImportRecord) -> list[dict[str, Any]]:
+def import_row_errors(keyring: Keyring, record: ImportRunRow) -> list[dict[str, Any]]:
     """The decrypted ``{"row", "field", "message"}`` errors of an import (those kept)."""
     return import_detail(keyring, record).row_errors
 
 
-def import_incidents(keyring: Keyring, record: ImportRecord) -> list[dict[str, Any]]:
+def import_incidents(keyring: Keyring, record: ImportRunRow) -> list[dict[str, Any]]:
     """What became of each converted incident: ``{"reference", "id", "outcome", "rows"}``."""
     return import_detail(keyring, record).incidents
 
 
-def import_detail(keyring: Keyring, record: ImportRecord) -> ImportDetail:
+def import_detail(keyring: Keyring, record: ImportRunRow) -> ImportDetail:
     """The decrypted detail of an import, in one decryption."""
     sealed = open_json(keyring, record.row_errors, import_aad(record.id, record.la_code))
     if isinstance(sealed, list):  # the first shape: row errors only

@@ -1,5 +1,8 @@
-"""The queues, as the jobs know them: :mod:`adapter.queueing` is the one place that knows RQ's
-names (``jobs`` imports ``adapter``, never the reverse); this module keeps the jobs' names."""
+"""Per-addressee slots held by delivery jobs that will never run or finish, freed by the sweep.
+
+Each delivery job takes one of its addressee's :data:`~adapter.queue.names.ADDRESSEE_CONCURRENCY`
+slots (an RQ rate limit) while it waits or runs; RQ frees it when the job ends.
+"""
 
 from __future__ import annotations
 
@@ -9,69 +12,10 @@ import logging
 from redis import Redis
 from rq.job import JobStatus
 
-from adapter.queueing import (
-    ADDRESSEE_CONCURRENCY,
-    ALL_QUEUES,
-    DEFAULT_REDIS_URL,
-    DELIVER_JOB,
-    DELIVERIES,
-    DELIVERY_FAILURE_TTL,
-    DELIVERY_JOB_TIMEOUT,
-    DELIVERY_RESULT_TTL,
-    IMPORT_JOB,
-    IMPORTS,
-    LIVE_JOB_STATUSES,
-    MAINTENANCE,
-    SERIALIZER,
-    RqPublisher,
-    connect,
-    delivery_job_id,
-    enqueue_deliveries,
-    enqueue_delivery,
-    enqueue_import,
-    enqueue_retry,
-    fetch_job,
-    import_job_id,
-    job_status,
-    queue,
-    redis_url,
-)
-
-__all__ = [
-    "ADDRESSEE_CONCURRENCY",
-    "ADDRESSEE_LIMIT_PREFIX",
-    "ALL_QUEUES",
-    "DEFAULT_REDIS_URL",
-    "DELIVERIES",
-    "DELIVERY_FAILURE_TTL",
-    "DELIVERY_JOB_TIMEOUT",
-    "DELIVERY_RESULT_TTL",
-    "DELIVER_JOB",
-    "IMPORTS",
-    "IMPORT_JOB",
-    "LIVE_JOB_STATUSES",
-    "MAINTENANCE",
-    "SERIALIZER",
-    "RqPublisher",
-    "connect",
-    "delivery_job_id",
-    "enqueue_deliveries",
-    "enqueue_delivery",
-    "enqueue_import",
-    "enqueue_retry",
-    "fetch_job",
-    "import_job_id",
-    "job_status",
-    "queue",
-    "reclaim_addressee_slots",
-    "redis_url",
-]
+from adapter.queue.connection import fetch_job, queue
+from adapter.queue.names import ADDRESSEE_LIMIT_PREFIX
 
 log = logging.getLogger(__name__)
-
-
-ADDRESSEE_LIMIT_PREFIX = "csins:addressee:"
-"""Start of the per-addressee rate-limit keys (:data:`ADDRESSEE_CONCURRENCY` slots each)."""
 
 
 def reclaim_addressee_slots(redis: Redis) -> int:

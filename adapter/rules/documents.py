@@ -13,14 +13,14 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapter.catalogue import RECORD_DOCUMENTS
+from adapter.rules.catalogue import RECORD_DOCUMENTS
 
 FORM_CHILDREN = 4
 """Children the national notification form has room for (DESIGN.md §3)."""
 
 NOTIFICATION_DOCUMENTS = RECORD_DOCUMENTS
 """Documents built from the incident record itself, sent as soon as the incident is recorded
-(the catalogue's notifications, :mod:`adapter.catalogue`)."""
+(the catalogue's notifications, :mod:`adapter.rules.catalogue`)."""
 
 CHILD_FIELDS_IN_TEXT = (
     "local_id",

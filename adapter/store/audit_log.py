@@ -13,8 +13,8 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session
 
+from adapter.store.access_models import AuditEntryRow
 from adapter.store.errors import InvalidCursor, StoreError
-from adapter.store.models import AuditEntry
 from adapter.store.pagination import Page, decode_cursor, page_from, page_size
 from adapter.store.scope import ALL_LAS
 
@@ -23,9 +23,9 @@ class AuditLogIsAppendOnly(StoreError):
     """Something tried to change or remove an audit line."""
 
 
-@event.listens_for(AuditEntry, "before_update")
-@event.listens_for(AuditEntry, "before_delete")
-def _refuse_change(_mapper: Mapper[Any], _connection: Connection, entry: AuditEntry) -> None:
+@event.listens_for(AuditEntryRow, "before_update")
+@event.listens_for(AuditEntryRow, "before_delete")
+def _refuse_change(_mapper: Mapper[Any], _connection: Connection, entry: AuditEntryRow) -> None:
     raise AuditLogIsAppendOnly(f"audit line {entry.id} cannot be changed or removed")
 
 
@@ -39,9 +39,9 @@ def audit(
     object_type: str | None = None,
     object_id: str | int | None = None,
     detail: Mapping[str, Any] | None = None,
-) -> AuditEntry:
+) -> AuditEntryRow:
     """Append one line (e.g. ``action="incident.created"``) in the caller's transaction."""
-    entry = AuditEntry(
+    entry = AuditEntryRow(
         action=action,
         la_code=la_code,
         key_id=key_id,
@@ -71,7 +71,7 @@ def defer_flush(session: Session, deferred: bool) -> None:
 
 
 class Actor(Protocol):
-    """Who acted: an API key's id and role (``adapter.apikeys.Principal`` is one)."""
+    """Who acted: an API key's id and role (``adapter.store.api_keys.Principal`` is one)."""
 
     @property
     def key_id(self) -> int | None: ...
@@ -89,7 +89,7 @@ def audit_by(
     object_type: str,
     object_id: str | int,
     detail: Mapping[str, Any] | None = None,
-) -> AuditEntry:
+) -> AuditEntryRow:
     """Append what ``actor`` did to one object of ``la_code`` (the usual form of :func:`audit`)."""
     return audit(
         session,
@@ -112,22 +112,22 @@ def list_audit(
     object_id: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
-) -> Page[AuditEntry]:
+) -> Page[AuditEntryRow]:
     """Audit lines in the scope, newest first. LA-less lines (operator actions) need scope ``*``."""
     size = page_size(limit)
-    statement = select(AuditEntry)
+    statement = select(AuditEntryRow)
     if la_scope != ALL_LAS:
-        statement = statement.where(AuditEntry.la_code == la_scope)
+        statement = statement.where(AuditEntryRow.la_code == la_scope)
     if action is not None:
-        statement = statement.where(AuditEntry.action == action)
+        statement = statement.where(AuditEntryRow.action == action)
     if object_type is not None:
-        statement = statement.where(AuditEntry.object_type == object_type)
+        statement = statement.where(AuditEntryRow.object_type == object_type)
     if object_id is not None:
-        statement = statement.where(AuditEntry.object_id == object_id)
+        statement = statement.where(AuditEntryRow.object_id == object_id)
     if cursor is not None:
         (last_id,) = decode_cursor("audit", cursor, 1)
         if not isinstance(last_id, int):
             raise InvalidCursor("the cursor is not one this service issued")
-        statement = statement.where(AuditEntry.id < last_id)
-    rows = session.scalars(statement.order_by(AuditEntry.id.desc()).limit(size + 1)).all()
+        statement = statement.where(AuditEntryRow.id < last_id)
+    rows = session.scalars(statement.order_by(AuditEntryRow.id.desc()).limit(size + 1)).all()
     return page_from(rows, size, "audit", lambda row: (row.id,))

@@ -1,4 +1,4 @@
-"""A person's age on a date, as the rules read it (DESIGN.md §4), split out of :mod:`adapter.rules`.
+"""A person's age on a date, as the rules read it (DESIGN.md §4).
 
 From ``date_of_birth`` when known, else from ``age_years`` (read as the age on the incident date,
 so an age on another date is a range of two years at most); an unborn child is 0.

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
-from adapter import apikeys
-from adapter.apikeys import ApiKeyError, create_key, hash_key, revoke_key, verify_key
-from adapter.store.models import ApiKey
+from adapter.store import api_keys
+from adapter.store.access_models import ApiKeyRow
+from adapter.store.api_keys import ApiKeyError, create_key, revoke_key, verify_key
+from adapter.store.tokens import hash_token
 
 
 def test_create_verify_revoke(db):
@@ -25,7 +26,7 @@ def test_create_verify_revoke(db):
             "812",
             "local_authority",
         )
-        assert session.get(ApiKey, new.key_id).last_used_at is not None
+        assert session.get(ApiKeyRow, new.key_id).last_used_at is not None
     with db.session_scope() as session:
         assert revoke_key(session, new.prefix)
         assert not revoke_key(session, "0" * 12)
@@ -44,7 +45,7 @@ def test_only_the_prefix_and_a_hash_are_stored(db):
             for value in row
         )
     assert secret not in stored and new.key not in stored
-    assert hash_key(new.key) in stored and new.prefix in stored
+    assert hash_token(new.key) in stored and new.prefix in stored
 
 
 @pytest.mark.parametrize(
@@ -87,8 +88,8 @@ def test_last_used_is_written_at_most_once_a_minute(db):
         with db.session_scope() as session:
             verify_key(session, new.key, now=start + dt.timedelta(seconds=offset))
         with db.session_scope() as session:
-            assert session.scalars(select(ApiKey)).one().last_used_at == expected
+            assert session.scalars(select(ApiKeyRow)).one().last_used_at == expected
 
 
 def test_roles_match_the_design():
-    assert apikeys.ROLES == ("local_authority", "agency", "admin", "compliance")
+    assert api_keys.ROLES == ("local_authority", "agency", "admin", "compliance")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from adapter.store.errors import InvalidCursor
 from adapter.store.incidents import get_incident
-from adapter.store.models import Incident, Obligation
+from adapter.store.models import IncidentRow, ObligationRow
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import scoped
 from adapter.store.types import utcnow
@@ -58,7 +58,7 @@ def replace_obligations(
     la_scope: str,
     incident_id: str,
     obligations: Iterable[ObligationSpec | Mapping[str, Any]],
-) -> list[Obligation] | None:
+) -> list[ObligationRow] | None:
     """Make the incident's obligations equal ``obligations``; None when it is out of scope."""
     incident = get_incident(session, la_scope, incident_id)
     if incident is None:
@@ -72,7 +72,9 @@ def replace_obligations(
     }
     existing = {
         (row.document, row.addressee): row
-        for row in session.scalars(select(Obligation).where(Obligation.incident_id == incident.id))
+        for row in session.scalars(
+            select(ObligationRow).where(ObligationRow.incident_id == incident.id)
+        )
     }
     now = utcnow()
     for key, stale in existing.items():
@@ -95,15 +97,15 @@ def replace_obligations(
 
 
 def new_obligation(
-    incident: Incident,
+    incident: IncidentRow,
     spec: ObligationSpec,
     *,
     status: str,
     satisfied_at: dt.datetime | None = None,
-) -> Obligation:
+) -> ObligationRow:
     """A row for ``spec`` (not yet in a session)."""
     now = utcnow()
-    return Obligation(
+    return ObligationRow(
         incident_id=incident.id,
         la_code=incident.la_code,
         document=spec.document,
@@ -119,7 +121,7 @@ def new_obligation(
     )
 
 
-def add_first_obligations(session: Session, rows: Iterable[Obligation]) -> list[Obligation]:
+def add_first_obligations(session: Session, rows: Iterable[ObligationRow]) -> list[ObligationRow]:
     """Add the obligations of an incident created in this transaction, which has none to
     replace, to be written by the transaction's next flush."""
     added = list(rows)
@@ -127,20 +129,22 @@ def add_first_obligations(session: Session, rows: Iterable[Obligation]) -> list[
     return added
 
 
-def list_obligations(session: Session, la_scope: str, incident_id: str) -> list[Obligation]:
+def list_obligations(session: Session, la_scope: str, incident_id: str) -> list[ObligationRow]:
     """The incident's obligations by due date (empty when out of scope)."""
-    statement = select(Obligation).where(Obligation.incident_id == incident_id)
+    statement = select(ObligationRow).where(ObligationRow.incident_id == incident_id)
     return list(
         session.scalars(
-            scoped(statement, Obligation.la_code, la_scope).order_by(Obligation.due, Obligation.id)
+            scoped(statement, ObligationRow.la_code, la_scope).order_by(
+                ObligationRow.due, ObligationRow.id
+            )
         ).all()
     )
 
 
-def get_obligation(session: Session, la_scope: str, obligation_id: int) -> Obligation | None:
+def get_obligation(session: Session, la_scope: str, obligation_id: int) -> ObligationRow | None:
     """One obligation, or None when it does not exist or is out of scope."""
-    statement = select(Obligation).where(Obligation.id == obligation_id)
-    return session.scalars(scoped(statement, Obligation.la_code, la_scope)).one_or_none()
+    statement = select(ObligationRow).where(ObligationRow.id == obligation_id)
+    return session.scalars(scoped(statement, ObligationRow.la_code, la_scope)).one_or_none()
 
 
 def list_deadlines(
@@ -156,7 +160,7 @@ def list_deadlines(
     cursor: str | None = None,
     limit: int | None = None,
     now: LiveDay | None = None,
-) -> Page[Obligation]:
+) -> Page[ObligationRow]:
     """Obligations in the scope matching every filter given, soonest due first.
 
     With ``now``, ``status`` is each deadline's status at that moment (DESIGN.md §5), as the
@@ -164,30 +168,32 @@ def list_deadlines(
     overdue, due soon or pending by its due day alone, so the filter is a range of due days.
     """
     size = page_size(limit)
-    statement = scoped(select(Obligation), Obligation.la_code, la_scope)
+    statement = scoped(select(ObligationRow), ObligationRow.la_code, la_scope)
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
         statement = statement.where(
-            Obligation.status.in_(wanted) if now is None else or_(*_live(wanted, now))
+            ObligationRow.status.in_(wanted) if now is None else or_(*_live(wanted, now))
         )
     if addressee is not None:
-        statement = statement.where(Obligation.addressee == addressee)
+        statement = statement.where(ObligationRow.addressee == addressee)
     if document is not None:
-        statement = statement.where(Obligation.document == document)
+        statement = statement.where(ObligationRow.document == document)
     if incident_id is not None:
-        statement = statement.where(Obligation.incident_id == incident_id)
+        statement = statement.where(ObligationRow.incident_id == incident_id)
     if due_on_or_before is not None:
-        statement = statement.where(Obligation.due <= due_on_or_before)
+        statement = statement.where(ObligationRow.due <= due_on_or_before)
     if due_on_or_after is not None:
-        statement = statement.where(Obligation.due >= due_on_or_after)
+        statement = statement.where(ObligationRow.due >= due_on_or_after)
     if cursor is not None:
         due, last_id = decode_cursor("deadlines", cursor, 2)
         try:
             key = (dt.date.fromisoformat(str(due)), int(last_id))
         except ValueError:
             raise InvalidCursor("the cursor is not one this service issued") from None
-        statement = statement.where(after([Obligation.due, Obligation.id], key))
-    rows = session.scalars(statement.order_by(Obligation.due, Obligation.id).limit(size + 1)).all()
+        statement = statement.where(after([ObligationRow.due, ObligationRow.id], key))
+    rows = session.scalars(
+        statement.order_by(ObligationRow.due, ObligationRow.id).limit(size + 1)
+    ).all()
     return page_from(rows, size, "deadlines", lambda row: (row.due.isoformat(), row.id))
 
 
@@ -201,16 +207,18 @@ class LiveDay:
 
 
 def _live(statuses: Sequence[str], day: LiveDay) -> Iterator[ColumnElement[bool]]:
-    is_open = and_(Obligation.acknowledged_at.is_(None), Obligation.satisfied_at.is_(None))
+    is_open = and_(ObligationRow.acknowledged_at.is_(None), ObligationRow.satisfied_at.is_(None))
     for status in statuses:
         if status == "overdue":
-            yield and_(is_open, Obligation.due < day.today)
+            yield and_(is_open, ObligationRow.due < day.today)
         elif status == "due_soon":
-            yield and_(is_open, Obligation.due >= day.today, Obligation.due < day.pending_from)
+            yield and_(
+                is_open, ObligationRow.due >= day.today, ObligationRow.due < day.pending_from
+            )
         elif status == "pending":
-            yield and_(is_open, Obligation.due >= day.pending_from)
+            yield and_(is_open, ObligationRow.due >= day.pending_from)
         else:  # met and met_late are final: stored when the deadline was met
-            yield and_(not_(is_open), Obligation.status == status)
+            yield and_(not_(is_open), ObligationRow.status == status)
 
 
 def update_obligation(
@@ -221,7 +229,7 @@ def update_obligation(
     status: str | None = None,
     satisfied_at: dt.datetime | None = None,
     acknowledged_at: dt.datetime | None = None,
-) -> Obligation | None:
+) -> ObligationRow | None:
     """Change an obligation's status or record when it was met; None when out of scope."""
     row = get_obligation(session, la_scope, obligation_id)
     if row is None:

@@ -2,27 +2,25 @@
 
 Calendar clients cannot send ``Authorization: Bearer``, so ``GET /api/v1/deadlines.ics`` also
 takes a token in its URL (``?token=``). A token reads ``csinsfeed_<prefix>_<secret>`` and is
-kept like an API key (:mod:`adapter.apikeys`): only the 12-hex-digit prefix and the SHA-256 of
-the whole token are stored, compared in constant time, and a revoked token never verifies. A
-token is bound to one LA (never ``*``) and reads the feed only: it is no API key, and no API
-key of any other kind is accepted in a URL.
+kept like an API key (:mod:`adapter.store.tokens`): only the 12-hex-digit prefix and the
+SHA-256 of the whole token are stored, compared in constant time, and a revoked token never
+verifies. A token is bound to one LA (never ``*``) and reads the feed only: it is no API key,
+and no API key of any other kind is accepted in a URL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapter.apikeys import LAST_USED_RESOLUTION, SECRET_BYTES, hash_key
 from adapter.errors import CsinsError
-from adapter.store.models import ALL_LAS, FeedToken
+from adapter.store.access_models import ALL_LAS, FeedTokenRow
 from adapter.store.scope import scoped
+from adapter.store.tokens import hash_token, new_token, verified_row
 from adapter.store.types import utcnow
 
 TOKEN_SCHEME = "csinsfeed"  # noqa: S105 (a fixed prefix, not a secret)
@@ -32,7 +30,6 @@ MAX_LABEL_CHARS = 200
 """Longest label (characters): whose calendar the token is for."""
 
 _LA_CODE = re.compile(r"^[0-9]{3}$")
-_PREFIX = re.compile(r"^[0-9a-f]{12}$")
 
 
 class FeedTokenError(CsinsError):
@@ -76,11 +73,10 @@ def create_token(
         raise FeedTokenError("label: say whose calendar the feed is for")
     if len(label) > MAX_LABEL_CHARS:
         raise FeedTokenError(f"label: at most {MAX_LABEL_CHARS} characters, got {len(label)}")
-    prefix = secrets.token_hex(6)
-    token = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
-    row = FeedToken(
+    prefix, token = new_token(TOKEN_SCHEME)
+    row = FeedTokenRow(
         prefix=prefix,
-        token_hash=hash_key(token),
+        token_hash=hash_token(token),
         la_code=la_code,
         label=label,
         created_by_key_id=created_by_key_id,
@@ -94,33 +90,31 @@ def verify_token(
     session: Session, presented: str, *, now: dt.datetime | None = None
 ) -> FeedReader | None:
     """The reader of a valid, unrevoked token; None for anything else (never says which)."""
-    presented = presented.strip()
-    scheme, _, rest = presented.partition("_")
-    prefix, _, secret = rest.partition("_")
-    if scheme != TOKEN_SCHEME or not _PREFIX.match(prefix) or len(secret) < 32:
-        return None
-    row = session.scalars(select(FeedToken).where(FeedToken.prefix == prefix)).one_or_none()
-    expected = row.token_hash if row is not None else hash_key(secrets.token_hex(16))
-    if not hmac.compare_digest(hash_key(presented), expected):
-        return None
-    if row is None or row.revoked_at is not None:
-        return None
-    now = now or utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        row.last_used_at = now
-    return FeedReader(token_id=row.id, la_code=row.la_code)
+    row = verified_row(
+        presented, TOKEN_SCHEME, lambda prefix: _by_prefix(session, prefix), _token_hash, now
+    )
+    return None if row is None else FeedReader(token_id=row.id, la_code=row.la_code)
 
 
-def list_tokens(session: Session, la_scope: str = ALL_LAS) -> list[FeedToken]:
+def _by_prefix(session: Session, prefix: str) -> FeedTokenRow | None:
+    statement = select(FeedTokenRow).where(FeedTokenRow.prefix == prefix)
+    return session.scalars(statement).one_or_none()
+
+
+def _token_hash(row: FeedTokenRow) -> str:
+    return row.token_hash
+
+
+def list_tokens(session: Session, la_scope: str = ALL_LAS) -> list[FeedTokenRow]:
     """The tokens of the scope (prefixes, labels and dates; never the secrets), oldest first."""
-    statement = scoped(select(FeedToken), FeedToken.la_code, la_scope)
-    return list(session.scalars(statement.order_by(FeedToken.id)).all())
+    statement = scoped(select(FeedTokenRow), FeedTokenRow.la_code, la_scope)
+    return list(session.scalars(statement.order_by(FeedTokenRow.id)).all())
 
 
-def revoke_token(session: Session, prefix: str, la_scope: str = ALL_LAS) -> FeedToken | None:
+def revoke_token(session: Session, prefix: str, la_scope: str = ALL_LAS) -> FeedTokenRow | None:
     """Revoke the scope's token with ``prefix``; None if the scope has none."""
-    statement = scoped(select(FeedToken), FeedToken.la_code, la_scope)
-    row = session.scalars(statement.where(FeedToken.prefix == prefix)).one_or_none()
+    statement = scoped(select(FeedTokenRow), FeedTokenRow.la_code, la_scope)
+    row = session.scalars(statement.where(FeedTokenRow.prefix == prefix)).one_or_none()
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
     return row

@@ -98,6 +98,51 @@ class Entry:
 _AFTER_AWARE = "became_aware_on (historical harm: panel_consulted, outcome notify; a referral "
 _AFTER_AWARE += "notified: referral.received_on)"
 
+
+def _death_notification(document: str, quote: str) -> Entry:
+    """§2: a death notified to the Secretary of State and Ofsted, by the policy period."""
+    return Entry(
+        document,
+        ("secretary_of_state", "ofsted"),
+        "became_aware_on (the death, when it came later)",
+        Due(5, setting="death_notification_working_days"),
+        "policy",
+        "§2",
+        quote,
+        content=(RECORD,),
+    )
+
+
+def _review_decision(case: str, addressees: tuple[str, ...], section: str, quote: str) -> Entry:
+    """§3, §4: the partners' decision about a review, shared by the policy period."""
+    return Entry(
+        "lcspr_decision",
+        addressees,
+        "lcspr_decided",
+        Due(5, setting="review_decision_working_days"),
+        "policy",
+        section,
+        quote,
+        case=case,
+        content=("lcspr_decided",),
+    )
+
+
+def _before_publication(document: str, trigger: str, quote: str) -> Entry:
+    """§8: what is published, sent to the Panel, the Secretary of State and Ofsted 7 working
+    days before the publication date."""
+    return Entry(
+        document,
+        ("panel", "secretary_of_state", "ofsted"),
+        trigger,
+        Due(7, direction="before"),
+        "statutory",
+        "§8",
+        quote,
+        content=("publication_scheduled",),
+    )
+
+
 CATALOGUE: tuple[Entry, ...] = (
     Entry(
         "incident_notification",
@@ -110,28 +155,16 @@ CATALOGUE: tuple[Entry, ...] = (
         "becoming aware of the incident.",
         content=(RECORD,),
     ),
-    Entry(
+    _death_notification(
         "looked_after_child_death_notification",
-        ("secretary_of_state", "ofsted"),
-        "became_aware_on (the death, when it came later)",
-        Due(5, setting="death_notification_working_days"),
-        "policy",
-        "§2",
         "The local authority must also notify the Secretary of State for Education, and Ofsted "
         "of the death of a looked after child, regardless of whether or not abuse or neglect "
         "occurred.",
-        content=(RECORD,),
     ),
-    Entry(
+    _death_notification(
         "care_leaver_death_notification",
-        ("secretary_of_state", "ofsted"),
-        "became_aware_on (the death, when it came later)",
-        Due(5, setting="death_notification_working_days"),
-        "policy",
-        "§2",
         "The local authority should also notify the Secretary of State for Education and "
         "Ofsted of the death of a care leaver up to and including the age of 24.",
-        content=(RECORD,),
     ),
     Entry(
         "rapid_review",
@@ -183,42 +216,27 @@ CATALOGUE: tuple[Entry, ...] = (
         "within 15 working days of a rapid review being received.",
         met_by="panel_response_received",
     ),
-    Entry(
-        "lcspr_decision",
+    _review_decision(
+        "local_review",
         ("panel", "ofsted", "dfe"),
-        "lcspr_decided",
-        Due(5, setting="review_decision_working_days"),
-        "policy",
         "§3, §4",
         "As soon as they have determined that a local review will be carried out, the "
         "safeguarding partners should inform the National Panel, Ofsted and DfE, including "
         "the name of any reviewer they have commissioned.",
-        case="local_review",
-        content=("lcspr_decided",),
     ),
-    Entry(
-        "lcspr_decision",
+    _review_decision(
+        "no_review",
         ("panel",),
-        "lcspr_decided",
-        Due(5, setting="review_decision_working_days"),
-        "policy",
         "§3",
         "They should also share with the Panel their decision about whether a local child "
         "safeguarding practice review is appropriate.",
-        case="no_review",
-        content=("lcspr_decided",),
     ),
-    Entry(
-        "lcspr_decision",
+    _review_decision(
+        "national_review_recommended",
         ("panel",),
-        "lcspr_decided",
-        Due(5, setting="review_decision_working_days"),
-        "policy",
         "§3",
         "... or whether they think the case may raise issues which are complex, or of "
         "national importance such that a national review may be appropriate.",
-        case="national_review_recommended",
-        content=("lcspr_decided",),
     ),
     Entry(
         "decision_rationale_to_family",
@@ -242,29 +260,19 @@ CATALOGUE: tuple[Entry, ...] = (
         content=("further_information_sent",),
         met_by="further_information_sent (delivered to the Panel)",
     ),
-    Entry(
+    _before_publication(
         "final_report",
-        ("panel", "secretary_of_state", "ofsted"),
         "publication_scheduled (mode full_report): the publication date",
-        Due(7, direction="before"),
-        "statutory",
-        "§8",
         "Safeguarding partners must send a copy of the full report to the Panel and to the "
         "Secretary of State no later than 7 working days before the date of publication. "
         "They should also provide the report ... to Ofsted within the same timescale.",
-        content=("publication_scheduled",),
     ),
-    Entry(
+    _before_publication(
         "improvements_information",
-        ("panel", "secretary_of_state", "ofsted"),
         "publication_scheduled (mode improvements_only): the publication date",
-        Due(7, direction="before"),
-        "statutory",
-        "§8",
         "Where the safeguarding partners decide only to publish information relating to the "
         "improvements ..., they must also provide a copy of that information to the Panel "
         "and the Secretary of State within the same timescale.",
-        content=("publication_scheduled",),
     ),
     Entry(
         "publication",

@@ -20,7 +20,7 @@ import requests
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from adapter.store import audit as audit_log
+from adapter.store import audit_log
 from config.settings import Settings
 
 ALERT_WEBHOOK_TIMEOUT = 5.0
