@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
 from adapter.store.models import ALL_LAS, ROLES, ApiKey
-from adapter.store.types import utcnow
 
 KEY_SCHEME = "csins"
 """First part of every key, so a leaked key is recognisable (e.g. by secret scanners)."""

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.apikeys import LAST_USED_RESOLUTION, SECRET_BYTES, hash_key
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
 from adapter.store.models import ALL_LAS, FeedToken
 from adapter.store.scope import scoped
-from adapter.store.types import utcnow
 
 TOKEN_SCHEME = "csinsfeed"  # noqa: S105 (a fixed prefix, not a secret)
 """First part of every feed token: recognisable if leaked, and never mistaken for an API key."""

@@ -26,6 +26,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from adapter.clock import utcnow
 from adapter.store.publishing import Publication
 from config.settings import Settings
 
@@ -176,7 +177,7 @@ def enqueue_delivery(
         "description": f"deliver {delivery_id} to {addressee} (try {attempts + 1})",
         "rate_limit": RateLimit(f"csins:addressee:{addressee}", ADDRESSEE_CONCURRENCY),
     }
-    if at is not None and at > dt.datetime.now(dt.UTC):
+    if at is not None and at > utcnow():
         deliveries.enqueue_at(at, DELIVER_JOB, delivery_id, **options)
     else:
         deliveries.enqueue(DELIVER_JOB, delivery_id, **options)

@@ -51,8 +51,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from adapter import localredis  # noqa: E402
 from adapter.apikeys import Principal, create_key  # noqa: E402
+from adapter.clock import utcnow  # noqa: E402
 from adapter.service import casework  # noqa: E402
-from adapter.service.clock import utcnow  # noqa: E402
 from adapter.store import outbox  # noqa: E402
 from adapter.store.database import Database, normalise_url  # noqa: E402
 from adapter.store.migrate import upgrade  # noqa: E402

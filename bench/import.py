@@ -79,8 +79,8 @@ def migrated(database_url: str, env: dict[str, str]) -> None:
 def profile(path: Path, env: dict[str, str], top: int) -> None:
     """Import ``path`` in this process under cProfile; print the top functions."""
     from adapter.apikeys import Principal
+    from adapter.clock import utcnow
     from adapter.queueing import RqPublisher
-    from adapter.service.clock import utcnow
     from adapter.service.imports import accept_import, run_import
 
     settings = load_settings(env=env)

@@ -34,10 +34,10 @@ from tenacity import (
     wait_random,
 )
 
+from adapter.clock import utcnow
 from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
 from adapter.service import assisted, delivering
-from adapter.service.clock import utcnow
 from adapter.store.models import Delivery, DeliveryAttempt
 from jobs.context import WorkerContext, context
 from jobs.queues import connect, enqueue_delivery

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from adapter import alerts
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
 from adapter.receipts.witness import checkpoint_and_witness, witness_path
-from adapter.service.clock import utcnow
 from adapter.service.planning import live_status, replan
 from adapter.store import outbox, submissions
 from adapter.store.imports import imports_to_resume

@@ -3,12 +3,12 @@ names (``jobs`` imports ``adapter``, never the reverse); this module keeps the j
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from redis import Redis
 from rq.job import JobStatus
 
+from adapter.clock import utcnow
 from adapter.queueing import (
     ADDRESSEE_CONCURRENCY,
     ALL_QUEUES,
@@ -90,7 +90,7 @@ def reclaim_addressee_slots(redis: Redis) -> int:
     from rq.rate_limit import RateLimitRegistry
 
     freed = 0
-    now = dt.datetime.now(dt.UTC).timestamp()
+    now = utcnow().timestamp()
     for registry in RateLimitRegistry.all(redis):
         if not registry.key.startswith(ADDRESSEE_LIMIT_PREFIX):
             continue

@@ -19,10 +19,10 @@ from pathlib import Path
 import click
 
 from adapter.apikeys import Principal
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
 from adapter.importers import SYSTEMS
 from adapter.queueing import RqPublisher
-from adapter.service.clock import utcnow
 from adapter.service.imports import accept_import, run_import
 from adapter.store import Database
 from adapter.store.imports import import_detail

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.apikeys import Principal
+from adapter.clock import london_today
 from adapter.crypto import Keyring
 from adapter.deadlines import Plan
 from adapter.errors import CsinsError, InvalidRecord
 from adapter.service import outbox as owed_deliveries
-from adapter.service.clock import london_today
 from adapter.service.planning import (
     REFERRAL_STATUS,
     CurrentRecord,

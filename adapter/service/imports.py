@@ -32,11 +32,11 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from adapter.apikeys import Principal
+from adapter.clock import london_today, utcnow
 from adapter.errors import ExportError, ExportTooLarge
 from adapter.importers import Converted, Rejected, Summary, convert_export
 from adapter.importers.conversion import Result
 from adapter.service import casework
-from adapter.service.clock import london_today, utcnow
 from adapter.service.planning import CurrentRecord
 from adapter.service.submissions import BatchRefused, Outcome, converted_record, submit_batch
 from adapter.store import Database

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.crypto import Keyring
 from adapter.store.errors import InvalidCursor, RecordMismatch, StoreError
 from adapter.store.models import Child, Incident, IncidentVersion, LocalAuthority
@@ -33,7 +34,6 @@ from adapter.store.sealing import (
     seal_json,
     version_aad,
 )
-from adapter.store.types import utcnow
 from schemas.incident import normalise_postcode
 from schemas.references import normalise_reference
 

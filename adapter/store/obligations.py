@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.store.errors import InvalidCursor
 from adapter.store.incidents import get_incident
 from adapter.store.models import Incident, Obligation
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import scoped
-from adapter.store.types import utcnow
 
 MET_STATUSES = ("met", "met_late")
 """Deadline statuses of an obligation that has been satisfied (``schemas.codes``)."""

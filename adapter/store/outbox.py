@@ -19,6 +19,7 @@ from typing import Literal, NamedTuple
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from adapter.clock import utcnow
 from adapter.crypto import DecryptionError, Keyring
 from adapter.store.errors import InvalidCursor
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
@@ -26,7 +27,6 @@ from adapter.store.pagination import Page, after, decode_cursor, page_from, page
 from adapter.store.publishing import Publication, publish_after_commit
 from adapter.store.scope import ALL_LAS, scoped
 from adapter.store.sealing import delivery_aad
-from adapter.store.types import utcnow
 
 STUCK_SENDING_AFTER = dt.timedelta(minutes=15)
 """A delivery ``sending`` for longer than this (a killed worker) is due again."""

@@ -12,13 +12,13 @@ from typing import Any
 from flask import abort, render_template, request
 from sqlalchemy.orm import Session
 
+from adapter.clock import london_today, utcnow
 from adapter.crypto import Keyring
 from adapter.deadlines import calendar_for, pending_from
 from adapter.deadlines.status import london_date
 from adapter.http.resources import resources
 from adapter.http.views import incident_deliveries, obligation_view, timeline
 from adapter.receipts.log import list_receipts
-from adapter.service.clock import london_today, utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
 from adapter.store import obligations as obligation_store

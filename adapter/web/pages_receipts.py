@@ -17,12 +17,12 @@ from flask import abort, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from adapter.apikeys import Principal
+from adapter.clock import utcnow
 from adapter.http.downloads import checkpoints_response
 from adapter.http.resources import resources
 from adapter.receipts import SigningKeyring, VerificationFailed, load_keyring, verify_receipt
 from adapter.receipts.audit import stored_difference
 from adapter.receipts.log import get_receipt, list_receipts, signed
-from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log
 from adapter.store.models import Receipt
 from adapter.web import queries, sessions

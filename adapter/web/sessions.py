@@ -24,8 +24,8 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from adapter.apikeys import Principal, verify_key
+from adapter.clock import utcnow
 from adapter.http.resources import resources
-from adapter.service.clock import utcnow
 from adapter.store import audit as audit_log
 from adapter.store.models import ALL_LAS, ApiKey
 

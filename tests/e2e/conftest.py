@@ -32,11 +32,11 @@ from sqlalchemy import select
 
 from adapter.apikeys import Principal, create_key
 from adapter.app import create_app
+from adapter.clock import utcnow
 from adapter.queueing import RqPublisher
 from adapter.receipts.log import audit_log
 from adapter.sandbox import Fault, RunningSandbox, start_in_thread
 from adapter.service import casework
-from adapter.service.clock import utcnow
 from adapter.store.database import Database
 from adapter.store.models import (
     AuditEntry,

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from adapter import alerts
+from adapter.clock import london_today
 from adapter.sandbox import Fault
 from adapter.service import delivering
-from adapter.service.clock import london_today
 from adapter.store.database import Database
 from adapter.store.models import AuditEntry, Delivery, DeliveryAttempt, Receipt
 from jobs.context import build_context, use_context

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from adapter import alerts
-from adapter.service.clock import london_today
+from adapter.clock import london_today
 from adapter.store.models import Obligation
 from tests.e2e.conftest import Stack, make_record
 

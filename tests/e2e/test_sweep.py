@@ -10,7 +10,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
-from adapter.service.clock import utcnow
+from adapter.clock import utcnow
 from adapter.store.models import Delivery
 from jobs import maintenance
 from jobs.maintenance import SCHEDULER_GRACE

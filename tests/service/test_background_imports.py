@@ -269,8 +269,8 @@ def test_a_batch_writes_new_incidents_together_and_tells_each_records_outcome(se
     """The one write path: new records inserted in one statement, a repeat of a reference in
     the same batch and a stored one recognised, a conflict rolled back alone (§4)."""
     from adapter.apikeys import Principal
+    from adapter.clock import london_today, utcnow
     from adapter.service import casework
-    from adapter.service.clock import london_today, utcnow
     from adapter.service.planning import CurrentRecord
     from adapter.service.submissions import BatchRefused, submit_batch
     from tests.support.service import sample_record

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from adapter.clock import utcnow
 from adapter.store import InvalidCursor
 from adapter.store.incidents import create_incident
 from adapter.store.models import Delivery, DeliveryAttempt, Incident
@@ -29,7 +30,6 @@ from adapter.store.outbox import (
     start_attempt,
 )
 from adapter.store.pagination import encode_cursor
-from adapter.store.types import utcnow
 from tests.store.factories import make_obligation, make_record
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import func, select, text, update
 
+from adapter.clock import utcnow
 from adapter.store import ALL_LAS, OutOfScope, RecordMismatch
 from adapter.store.events import add_event, list_events
 from adapter.store.incidents import (
@@ -24,7 +25,6 @@ from adapter.store.incidents import (
 )
 from adapter.store.models import Child, Incident, LocalAuthority
 from adapter.store.obligations import list_deadlines, replace_obligations
-from adapter.store.types import utcnow
 from tests.store.factories import CHILD_NHS_NUMBER, make_event, make_obligation, make_record
 
 

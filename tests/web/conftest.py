@@ -17,9 +17,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from adapter.apikeys import Principal, create_key
+from adapter.clock import utcnow
 from adapter.sandbox.state import Fault
 from adapter.service import casework
-from adapter.service.clock import utcnow
 from jobs.queues import enqueue_deliveries
 from tests.support.api import new_record
 from tests.support.service import Service

@@ -13,7 +13,7 @@ import pytest
 
 from adapter.apikeys import revoke_key
 from adapter.app import create_app
-from adapter.service.clock import utcnow
+from adapter.clock import utcnow
 from adapter.store.models import ApiKey, AuditEntry
 from adapter.web.secret import SECRET_FILENAME, load_or_create_secret
 from adapter.web.sessions import COOKIE_NAME
