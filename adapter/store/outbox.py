@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from adapter.clock import utcnow
 from adapter.crypto import DecryptionError, Keyring
-from adapter.store.errors import InvalidCursor
 from adapter.store.models import Delivery, DeliveryAttempt, Incident, Obligation
-from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.pagination import Keyset, Page, after, keyset_page, time_and_id
 from adapter.store.publishing import Publication, publish_after_commit
 from adapter.store.scope import ALL_LAS, scoped
 from adapter.store.sealing import delivery_aad
@@ -107,7 +106,6 @@ def list_deliveries(
     limit: int | None = None,
 ) -> Page[Delivery]:
     """Deliveries in the scope matching the filters, oldest first; obligations (``due``) loaded."""
-    size = page_size(limit)
     statement = scoped(select(Delivery), Delivery.la_code, la_scope).options(
         selectinload(Delivery.obligation)
     )
@@ -119,17 +117,16 @@ def list_deliveries(
         statement = statement.where(
             Delivery.status.in_([status] if isinstance(status, str) else list(status))
         )
-    if cursor is not None:
-        created_at, last_id = decode_cursor("deliveries", cursor, 2)
-        try:
-            key = (dt.datetime.fromisoformat(str(created_at)), str(last_id))
-        except ValueError:
-            raise InvalidCursor("the cursor is not one this service issued") from None
-        statement = statement.where(after([Delivery.created_at, Delivery.id], key))
-    rows = session.scalars(
-        statement.order_by(Delivery.created_at, Delivery.id).limit(size + 1)
-    ).all()
-    return page_from(rows, size, "deliveries", lambda row: (row.created_at.isoformat(), row.id))
+    return keyset_page(session, statement, _DELIVERIES, cursor=cursor, limit=limit)
+
+
+_DELIVERIES = Keyset[Delivery](
+    "deliveries",
+    (Delivery.created_at, Delivery.id),
+    time_and_id,
+    lambda row: (row.created_at.isoformat(), row.id),
+)
+"""Deliveries oldest first: a cursor holds ``(created_at, id)``."""
 
 
 class Begun(NamedTuple):
