@@ -27,7 +27,7 @@ from adapter.store.obligations import MET_STATUSES
 from adapter.store.pagination import MAX_PAGE_SIZE
 from adapter.web import queries, sessions
 from adapter.web.blueprint import addressee_names, bp
-from adapter.web.course import course_of
+from adapter.web.course import facts_of, layout
 from adapter.web.filters import Filters
 from config.settings import Policy
 from schemas.codes import DOCUMENTS
@@ -146,16 +146,16 @@ def incident(incident_id: str) -> str:
         ]
         entries = timeline(db, found, deliveries)
         receipt_of = {receipt.delivery_id: receipt for receipt in receipts}
-        drawn = course_of(
+        facts = facts_of(
             became_aware_on=_became_aware_on(db, res.database.keyring, found),
             events=event_store.list_events(db, who.la_scope, found.id),
             obligations=obligations,
             deliveries=deliveries,
             receipts=receipt_of,
             names=addressee_names(),
-            today=london_today(now),
             to_day=london_date,
         )
+        drawn = layout(facts, london_today(now))
         entries += [_receipt_entry(receipt) for receipt in receipts]
         entries.sort(key=lambda entry: entry["at"])
         rows = [
