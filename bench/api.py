@@ -36,7 +36,6 @@ from pathlib import Path
 
 import httpx
 from redis import Redis
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +47,7 @@ from adapter.crypto import format_key, new_key  # noqa: E402
 from adapter.store import Database, migrate  # noqa: E402
 from adapter.store.database import normalise_url  # noqa: E402
 from config.settings import Settings  # noqa: E402
+from tests.support.throwaway import throwaway_postgresql  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/7"
@@ -142,16 +142,8 @@ def throwaway_database(server_url: str) -> Iterator[str]:
     server = make_url(normalise_url(server_url))
     if server.get_backend_name() != "postgresql":
         raise SystemExit(f"DATABASE_URL must name a PostgreSQL server, not {server.drivername}")
-    name = f"csins_bench_api_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgresql(server, "csins_bench_api_") as url:
+        yield url
 
 
 @contextlib.contextmanager
