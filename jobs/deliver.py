@@ -40,15 +40,8 @@ from adapter.delivery.errors import UnreadablePayload
 from adapter.service import assisted, delivering
 from adapter.store.models import Delivery, DeliveryAttempt
 from jobs.context import WorkerContext, context
+from jobs.defaults import TRANSACTION_RETRY_WAIT_SECONDS, TRANSACTION_TRIES
 from jobs.queues import connect, enqueue_delivery
-
-TRANSACTION_TRIES = 3
-"""Tries in all of the job's ``start`` and ``record`` transactions when the database connection
-is lost under them; a longer outage leaves the row ``sending``, for the sweeper."""
-
-TRANSACTION_RETRY_WAIT_SECONDS = 0.5
-"""Seconds before the second try of such a transaction, doubled before each later one; up to as
-many again are added at random, so that the workers of a failover do not all come back at once."""
 
 log = logging.getLogger(__name__)
 

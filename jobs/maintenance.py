@@ -31,19 +31,8 @@ from adapter.store.imports import imports_to_resume
 from adapter.store.models import Delivery, Incident, Obligation
 from jobs import queues
 from jobs.context import WorkerContext, context
+from jobs.defaults import SCHEDULER_GRACE, SWEEP_BATCH, SWEEP_BATCHES
 from jobs.queues import connect, delivery_job_id, enqueue_delivery
-
-SWEEP_BATCH = 500
-"""Deliveries one sweep reads at a time."""
-
-SWEEP_BATCHES = 40
-"""Most batches one sweep reads (20 000 due deliveries; the next sweep takes the rest). It
-reads past due deliveries whose jobs are alive (a backlog waiting on the per-addressee limit),
-so a lost job behind a long backlog is not left waiting until the backlog drains."""
-
-SCHEDULER_GRACE = dt.timedelta(seconds=30)
-"""How late a scheduled retry may be before the sweep enqueues it itself: RQ's scheduler runs
-inside one worker at a time, and after that worker dies its lock outlives it for a minute."""
 
 OPEN_STATUSES = ("pending", "due_soon", "overdue")
 _NEWLY = {"due_soon": alerts.DEADLINE_AT_RISK, "overdue": alerts.DEADLINE_OVERDUE}

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from adapter.clock import utcnow
 from adapter.store.models import Delivery
 from jobs import maintenance
-from jobs.maintenance import SCHEDULER_GRACE
+from jobs.defaults import SCHEDULER_GRACE
 from jobs.queues import DELIVERIES, delivery_job_id, enqueue_delivery, job_status
 from tests.e2e.conftest import Stack, make_record
 
