@@ -91,8 +91,7 @@ def free_port(host: str = "127.0.0.1") -> int:
                 return port
     with socket.socket() as probe:
         probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+        return int(probe.getsockname()[1])
 
 
 AUTH_FILE = "password"

@@ -289,46 +289,14 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     config_dir = Path(environ.get("CSINS_CONFIG_DIR", "") or DEFAULT_CONFIG_DIR)
     if not config_dir.is_dir():
         raise SettingsError(f"CSINS_CONFIG_DIR: {config_dir} is not a folder")
-
-    policy_raw = {**_read_yaml(DEFAULT_CONFIG_DIR / "policy.yaml")}
-    if config_dir != DEFAULT_CONFIG_DIR:
-        policy_raw.update(_read_yaml(config_dir / "policy.yaml"))
-    if "CSINS_EXTRA_CLOSURE_DATES" in environ:
-        policy_raw["extra_closure_dates"] = environ["CSINS_EXTRA_CLOSURE_DATES"]
-    if "CSINS_DUE_SOON_WORKING_DAYS" in environ:
-        policy_raw["due_soon_working_days"] = environ["CSINS_DUE_SOON_WORKING_DAYS"]
-
-    addressees_file = _as_path(environ, "CSINS_ADDRESSEES_FILE")
-    if addressees_file is not None and not addressees_file.is_file():
-        raise SettingsError(f"CSINS_ADDRESSEES_FILE: {addressees_file} is not a file")
-    if addressees_file is not None:
-        addressees = _read_yaml(addressees_file)
-    else:
-        addressees = _read_yaml(config_dir / "addressees.yaml") or _read_yaml(
-            DEFAULT_CONFIG_DIR / "addressees.yaml"
-        )
-
     settings = Settings(
         config_dir=config_dir,
         data_dir=Path(environ.get("CSINS_DATA_DIR", "") or "var"),
         database_url=environ.get("DATABASE_URL") or None,
         redis_url=environ.get("REDIS_URL") or None,
-        max_export_bytes=_as_int(
-            "CSINS_MAX_EXPORT_BYTES", environ.get("CSINS_MAX_EXPORT_BYTES", MAX_EXPORT_BYTES), 1
-        ),
-        max_export_rows=_as_int(
-            "CSINS_MAX_EXPORT_ROWS", environ.get("CSINS_MAX_EXPORT_ROWS", MAX_EXPORT_ROWS), 1
-        ),
-        max_xlsx_strings_bytes=_as_int(
-            "CSINS_MAX_XLSX_STRINGS_BYTES",
-            environ.get("CSINS_MAX_XLSX_STRINGS_BYTES", MAX_XLSX_STRINGS_BYTES),
-            1,
-        ),
-        max_xlsx_strings=_as_int(
-            "CSINS_MAX_XLSX_STRINGS", environ.get("CSINS_MAX_XLSX_STRINGS", MAX_XLSX_STRINGS), 1
-        ),
-        policy=_policy(policy_raw),
-        addressees=addressees,
+        **_export_limits(environ),
+        policy=_policy(_policy_raw(environ, config_dir)),
+        addressees=_addressees(environ, config_dir),
         environ=dict(environ),
         encryption_keys=parse_encryption_keys(
             "CSINS_ENCRYPTION_KEYS", environ.get("CSINS_ENCRYPTION_KEYS", "")
@@ -346,3 +314,41 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         ),
     )
     return settings.with_overrides(**overrides) if overrides else settings
+
+
+def _policy_raw(environ: Mapping[str, str], config_dir: Path) -> dict[str, Any]:
+    """The policy as written: the defaults' YAML, the LA's YAML over it, then the environment."""
+    policy_raw = {**_read_yaml(DEFAULT_CONFIG_DIR / "policy.yaml")}
+    if config_dir != DEFAULT_CONFIG_DIR:
+        policy_raw.update(_read_yaml(config_dir / "policy.yaml"))
+    if "CSINS_EXTRA_CLOSURE_DATES" in environ:
+        policy_raw["extra_closure_dates"] = environ["CSINS_EXTRA_CLOSURE_DATES"]
+    if "CSINS_DUE_SOON_WORKING_DAYS" in environ:
+        policy_raw["due_soon_working_days"] = environ["CSINS_DUE_SOON_WORKING_DAYS"]
+    return policy_raw
+
+
+def _addressees(environ: Mapping[str, str], config_dir: Path) -> dict[str, Any]:
+    """The addressees' YAML: ``CSINS_ADDRESSEES_FILE``, else the config folder's, else ours."""
+    addressees_file = _as_path(environ, "CSINS_ADDRESSEES_FILE")
+    if addressees_file is not None and not addressees_file.is_file():
+        raise SettingsError(f"CSINS_ADDRESSEES_FILE: {addressees_file} is not a file")
+    if addressees_file is not None:
+        return _read_yaml(addressees_file)
+    return _read_yaml(config_dir / "addressees.yaml") or _read_yaml(
+        DEFAULT_CONFIG_DIR / "addressees.yaml"
+    )
+
+
+def _export_limits(environ: Mapping[str, str]) -> dict[str, int]:
+    """The size limits of an uploaded export, each at least 1 (the defaults above)."""
+    limits = {
+        "max_export_bytes": ("CSINS_MAX_EXPORT_BYTES", MAX_EXPORT_BYTES),
+        "max_export_rows": ("CSINS_MAX_EXPORT_ROWS", MAX_EXPORT_ROWS),
+        "max_xlsx_strings_bytes": ("CSINS_MAX_XLSX_STRINGS_BYTES", MAX_XLSX_STRINGS_BYTES),
+        "max_xlsx_strings": ("CSINS_MAX_XLSX_STRINGS", MAX_XLSX_STRINGS),
+    }
+    return {
+        field: _as_int(name, environ.get(name, default), 1)
+        for field, (name, default) in limits.items()
+    }

@@ -21,7 +21,8 @@ from adapter.clock import utcnow
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.http.views import Created, delivery_view, incident_view, obligation_view
-from adapter.service import casework
+from adapter.service import amending, casework, event_recording
+from adapter.service.case_changes import CaseChange
 from adapter.store import incidents as incident_store
 from adapter.store import obligations as obligation_store
 from schemas.api import EventCreatedSchema, EventFormSchema, StoredIncidentSchema
@@ -141,9 +142,8 @@ def amend_incident(incident_id: str) -> Any:
     body = json_body()
     res, now = resources(), utcnow()
     with res.transaction() as session:
-        done = casework.amend(
-            session, res.keyring, res.settings.policy, principal(), incident_id, body, now=now
-        )
+        change = CaseChange(session, res.keyring, res.settings.policy, principal(), now)
+        done = amending.amend(change, incident_id, body)
         if done is None:
             raise _not_found(incident_id)
         incident, created, _ = done
@@ -177,9 +177,8 @@ def record_event(incident_id: str) -> Any:
     body = event_body()
     res, now = resources(), utcnow()
     with res.transaction() as session:
-        done = casework.record_event(
-            session, res.keyring, res.settings.policy, principal(), incident_id, body, now=now
-        )
+        change = CaseChange(session, res.keyring, res.settings.policy, principal(), now)
+        done = event_recording.record_event(change, incident_id, body)
         if done is None:
             raise _not_found(incident_id)
         event, deliveries = done

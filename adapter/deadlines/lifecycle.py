@@ -197,42 +197,55 @@ def replay(
         gate = referral_gate(event, referral, referral_decided)
         if gate is not None:
             checks.fail(index, event, gate)
-        elif referral and (
-            referral_decided is None
-            or referral_decided.decision != "notify"
-            or event["on"] < referral_decided.on
-        ):
-            pass  # the referral's own rapid review (§3 "all cases raised ... by partner
-            # organisations"), recorded before the decision
-        elif blocked_reason == ANOTHER_LA_NOTIFIES:
-            checks.fail(
-                index,
-                event,
-                "the incident happened in another local authority's area, which notifies the "
-                "Panel and follows the review process (§2 'the local authority where the "
-                "incident occurred')",
-            )
-        elif blocked_reason is not None:
-            checks.fail(
-                index,
-                event,
-                "the Panel must be consulted about a young adult's historical harm before "
-                "anything else (§2)",
-            )
-        elif not rapid_review_required:
-            checks.fail(
-                index,
-                event,
-                "only an incident notified as a serious incident follows the review process "
-                "(§2), and this one is not",
-            )
-        elif review_from is not None and event["on"] < review_from:
-            checks.fail(index, event, f"before the Panel was consulted ({review_from}, §2)")
+        elif not (referral and _before_notified(event, referral_decided)):
+            reason = _outside_review(event, rapid_review_required, blocked_reason, review_from)
+            if reason is not None:
+                checks.fail(index, event, reason)
         try:
             state = _STEPS[kind](state, event)
         except Impossible as impossible:
             raise refuse(index, event, str(impossible)) from None
     return state
+
+
+def _before_notified(event: Mapping[str, Any], referral_decided: ReferralDecision | None) -> bool:
+    """Whether a referral's ``event`` comes before the partners decided to notify it: the
+    referral's own rapid review (§3 "all cases raised ... by partner organisations")."""
+    return (
+        referral_decided is None
+        or referral_decided.decision != "notify"
+        or event["on"] < referral_decided.on
+    )
+
+
+def _outside_review(
+    event: Mapping[str, Any],
+    rapid_review_required: bool,
+    blocked_reason: str | None,
+    review_from: dt.date | None,
+) -> str | None:
+    """Why the record says ``event`` is not part of the incident's review process, if it is
+    not: another LA's incident, a consultation still owed, no serious incident notified, or a
+    date before the Panel was consulted (§2)."""
+    if blocked_reason == ANOTHER_LA_NOTIFIES:
+        return (
+            "the incident happened in another local authority's area, which notifies the "
+            "Panel and follows the review process (§2 'the local authority where the "
+            "incident occurred')"
+        )
+    if blocked_reason is not None:
+        return (
+            "the Panel must be consulted about a young adult's historical harm before "
+            "anything else (§2)"
+        )
+    if not rapid_review_required:
+        return (
+            "only an incident notified as a serious incident follows the review process "
+            "(§2), and this one is not"
+        )
+    if review_from is not None and event["on"] < review_from:
+        return f"before the Panel was consulted ({review_from}, §2)"
+    return None
 
 
 def _rapid_review_completed(state: Lifecycle, event: Mapping[str, Any]) -> Lifecycle:

@@ -123,13 +123,28 @@ def plan_incident(
         today=today,
         referral_received_on=(record.get("referral") or {}).get("received_on"),
     )
-    warnings = [*classification.warnings, *checks.warnings]
-    if today is not None:  # what submission refuses, plan only warns of (what-if questions)
-        warnings[0:0] = [f"{path}: {message}" for path, message in future_dates(record, today)]
+    warnings = _warnings(record, classification, checks, today)
     open_referral = bool(record.get("referral")) and (
         referral is None or referral.decision != "notify"
     )
-    return Plan(classification, lifecycle, obligations, tuple(warnings), open_referral)
+    return Plan(classification, lifecycle, obligations, warnings, open_referral)
+
+
+def _warnings(
+    record: Mapping[str, Any],
+    classification: Classification,
+    checks: EventChecks,
+    today: dt.date | None,
+) -> tuple[str, ...]:
+    """The plan's warnings: first each date submission would refuse as in the future (what
+    submission refuses, plan only warns of: what-if questions), then the classification's,
+    then the events'."""
+    future = [] if today is None else future_dates(record, today)
+    return (
+        *(f"{path}: {message}" for path, message in future),
+        *classification.warnings,
+        *checks.warnings,
+    )
 
 
 REFERRAL_RECEIVED = "referral_received"

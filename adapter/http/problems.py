@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response as BaseResponse
 
 from adapter import errors
-from adapter.service import casework
+from adapter.service import casework, roles
 from adapter.store import errors as store_errors
 from schemas.fields import flatten
 
@@ -118,7 +118,7 @@ _STATUSES: tuple[tuple[type[errors.CsinsError], int, str, str], ...] = (
     (store_errors.OutOfScope, 403, "Forbidden", "out-of-scope"),
     (store_errors.RecordMismatch, 422, "Record mismatch", "record-mismatch"),
     (store_errors.InvalidCursor, 400, "Bad cursor", "bad-cursor"),
-    (casework.NotAllowed, 403, "Forbidden", "forbidden"),
+    (roles.NotAllowed, 403, "Forbidden", "forbidden"),
     (casework.RecordConflict, 409, "Conflict", "conflict"),
 )
 """HTTP status, title and problem slug of each of the service's own errors."""

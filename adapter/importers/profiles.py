@@ -291,32 +291,9 @@ def _compile(system: str, raw: Mapping[str, Any], source: str) -> Profile:
     where = raw.get("_path", source)
     if raw.get("system", system) != system:
         raise SettingsError(f"{where}: system: expected {system!r}, got {raw.get('system')!r}")
-    columns: dict[str, tuple[str, ...]] = {}
-    for name, aliases in (raw.get("columns") or {}).items():
-        if name not in FIELD_KINDS:
-            raise SettingsError(
-                f"{where}: columns.{name}: not an input field; expected one of "
-                f"{', '.join(FIELD_KINDS)}"
-            )
-        columns[name] = tuple(
-            dict.fromkeys(
-                header_key(alias) for alias in _string_list(f"{where}: columns.{name}", aliases)
-            )
-        )
-    lacking = [name for name in REQUIRED_COLUMNS if not columns.get(name)]
-    if lacking:
-        raise SettingsError(f"{where}: columns: no header given for {', '.join(lacking)}")
+    columns = _compile_columns(where, raw.get("columns") or {})
     values, value_names = _compile_values(where, raw.get("values") or {})
-    sentinels = raw.get("sentinels") or {}
-    unknown = sorted(set(sentinels) - _SENTINEL_KEYS)
-    if unknown:
-        raise SettingsError(
-            f"{where}: sentinels: unknown key(s) {', '.join(unknown)}; "
-            f"expected some of {', '.join(sorted(_SENTINEL_KEYS))}"
-        )
-    entries = {
-        key: _string_list(f"{where}: sentinels.{key}", sentinels.get(key)) for key in _SENTINEL_KEYS
-    }
+    entries = _compile_sentinels(where, raw.get("sentinels") or {})
     try:
         patterns = tuple(re.compile(p, re.IGNORECASE) for p in entries["postcode_patterns"])
     except re.error as exc:
@@ -349,6 +326,37 @@ def _compile(system: str, raw: Mapping[str, Any], source: str) -> Profile:
         ethnicity_prefix_length=prefix,
         birth_date_after_incident=birth,
     )
+
+
+def _compile_columns(where: str, raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each input field's header aliases, as header keys; every required field given one."""
+    columns: dict[str, tuple[str, ...]] = {}
+    for name, aliases in raw.items():
+        if name not in FIELD_KINDS:
+            raise SettingsError(
+                f"{where}: columns.{name}: not an input field; expected one of "
+                f"{', '.join(FIELD_KINDS)}"
+            )
+        columns[name] = tuple(
+            dict.fromkeys(
+                header_key(alias) for alias in _string_list(f"{where}: columns.{name}", aliases)
+            )
+        )
+    lacking = [name for name in REQUIRED_COLUMNS if not columns.get(name)]
+    if lacking:
+        raise SettingsError(f"{where}: columns: no header given for {', '.join(lacking)}")
+    return columns
+
+
+def _compile_sentinels(where: str, raw: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The values meaning "blank", under each known key (every key present, perhaps empty)."""
+    unknown = sorted(set(raw) - _SENTINEL_KEYS)
+    if unknown:
+        raise SettingsError(
+            f"{where}: sentinels: unknown key(s) {', '.join(unknown)}; "
+            f"expected some of {', '.join(sorted(_SENTINEL_KEYS))}"
+        )
+    return {key: _string_list(f"{where}: sentinels.{key}", raw.get(key)) for key in _SENTINEL_KEYS}
 
 
 def _compile_values(

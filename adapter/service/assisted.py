@@ -151,19 +151,8 @@ def record_confirmation(
         )
     delivering._locked_incident(session, delivery.incident_id)
     task = submissions.task_of(session, who.la_scope, delivery)
-    submitted_at = confirmation.submitted_at.astimezone(dt.UTC).replace(microsecond=0)
-    submission = AssistedSubmission(
-        id=str(uuid.uuid4()),
-        la_code=delivery.la_code,
-        incident_id=delivery.incident_id,
-        document=delivery.document,
-        version=delivery.version,
-        confirmation_reference=confirmation.reference.strip(),
-        submitted_by=confirmation.submitted_by.strip(),
-        submitted_at=submitted_at,
-        recorded_at=now,
-        recorded_by_key_id=who.key_id,
-    )
+    submission = _submission(delivery, confirmation, who, now)
+    submitted_at = submission.submitted_at
     session.add(submission)
     session.flush()
     queued: list[tuple[str, str]] = []
@@ -190,6 +179,25 @@ def record_confirmation(
         },
     )
     return Recording(Result.RECORDED, task.deliveries, submission, queued=tuple(queued))
+
+
+def _submission(
+    delivery: Delivery, confirmation: Confirmation, who: Principal, now: dt.datetime
+) -> AssistedSubmission:
+    """The row recording ``confirmation`` for the document version ``delivery`` carries, its
+    time in UTC to the second."""
+    return AssistedSubmission(
+        id=str(uuid.uuid4()),
+        la_code=delivery.la_code,
+        incident_id=delivery.incident_id,
+        document=delivery.document,
+        version=delivery.version,
+        confirmation_reference=confirmation.reference.strip(),
+        submitted_by=confirmation.submitted_by.strip(),
+        submitted_at=confirmation.submitted_at.astimezone(dt.UTC).replace(microsecond=0),
+        recorded_at=now,
+        recorded_by_key_id=who.key_id,
+    )
 
 
 def _repeat(session: Session, delivery: Delivery, confirmation: Confirmation) -> Recording:

@@ -1,23 +1,22 @@
-"""The use cases: submit an incident, amend it, record a lifecycle event (DESIGN.md §4, §7).
+"""Submit an incident: notify it, refer it, or recognise a resubmission (DESIGN.md §4, §7).
 
-Roles (DESIGN.md §7): only a ``local_authority`` key creates notifications (§2 "Only local
-authorities can submit serious incidents to the Panel"); an ``agency`` key may only submit a
-referral for the safeguarding partners to consider (§3, Appendix 1 "SCSI 1"): its record carries
-``referral`` (the day received, the agency), it owes the partners' decision and a local rapid
-review, and nothing is sent until a ``referral_decided`` event says ``notify``.
+Roles (DESIGN.md §7, :mod:`adapter.service.roles`): only a ``local_authority`` key creates
+notifications (§2 "Only local authorities can submit serious incidents to the Panel"); an
+``agency`` key may only submit a referral for the safeguarding partners to consider (§3, Appendix
+1 "SCSI 1"): its record carries ``referral`` (the day received, the agency), it owes the
+partners' decision and a local rapid review, and nothing is sent until a ``referral_decided``
+event says ``notify``. Amending is :mod:`adapter.service.amending`; recording an event,
+:mod:`adapter.service.event_recording`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from marshmallow import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapter.apikeys import Principal
@@ -25,47 +24,28 @@ from adapter.clock import london_today
 from adapter.crypto import Keyring
 from adapter.deadlines import Plan
 from adapter.errors import CsinsError, InvalidRecord
-from adapter.service import outbox as owed_deliveries
+from adapter.service.case_changes import CaseChange
 from adapter.service.planning import (
     REFERRAL_STATUS,
     CurrentRecord,
-    Replanned,
     first_plan,
     incident_status,
     replan,
-    status_of,
     store_first_plan,
 )
-from adapter.store import audit as audit_log
-from adapter.store import events as event_store
+from adapter.service.roles import require_submitter
+from adapter.store import incident_versions, new_incidents
 from adapter.store import incidents as incident_store
-from adapter.store.models import (
-    ApiKey,
-    Delivery,
-    Incident,
-    IncidentVersion,
-    LifecycleEvent,
-    Obligation,
-)
-from adapter.store.scope import scoped
+from adapter.store.models import ApiKey, Delivery, Incident, IncidentVersion, Obligation
 from config.settings import Policy
 from schemas.consistency import future_dates
-from schemas.events import EventSchema, carries_document
 from schemas.fields import flatten
 from schemas.incident import IncidentRecordSchema
 
 REFERRAL = REFERRAL_STATUS
 """Status of an incident an agency referred, not (yet) notified: the partners' to consider (§3)."""
 
-FURTHER_INFORMATION = "further_information"
-"""§5: what the Panel asks for, and what the partners send it."""
-
 _RECORD = IncidentRecordSchema(today=None)
-_EVENT = EventSchema()
-
-
-class NotAllowed(CsinsError):
-    """The caller's role may not do this (the API answers 403)."""
 
 
 class RecordConflict(CsinsError):
@@ -143,7 +123,7 @@ def submit_valid(
     *,
     now: dt.datetime,
     idempotency_key: str | None = None,
-    inserted: tuple[incident_store.CreateResult, Plan | None] | None = None,
+    inserted: tuple[new_incidents.CreateResult, Plan | None] | None = None,
 ) -> Submitted:
     """Store a new incident with its obligations and deliveries, or recognise a resubmission.
 
@@ -154,58 +134,70 @@ def submit_valid(
     (a batch inserts its new incidents in one statement).
     """
     require_submitter(principal)
-    record_json = current.json
-    referral = principal.role == "agency"
     if inserted is not None:
         result, plan = inserted
     else:
         plan = submission_plan(principal, current, policy)
-        result = incident_store.create_incident(
+        result = new_incidents.create_incident(
             session,
             keyring,
             la_scope=principal.la_scope,
-            record=record_json,
+            record=current.json,
             idempotency_key=idempotency_key,
             key_id=principal.key_id,
             status=submission_status(plan),
         )
-    existing = result.incident
-    if referral and (
-        result.outcome == "conflict"
-        or (result.outcome != "created" and existing.status != REFERRAL)
-    ):
+    change = CaseChange(session, keyring, policy, principal, now)
+    if result.outcome != "created":
+        return _stored_before(change, result, current)
+    return _created(change, result, plan, current)
+
+
+def _created(
+    change: CaseChange,
+    result: new_incidents.CreateResult,
+    plan: Plan | None,
+    current: CurrentRecord,
+) -> Submitted:
+    """A new incident with its first plan: its obligations stored, its deliveries queued."""
+    incident = result.incident
+    deliveries: list[Delivery] = []
+    obligations: list[Obligation] = []
+    if plan is not None:
+        planned = store_first_plan(
+            change.session, change.policy, incident, plan, current, change.now
+        )
+        deliveries = change.queue_owed(incident, planned, new=True)
+        obligations = planned.obligations
+    change.audit(
+        "referral.created" if change.principal.role == "agency" else "incident.created",
+        incident,
+        {"version": 1, "deliveries": len(deliveries)},
+    )  # its flush writes the version, children, obligations and deliveries with it
+    return Submitted(incident, "created", deliveries, current.json, obligations, result.version)
+
+
+def _stored_before(
+    change: CaseChange, result: new_incidents.CreateResult, current: CurrentRecord
+) -> Submitted:
+    """A record whose reference (or idempotency key) is taken: an identical resubmission, the
+    LA notifying what an agency referred, or a conflict."""
+    existing, record_json = result.incident, current.json
+    referral = change.principal.role == "agency"
+    if referral and (result.outcome == "conflict" or existing.status != REFERRAL):
         # §3: an agency refers; what the LA notified under this reference is not its to see,
         # so every conflict it meets reads the same (its own referral changed, the LA's
         # notification, another agency's referral).
         raise RecordConflict(existing, _referral_refused(record_json))
     if (
-        result.outcome != "created"
-        and not referral
+        not referral
         and existing.status == REFERRAL
         and existing.reference == record_json["incident"]["reference"]
     ):
-        return _notify_referral(session, keyring, policy, principal, existing, current, now)
+        return _notify_referral(change, existing, current)
     if result.outcome == "conflict":
         raise RecordConflict(existing, _conflict_detail(existing, record_json))
-    if result.outcome == "identical":
-        return Submitted(existing, "identical", [])
-    incident = existing
-    deliveries: list[Delivery] = []
-    obligations: list[Obligation] = []
-    if plan is not None:
-        planned = store_first_plan(session, policy, incident, plan, current, now)
-        deliveries = _queue_owed(
-            session, keyring, incident, planned, now=now, policy=policy, new=True
-        )
-        obligations = planned.obligations
-    _audit(
-        session,
-        principal,
-        "referral.created" if referral else "incident.created",
-        incident,
-        {"version": 1, "deliveries": len(deliveries)},
-    )  # its flush writes the version, children, obligations and deliveries with it
-    return Submitted(incident, "created", deliveries, record_json, obligations, result.version)
+    return Submitted(existing, "identical", [])
 
 
 def submission_plan(principal: Principal, current: CurrentRecord, policy: Policy) -> Plan | None:
@@ -234,25 +226,18 @@ def _as_referral(session: Session, principal: Principal, data: Any, today: dt.da
     return {**data, "referral": {"received_on": today.isoformat(), "agency": agency[:200]}}
 
 
-def _notify_referral(
-    session: Session,
-    keyring: Keyring,
-    policy: Policy,
-    principal: Principal,
-    referral: Incident,
-    current: CurrentRecord,
-    now: dt.datetime,
-) -> Submitted:
+def _notify_referral(change: CaseChange, referral: Incident, current: CurrentRecord) -> Submitted:
     """The LA notifies what an agency referred under the same reference (§3: the partners
     consider a referral, then notify): the referral becomes the notification, with the LA's
     record as its current version, its obligations planned and its deliveries queued."""
-    incident = _locked_incident(session, principal.la_scope, referral.id)
+    session, keyring, principal = change.session, change.keyring, change.principal
+    incident = incident_store.lock_incident(session, principal.la_scope, referral.id)
     assert incident is not None  # found in this scope a moment ago
     if incident.status != REFERRAL:  # notified meanwhile: as any resubmission of it
-        if not incident_store.same_facts(session, keyring, incident, current.json):
+        if not incident_versions.same_facts(session, keyring, incident, current.json):
             raise RecordConflict(incident, _conflict_detail(incident, current.json))
         return Submitted(incident, "identical", [])
-    stored = incident_store.add_version(
+    stored = incident_versions.add_version(
         session,
         keyring,
         la_scope=principal.la_scope,
@@ -262,11 +247,9 @@ def _notify_referral(
         reason="submitted",
     )
     assert stored is not None
-    planned = replan(session, keyring, policy, incident, now, current=current)
-    deliveries = _queue_owed(session, keyring, incident, planned, now=now, policy=policy)
-    _audit(
-        session,
-        principal,
+    planned = replan(session, keyring, change.policy, incident, change.now, current=current)
+    deliveries = change.queue_owed(incident, planned)
+    change.audit(
         "referral.notified",
         incident,
         {"version": incident.current_version, "deliveries": len(deliveries)},
@@ -293,212 +276,4 @@ def _conflict_detail(incident: Incident, record_json: Mapping[str, Any]) -> str:
     return (
         f"incident {reference} already exists with different content: submit an "
         f"amendment to /incidents/{incident.id}/amendments instead"
-    )
-
-
-def amend(
-    session: Session,
-    keyring: Keyring,
-    policy: Policy,
-    principal: Principal,
-    incident_id: str,
-    data: Any,
-    *,
-    now: dt.datetime,
-) -> tuple[Incident, bool, list[Delivery]] | None:
-    """§2: a new version of the record; amendments go to every addressee already notified.
-
-    None when the incident is not visible to the caller. The boolean says whether a version was
-    created (False when the content equals the current version).
-    """
-    _require_local_authority(principal, "amend incidents")
-    loaded, record_json = validate_record(data, london_today(now))
-    # add_version reads the incident under a row lock: it must be the first to load it in this
-    # session, or a concurrent amendment's version would not be seen (the identity map keeps
-    # what was read before the lock).
-    result = incident_store.add_version(
-        session,
-        keyring,
-        la_scope=principal.la_scope,
-        incident_id=incident_id,
-        record=record_json,
-        key_id=principal.key_id,
-    )
-    if result is None:
-        return None
-    incident = result.incident
-    if not result.created:
-        return incident, False, []
-    previous = incident.current_version - 1
-    deliveries: list[Delivery] = []
-    if incident.status != REFERRAL:
-        deliveries = owed_deliveries.queue_amendments(
-            session, keyring, incident, record_json, amended_from=previous
-        )
-        current = CurrentRecord(record_json, loaded)
-        planned = replan(session, keyring, policy, incident, now, current=current)
-        deliveries += _queue_owed(session, keyring, incident, planned, now=now, policy=policy)
-    _audit(
-        session,
-        principal,
-        "incident.amended",
-        incident,
-        {"version": incident.current_version, "deliveries": len(deliveries)},
-    )
-    return incident, True, deliveries
-
-
-def record_event(
-    session: Session,
-    keyring: Keyring,
-    policy: Policy,
-    principal: Principal,
-    incident_id: str,
-    data: Any,
-    *,
-    now: dt.datetime,
-) -> tuple[LifecycleEvent, list[Delivery]] | None:
-    """Record a lifecycle event; it adds, satisfies or changes obligations (DESIGN.md §5).
-
-    An impossible event (out of order, before the incident) raises ``EventRefused`` and nothing
-    is written. Events that produce a document must carry it (DESIGN.md §7).
-    """
-    _require_local_authority(principal, "record events")
-    if not isinstance(data, Mapping):
-        raise InvalidRecord([("_schema", "expected a JSON object: a lifecycle event")])
-    try:
-        loaded = _EVENT.load(data)
-    except ValidationError as error:
-        raise InvalidRecord(flatten(error.messages)) from None
-    if carries_document(loaded) and not loaded.get("document"):
-        raise InvalidRecord(
-            [
-                (
-                    "document",
-                    f"required: a '{loaded['type']}' event carries the "
-                    "document it produced (DESIGN.md §7)",
-                )
-            ]
-        )
-    if loaded.get("document") and not _is_base64(loaded["document"]["content_base64"]):
-        raise InvalidRecord([("document.content_base64", "not valid base64")])
-    if loaded["on"] > london_today(now):
-        raise InvalidRecord([("on", f"{loaded['on'].isoformat()} is in the future")])
-    incident = _locked_incident(session, principal.la_scope, incident_id)
-    if incident is None:
-        return None
-    event_json = _EVENT.dump(loaded)
-    planned = replan(session, keyring, policy, incident, now, extra_event=event_json)
-    row = event_store.add_event(
-        session,
-        keyring,
-        la_scope=principal.la_scope,
-        incident_id=incident.id,
-        event=event_json,
-        key_id=principal.key_id,
-    )
-    assert row is not None  # the incident was found in this scope a moment ago
-    deliveries = _queue_owed(session, keyring, incident, planned, now=now, policy=policy)
-    if loaded["type"] == "further_information_sent" and not any(
-        d.document == FURTHER_INFORMATION for d in deliveries
-    ):
-        # §5: sent without a request (or after it was answered), it owes nothing, and the
-        # Panel still receives it.
-        deliveries.append(owed_deliveries.queue_unrequested(session, keyring, incident, event_json))
-    _audit(
-        session,
-        principal,
-        "event.recorded",
-        incident,
-        {"type": loaded["type"], "deliveries": len(deliveries)},
-    )
-    return row, deliveries
-
-
-def _queue_owed(
-    session: Session,
-    keyring: Keyring,
-    incident: Incident,
-    planned: Replanned,
-    *,
-    now: dt.datetime,
-    policy: Policy,
-    new: bool = False,
-) -> list[Delivery]:
-    """The deliveries the incident's new plan calls for and does not have yet (``new``: the
-    incident was created in this transaction, so it has none). An obligation a new document
-    is queued for may be owed afresh (a changed decision): its status is reckoned again."""
-    owed = {(o.document, o.addressee): o for o in planned.plan.obligations}
-    queued = owed_deliveries.queue_owed(
-        session,
-        keyring,
-        incident,
-        # Only what the plan owes now: a row kept because it was met (a final report before
-        # the mode changed to improvements only) is history, not something to send again.
-        [row for row in planned.obligations if (row.document, row.addressee) in owed],
-        planned.record_json,
-        planned.events_json,
-        new=new,
-    )
-    if new:
-        return queued
-    for delivery in queued:
-        row = delivery.obligation
-        if row is not None and (row.document, row.addressee) in owed:
-            row.status = status_of(owed[(row.document, row.addressee)], row, now, policy)
-    return queued
-
-
-def _locked_incident(session: Session, la_scope: str, incident_id: str) -> Incident | None:
-    """The incident, its row locked until the transaction ends (PostgreSQL; SQLite transactions
-    are serialised already), re-read under the lock: concurrent events and amendments of one
-    incident, and a worker's re-plan after an acknowledgement, then run one after the other,
-    never each without the other's change.
-
-    ``FOR NO KEY UPDATE``, as the worker takes it: rows that merely refer to the incident (a
-    worker's receipt) can still be inserted meanwhile.
-    """
-    statement = scoped(
-        select(Incident).where(Incident.id == incident_id), Incident.la_code, la_scope
-    )
-    return session.scalars(
-        statement.with_for_update(key_share=True).execution_options(populate_existing=True)
-    ).one_or_none()
-
-
-def require_submitter(principal: Principal) -> None:
-    """Only LA keys notify; agency keys refer (§2, §3); admin and compliance keys do neither."""
-    if principal.role not in ("local_authority", "agency"):
-        raise NotAllowed(f"a '{principal.role}' key cannot submit incidents")
-
-
-def _is_base64(content: str) -> bool:
-    """Whether ``content`` decodes as the store decodes a document (strict base64)."""
-    try:
-        base64.b64decode(content, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
-
-
-def _require_local_authority(principal: Principal, action: str) -> None:
-    if principal.role != "local_authority":
-        raise NotAllowed(f"only a local_authority key may {action}")
-
-
-def _audit(
-    session: Session,
-    principal: Principal,
-    action: str,
-    incident: Incident,
-    detail: Mapping[str, Any],
-) -> None:
-    audit_log.audit_by(
-        session,
-        principal,
-        action,
-        la_code=incident.la_code,
-        object_type="incident",
-        object_id=incident.id,
-        detail=detail,
     )

@@ -162,18 +162,10 @@ def record(
         # Another worker finished it first (a duplicate job): the first answer stands.
         return Recorded(delivery.status)
     delivery.channel = delivery.channel or outcome.channel
-    detail = f"{outcome.status or '-'} {outcome.detail}".strip()
     if outcome.acknowledged:
         _acknowledged(session, settings, signer, started, delivery, attempt, outcome, now)
-        if incident is not None and delivery.document == RAPID_REVIEW:
-            # §3: the Panel's 15 working days run from the day it received the rapid review.
-            _replan_after(session, keyring, settings, incident, now)
-        catch_up = None
-        if incident is not None:
-            catch_up = queue_catch_up(session, keyring, incident, delivery)
-        if catch_up is None:
-            return Recorded("acknowledged")
-        return Recorded("acknowledged", queued=((catch_up.id, catch_up.addressee),))
+        return _after_acknowledgement(session, keyring, settings, incident, delivery, now)
+    detail = f"{outcome.status or '-'} {outcome.detail}".strip()
     if outcome.kind == "permanent":
         outbox.finish_attempt(
             session,
@@ -185,6 +177,40 @@ def record(
         )
         _alert(session, settings, alerts.DELIVERY_FAILED, delivery, detail)
         return Recorded("failed")
+    return _retry_later(session, settings, delivery, attempt, outcome, detail, now)
+
+
+def _after_acknowledgement(
+    session: Session,
+    keyring: Keyring,
+    settings: Settings,
+    incident: Incident | None,
+    delivery: Delivery,
+    now: dt.datetime,
+) -> Recorded:
+    """What an acknowledgement changes of the incident (``incident``, locked, when it changes
+    the plan): the rapid review re-planned, the amendment a notification now owes queued."""
+    if incident is not None and delivery.document == RAPID_REVIEW:
+        # §3: the Panel's 15 working days run from the day it received the rapid review.
+        _replan_after(session, keyring, settings, incident, now)
+    catch_up = None
+    if incident is not None:
+        catch_up = queue_catch_up(session, keyring, incident, delivery)
+    if catch_up is None:
+        return Recorded("acknowledged")
+    return Recorded("acknowledged", queued=((catch_up.id, catch_up.addressee),))
+
+
+def _retry_later(
+    session: Session,
+    settings: Settings,
+    delivery: Delivery,
+    attempt: DeliveryAttempt,
+    outcome: Outcome,
+    detail: str,
+    now: dt.datetime,
+) -> Recorded:
+    """A transient failure: the next try scheduled, an alert when the deadline is at risk."""
     retry_at = now + retry_delay(settings.policy, delivery.attempts, outcome.retry_after)
     risk = _risk(delivery.obligation, now, settings.policy)
     alerted_before = _risk_alerted_before(session, delivery, attempt, settings.policy)

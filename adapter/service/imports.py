@@ -36,8 +36,8 @@ from adapter.clock import london_today, utcnow
 from adapter.errors import ExportError, ExportTooLarge
 from adapter.importers import Converted, Rejected, Summary, convert_export
 from adapter.importers.conversion import Result
-from adapter.service import casework
 from adapter.service.planning import CurrentRecord
+from adapter.service.roles import require_submitter
 from adapter.service.submissions import BatchRefused, Outcome, converted_record, submit_batch
 from adapter.store import Database
 from adapter.store import audit as audit_log
@@ -165,7 +165,7 @@ def accept_import(
 ) -> ImportRecord:
     """Store an export to be imported in the background; raises ``ExportError`` if it cannot
     be converted at all (over the limits: ``ExportTooLarge``), storing nothing then."""
-    casework.require_submitter(principal)
+    require_submitter(principal)
     content = read_upload(stream, filename or "the export", settings.max_export_bytes)
     with convert_export(
         io.BytesIO(content), filename, system=system, settings=settings, today=london_today(now)

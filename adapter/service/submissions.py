@@ -22,8 +22,10 @@ from adapter.apikeys import Principal
 from adapter.crypto import Keyring
 from adapter.errors import CalendarRangeError, CsinsError, InvalidRecord
 from adapter.service import casework
+from adapter.service.case_changes import CaseChange
 from adapter.service.planning import CurrentRecord
-from adapter.store import incidents as incident_store
+from adapter.service.roles import require_submitter
+from adapter.store import new_incidents
 from adapter.store.audit import defer_flush
 from adapter.store.publishing import pending
 from config.settings import Policy
@@ -82,9 +84,9 @@ def submit_batch(
     raises :class:`BatchRefused`, and the caller writes the batch again, ``isolated``: each
     record in a savepoint, its failure its outcome alone.
     """
-    casework.require_submitter(principal)
+    require_submitter(principal)
     if not isolated:
-        return _all_at_once(session, keyring, policy, principal, records, now)
+        return _all_at_once(CaseChange(session, keyring, policy, principal, now), records)
     outcomes: list[Outcome] = []
     queued = pending(session)
     for record in records:
@@ -102,22 +104,17 @@ def submit_batch(
     return outcomes
 
 
-def _all_at_once(
-    session: Session,
-    keyring: Keyring,
-    policy: Policy,
-    principal: Principal,
-    records: Sequence[CurrentRecord],
-    now: dt.datetime,
-) -> list[Outcome]:
+def _all_at_once(change: CaseChange, records: Sequence[CurrentRecord]) -> list[Outcome]:
+    """The batch in one go (see :func:`submit_batch`); :class:`BatchRefused` if any fails."""
+    session, principal, policy = change.session, change.principal, change.policy
     outcomes: list[Outcome] = []
     defer_flush(session, True)
     try:
         with session.no_autoflush:
             plans = [casework.submission_plan(principal, record, policy) for record in records]
-            inserted = incident_store.insert_new_incidents(
+            inserted = new_incidents.insert_new_incidents(
                 session,
-                keyring,
+                change.keyring,
                 la_scope=principal.la_scope,
                 records=[
                     (record.json, casework.submission_status(plan))
@@ -128,11 +125,11 @@ def _all_at_once(
             for record, plan, created in zip(records, plans, inserted, strict=True):
                 done = casework.submit_valid(
                     session,
-                    keyring,
+                    change.keyring,
                     policy,
                     principal,
                     record,
-                    now=now,
+                    now=change.now,
                     inserted=None if created is None else (created, plan),
                 )
                 outcomes.append(Outcome(done.outcome, done.incident.id))

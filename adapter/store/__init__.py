@@ -3,7 +3,9 @@
     database.py     Database (engine, sessions, keyring), URL handling, SQLite settings
     models.py       the tables;  types.py  UTC datetimes on every backend
     scope.py        tenancy: every query takes an LA scope ("812" or "*")
-    incidents.py    submit (idempotent, race-safe), amend, read incidents and children
+    incidents.py    read, list and lock incidents; decrypt versions and children
+    new_incidents.py      submit: one incident per reference (idempotent, race-safe)
+    incident_versions.py  amend: the record's versions and children; whether facts changed
     events.py       lifecycle events;  obligations.py  the deadline tracker
     outbox.py       deliveries and their attempts (transactional outbox)
     imports.py      export-file imports;  audit.py  the append-only audit log

@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -54,27 +54,8 @@ class ImportDetail:
         return self.incident_count > len(self.incidents)
 
 
-def record_import(
-    session: Session,
-    keyring: Keyring,
-    *,
-    la_scope: str,
-    la_code: str,
-    filename: str | None,
-    sha256: str,
-    size: int,
-    system: str,
-    rows_read: int,
-    incidents_created: int,
-    row_errors: Sequence[Mapping[str, Any]] = (),
-    incidents: Sequence[Mapping[str, Any]] = (),
-    key_id: int | None = None,
-    error_count: int | None = None,
-    rows_rejected: int | None = None,
-    incident_count: int | None = None,
-    incident_outcomes: Mapping[str, int] | None = None,
-) -> ImportRecord:
-    """Store the outcome of one import for ``la_code`` (which the scope must allow).
+class FinishedImport(TypedDict):
+    """What :func:`record_import` stores of an import that ran at once: the keywords it takes.
 
     ``incidents`` says what became of each converted incident (reference, id, outcome); it is
     sealed with the row errors and ``filename``, since each may quote what the export said or
@@ -83,36 +64,51 @@ def record_import(
     ``incidents`` holds only the first outcomes (by default each is counted from the list
     given).
     """
-    if rows_rejected is None:
-        rows_rejected = len({error.get("row") for error in row_errors})
-    if incident_count is None:
-        incident_count = len(incidents)
-    if incident_outcomes is None:
-        incident_outcomes = _count_outcomes(incidents)
+
+    la_code: str
+    filename: str | None
+    sha256: str
+    size: int
+    system: str
+    rows_read: int
+    incidents_created: int
+    row_errors: NotRequired[Sequence[Mapping[str, Any]]]
+    incidents: NotRequired[Sequence[Mapping[str, Any]]]
+    key_id: NotRequired[int | None]
+    error_count: NotRequired[int | None]
+    rows_rejected: NotRequired[int | None]
+    incident_count: NotRequired[int | None]
+    incident_outcomes: NotRequired[Mapping[str, int] | None]
+
+
+def record_import(
+    session: Session, keyring: Keyring, *, la_scope: str, **finished: Unpack[FinishedImport]
+) -> ImportRecord:
+    """Store the outcome of one import for ``la_code`` (which the scope must allow), its detail
+    sealed (see :class:`FinishedImport`)."""
+    row_errors = finished.get("row_errors", ())
+    error_count = finished.get("error_count")
     record = ImportRecord(
         id=str(uuid.uuid4()),
-        la_code=require_la(la_scope, la_code),
-        sha256=sha256,
-        size=size,
-        system=system,
-        rows_read=rows_read,
-        incidents_created=incidents_created,
+        la_code=require_la(la_scope, finished["la_code"]),
+        sha256=finished["sha256"],
+        size=finished["size"],
+        system=finished["system"],
+        rows_read=finished["rows_read"],
+        incidents_created=finished["incidents_created"],
         error_count=len(row_errors) if error_count is None else error_count,
-        created_by_key_id=key_id,
+        created_by_key_id=finished.get("key_id"),
         status="done",
     )
-    record.row_errors = seal_json(
-        keyring,
-        {
-            "filename": filename,
-            "row_errors": [dict(e) for e in row_errors],
-            "incidents": [dict(i) for i in incidents],
-            "rows_rejected": rows_rejected,
-            "incident_count": incident_count,
-            "incident_outcomes": dict(incident_outcomes),
-        },
-        import_aad(record.id, record.la_code),
+    detail = _detail(
+        row_errors,
+        finished.get("incidents", ()),
+        rows_rejected=finished.get("rows_rejected"),
+        incident_count=finished.get("incident_count"),
+        incident_outcomes=finished.get("incident_outcomes"),
+        filename=finished["filename"],
     )
+    seal_detail(keyring, record, detail)
     session.add(record)
     session.flush()
     return record
@@ -179,16 +175,21 @@ def claim_import(
     """Take an import to run, its row locked: a ``queued`` one, or a ``running`` one whose run
     has not written since ``stale_before`` (its worker died). The run it starts is
     ``attempts`` after the increment; None when there is nothing to take."""
-    record = session.scalars(
+    record = _locked_import(session, import_id)
+    if record is None or not _takeable(record, stale_before):
+        return None
+    record.status, record.attempts, record.heartbeat_at = "running", record.attempts + 1, now
+    return record
+
+
+def _locked_import(session: Session, import_id: str) -> ImportRecord | None:
+    """The import, its row locked until the transaction ends and re-read under the lock."""
+    return session.scalars(
         select(ImportRecord)
         .where(ImportRecord.id == import_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
-    if record is None or not _takeable(record, stale_before):
-        return None
-    record.status, record.attempts, record.heartbeat_at = "running", record.attempts + 1, now
-    return record
 
 
 def _takeable(record: ImportRecord, stale_before: dt.datetime) -> bool:
@@ -201,12 +202,7 @@ def _takeable(record: ImportRecord, stale_before: dt.datetime) -> bool:
 def owned_import(session: Session, import_id: str, attempt: int) -> ImportRecord | None:
     """The import, its row locked, if run ``attempt`` still owns it (None once another run has
     taken it over, or it has finished): a run writes nothing after losing it."""
-    record = session.scalars(
-        select(ImportRecord)
-        .where(ImportRecord.id == import_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+    record = _locked_import(session, import_id)
     if record is None or record.status != "running" or record.attempts != attempt:
         return None
     record.heartbeat_at = utcnow()
@@ -280,21 +276,41 @@ def import_detail(keyring: Keyring, record: ImportRecord) -> ImportDetail:
     sealed = open_json(keyring, record.row_errors, import_aad(record.id, record.la_code))
     if isinstance(sealed, list):  # the first shape: row errors only
         sealed = {"row_errors": sealed, "incidents": []}
-    row_errors = [dict(e) for e in sealed["row_errors"]]
-    incidents = [dict(i) for i in sealed["incidents"]]
     # Each total is absent from imports stored before its list was capped: all were kept then.
-    rows_rejected = sealed.get("rows_rejected")
-    if rows_rejected is None:
-        rows_rejected = len({error.get("row") for error in row_errors})
-    incident_count = sealed.get("incident_count")
-    return ImportDetail(
-        incidents=incidents,
-        row_errors=row_errors,
-        rows_rejected=rows_rejected,
-        incident_count=len(incidents) if incident_count is None else incident_count,
-        incident_outcomes=dict(sealed.get("incident_outcomes") or _count_outcomes(incidents)),
+    return _detail(
+        sealed["row_errors"],
+        sealed["incidents"],
+        rows_rejected=sealed.get("rows_rejected"),
+        incident_count=sealed.get("incident_count"),
+        incident_outcomes=sealed.get("incident_outcomes") or None,
         filename=sealed.get("filename"),
         failure=sealed.get("failure"),
+    )
+
+
+def _detail(
+    row_errors: Sequence[Mapping[str, Any]],
+    incidents: Sequence[Mapping[str, Any]],
+    *,
+    rows_rejected: int | None,
+    incident_count: int | None,
+    incident_outcomes: Mapping[str, int] | None,
+    filename: str | None,
+    failure: str | None = None,
+) -> ImportDetail:
+    """An import's detail; a total not given is counted from the list kept (all were kept)."""
+    if rows_rejected is None:
+        rows_rejected = len({error.get("row") for error in row_errors})
+    if incident_outcomes is None:
+        incident_outcomes = _count_outcomes(incidents)
+    return ImportDetail(
+        incidents=[dict(i) for i in incidents],
+        row_errors=[dict(e) for e in row_errors],
+        rows_rejected=rows_rejected,
+        incident_count=len(incidents) if incident_count is None else incident_count,
+        incident_outcomes=dict(incident_outcomes),
+        filename=filename,
+        failure=failure,
     )
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from adapter.clock import LONDON
-from adapter.store.incidents import content_sha256
+from adapter.store.incident_versions import content_sha256
 from adapter.store.models import Delivery, Incident, IncidentVersion, Receipt
 from adapter.store.sealing import seal_json, version_aad
 from schemas.incident import IncidentRecordSchema

@@ -12,8 +12,9 @@ from adapter.cli.db import db as db_group
 from adapter.cli.keys import keys as keys_group
 from adapter.crypto import format_key, new_key
 from adapter.store.database import Database
-from adapter.store.incidents import create_incident, current_record, get_incident
+from adapter.store.incidents import current_record, get_incident
 from adapter.store.migrate import head_revision
+from adapter.store.new_incidents import create_incident
 from config.settings import load_settings
 from tests.store.factories import make_record
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from adapter.clock import utcnow
 from adapter.store import InvalidCursor
-from adapter.store.incidents import create_incident
 from adapter.store.models import Delivery, DeliveryAttempt, Incident
+from adapter.store.new_incidents import create_incident
 from adapter.store.obligations import (
     ObligationSpec,
     list_deadlines,

@@ -9,8 +9,9 @@ from adapter.crypto import DecryptionError, Keyring, new_key
 from adapter.store.database import Database, sqlite_path
 from adapter.store.events import add_event, event_data, event_document, list_events
 from adapter.store.imports import import_detail, record_import
-from adapter.store.incidents import child_details, create_incident, current_record, get_incident
+from adapter.store.incidents import child_details, current_record, get_incident
 from adapter.store.models import Child, Delivery, ImportRecord, IncidentVersion, LifecycleEvent
+from adapter.store.new_incidents import create_incident
 from adapter.store.outbox import delivery_payload, enqueue_delivery
 from adapter.store.rekey import reencrypt
 from config.settings import Settings

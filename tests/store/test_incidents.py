@@ -11,10 +11,9 @@ from sqlalchemy import func, select, text, update
 from adapter.clock import utcnow
 from adapter.store import ALL_LAS, OutOfScope, RecordMismatch
 from adapter.store.events import add_event, list_events
+from adapter.store.incident_versions import add_version
 from adapter.store.incidents import (
-    add_version,
     child_details,
-    create_incident,
     current_record,
     get_incident,
     get_incident_by_reference,
@@ -24,6 +23,7 @@ from adapter.store.incidents import (
     version_record,
 )
 from adapter.store.models import Child, Incident, LocalAuthority
+from adapter.store.new_incidents import create_incident
 from adapter.store.obligations import list_deadlines, replace_obligations
 from tests.store.factories import CHILD_NHS_NUMBER, make_event, make_obligation, make_record
 

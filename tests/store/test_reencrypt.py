@@ -15,8 +15,8 @@ from sqlalchemy import select, text, update
 from adapter.cli.db import db as db_group
 from adapter.crypto import Keyring, format_key, new_key
 from adapter.store.database import Database
-from adapter.store.incidents import create_incident
 from adapter.store.models import Child, IncidentVersion
+from adapter.store.new_incidents import create_incident
 from adapter.store.rekey import Unreadable, reencrypt
 from tests.store.factories import make_record
 
