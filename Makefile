@@ -64,6 +64,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/deliver.py
+	$(BIN)/python bench/restore_drill.py
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
