@@ -1,6 +1,7 @@
 """Now and today, in the only two time zones the service speaks: UTC and Europe/London.
 
-Dependency-free on purpose: the importers, the rules and the service all ask it the date.
+Dependency-free on purpose: the schemas, the importers, the rules and the service all ask it
+the date or the zone.
 """
 
 from __future__ import annotations

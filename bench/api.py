@@ -36,7 +36,6 @@ from pathlib import Path
 
 import httpx
 from redis import Redis
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +47,7 @@ from adapter.store.api_keys import create_key  # noqa: E402
 from adapter.store.crypto import format_key, new_key  # noqa: E402
 from adapter.store.database import normalise_url  # noqa: E402
 from config.settings import Settings  # noqa: E402
+from tests.support.throwaway import throwaway_postgresql  # noqa: E402
 
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/7"
@@ -137,21 +137,29 @@ def drive(
 
 
 @contextlib.contextmanager
+def scratch(prefix: str, redis_url: str) -> Iterator[tuple[Path, Redis]]:
+    """A temporary folder named ``prefix``… and the benchmark's own Redis database, both emptied
+    afterwards, even after a plain ``kill`` (SIGTERM becomes SystemExit, which unwinds every
+    ``with``)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    redis = Redis.from_url(redis_url)
+    redis.flushdb()
+    try:
+        yield folder, redis
+    finally:
+        redis.flushdb()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def throwaway_database(server_url: str) -> Iterator[str]:
     """A new PostgreSQL database on ``server_url``'s server, dropped afterwards."""
     server = make_url(normalise_url(server_url))
     if server.get_backend_name() != "postgresql":
         raise SystemExit(f"DATABASE_URL must name a PostgreSQL server, not {server.drivername}")
-    name = f"csins_bench_api_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgresql(server, "csins_bench_api_") as url:
+        yield url
 
 
 @contextlib.contextmanager
@@ -229,80 +237,74 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="Seconds per level and server")
     args = parser.parse_args()
     levels = [int(part) for part in args.levels.split(",")]
-    # A plain `kill` must clean up too: turn SIGTERM into SystemExit, which unwinds every `with`.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     server_url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    folder = Path(tempfile.mkdtemp(prefix="csins-bench-api-"))
-    redis = Redis.from_url(REDIS_BENCH_URL)
-    redis.flushdb()
-    try:
-        with throwaway_database(server_url) as database_url:
-            key = api_key(database_url, folder)
-            env = {
-                **os.environ,
-                "DATABASE_URL": database_url,
-                "REDIS_URL": REDIS_BENCH_URL,
-                "CSINS_DATA_DIR": str(folder),
-                "CSINS_ENCRYPTION_KEYS": format_key("bench", new_key()),
-            }
-            service_port, baseline_port = local_redis.free_port(), local_redis.free_port()
-            service_command = [
-                sys.executable,
-                "-m",
-                "adapter.cli",
-                "serve",
-                "--port",
-                str(service_port),
-            ]
-            baseline_command = [
-                sys.executable,
-                str(REPO / "bench" / "api_baseline.py"),
-                "--port",
-                str(baseline_port),
-            ]
-            with (
-                server(
-                    service_command,
-                    env,
-                    folder / "service.log",
-                    f"http://127.0.0.1:{service_port}/healthz",
-                ) as service_url,
-                server(
-                    baseline_command,
-                    env,
-                    folder / "baseline.log",
-                    f"http://127.0.0.1:{baseline_port}/healthz",
-                ) as baseline_url,
-            ):
-                bodies = Bodies()
-                print(f"warming up ({WARMUP_REQUESTS} requests each)...", flush=True)
-                for url, path in ((baseline_url, "/ingest"), (service_url, "/api/v1/incidents")):
-                    with httpx.Client(
-                        base_url=url,
-                        headers={
-                            "Authorization": f"Bearer {key}",
-                            "Content-Type": "application/json",
-                        },
-                    ) as http:
-                        for _ in range(WARMUP_REQUESTS):
-                            http.post(path, content=bodies.next()).raise_for_status()
-                results: list[tuple[Level, Level]] = []
-                for clients in levels:
-                    print(f"{clients} clients, {args.duration:g} s each...", flush=True)
-                    baseline = drive(baseline_url, "/ingest", key, bodies, clients, args.duration)
-                    service = drive(
-                        service_url, "/api/v1/incidents", key, bodies, clients, args.duration
-                    )
-                    results.append((baseline, service))
-            print()
-            met = report(results)
-            print(
-                f"(median service latency over all levels: "
-                f"{statistics.median(v for _, s in results for v in s.latencies_ms):.1f} ms)"
-            )
-    finally:
-        redis.flushdb()
-        shutil.rmtree(folder, ignore_errors=True)
+    with (
+        scratch("csins-bench-api-", REDIS_BENCH_URL) as (folder, _),
+        throwaway_database(server_url) as database_url,
+    ):
+        key = api_key(database_url, folder)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_BENCH_URL,
+            "CSINS_DATA_DIR": str(folder),
+            "CSINS_ENCRYPTION_KEYS": format_key("bench", new_key()),
+        }
+        service_port, baseline_port = local_redis.free_port(), local_redis.free_port()
+        service_command = [
+            sys.executable,
+            "-m",
+            "adapter.cli",
+            "serve",
+            "--port",
+            str(service_port),
+        ]
+        baseline_command = [
+            sys.executable,
+            str(REPO / "bench" / "api_baseline.py"),
+            "--port",
+            str(baseline_port),
+        ]
+        with (
+            server(
+                service_command,
+                env,
+                folder / "service.log",
+                f"http://127.0.0.1:{service_port}/healthz",
+            ) as service_url,
+            server(
+                baseline_command,
+                env,
+                folder / "baseline.log",
+                f"http://127.0.0.1:{baseline_port}/healthz",
+            ) as baseline_url,
+        ):
+            bodies = Bodies()
+            print(f"warming up ({WARMUP_REQUESTS} requests each)...", flush=True)
+            for url, path in ((baseline_url, "/ingest"), (service_url, "/api/v1/incidents")):
+                with httpx.Client(
+                    base_url=url,
+                    headers={
+                        "Authorization": f"Bearer {key}",
+                        "Content-Type": "application/json",
+                    },
+                ) as http:
+                    for _ in range(WARMUP_REQUESTS):
+                        http.post(path, content=bodies.next()).raise_for_status()
+            results: list[tuple[Level, Level]] = []
+            for clients in levels:
+                print(f"{clients} clients, {args.duration:g} s each...", flush=True)
+                baseline = drive(baseline_url, "/ingest", key, bodies, clients, args.duration)
+                service = drive(
+                    service_url, "/api/v1/incidents", key, bodies, clients, args.duration
+                )
+                results.append((baseline, service))
+        print()
+        met = report(results)
+        print(
+            f"(median service latency over all levels: "
+            f"{statistics.median(v for _, s in results for v in s.latencies_ms):.1f} ms)"
+        )
     raise SystemExit(0 if met else 1)
 
 

@@ -54,9 +54,12 @@ def create_app(database_url: str) -> Flask:
 
 
 def main() -> None:
-    from gunicorn.app.base import BaseApplication
-
-    from adapter.cli.service import DEFAULT_WEB_THREADS, DEFAULT_WEB_WORKERS
+    from adapter.cli.service import (
+        DEFAULT_WEB_THREADS,
+        DEFAULT_WEB_WORKERS,
+        gunicorn_settings,
+        run_gunicorn,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -70,23 +73,9 @@ def main() -> None:
         connection.execute(text(CREATE_TABLE))
     setup.dispose()
 
-    class Application(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            # The settings of adapter.cli.service.serve, so both servers are alike.
-            for key, value in {
-                "bind": f"{args.host}:{args.port}",
-                "workers": args.workers,
-                "threads": args.threads,
-                "worker_class": "gthread",
-                "accesslog": "-",
-                "timeout": 60,
-            }.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            return create_app(database_url)
-
-    Application().run()
+    # The settings of adapter.cli.service.serve, so both servers are alike.
+    settings = gunicorn_settings(args.host, args.port, args.workers, args.threads)
+    run_gunicorn(settings, lambda: create_app(database_url))
 
 
 if __name__ == "__main__":

@@ -47,17 +47,20 @@ from redis import Redis  # noqa: E402
 from rq import Queue, Worker  # noqa: E402
 from rq.registry import FinishedJobRegistry  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from adapter.queue import enqueue_deliveries, local_redis  # noqa: E402
+from adapter.clock import utcnow  # noqa: E402
+from adapter.queue import (  # noqa: E402
+    enqueue_deliveries,
+    local_redis,
+)
 from adapter.service import casework  # noqa: E402
-from adapter.service.clock import utcnow  # noqa: E402
 from adapter.store import outbox  # noqa: E402
-from adapter.store.api_keys import Principal, create_key  # noqa: E402
+from adapter.store.api_keys import Principal, create_key  # noqa: E402  # noqa: E402
 from adapter.store.database import Database, normalise_url  # noqa: E402
 from adapter.store.migrate import upgrade  # noqa: E402
 from adapter.store.models import DeliveryRow, IncidentRow  # noqa: E402
 from config.settings import Settings, load_settings  # noqa: E402
+from tests.support.throwaway import throwaway_postgresql  # noqa: E402
 
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/11"
 """The Redis database the benchmark owns (flushed before and after)."""
@@ -159,16 +162,8 @@ def throwaway_database(backend: str, folder: Path) -> Iterator[str]:
     if server is None:
         yield f"sqlite:///{folder / 'bench.db'}"
         return
-    name = f"csins_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgresql(server, "csins_bench_") as url:
+        yield url
 
 
 class Processes:

@@ -22,21 +22,16 @@ import cProfile
 import io
 import os
 import pstats
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-from redis import Redis
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from api import throwaway_database  # noqa: E402
+from api import DEFAULT_SERVER, scratch, throwaway_database  # noqa: E402
 from convert import generate  # noqa: E402
 
 from adapter.store import Database, migrate  # noqa: E402
@@ -78,8 +73,8 @@ def migrated(database_url: str, env: dict[str, str]) -> None:
 
 def profile(path: Path, env: dict[str, str], top: int) -> None:
     """Import ``path`` in this process under cProfile; print the top functions."""
+    from adapter.clock import utcnow
     from adapter.queue import RqPublisher
-    from adapter.service.clock import utcnow
     from adapter.service.import_runs import accept_import, run_import
     from adapter.store.api_keys import Principal
 
@@ -112,14 +107,8 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="Profile an import afterwards")
     parser.add_argument("--top", type=int, default=25, help="Functions the profile shows")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    server_url = (
-        os.environ.get("DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-    folder = Path(tempfile.mkdtemp(prefix="csins-bench-import-"))
-    redis = Redis.from_url(REDIS_BENCH_URL)
-    redis.flushdb()
-    try:
+    server_url = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    with scratch("csins-bench-import-", REDIS_BENCH_URL) as (folder, redis):
         export = generate("liquidlogic", args.rows, folder / "export.csv")
         base_env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
@@ -151,9 +140,6 @@ def main() -> None:
                 env = {**base_env, "DATABASE_URL": database_url}
                 migrated(database_url, env)
                 profile(export, env, args.top)
-    finally:
-        redis.flushdb()
-        shutil.rmtree(folder, ignore_errors=True)
     raise SystemExit(0 if met else 1)
 
 

@@ -22,15 +22,21 @@ import datetime as dt
 import gc
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from adapter.deadlines.plan import load_plan_input, plan_incident
-from adapter.errors import EventRefused
-from config.settings import load_settings
-from schemas.incident import IncidentRecordSchema
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from adapter.deadlines.plan import load_plan_input, plan_incident  # noqa: E402
+from adapter.errors import EventRefused  # noqa: E402
+from config.settings import load_settings  # noqa: E402
+from schemas.incident import IncidentRecordSchema  # noqa: E402
+from tests.support.records import LOCAL_AUTHORITY, NOTIFIER, nature_of  # noqa: E402
 
 FIRST_INCIDENT = dt.date(2021, 1, 1)
 INCIDENT_SPAN_DAYS = 6 * 365
@@ -133,24 +139,12 @@ def make_incident(rng: random.Random, number: int) -> dict[str, Any]:
         _child(rng, incident_date, adult=young_adult and index == 0)
         for index in range(rng.choices((1, 2, 3, 4), (70, 20, 7, 3))[0])
     ]
-    outcomes = {child["outcome"] for child in children}
-    nature = (
-        "death"
-        if "died" in outcomes
-        else "serious_harm"
-        if outcomes & {"seriously_harmed", "unknown"}
-        else "other"
-    )
+    nature = nature_of(child["outcome"] for child in children)
     abuse = rng.choices(("known", "suspected", "not_known_or_suspected"), (3, 5, 2))[0]
     record: dict[str, Any] = {
         "schema_version": "1",
-        "local_authority": {"code": "812", "name": "North East Lincolnshire"},
-        "notifier": {
-            "name": "A. Officer",
-            "role": "Head of Safeguarding",
-            "email": "a@la.gov.uk",
-            "phone": "01472 000000",
-        },
+        "local_authority": dict(LOCAL_AUTHORITY),
+        "notifier": dict(NOTIFIER),
         "incident": {
             "reference": f"NEL-{number:06d}",
             "nature": nature,

@@ -32,12 +32,12 @@ from adapter.receipts import (
     SigningKeyring,
     build_checkpoint,
     issue_receipt,
+    payload_sha256,
     sign_receipt,
     verify_chain,
     verify_receipt,
 )
 from adapter.receipts.log import AuditResult, audit_database, audit_log
-from adapter.receipts.receipt import payload_sha256
 from adapter.store import migrate
 from adapter.store.database import Database
 from adapter.store.models import DeliveryRow

@@ -13,23 +13,27 @@ from __future__ import annotations
 from rq import cron
 
 from adapter.queue import MAINTENANCE
+from jobs.defaults import (
+    CHECKPOINT_INTERVAL,
+    CHECKPOINT_JOB_TIMEOUT,
+    DEADLINE_CHECK_INTERVAL,
+    DEADLINE_CHECK_JOB_TIMEOUT,
+    DIGEST_INTERVAL,
+    DIGEST_JOB_TIMEOUT,
+    SWEEP_INTERVAL,
+    SWEEP_JOB_TIMEOUT,
+)
 from jobs.digest import send_digests
 from jobs.maintenance import check_deadlines, checkpoint, sweep
 
-SWEEP_INTERVAL = 15
-"""Seconds between outbox sweeps: the longest a delivery waits when its job was lost."""
-
-DEADLINE_CHECK_INTERVAL = 300
-"""Seconds between deadline checks (statuses change at most once a day; alerts want promptness)."""
-
-CHECKPOINT_INTERVAL = 300
-"""Seconds between signed checkpoints of the receipt log (each also appended to the witness
-file outside the database: what a truncation of the log cannot rewrite)."""
-
-DIGEST_INTERVAL = 300
-"""Seconds between looks at whether the daily digest is due (it goes once a day per LA)."""
-
-cron.register(sweep, MAINTENANCE, interval=SWEEP_INTERVAL, job_timeout=120)
-cron.register(check_deadlines, MAINTENANCE, interval=DEADLINE_CHECK_INTERVAL, job_timeout=300)
-cron.register(checkpoint, MAINTENANCE, interval=CHECKPOINT_INTERVAL, job_timeout=60)
-cron.register(send_digests, MAINTENANCE, interval=DIGEST_INTERVAL, job_timeout=300)
+cron.register(sweep, MAINTENANCE, interval=SWEEP_INTERVAL, job_timeout=SWEEP_JOB_TIMEOUT)
+cron.register(
+    check_deadlines,
+    MAINTENANCE,
+    interval=DEADLINE_CHECK_INTERVAL,
+    job_timeout=DEADLINE_CHECK_JOB_TIMEOUT,
+)
+cron.register(
+    checkpoint, MAINTENANCE, interval=CHECKPOINT_INTERVAL, job_timeout=CHECKPOINT_JOB_TIMEOUT
+)
+cron.register(send_digests, MAINTENANCE, interval=DIGEST_INTERVAL, job_timeout=DIGEST_JOB_TIMEOUT)

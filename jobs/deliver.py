@@ -34,21 +34,14 @@ from tenacity import (
     wait_random,
 )
 
+from adapter.clock import utcnow
 from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
 from adapter.queue import connect, enqueue_delivery
 from adapter.service import assisted, delivering
-from adapter.service.clock import utcnow
 from adapter.store.models import DeliveryAttemptRow, DeliveryRow
 from jobs.context import WorkerContext, context
-
-TRANSACTION_TRIES = 3
-"""Tries in all of the job's ``start`` and ``record`` transactions when the database connection
-is lost under them; a longer outage leaves the row ``sending``, for the sweeper."""
-
-TRANSACTION_RETRY_WAIT_SECONDS = 0.5
-"""Seconds before the second try of such a transaction, doubled before each later one; up to as
-many again are added at random, so that the workers of a failover do not all come back at once."""
+from jobs.defaults import TRANSACTION_RETRY_WAIT_SECONDS, TRANSACTION_TRIES
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import datetime as dt
 import logging
 import smtplib
 
+from adapter.clock import LONDON, utcnow
 from adapter.reminders import digest, facts, runs
 from adapter.reminders.mailer import DigestSettings, load_digest_settings, send_message
-from adapter.service.clock import LONDON, utcnow
 from jobs.context import WorkerContext, context
 
 log = logging.getLogger(__name__)

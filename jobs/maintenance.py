@@ -21,6 +21,7 @@ from rq.job import JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
 from adapter.queue import (
     LIVE_JOB_STATUSES,
@@ -33,24 +34,12 @@ from adapter.queue import (
 )
 from adapter.receipts.witness import checkpoint_and_witness, witness_path
 from adapter.service import alerts
-from adapter.service.clock import utcnow
 from adapter.service.replanning import live_status, replan
 from adapter.store import assisted, outbox
 from adapter.store.import_runs import imports_to_resume
 from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from jobs.context import WorkerContext, context
-
-SWEEP_BATCH = 500
-"""Deliveries one sweep reads at a time."""
-
-SWEEP_BATCHES = 40
-"""Most batches one sweep reads (20 000 due deliveries; the next sweep takes the rest). It
-reads past due deliveries whose jobs are alive (a backlog waiting on the per-addressee limit),
-so a lost job behind a long backlog is not left waiting until the backlog drains."""
-
-SCHEDULER_GRACE = dt.timedelta(seconds=30)
-"""How late a scheduled retry may be before the sweep enqueues it itself: RQ's scheduler runs
-inside one worker at a time, and after that worker dies its lock outlives it for a minute."""
+from jobs.defaults import SCHEDULER_GRACE, SWEEP_BATCH, SWEEP_BATCHES
 
 OPEN_STATUSES = ("pending", "due_soon", "overdue")
 _NEWLY = {"due_soon": alerts.DEADLINE_AT_RISK, "overdue": alerts.DEADLINE_OVERDUE}

@@ -18,14 +18,10 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from jobs.defaults import FIRST_WAIT_SECONDS, MAX_WAIT_SECONDS
+
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 """What redis-py raises when the server cannot be reached or does not answer in time."""
-
-FIRST_WAIT_SECONDS = 1.0
-"""Seconds before the first look at whether Redis answers again; doubled after each miss."""
-
-MAX_WAIT_SECONDS = 30.0
-"""Longest wait (seconds) between two looks at whether Redis answers again."""
 
 log = logging.getLogger(__name__)
 

@@ -27,16 +27,9 @@ from adapter import logs
 from adapter.queue import ALL_QUEUES, SERIALIZER, connect
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
+from jobs.defaults import MAINTENANCE_INTERVAL, PUBSUB_RETRY_SECONDS
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
 from jobs.scheduler import scheduler_running
-
-MAINTENANCE_INTERVAL = 60
-"""Seconds between a worker's RQ housekeeping runs (RQ's default is 600): each run frees what a
-killed worker left behind (its job's rate-limit slot, once the job's heartbeat has expired) and
-takes over RQ's scheduler when the worker that ran it is gone, so retries do not wait long."""
-
-PUBSUB_RETRY_SECONDS = 2.0
-"""Seconds between a worker's tries to listen to its command channel again while Redis is away."""
 
 
 class RedisLost(StopRequested):

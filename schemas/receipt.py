@@ -63,10 +63,10 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from adapter.clock import LONDON
 from schemas import codes
 from schemas.fields import StrictBoolean, StrictInteger, code
 
@@ -92,9 +92,6 @@ ACKNOWLEDGERS = {
 
 GENESIS_SHA256 = "0" * 64
 """``previous_receipt_sha256`` of receipt 1, and ``head_sha256`` of an empty log."""
-
-LONDON = ZoneInfo("Europe/London")
-"""Deadlines fall due at the end of their day in this zone (DESIGN.md §5)."""
 
 UTC_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _UTC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"

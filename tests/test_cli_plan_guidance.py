@@ -15,7 +15,7 @@ import time_machine
 from click.testing import CliRunner
 
 from adapter.cli import main
-from adapter.deadlines.status import LONDON
+from adapter.clock import LONDON
 from tests.rules.factories import make_child, make_record
 from tests.rules.test_ages_and_who_owes import (
     abused_at_7_suicide_at_19,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from adapter.http.problems import ApiProblem
 from adapter.store.errors import InvalidCursor
 from adapter.store.pagination import decode_cursor
+from schemas import unique_keys
 from schemas.events import MAX_DOCUMENT_BASE64
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
@@ -82,10 +82,10 @@ def json_body(*, or_also: str | None = None) -> Any:
     if (request.content_length or 0) > MAX_JSON_BYTES or len(request.get_data()) > MAX_JSON_BYTES:
         raise ApiProblem(413, "too-large", f"a JSON body may be at most {MAX_JSON_BYTES} bytes")
     try:
-        data = json.loads(request.get_data(), object_pairs_hook=_unique_keys)
+        data = unique_keys.loads(request.get_data())
     except RecursionError:
         raise ApiProblem(400, "malformed-json", "the body nests too deeply to be read") from None
-    except _RepeatedKey as repeated:
+    except unique_keys.RepeatedKey as repeated:
         # Parsers keep the first or the last of two equal keys: what one reader checked
         # another would store. Refused, as receipt files are (adapter.receipts.signed).
         raise ApiProblem(
@@ -104,19 +104,6 @@ def json_body(*, or_also: str | None = None) -> Any:
             field_errors=unstorable,
         )
     return data
-
-
-class _RepeatedKey(Exception):
-    """A JSON object named one key twice."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _RepeatedKey(key)
-        found[key] = value
-    return found
 
 
 def event_body() -> Any:

@@ -15,10 +15,10 @@ from marshmallow import Schema, fields
 
 from adapter.api.auth import READERS, authenticate
 from adapter.api.spec import problem_responses
+from adapter.clock import utcnow
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.reminders import facts, ics
-from adapter.service.clock import utcnow
 from adapter.store import feed_tokens
 
 blp = Blueprint(

@@ -9,10 +9,10 @@ from flask_smorest import Blueprint
 from adapter.api.auth import READERS, principal, requires
 from adapter.api.bodies import JSON_BODY_PROBLEMS, checked_cursor, deadline_cursor_key, json_body
 from adapter.api.spec import BAD_CURSOR, problem_responses
+from adapter.clock import london_today, utcnow
 from adapter.deadlines import calendar_for, load_plan_input, pending_from, plan_incident
 from adapter.http.resources import resources
 from adapter.http.views import obligation_view
-from adapter.service.clock import london_today, utcnow
 from adapter.store import tracker as obligation_store
 from adapter.store.tracker import LiveDay
 from schemas.api import DeadlineListSchema, DeadlineQuerySchema, PlanInputSchema, PlanSchema

@@ -10,11 +10,11 @@ from flask_smorest import Blueprint
 from adapter.api.auth import READERS, principal, requires
 from adapter.api.bodies import checked_cursor, delivery_cursor_key
 from adapter.api.spec import BAD_CURSOR, problem_responses
+from adapter.clock import utcnow
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.http.views import delivery_view
 from adapter.service import assisted, retries
-from adapter.service.clock import utcnow
 from adapter.store import outbox
 from schemas.api import (
     ConfirmationSchema,

@@ -20,10 +20,10 @@ from flask_smorest import Blueprint
 
 from adapter.api.auth import READERS, principal, requires
 from adapter.api.spec import problem_responses
+from adapter.clock import utcnow
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.importers import SYSTEMS
-from adapter.service.clock import utcnow
 from adapter.service.import_runs import accept_import, find_import
 from adapter.store.import_runs import ImportDetail, import_detail
 from adapter.store.models import ImportRunRow

@@ -17,12 +17,12 @@ from adapter.api.bodies import (
     json_body,
 )
 from adapter.api.spec import problem_responses
+from adapter.clock import utcnow
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.http.views import Created, delivery_view, incident_view, obligation_view
 from adapter.service import amending, casework, event_recording
 from adapter.service.case_changes import CaseChange
-from adapter.service.clock import utcnow
 from adapter.store import incidents as incident_store
 from adapter.store import tracker as obligation_store
 from schemas.api import EventCreatedSchema, EventFormSchema, StoredIncidentSchema

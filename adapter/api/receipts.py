@@ -28,6 +28,8 @@ from flask_smorest import Blueprint
 from adapter.api.auth import principal, requires
 from adapter.api.bodies import MAX_CURSOR_CHARS
 from adapter.api.spec import BAD_CURSOR, problem_responses
+from adapter.clock import utcnow
+from adapter.deadlines import start_of_day
 from adapter.http.problems import ApiProblem
 from adapter.http.resources import resources
 from adapter.receipts.keys import SigningKeyring
@@ -38,7 +40,6 @@ from adapter.receipts.log import (
     receipts_cursor_sequence,
     signed,
 )
-from adapter.service.clock import utcnow
 from adapter.store import audit_log
 from adapter.store import incidents as incident_store
 from adapter.store.errors import InvalidCursor
@@ -50,7 +51,6 @@ from schemas.api import (
     ReceiptListSchema,
     ReceiptQuerySchema,
 )
-from schemas.receipt import LONDON
 
 RECEIPT_READERS = ("compliance", "admin")
 """Roles that may list and download receipts (DESIGN.md §7: compliance reads receipts)."""
@@ -98,10 +98,6 @@ def receipt_filename(row: ReceiptRow) -> str:
     return f"receipt-{row.sequence:06d}-{row.id}.json"
 
 
-def _london_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=LONDON)
-
-
 @blp.route("/api/v1/receipts", methods=["GET"])
 @blp.arguments(ReceiptQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, ReceiptListSchema)
@@ -134,11 +130,9 @@ def list_receipts_view(
             incident_id=incident,
             addressee=addressee,
             document=document,
-            acknowledged_from=_london_midnight(acknowledged_from) if acknowledged_from else None,
+            acknowledged_from=start_of_day(acknowledged_from) if acknowledged_from else None,
             acknowledged_before=(
-                _london_midnight(acknowledged_to + dt.timedelta(days=1))
-                if acknowledged_to
-                else None
+                start_of_day(acknowledged_to + dt.timedelta(days=1)) if acknowledged_to else None
             ),
             cursor=checked_receipts_cursor(cursor),
             limit=limit,

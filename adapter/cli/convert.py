@@ -25,9 +25,9 @@ from typing import IO, NoReturn
 
 import click
 
+from adapter.cli.options import system_option
 from adapter.errors import ExportError
 from adapter.importers import (
-    SYSTEMS,
     Conversion,
     Converted,
     RowProblem,
@@ -50,13 +50,7 @@ PROGRESS_STEP_ROWS = 500
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--system",
-    type=click.Choice(("auto", *SYSTEMS), case_sensitive=False),
-    default="auto",
-    show_default=True,
-    help="The case system that produced the export; auto detects it from the headers.",
-)
+@system_option
 @click.option(
     "--out",
     "out_path",

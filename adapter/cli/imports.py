@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
+from adapter.cli.options import system_option
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
-from adapter.importers import SYSTEMS
 from adapter.queue import RqPublisher
-from adapter.service.clock import utcnow
 from adapter.service.import_runs import accept_import, run_import
 from adapter.store import Database
 from adapter.store.api_keys import Principal
@@ -37,13 +37,7 @@ EXIT_UNREADABLE = 2
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--la", "la_code", required=True, help="The LA the export is from (its DfE code).")
-@click.option(
-    "--system",
-    type=click.Choice(("auto", *SYSTEMS), case_sensitive=False),
-    default="auto",
-    show_default=True,
-    help="The case system that produced the export; auto detects it from the headers.",
-)
+@system_option
 def import_export(file: Path, la_code: str, system: str) -> None:
     """Import an export: each incident submitted as POST /incidents would."""
     try:

@@ -11,15 +11,14 @@ Exit codes, mirroring ``convert``:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
+from adapter.clock import london_today
 from adapter.deadlines.plan import load_plan_input, plan_incident
-from adapter.deadlines.status import LONDON
 from adapter.errors import CalendarRangeError, EventRefused, InvalidRecord
 from config.settings import SettingsError, load_settings
 
@@ -54,7 +53,7 @@ def plan(file: Path) -> None:
         _fail(f"configuration: {error}", EXIT_UNREADABLE)
     try:
         record, events = load_plan_input(data)
-        result = plan_incident(record, events, policy, today=dt.datetime.now(LONDON).date())
+        result = plan_incident(record, events, policy, today=london_today())
     except InvalidRecord as error:
         _fail("\n".join(f"{path}: {message}" for path, message in error.problems), EXIT_INVALID)
     except (EventRefused, CalendarRangeError) as error:

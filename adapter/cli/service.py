@@ -7,6 +7,7 @@ that loses Redis waits for it and starts again (:mod:`jobs.outages`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -19,6 +20,9 @@ DEFAULT_WEB_WORKERS = 2
 DEFAULT_WEB_THREADS = 4
 """Threads per gunicorn worker (requests mostly wait on the database)."""
 
+WEB_TIMEOUT_SECONDS = 60
+"""gunicorn's worker timeout (seconds): a worker silent for longer is killed and replaced."""
+
 
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
@@ -27,31 +31,45 @@ DEFAULT_WEB_THREADS = 4
 @click.option("--threads", default=DEFAULT_WEB_THREADS, show_default=True, type=int)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the REST API (and pages) with gunicorn."""
+    from adapter.cli.http_errors import install
+
+    install()  # gunicorn's own 400/414/431 answers as problem+json, like the app's
+    run_gunicorn(gunicorn_settings(host, port, workers, threads), _load_app)
+
+
+def _load_app() -> Any:
+    from adapter import logs
+    from adapter.app import create_app
+    from config.settings import load_settings
+
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    # Once per worker process: no connection crosses a fork.
+    return create_app(settings=settings)
+
+
+def gunicorn_settings(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """The gunicorn settings ``serve`` runs with (``bench/api_baseline.py`` serves alike)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "timeout": WEB_TIMEOUT_SECONDS,
+    }
+
+
+def run_gunicorn(settings: dict[str, Any], load: Callable[[], Any]) -> None:
+    """Run gunicorn with ``settings`` until stopped; ``load`` builds the app in each worker."""
     from gunicorn.app.base import BaseApplication
 
     class Application(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key, value in {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread",
-                "accesslog": "-",
-                "timeout": 60,
-            }.items():
+            for key, value in settings.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            from adapter import logs
-            from adapter.app import create_app
-            from config.settings import load_settings
+            return load()
 
-            settings = load_settings()
-            logs.configure(settings.log_level)
-            # Once per worker process: no connection crosses a fork.
-            return create_app(settings=settings)
-
-    from adapter.cli.http_errors import install
-
-    install()  # gunicorn's own 400/414/431 answers as problem+json, like the app's
     Application().run()

@@ -18,16 +18,16 @@ from adapter.deadlines.lifecycle import Decision, Lifecycle, Publication
 from adapter.deadlines.obligations import Obligation, derive_obligations
 from adapter.deadlines.plan import Plan, load_plan_input, plan_incident
 from adapter.deadlines.status import (
-    LONDON,
     DeadlineStatus,
     deadline_status,
     due_instant,
+    is_on_time,
     london_date,
     pending_from,
+    start_of_day,
 )
 
 __all__ = [
-    "LONDON",
     "Closure",
     "DeadlineStatus",
     "Decision",
@@ -42,8 +42,10 @@ __all__ = [
     "deadline_status",
     "derive_obligations",
     "due_instant",
+    "is_on_time",
     "load_plan_input",
     "london_date",
     "pending_from",
     "plan_incident",
+    "start_of_day",
 ]

@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
-from zoneinfo import ZoneInfo
 
+from adapter.clock import LONDON
 from adapter.deadlines.calendar import WorkingDayCalendar
-
-LONDON = ZoneInfo("Europe/London")
-"""Deadlines are days in England: they end at midnight Europe/London."""
 
 DeadlineStatus = Literal["pending", "due_soon", "overdue", "met", "met_late"]
 
@@ -45,6 +42,13 @@ def london_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(LONDON).date()
 
 
+def is_on_time(acknowledged_at: dt.datetime, due: dt.date) -> bool:
+    """Whether an acknowledgement (aware) meets a deadline on ``due``: at or before the end of
+    the due day in Europe/London (DESIGN.md §5 ``met``); a receipt's ``on_time`` says the same."""
+    _require_aware("acknowledged_at", acknowledged_at)
+    return acknowledged_at <= due_instant(due)
+
+
 def deadline_status(
     due: dt.date,
     now: dt.datetime,
@@ -65,8 +69,7 @@ def deadline_status(
     if done is None and satisfied_at is not None and satisfied_at <= now:
         done = satisfied_at
     if done is not None:
-        _require_aware("acknowledged_at", done)
-        return "met" if done <= due_instant(due) else "met_late"
+        return "met" if is_on_time(done, due) else "met_late"
     today = london_date(now)
     if today > due:
         return "overdue"

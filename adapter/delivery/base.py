@@ -26,6 +26,7 @@ from tenacity import (
     wait_random,
 )
 
+from adapter.clock import utcnow
 from adapter.delivery import defaults
 from adapter.delivery.envelope import Delivery, encode_envelope, sha256_hex
 from adapter.delivery.errors import InvalidDelivery, NoAnswer
@@ -44,11 +45,6 @@ Clock = Callable[[], dt.datetime]
 
 Sleep = Callable[[float], None]
 """Waits the given seconds (injectable so tests do not sleep)."""
-
-
-def utc_now() -> dt.datetime:
-    """The current time, aware UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ class Channel(abc.ABC):
         destination: str,
         *,
         retry: QuickRetry | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
     ) -> None:
         self.addressee = addressee
         self.destination = destination

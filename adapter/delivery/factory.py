@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 
 from requests.adapters import BaseAdapter
 
+from adapter.clock import utcnow
 from adapter.delivery import defaults
-from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
+from adapter.delivery.base import Channel, Clock, QuickRetry
 from adapter.delivery.errors import ChannelConfigError, MissingCredential, SignatureError
 from adapter.delivery.https import HttpsChannel, HttpTimeouts, SandboxChannel
 from adapter.delivery.signing import Scheme, SigningKey, parse_signing_keys
@@ -83,7 +84,7 @@ def channel_for(
     *,
     retry: QuickRetry | None = None,
     transport: BaseAdapter | None = None,
-    clock: Clock = utc_now,
+    clock: Clock = utcnow,
 ) -> Channel:
     """The channel that delivers to ``addressee`` as ``config`` (its YAML entry) says.
 

@@ -36,8 +36,9 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 
 from adapter import __version__
+from adapter.clock import utcnow
 from adapter.delivery import defaults
-from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
+from adapter.delivery.base import Channel, Clock, QuickRetry
 from adapter.delivery.envelope import Delivery
 from adapter.delivery.errors import ChannelConfigError, NoAnswer
 from adapter.delivery.outcome import Reply, parse_retry_after
@@ -105,7 +106,7 @@ class HttpsChannel(Channel):
         ca_bundle: str | None = None,
         transport: BaseAdapter | None = None,
         retry: QuickRetry | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
     ) -> None:
         self._check_endpoint(addressee, endpoint)
         if not signing_keys:

@@ -26,8 +26,9 @@ from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from typing import ClassVar, Literal
 
+from adapter.clock import utcnow
 from adapter.delivery import defaults
-from adapter.delivery.base import Channel, Clock, QuickRetry, utc_now
+from adapter.delivery.base import Channel, Clock, QuickRetry
 from adapter.delivery.envelope import Delivery, attachment_bytes, encode_envelope
 from adapter.delivery.errors import ChannelConfigError, NoAnswer
 from adapter.delivery.outcome import OutcomeKind, Reply, classify_smtp_code
@@ -73,7 +74,7 @@ class SmtpChannel(Channel):
         message_id_domain: str | None = None,
         ca_bundle: str | None = None,
         retry: QuickRetry | None = None,
-        clock: Clock = utc_now,
+        clock: Clock = utcnow,
     ) -> None:
         if not recipients:
             raise ChannelConfigError(addressee, "to: at least one recipient is needed")

@@ -19,6 +19,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import RateLimit
 
+from adapter.clock import utcnow
 from adapter.queue.connection import LIVE_JOB_STATUSES, connect, fetch_job, queue
 from adapter.queue.names import (
     ADDRESSEE_CONCURRENCY,
@@ -76,7 +77,7 @@ def enqueue_delivery(
         "description": f"deliver {delivery_id} to {addressee} (try {attempts + 1})",
         "rate_limit": RateLimit(f"{ADDRESSEE_LIMIT_PREFIX}{addressee}", ADDRESSEE_CONCURRENCY),
     }
-    if at is not None and at > dt.datetime.now(dt.UTC):
+    if at is not None and at > utcnow():
         deliveries.enqueue_at(at, DELIVER_JOB, delivery_id, **options)
     else:
         deliveries.enqueue(DELIVER_JOB, delivery_id, **options)

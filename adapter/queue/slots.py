@@ -6,12 +6,12 @@ slots (an RQ rate limit) while it waits or runs; RQ frees it when the job ends.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from redis import Redis
 from rq.job import JobStatus
 
+from adapter.clock import utcnow
 from adapter.queue.connection import fetch_job, queue
 from adapter.queue.names import ADDRESSEE_LIMIT_PREFIX
 
@@ -34,7 +34,7 @@ def reclaim_addressee_slots(redis: Redis) -> int:
     from rq.rate_limit import RateLimitRegistry
 
     freed = 0
-    now = dt.datetime.now(dt.UTC).timestamp()
+    now = utcnow().timestamp()
     for registry in RateLimitRegistry.all(redis):
         if not registry.key.startswith(ADDRESSEE_LIMIT_PREFIX):
             continue

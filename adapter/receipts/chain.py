@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from adapter.clock import utcnow
 from adapter.errors import InvalidRecord
 from adapter.receipts.errors import (
     AlteredField,
@@ -73,7 +74,7 @@ def build_checkpoint(
         "version": CHECKPOINT_VERSION,
         "size": size,
         "head_sha256": head_sha256,
-        "issued_at": format_utc(issued_at or dt.datetime.now(dt.UTC)),
+        "issued_at": format_utc(issued_at or utcnow()),
     }
     problems = flatten(_CHECKPOINT_SCHEMA.validate(content))
     if problems:

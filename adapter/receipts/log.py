@@ -12,6 +12,7 @@ Auditing the log is :mod:`adapter.receipts.audit`; its entry points are importab
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +30,12 @@ from adapter.receipts.keys import SigningKeyring, load_keyring
 from adapter.receipts.receipt import DeliveryFacts, issue_receipt
 from adapter.receipts.signed import SignedReceipt
 from adapter.store.errors import InvalidCursor
-from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.pagination import (
+    NOT_ISSUED,
+    Keyset,
+    Page,
+    keyset_page,
+)
 from adapter.store.receipt_models import ReceiptCheckpointRow, ReceiptLogHeadRow, ReceiptRow
 from adapter.store.scope import scoped
 from config.settings import Settings
@@ -132,7 +138,6 @@ def list_receipts(
     limit: int | None = None,
 ) -> Page[ReceiptRow]:
     """Receipts in the scope matching every filter, in log order."""
-    size = page_size(limit)
     statement = scoped(select(ReceiptRow), ReceiptRow.la_code, la_scope)
     if incident_id is not None:
         statement = statement.where(ReceiptRow.incident_id == incident_id)
@@ -144,24 +149,29 @@ def list_receipts(
         statement = statement.where(ReceiptRow.acknowledged_at >= acknowledged_from)
     if acknowledged_before is not None:
         statement = statement.where(ReceiptRow.acknowledged_at < acknowledged_before)
-    if cursor is not None:
-        statement = statement.where(
-            after([ReceiptRow.sequence], [receipts_cursor_sequence(cursor)])
-        )
-    rows = session.scalars(statement.order_by(ReceiptRow.sequence).limit(size + 1)).all()
-    return page_from(rows, size, "receipts", lambda row: (row.sequence,))
+    return keyset_page(session, statement, _RECEIPTS, cursor=cursor, limit=limit)
 
 
 def receipts_cursor_sequence(cursor: str) -> int:
-    """The sequence number a ``receipts`` cursor resumes after, or :class:`InvalidCursor`.
+    """The sequence number a ``receipts`` cursor resumes after, or :class:`InvalidCursor`."""
+    (sequence,) = _RECEIPTS.key(cursor)
+    return int(sequence)
 
-    Only a positive integer that ``receipts.sequence`` (a 64-bit integer) can hold: anything else
-    would fail in the query itself, as a 500 rather than a 400 (API) or a "not valid" page (web).
-    """
-    (sequence,) = decode_cursor("receipts", cursor, 1)
+
+def _sequence(parts: Sequence[str | int]) -> tuple[int]:
+    """Only a positive integer that ``receipts.sequence`` (a 64-bit integer) can hold: anything
+    else would fail in the query itself, as a 500 rather than a 400 (API) or a "not valid" page
+    (web)."""
+    (sequence,) = parts
     if not isinstance(sequence, int) or not 0 < sequence <= MAX_SEQUENCE:
-        raise InvalidCursor("the cursor is not one this service issued")
-    return sequence
+        raise InvalidCursor(NOT_ISSUED)
+    return (sequence,)
+
+
+_RECEIPTS = Keyset[ReceiptRow](
+    "receipts", (ReceiptRow.sequence,), _sequence, lambda row: (row.sequence,)
+)
+"""Receipts in log order: a cursor holds the sequence number of the last one shown."""
 
 
 def incident_receipts(session: Session, la_scope: str, incident_id: str) -> list[ReceiptRow]:

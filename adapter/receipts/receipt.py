@@ -23,6 +23,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from adapter.clock import utcnow
+from adapter.deadlines.status import due_instant, is_on_time
 from adapter.errors import InvalidRecord
 from adapter.receipts.jws import canonical
 from adapter.receipts.keys import SigningKeyring
@@ -30,7 +32,6 @@ from adapter.receipts.signed import SignedReceipt, Verified, verify_signed
 from schemas.fields import flatten
 from schemas.receipt import (
     ACKNOWLEDGERS,
-    LONDON,
     RECEIPT_VERSION,
     UTC_TIME_FORMAT,
     ReceiptSchema,
@@ -101,13 +102,7 @@ def format_utc(moment: dt.datetime) -> str:
 
 def end_of_day_london(day: dt.date) -> str:
     """The last second of ``day`` in Europe/London, with that day's offset (GMT or BST)."""
-    end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=LONDON)
-    return end.isoformat()
-
-
-def is_on_time(acknowledged_at: dt.datetime, due_on: dt.date) -> bool:
-    """Acknowledged on or before the due day, as a day in Europe/London (DESIGN.md §5 ``met``)."""
-    return acknowledged_at.astimezone(LONDON).date() <= due_on
+    return due_instant(day).isoformat(timespec="seconds")
 
 
 def build_receipt(
@@ -126,7 +121,7 @@ def build_receipt(
     try:
         first_attempt_at = format_utc(facts.first_attempt_at)
         acknowledged_at = format_utc(facts.acknowledged_at)
-        issued = format_utc(issued_at or dt.datetime.now(dt.UTC))
+        issued = format_utc(issued_at or utcnow())
     except ValueError as exc:
         raise InvalidRecord([("_schema", str(exc))]) from None
     receipt: dict[str, Any] = {

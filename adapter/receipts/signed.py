@@ -25,6 +25,7 @@ from marshmallow import Schema
 
 from adapter.receipts.errors import AlteredField, MalformedReceipt
 from adapter.receipts.jws import canonical, parse_compact, verify_compact
+from schemas import unique_keys
 from schemas.fields import flatten
 from schemas.receipt import CHECKPOINT_VERSION, RECEIPT_SCHEMAS, CheckpointSchema
 
@@ -195,27 +196,12 @@ def read_file(path: Path, kinds: tuple[type[Signed], ...]) -> Signed:
     if len(data) > MAX_FILE_BYTES:
         raise MalformedReceipt(f"malformed: {path} is larger than {MAX_FILE_BYTES} bytes")
     try:
-        document = json.loads(data, object_pairs_hook=_unique_keys)
-    except _RepeatedKey as repeated:
+        document = unique_keys.loads(data)
+    except unique_keys.RepeatedKey as repeated:
         raise MalformedReceipt(f"malformed: {path} repeats the key '{repeated}'") from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedReceipt(f"malformed: {path} is not JSON") from None
     return from_file(document, kinds)
-
-
-class _RepeatedKey(Exception):
-    """A JSON object named one key twice."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object whose keys are all different. JSON parsers keep the last of two equal keys, so
-    a file could show a reader a forged receipt first and hand the verifier the genuine one."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _RepeatedKey(key)
-        found[key] = value
-    return found
 
 
 class SignedReceipt(Signed):

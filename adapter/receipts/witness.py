@@ -29,12 +29,11 @@ from adapter.receipts.log import record_checkpoint
 from adapter.receipts.signed import (
     MAX_FILE_BYTES,
     SignedCheckpoint,
-    _RepeatedKey,
-    _unique_keys,
     from_file,
 )
 from adapter.store.database import Database
 from config.settings import Settings
+from schemas import unique_keys
 
 FILE_NAME = "receipt-checkpoints.jsonl"
 """The witness file's name in the data dir, unless ``CSINS_CHECKPOINT_FILE`` names another."""
@@ -107,8 +106,8 @@ def read_checkpoints(path: Path) -> list[SignedCheckpoint]:
 def _single(path: Path) -> SignedCheckpoint | None:
     """The file as one JSON document, if it is one (a pretty-printed checkpoint file)."""
     try:
-        document = json.loads(path.read_bytes(), object_pairs_hook=_unique_keys)
-    except _RepeatedKey as repeated:
+        document = unique_keys.loads(path.read_bytes())
+    except unique_keys.RepeatedKey as repeated:
         raise MalformedReceipt(f"malformed: {path} repeats the key '{repeated}'") from None
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None  # several lines of JSON: a witness file
@@ -125,9 +124,9 @@ def _lines(path: Path) -> Iterator[SignedCheckpoint]:
             if not line.strip():
                 continue
             try:
-                document = json.loads(line, object_pairs_hook=_unique_keys)
+                document = unique_keys.loads(line)
                 found = from_file(document, (SignedCheckpoint,))
-            except _RepeatedKey as repeated:
+            except unique_keys.RepeatedKey as repeated:
                 raise MalformedReceipt(
                     f"malformed: line {number} of {path} repeats the key '{repeated}'"
                 ) from None

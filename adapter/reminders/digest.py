@@ -16,11 +16,11 @@ from email.utils import format_datetime, make_msgid
 
 from sqlalchemy.orm import Session
 
+from adapter.clock import london_today
 from adapter.deadlines import calendar_for
 from adapter.reminders import facts
 from adapter.reminders.facts import DeadlineFact, DeliveryFact
 from adapter.reminders.mailer import DigestSettings
-from adapter.service.clock import london_today
 from config.settings import Policy
 
 WINDOW_WORKING_DAYS = 5

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from adapter.clock import london_today
 from adapter.deadlines import calendar_for, pending_from
 from adapter.deadlines.status import start_of_day
 from adapter.errors import CalendarRangeError
-from adapter.service.clock import london_today
 from adapter.service.replanning import live_status
 from adapter.store import assisted
 from adapter.store import tracker as obligation_store

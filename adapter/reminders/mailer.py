@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from adapter.delivery import defaults
 from config.settings import Settings, SettingsError
 
 DIGEST_FILE = "digest.yaml"
@@ -43,12 +44,6 @@ DIGEST_FILE = "digest.yaml"
 
 DEFAULT_SEND_AT = dt.time(7, 0)
 """When the digest goes, UK time, unless ``send_at`` says otherwise."""
-
-DEFAULT_SMTP_PORT = 587
-"""The submission port (STARTTLS)."""
-
-DEFAULT_SMTP_TIMEOUT_SECONDS = 30.0
-"""Seconds to wait for the mail server at each step."""
 
 SECURITY_MODES = ("starttls", "tls", "none")
 """How the connection to the mail server is protected; ``none`` only for a local relay."""
@@ -67,12 +62,12 @@ class DigestSettings:
     base_url: str = "http://127.0.0.1:8000"
     send_when_empty: bool = False
     host: str = "127.0.0.1"
-    port: int = DEFAULT_SMTP_PORT
+    port: int = defaults.SMTP_PORT
     security: str = "starttls"
     sender: str = ""
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    timeout_seconds: float = DEFAULT_SMTP_TIMEOUT_SECONDS
+    timeout_seconds: float = defaults.SMTP_TIMEOUT_SECONDS
 
     @property
     def enabled(self) -> bool:
@@ -112,17 +107,19 @@ def _parse(name: str, raw: Mapping[str, Any], environ: Mapping[str, str]) -> Dig
         raise SettingsError(f"{name}: base_url: expected an http(s) address, got {base_url!r}")
     return DigestSettings(
         mailboxes=mailboxes,
-        send_at=_send_at(name, raw.get("send_at", "07:00")),
+        send_at=_send_at(name, raw.get("send_at", f"{DEFAULT_SEND_AT:%H:%M}")),
         base_url=base_url,
         send_when_empty=_boolean(name, "send_when_empty", raw.get("send_when_empty", False)),
         host=str(smtp.get("host", "127.0.0.1")),
-        port=_number(name, "smtp.port", smtp.get("port", DEFAULT_SMTP_PORT)),
+        port=_number(name, "smtp.port", smtp.get("port", defaults.SMTP_PORT)),
         security=security,
         sender=sender,
         username=_from_env(name, "smtp.username_env", smtp.get("username_env"), environ),
         password=_from_env(name, "smtp.password_env", smtp.get("password_env"), environ),
-        timeout_seconds=float(
-            _number(name, "smtp.timeout_seconds", smtp.get("timeout_seconds", 30))
+        timeout_seconds=(
+            float(_number(name, "smtp.timeout_seconds", smtp["timeout_seconds"]))
+            if "timeout_seconds" in smtp
+            else defaults.SMTP_TIMEOUT_SECONDS
         ),
     )
 

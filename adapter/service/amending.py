@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapter.clock import london_today
 from adapter.service import deliveries_owed as owed_deliveries
 from adapter.service.case_changes import CaseChange
 from adapter.service.casework import validate_record
-from adapter.service.clock import london_today
 from adapter.service.replanning import REFERRAL_STATUS, CurrentRecord, replan
 from adapter.service.roles import require_local_authority
 from adapter.store import incident_versions

@@ -19,10 +19,10 @@ from typing import Any, Literal
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from adapter.clock import london_today
 from adapter.deadlines import Plan
 from adapter.errors import CsinsError, InvalidRecord
 from adapter.service.case_changes import CaseChange
-from adapter.service.clock import london_today
 from adapter.service.replanning import (
     REFERRAL_STATUS,
     CurrentRecord,

@@ -15,10 +15,10 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from adapter.clock import london_today
 from adapter.errors import InvalidRecord
 from adapter.service import deliveries_owed as owed_deliveries
 from adapter.service.case_changes import CaseChange
-from adapter.service.clock import london_today
 from adapter.service.replanning import replan
 from adapter.service.roles import require_local_authority
 from adapter.store import events as event_store

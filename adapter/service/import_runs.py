@@ -31,10 +31,10 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
+from adapter.clock import london_today, utcnow
 from adapter.errors import ExportError, ExportTooLarge
 from adapter.importers import Converted, Rejected, Summary, convert_export
 from adapter.importers.conversion import Result
-from adapter.service.clock import london_today, utcnow
 from adapter.service.replanning import CurrentRecord
 from adapter.service.roles import require_submitter
 from adapter.service.submissions import BatchRefused, Outcome, converted_record, submit_batch

@@ -15,10 +15,10 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.deadlines import Plan, calendar_for, deadline_status, london_date, plan_incident
 from adapter.deadlines.obligations import Obligation
 from adapter.errors import InvalidRecord
-from adapter.service.clock import utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
 from adapter.store import tracker as obligation_store

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adapter.store.types import BIGINT_ID, LA_CODE, SHA256_HEX, Base, one_of, utcnow
+from adapter.clock import utcnow
+from adapter.store.types import BIGINT_ID, LA_CODE, SHA256_HEX, Base, one_of
 
 ROLES = ("local_authority", "agency", "admin", "compliance")
 """API key roles (DESIGN.md §7)."""

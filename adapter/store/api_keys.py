@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
 from adapter.store.access_models import ALL_LAS, ROLES, ApiKeyRow
 from adapter.store.tokens import hash_token, new_token, verified_row
-from adapter.store.types import utcnow
 
 KEY_SCHEME = "csins"
 """First part of every key, so a leaked key is recognisable (e.g. by secret scanners)."""

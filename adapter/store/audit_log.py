@@ -6,7 +6,8 @@ counts and codes, never a child's details, so the log can be shown to compliance
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import event, select
@@ -15,7 +16,12 @@ from sqlalchemy.orm import Mapper, Session
 
 from adapter.store.access_models import AuditEntryRow
 from adapter.store.errors import InvalidCursor, StoreError
-from adapter.store.pagination import Page, decode_cursor, page_from, page_size
+from adapter.store.pagination import (
+    NOT_ISSUED,
+    Keyset,
+    Page,
+    keyset_page,
+)
 from adapter.store.scope import ALL_LAS
 
 
@@ -110,11 +116,14 @@ def list_audit(
     action: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
+    at_from: dt.datetime | None = None,
+    at_before: dt.datetime | None = None,
     cursor: str | None = None,
     limit: int | None = None,
 ) -> Page[AuditEntryRow]:
-    """Audit lines in the scope, newest first. LA-less lines (operator actions) need scope ``*``."""
-    size = page_size(limit)
+    """Audit lines in the scope, newest first, from ``at_from`` (included) to ``at_before`` (not).
+
+    LA-less lines (operator actions) need scope ``*``."""
     statement = select(AuditEntryRow)
     if la_scope != ALL_LAS:
         statement = statement.where(AuditEntryRow.la_code == la_scope)
@@ -124,10 +133,19 @@ def list_audit(
         statement = statement.where(AuditEntryRow.object_type == object_type)
     if object_id is not None:
         statement = statement.where(AuditEntryRow.object_id == object_id)
-    if cursor is not None:
-        (last_id,) = decode_cursor("audit", cursor, 1)
-        if not isinstance(last_id, int):
-            raise InvalidCursor("the cursor is not one this service issued")
-        statement = statement.where(AuditEntryRow.id < last_id)
-    rows = session.scalars(statement.order_by(AuditEntryRow.id.desc()).limit(size + 1)).all()
-    return page_from(rows, size, "audit", lambda row: (row.id,))
+    if at_from is not None:
+        statement = statement.where(AuditEntryRow.at >= at_from)
+    if at_before is not None:
+        statement = statement.where(AuditEntryRow.at < at_before)
+    return keyset_page(session, statement, _AUDIT, cursor=cursor, limit=limit)
+
+
+def _line_id(parts: Sequence[str | int]) -> tuple[int]:
+    (last_id,) = parts
+    if not isinstance(last_id, int):
+        raise InvalidCursor(NOT_ISSUED)
+    return (last_id,)
+
+
+_AUDIT = Keyset[AuditEntryRow]("audit", (AuditEntryRow.id,), _line_id, lambda row: (row.id,), True)
+"""Audit lines newest first: a cursor holds the id of the last line shown."""

@@ -17,11 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.errors import CsinsError
 from adapter.store.access_models import ALL_LAS, FeedTokenRow
 from adapter.store.scope import scoped
-from adapter.store.tokens import hash_token, new_token, verified_row
-from adapter.store.types import utcnow
+from adapter.store.tokens import (
+    hash_token,
+    new_token,
+    verified_row,
+)
 
 TOKEN_SCHEME = "csinsfeed"  # noqa: S105 (a fixed prefix, not a secret)
 """First part of every feed token: recognisable if leaked, and never mistaken for an API key."""

@@ -20,11 +20,11 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.store.crypto import Keyring
 from adapter.store.models import ImportRunRow
 from adapter.store.scope import require_la, scoped
 from adapter.store.sealing import import_aad, open_json, seal_json, upload_aad
-from adapter.store.types import utcnow
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.store.crypto import Keyring
 from adapter.store.errors import RecordMismatch
 from adapter.store.incidents import current_record, scoped_incident
 from adapter.store.models import ChildRow, IncidentRow, IncidentVersionRow
 from adapter.store.sealing import as_mapping, canonical_json, child_aad, seal_json, version_aad
-from adapter.store.types import utcnow
 from schemas.incident import normalise_postcode
 from schemas.references import normalise_reference
 

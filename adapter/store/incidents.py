@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.store.crypto import Keyring
 from adapter.store.errors import InvalidCursor
 from adapter.store.models import (
@@ -24,7 +25,6 @@ from adapter.store.models import (
 from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
 from adapter.store.scope import ALL_LAS, scoped
 from adapter.store.sealing import as_mapping, child_aad, open_json, version_aad
-from adapter.store.types import utcnow
 
 
 def scoped_incident(la_scope: str, incident_id: str) -> Select[IncidentRow]:

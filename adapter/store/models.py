@@ -34,9 +34,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from adapter.clock import utcnow
+
 # Importing the other table modules declares their rows on Base.metadata too.
 from adapter.store import access_models, receipt_models  # noqa: F401
-from adapter.store.types import LA_CODE, SHA256_HEX, UUID_TEXT, Base, one_of, utcnow
+from adapter.store.types import LA_CODE, SHA256_HEX, UUID_TEXT, Base, one_of
 
 __all__ = [
     "DELIVERY_STATUSES",

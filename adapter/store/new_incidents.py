@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from adapter.clock import utcnow
 from adapter.store.crypto import Keyring
 from adapter.store.errors import StoreError
 from adapter.store.incident_versions import content_sha256, same_facts, write_version
 from adapter.store.models import IncidentRow, IncidentVersionRow, LocalAuthorityRow
 from adapter.store.scope import require_la
 from adapter.store.sealing import as_mapping
-from adapter.store.types import utcnow
 
 INITIAL_STATUS = "received"
 """Status of a new incident until the API records what the rules decided."""

@@ -19,14 +19,19 @@ from typing import Literal, NamedTuple
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from adapter.clock import utcnow
 from adapter.store.crypto import DecryptionError, Keyring
-from adapter.store.errors import InvalidCursor
 from adapter.store.models import DeliveryAttemptRow, DeliveryRow, IncidentRow, ObligationRow
-from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.pagination import (
+    Keyset,
+    Page,
+    after,
+    keyset_page,
+    time_and_id,
+)
 from adapter.store.publishing import Publication, publish_after_commit
 from adapter.store.scope import ALL_LAS, scoped
 from adapter.store.sealing import delivery_aad
-from adapter.store.types import utcnow
 
 STUCK_SENDING_AFTER = dt.timedelta(minutes=15)
 """A delivery ``sending`` for longer than this (a killed worker) is due again."""
@@ -107,7 +112,6 @@ def list_deliveries(
     limit: int | None = None,
 ) -> Page[DeliveryRow]:
     """Deliveries in the scope matching the filters, oldest first; obligations (``due``) loaded."""
-    size = page_size(limit)
     statement = scoped(select(DeliveryRow), DeliveryRow.la_code, la_scope).options(
         selectinload(DeliveryRow.obligation)
     )
@@ -119,17 +123,16 @@ def list_deliveries(
         statement = statement.where(
             DeliveryRow.status.in_([status] if isinstance(status, str) else list(status))
         )
-    if cursor is not None:
-        created_at, last_id = decode_cursor("deliveries", cursor, 2)
-        try:
-            key = (dt.datetime.fromisoformat(str(created_at)), str(last_id))
-        except ValueError:
-            raise InvalidCursor("the cursor is not one this service issued") from None
-        statement = statement.where(after([DeliveryRow.created_at, DeliveryRow.id], key))
-    rows = session.scalars(
-        statement.order_by(DeliveryRow.created_at, DeliveryRow.id).limit(size + 1)
-    ).all()
-    return page_from(rows, size, "deliveries", lambda row: (row.created_at.isoformat(), row.id))
+    return keyset_page(session, statement, _DELIVERIES, cursor=cursor, limit=limit)
+
+
+_DELIVERIES = Keyset[DeliveryRow](
+    "deliveries",
+    (DeliveryRow.created_at, DeliveryRow.id),
+    time_and_id,
+    lambda row: (row.created_at.isoformat(), row.id),
+)
+"""Deliveries oldest first: a cursor holds ``(created_at, id)``."""
 
 
 class Begun(NamedTuple):

@@ -11,7 +11,8 @@ import datetime as dt
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from adapter.store.types import BIGINT_ID, LA_CODE, SHA256_HEX, UUID_TEXT, Base, utcnow
+from adapter.clock import utcnow
+from adapter.store.types import BIGINT_ID, LA_CODE, SHA256_HEX, UUID_TEXT, Base
 
 
 class ReceiptRow(Base):

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from adapter.store.types import utcnow
+from adapter.clock import utcnow
 
 SECRET_BYTES = 32
 """Random bytes in a secret part (256 bits)."""

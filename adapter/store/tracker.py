@@ -16,12 +16,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
-from adapter.store.errors import InvalidCursor
+from adapter.clock import utcnow
 from adapter.store.incidents import get_incident
 from adapter.store.models import IncidentRow, ObligationRow
-from adapter.store.pagination import Page, after, decode_cursor, page_from, page_size
+from adapter.store.pagination import (
+    Keyset,
+    Page,
+    keyset_page,
+)
 from adapter.store.scope import scoped
-from adapter.store.types import utcnow
 
 MET_STATUSES = ("met", "met_late")
 """Deadline statuses of an obligation that has been satisfied (``schemas.codes``)."""
@@ -167,7 +170,6 @@ def list_deadlines(
     list shows it, rather than the status the deadline job last stored: an open deadline is
     overdue, due soon or pending by its due day alone, so the filter is a range of due days.
     """
-    size = page_size(limit)
     statement = scoped(select(ObligationRow), ObligationRow.la_code, la_scope)
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
@@ -184,17 +186,21 @@ def list_deadlines(
         statement = statement.where(ObligationRow.due <= due_on_or_before)
     if due_on_or_after is not None:
         statement = statement.where(ObligationRow.due >= due_on_or_after)
-    if cursor is not None:
-        due, last_id = decode_cursor("deadlines", cursor, 2)
-        try:
-            key = (dt.date.fromisoformat(str(due)), int(last_id))
-        except ValueError:
-            raise InvalidCursor("the cursor is not one this service issued") from None
-        statement = statement.where(after([ObligationRow.due, ObligationRow.id], key))
-    rows = session.scalars(
-        statement.order_by(ObligationRow.due, ObligationRow.id).limit(size + 1)
-    ).all()
-    return page_from(rows, size, "deadlines", lambda row: (row.due.isoformat(), row.id))
+    return keyset_page(session, statement, _DEADLINES, cursor=cursor, limit=limit)
+
+
+def _due_and_id(parts: Sequence[str | int]) -> tuple[dt.date, int]:
+    due, last_id = parts
+    return dt.date.fromisoformat(str(due)), int(last_id)
+
+
+_DEADLINES = Keyset[ObligationRow](
+    "deadlines",
+    (ObligationRow.due, ObligationRow.id),
+    _due_and_id,
+    lambda row: (row.due.isoformat(), row.id),
+)
+"""Deadlines soonest due first: a cursor holds ``(due, id)``."""
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,6 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware UTC: the only kind of datetime the store accepts."""
-    return dt.datetime.now(dt.UTC)
-
-
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime on every backend.
 

@@ -109,24 +109,8 @@ class Course:
     last_day: dt.date
 
 
-def course_of(
-    *,
-    became_aware_on: dt.date | None,
-    events: Iterable[LifecycleEventRow],
-    obligations: Iterable[Mapping[str, object]],
-    deliveries: Iterable[DeliveryRow],
-    receipts: Mapping[str, ReceiptRow],
-    names: Mapping[str, str],
-    today: dt.date,
-    to_day: ToDay,
-) -> Course:
-    """Lay out the incident's facts; ``obligations`` are the page's views (with live status),
-    ``to_day`` turns a stored instant into its London date."""
-    marks = facts_of(became_aware_on, events, obligations, deliveries, receipts, names, to_day)
-    return layout(marks, today)
-
-
 def facts_of(
+    *,
     became_aware_on: dt.date | None,
     events: Iterable[LifecycleEventRow],
     obligations: Iterable[Mapping[str, object]],
@@ -135,7 +119,9 @@ def facts_of(
     names: Mapping[str, str],
     to_day: ToDay,
 ) -> list[Mark]:
-    """Every fact as an unplaced mark, in day order."""
+    """Every fact of the incident as an unplaced mark, in day order, for :func:`layout`;
+    ``obligations`` are the page's views (with live status), ``to_day`` turns a stored instant
+    into its London date."""
     marks: list[Mark] = []
     if became_aware_on is not None:
         marks.append(

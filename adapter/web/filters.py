@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import abort, request, url_for
 
-from adapter.deadlines import LONDON
+from adapter.deadlines import start_of_day
 from adapter.store.pagination import MAX_PAGE_SIZE
 
 MAX_TEXT = 100
@@ -111,7 +111,7 @@ class Filters:
 
 def london_midnight(day: dt.date) -> dt.datetime:
     """The instant ``day`` begins in England, in UTC (date filters are days in Europe/London)."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=LONDON).astimezone(dt.UTC)
+    return start_of_day(day).astimezone(dt.UTC)
 
 
 def london_day_end(day: dt.date) -> dt.datetime | None:

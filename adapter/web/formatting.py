@@ -10,7 +10,7 @@ import datetime as dt
 
 from flask import Flask
 
-from adapter.deadlines import LONDON
+from adapter.clock import LONDON
 
 
 def london_time(moment: dt.datetime | None) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from flask import render_template, request
 
 from adapter.http.resources import resources
-from adapter.web import queries, sessions
+from adapter.store.audit_log import list_audit
+from adapter.web import sessions
 from adapter.web.blueprint import bp
 from adapter.web.filters import Filters, london_day_end, london_midnight
 
@@ -45,7 +46,7 @@ def audit() -> str:
         filters.errors.append(("to", "The 'to' date must be the same as or after the 'from' date"))
         date_to = None
     with res.transaction() as db:
-        page = queries.audit_page(
+        page = list_audit(
             db,
             who.la_scope,
             action=action,

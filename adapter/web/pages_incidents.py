@@ -12,12 +12,12 @@ from typing import Any
 from flask import abort, render_template, request
 from sqlalchemy.orm import Session
 
+from adapter.clock import london_today, utcnow
 from adapter.deadlines import calendar_for, pending_from
 from adapter.deadlines.status import london_date
 from adapter.http.resources import resources
 from adapter.http.views import incident_deliveries, obligation_view, timeline
 from adapter.receipts.log import list_receipts
-from adapter.service.clock import london_today, utcnow
 from adapter.store import events as event_store
 from adapter.store import incidents as incident_store
 from adapter.store import tracker as obligation_store
@@ -28,7 +28,7 @@ from adapter.store.receipt_models import ReceiptRow
 from adapter.store.tracker import MET_STATUSES
 from adapter.web import queries, sessions
 from adapter.web.blueprint import addressee_names, bp
-from adapter.web.course import course_of
+from adapter.web.course import facts_of, layout
 from adapter.web.filters import Filters
 from config.settings import Policy
 from schemas.codes import DOCUMENTS
@@ -147,16 +147,16 @@ def incident(incident_id: str) -> str:
         ]
         entries = timeline(db, found, deliveries)
         receipt_of = {receipt.delivery_id: receipt for receipt in receipts}
-        drawn = course_of(
+        facts = facts_of(
             became_aware_on=_became_aware_on(db, res.database.keyring, found),
             events=event_store.list_events(db, who.la_scope, found.id),
             obligations=obligations,
             deliveries=deliveries,
             receipts=receipt_of,
             names=addressee_names(),
-            today=london_today(now),
             to_day=london_date,
         )
+        drawn = layout(facts, london_today(now))
         entries += [_receipt_entry(receipt) for receipt in receipts]
         entries.sort(key=lambda entry: entry["at"])
         rows = [

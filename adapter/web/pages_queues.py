@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from adapter.clock import london_today, utcnow
 from adapter.http.resources import resources
 from adapter.http.views import delivery_view
 from adapter.service import retries
-from adapter.service.clock import london_today, utcnow
 from adapter.store import outbox
 from adapter.store.pagination import Page
 from adapter.web import formatting, queries, sessions

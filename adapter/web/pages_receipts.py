@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import abort, current_app, render_template, request
 from werkzeug.wrappers import Response
 
+from adapter.clock import utcnow
 from adapter.http.downloads import checkpoints_response
 from adapter.http.resources import resources
 from adapter.receipts import SigningKeyring, VerificationFailed, load_keyring, verify_receipt
 from adapter.receipts.audit import stored_difference
 from adapter.receipts.log import get_receipt, list_receipts, signed
-from adapter.service.clock import utcnow
 from adapter.store import audit_log
 from adapter.store.api_keys import Principal
 from adapter.store.receipt_models import ReceiptRow

@@ -17,10 +17,10 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from adapter.deadlines import LONDON, calendar_for, deadline_status
+from adapter.clock import LONDON, utcnow
+from adapter.deadlines import calendar_for, deadline_status
 from adapter.http.resources import resources
 from adapter.service import assisted, delivering
-from adapter.service.clock import utcnow
 from adapter.store import assisted as assisted_store
 from adapter.store import audit_log, outbox
 from adapter.store.models import DeliveryAttemptRow

@@ -1,8 +1,7 @@
 """Read-only queries the pages need and the repositories do not offer yet, scoped like them.
 
-The dashboard's per-addressee counts are one ``GROUP BY`` (not a page of rows), and the audit log
-page filters on a date range that ``adapter.store.audit_log.list_audit`` does not take. Both
-apply the caller's LA scope exactly as the repositories do (``adapter.store.scope``).
+The dashboard's per-addressee counts are one ``GROUP BY`` (not a page of rows); they apply the
+caller's LA scope exactly as the repositories do (``adapter.store.scope``).
 """
 
 from __future__ import annotations
@@ -15,11 +14,8 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from adapter.store.access_models import AuditEntryRow
-from adapter.store.errors import InvalidCursor
 from adapter.store.models import DeliveryRow, IncidentRow
-from adapter.store.pagination import Page, decode_cursor, page_from, page_size
-from adapter.store.scope import ALL_LAS, scoped
+from adapter.store.scope import scoped
 
 _S = TypeVar("_S")
 
@@ -102,40 +98,6 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=dt.UTC)
-
-
-def audit_page(
-    session: Session,
-    la_scope: str,
-    *,
-    action: str | None = None,
-    at_from: dt.datetime | None = None,
-    at_before: dt.datetime | None = None,
-    cursor: str | None = None,
-    limit: int | None = None,
-) -> Page[AuditEntryRow]:
-    """Audit lines in the scope, newest first, filtered by action and a time range.
-
-    Lines without an LA (operator actions) are shown only to the all-LA scope, as in
-    ``list_audit``; the cursor is the same ``audit`` cursor.
-    """
-    size = page_size(limit)
-    statement = select(AuditEntryRow)
-    if la_scope != ALL_LAS:
-        statement = statement.where(AuditEntryRow.la_code == la_scope)
-    if action:
-        statement = statement.where(AuditEntryRow.action == action)
-    if at_from is not None:
-        statement = statement.where(AuditEntryRow.at >= at_from)
-    if at_before is not None:
-        statement = statement.where(AuditEntryRow.at < at_before)
-    if cursor is not None:
-        (last_id,) = decode_cursor("audit", cursor, 1)
-        if not isinstance(last_id, int):
-            raise InvalidCursor("the cursor is not one this service issued")
-        statement = statement.where(AuditEntryRow.id < last_id)
-    rows = session.scalars(statement.order_by(AuditEntryRow.id.desc()).limit(size + 1)).all()
-    return page_from(rows, size, "audit", lambda row: (row.id,))
 
 
 def incident_references(session: Session, la_scope: str, ids: Iterable[str]) -> dict[str, str]:

@@ -23,8 +23,8 @@ from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
+from adapter.clock import utcnow
 from adapter.http.resources import resources
-from adapter.service.clock import utcnow
 from adapter.store import audit_log
 from adapter.store.access_models import ALL_LAS, ApiKeyRow
 from adapter.store.api_keys import Principal, verify_key

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from adapter.cli.plan import plan as plan_command
+from adapter.clock import london_today
 from adapter.deadlines import load_plan_input, plan_incident
-from adapter.service.clock import london_today
 from tests.support.api import (
     API,
     LOCAL_REVIEW,

@@ -134,7 +134,8 @@ def test_pending_from_splits_open_deadlines_exactly_as_their_status(
 ) -> None:
     """§5: filtering open deadlines by due day (before today, before pending_from, after) gives
     the status deadline_status reports for each, weekends and holidays included."""
-    from adapter.deadlines.status import LONDON, deadline_status, pending_from
+    from adapter.clock import LONDON
+    from adapter.deadlines.status import deadline_status, pending_from
 
     due = today + dt.timedelta(days=offset)
     now = dt.datetime.combine(today, dt.time(12), tzinfo=LONDON)

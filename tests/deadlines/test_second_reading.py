@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from adapter.clock import LONDON
 from adapter.deadlines.plan import Plan, plan_incident
-from adapter.deadlines.status import LONDON
 from adapter.errors import EventRefused
 from config.settings import Policy
 from tests.rules.factories import load_events, load_record, make_event, make_record

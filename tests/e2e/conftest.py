@@ -31,11 +31,11 @@ from redis import Redis
 from sqlalchemy import select
 
 from adapter.app import create_app
+from adapter.clock import utcnow
 from adapter.queue import RqPublisher
 from adapter.receipts.log import audit_log
 from adapter.sandbox import Fault, RunningSandbox, start_in_thread
 from adapter.service import casework
-from adapter.service.clock import utcnow
 from adapter.store.access_models import AuditEntryRow
 from adapter.store.api_keys import Principal, create_key
 from adapter.store.database import Database

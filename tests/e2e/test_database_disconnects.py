@@ -20,9 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from adapter.clock import london_today
 from adapter.sandbox import Fault
 from adapter.service import alerts, delivering
-from adapter.service.clock import london_today
 from adapter.store.access_models import AuditEntryRow
 from adapter.store.database import Database
 from adapter.store.models import DeliveryAttemptRow, DeliveryRow

@@ -9,8 +9,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from adapter.clock import london_today
 from adapter.service import alerts
-from adapter.service.clock import london_today
 from adapter.store.models import ObligationRow
 from tests.e2e.conftest import Stack, make_record
 

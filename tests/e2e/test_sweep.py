@@ -10,11 +10,11 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
+from adapter.clock import utcnow
 from adapter.queue import DELIVERIES, delivery_job_id, enqueue_delivery, job_status
-from adapter.service.clock import utcnow
 from adapter.store.models import DeliveryRow
 from jobs import maintenance
-from jobs.maintenance import SCHEDULER_GRACE
+from jobs.defaults import SCHEDULER_GRACE
 from tests.e2e.conftest import Stack, make_record
 
 

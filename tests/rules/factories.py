@@ -11,6 +11,7 @@ from typing import Any
 
 from schemas.events import EventSchema
 from schemas.incident import IncidentRecordSchema
+from tests.support.records import LOCAL_AUTHORITY, nature_of
 
 INCIDENT_DATE = "2026-11-20"
 BECAME_AWARE_ON = "2026-11-23"
@@ -38,14 +39,7 @@ def make_child(**overrides: Any) -> dict[str, Any]:
 def make_record(*children: dict[str, Any], **incident: Any) -> dict[str, Any]:
     """An incident with abuse or neglect suspected; ``nature`` follows the outcomes by default."""
     kids = [copy.deepcopy(child) for child in children] or [make_child()]
-    outcomes = {child["outcome"] for child in kids}
-    nature = (
-        "death"
-        if "died" in outcomes
-        else "serious_harm"
-        if outcomes & {"seriously_harmed", "unknown"}
-        else "other"
-    )
+    nature = nature_of(child["outcome"] for child in kids)
     body: dict[str, Any] = {
         "reference": "NEL-2026-014",
         "nature": nature,
@@ -62,7 +56,7 @@ def make_record(*children: dict[str, Any], **incident: Any) -> dict[str, Any]:
     body.update(incident)
     return {
         "schema_version": "1",
-        "local_authority": {"code": "812", "name": "North East Lincolnshire"},
+        "local_authority": dict(LOCAL_AUTHORITY),
         "incident": body,
         "children": kids,
     }

@@ -268,8 +268,8 @@ def test_an_agency_import_refers_and_a_compliance_key_cannot_import(service):
 def test_a_batch_writes_new_incidents_together_and_tells_each_records_outcome(service):
     """The one write path: new records inserted in one statement, a repeat of a reference in
     the same batch and a stored one recognised, a conflict rolled back alone (§4)."""
+    from adapter.clock import london_today, utcnow
     from adapter.service import casework
-    from adapter.service.clock import london_today, utcnow
     from adapter.service.replanning import CurrentRecord
     from adapter.service.submissions import BatchRefused, submit_batch
     from adapter.store.api_keys import Principal

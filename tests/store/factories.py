@@ -6,6 +6,8 @@ import copy
 import datetime as dt
 from typing import Any
 
+from tests.support.records import LOCAL_AUTHORITY, NOTIFIER
+
 CHILD_FORENAMES = "Zephyrine"
 CHILD_SURNAME = "Quarrington"
 CHILD_NHS_NUMBER = "9434765919"
@@ -13,13 +15,8 @@ CHILD_NHS_NUMBER = "9434765919"
 
 _RECORD: dict[str, Any] = {
     "schema_version": "1",
-    "local_authority": {"code": "812", "name": "North East Lincolnshire"},
-    "notifier": {
-        "name": "A. Officer",
-        "role": "Head of Safeguarding",
-        "email": "a@la.gov.uk",
-        "phone": "01472 000000",
-    },
+    "local_authority": dict(LOCAL_AUTHORITY),
+    "notifier": dict(NOTIFIER),
     "incident": {
         "reference": "NEL-2026-014",
         "nature": "death",

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from adapter.clock import utcnow
 from adapter.store import InvalidCursor
 from adapter.store.models import (
     DeliveryAttemptRow,
@@ -33,7 +34,6 @@ from adapter.store.tracker import (
     replace_obligations,
     update_obligation,
 )
-from adapter.store.types import utcnow
 from tests.store.factories import make_obligation, make_record
 
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import func, select, text, update
 
+from adapter.clock import utcnow
 from adapter.store import ALL_LAS, OutOfScope, RecordMismatch
 from adapter.store.events import add_event, list_events
 from adapter.store.incident_versions import add_version
@@ -28,7 +29,6 @@ from adapter.store.models import (
 )
 from adapter.store.new_incidents import create_incident
 from adapter.store.tracker import list_deadlines, replace_obligations
-from adapter.store.types import utcnow
 from tests.store.factories import CHILD_NHS_NUMBER, make_event, make_obligation, make_record
 
 

@@ -7,11 +7,9 @@ database itself), migrated with the shipped Alembic scripts. Tables are emptied 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from adapter.store import migrate
@@ -19,6 +17,7 @@ from adapter.store.crypto import Keyring, new_key
 from adapter.store.database import Database, normalise_url
 from adapter.store.models import Base
 from config.settings import Settings, load_settings
+from tests.support.throwaway import throwaway_postgresql
 
 
 def postgresql_url() -> str | None:
@@ -40,17 +39,8 @@ def empty_database_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'csins.db'}"
         return
-    server = make_url(postgresql_url() or "")
-    name = f"csins_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgresql(postgresql_url() or "", "csins_test_") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

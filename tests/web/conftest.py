@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from adapter.clock import utcnow
 from adapter.queue import enqueue_deliveries
 from adapter.sandbox.state import Fault
 from adapter.service import casework
-from adapter.service.clock import utcnow
 from adapter.store.api_keys import Principal, create_key
 from tests.support.api import new_record
 from tests.support.service import Service

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from adapter.service.clock import london_today
+from adapter.clock import london_today
 from adapter.store.access_models import AuditEntryRow
 from adapter.store.audit_log import audit
 from tests.web.conftest import World

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adapter.app import create_app
-from adapter.service.clock import utcnow
+from adapter.clock import utcnow
 from adapter.store.access_models import ApiKeyRow, AuditEntryRow
 from adapter.store.api_keys import revoke_key
 from adapter.web.secret import SECRET_FILENAME, load_or_create_secret

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from adapter.service.clock import london_today
+from adapter.clock import london_today
 from adapter.web.pages_incidents import due_soon_cutoff
 from config.settings import Policy
 from tests.web.conftest import World

@@ -10,9 +10,9 @@ import re
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from adapter.clock import london_today
 from adapter.receipts import DeliveryFacts, SignedReceipt, SigningKeyring, verify_receipt
 from adapter.receipts.log import append_receipt
-from adapter.service.clock import london_today
 from adapter.store.access_models import AuditEntryRow
 from adapter.store.models import DeliveryRow
 from adapter.store.receipt_models import ReceiptRow

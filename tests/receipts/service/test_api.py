@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from adapter.service.clock import london_today
+from adapter.clock import london_today
 from tests.receipts.service.conftest import (
     acknowledged,
     audit_entries,
