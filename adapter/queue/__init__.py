@@ -14,6 +14,7 @@ web process publishes through :class:`RqPublisher`, given by the composition roo
 
 from __future__ import annotations
 
+from adapter.queue import names
 from adapter.queue.connection import (
     LIVE_JOB_STATUSES,
     SERIALIZER,
@@ -24,23 +25,7 @@ from adapter.queue.connection import (
     redis_url,
     scheduler_running,
 )
-from adapter.queue.names import (
-    ADDRESSEE_CONCURRENCY,
-    ADDRESSEE_LIMIT_PREFIX,
-    ALL_QUEUES,
-    DEFAULT_REDIS_URL,
-    DELIVER_JOB,
-    DELIVERIES,
-    DELIVERY_FAILURE_TTL,
-    DELIVERY_JOB_TIMEOUT,
-    DELIVERY_RESULT_TTL,
-    IMPORT_JOB,
-    IMPORT_JOB_TIMEOUT,
-    IMPORTS,
-    MAINTENANCE,
-    delivery_job_id,
-    import_job_id,
-)
+from adapter.queue.names import *  # noqa: F403  (names.__all__: queues, jobs, ids, timeouts)
 from adapter.queue.publisher import (
     RqPublisher,
     enqueue_deliveries,
@@ -51,30 +36,16 @@ from adapter.queue.publisher import (
 from adapter.queue.slots import reclaim_addressee_slots
 
 __all__ = [
-    "ADDRESSEE_CONCURRENCY",
-    "ADDRESSEE_LIMIT_PREFIX",
-    "ALL_QUEUES",
-    "DEFAULT_REDIS_URL",
-    "DELIVERIES",
-    "DELIVERY_FAILURE_TTL",
-    "DELIVERY_JOB_TIMEOUT",
-    "DELIVERY_RESULT_TTL",
-    "DELIVER_JOB",
-    "IMPORTS",
-    "IMPORT_JOB",
-    "IMPORT_JOB_TIMEOUT",
+    *names.__all__,
     "LIVE_JOB_STATUSES",
-    "MAINTENANCE",
     "SERIALIZER",
     "RqPublisher",
     "connect",
-    "delivery_job_id",
     "enqueue_deliveries",
     "enqueue_delivery",
     "enqueue_import",
     "enqueue_retry",
     "fetch_job",
-    "import_job_id",
     "job_status",
     "queue",
     "reclaim_addressee_slots",

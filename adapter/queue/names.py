@@ -7,6 +7,25 @@ nothing in ``adapter`` imports :mod:`jobs`: ``jobs`` imports ``adapter``, not th
 
 from __future__ import annotations
 
+__all__ = [
+    "ADDRESSEE_CONCURRENCY",
+    "ADDRESSEE_LIMIT_PREFIX",
+    "ALL_QUEUES",
+    "DEFAULT_REDIS_URL",
+    "DELIVERIES",
+    "DELIVERY_FAILURE_TTL",
+    "DELIVERY_JOB_TIMEOUT",
+    "DELIVERY_RESULT_TTL",
+    "DELIVER_JOB",
+    "IMPORTS",
+    "IMPORT_JOB",
+    "IMPORT_JOB_TIMEOUT",
+    "MAINTENANCE",
+    "delivery_job_id",
+    "import_job_id",
+]
+"""What ``from adapter.queue import ...`` gives of these names."""
+
 DELIVERIES = "csins-deliveries"
 """Queue of ``deliver(delivery_id)`` jobs."""
 

@@ -9,6 +9,28 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+__all__ = [
+    "ADULT_AGE",
+    "ANOTHER_LA_NOTIFIES",
+    "BECAME_AWARE",
+    "BLOCKED_REASONS",
+    "CARE_LEAVER_DEATH",
+    "CARE_LEAVER_MAX_AGE",
+    "CASES",
+    "DATE_OF_DEATH",
+    "LOOKED_AFTER_CHILD_DEATH",
+    "NOT_NOTIFIABLE",
+    "OLD_INCIDENT_YEARS",
+    "PANEL_CONSULTATION_REQUIRED",
+    "PANEL_CONSULTED",
+    "SERIOUS_INCIDENT",
+    "YOUNG_ADULT_HISTORICAL_HARM",
+    "Classification",
+    "Notification",
+    "PanelConsultation",
+]
+"""What ``from adapter.rules import ...`` gives of these rows (with :func:`classify`)."""
+
 ADULT_AGE = 18
 """A child is under 18 (or unborn)."""
 
