@@ -64,8 +64,9 @@ def config_dir(tmp_path: Path, relay: tuple[Mailbox, int, Path]) -> Path:
     return folder
 
 
-def post_rapid_review(stack: Stack) -> str:
-    """Notify (to the sandbox), then record a rapid review; the id of its e-mail delivery."""
+def record_rapid_review(stack: Stack) -> tuple[str, list[str]]:
+    """Notify (to the sandbox), then record a rapid review: the incident's id and the ids of its
+    rapid-review deliveries, for the caller to count."""
     key = stack.key()
     notifications = stack.submit(make_record())
     stack.start_worker()
@@ -77,11 +78,17 @@ def post_rapid_review(stack: Stack) -> str:
         headers={"Authorization": f"Bearer {key}"},
     )
     assert response.status_code == 201, response.get_json()
-    [review] = [
+    reviews = [
         d.id
         for d in stack.deliveries(stack.delivery_ids(incident_id))
         if d.document == "rapid_review"
     ]
+    return incident_id, reviews
+
+
+def post_rapid_review(stack: Stack) -> str:
+    """Notify (to the sandbox), then record a rapid review; the id of its e-mail delivery."""
+    _, [review] = record_rapid_review(stack)
     return review
 
 
@@ -113,22 +120,7 @@ def test_a_rapid_review_by_email_earns_a_receipt_that_verifies(
     stack: Stack, relay: tuple[Mailbox, int, Path], tmp_path: Path
 ) -> None:
     mailbox, _, _ = relay
-    key = stack.key()
-    notifications = stack.submit(make_record())
-    stack.start_worker()
-    stack.wait_acknowledged(notifications)
-    incident_id = stack.deliveries(notifications)[0].incident_id
-    response = stack.client.post(
-        f"/api/v1/incidents/{incident_id}/events",
-        json=make_event("rapid_review_completed", on="2026-11-26", document=PDF),
-        headers={"Authorization": f"Bearer {key}"},
-    )
-    assert response.status_code == 201, response.get_json()
-    reviews = [
-        d.id
-        for d in stack.deliveries(stack.delivery_ids(incident_id))
-        if d.document == "rapid_review"
-    ]
+    incident_id, reviews = record_rapid_review(stack)
     assert len(reviews) == 1
     [delivered] = stack.wait_acknowledged(reviews)
     assert delivered.channel == "smtp"

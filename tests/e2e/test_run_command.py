@@ -70,6 +70,29 @@ def _wait(
         time.sleep(0.2)
 
 
+def _wait_ready(http: httpx.Client, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until the web process ``run`` started answers 200 on /readyz."""
+
+    def ready() -> bool:
+        try:
+            return http.get("/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    _wait(ready, what, process, log)
+
+
+def _local_authority_headers(run_env: dict[str, str]) -> dict[str, str]:
+    """Headers bearing a new local authority key for LA 812, made with ``keys create``."""
+    created = subprocess.run(
+        [sys.executable, "-m", "adapter.cli", "keys", "create",
+         "--la", "812", "--role", "local_authority"],
+        env=run_env, capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    key = created.stdout.strip().splitlines()[-1]
+    return {"Authorization": f"Bearer {key}"}
+
+
 def _own_redis_url(tmp_path: Path, port: int) -> str:
     """The URL of the Redis ``run`` started, with the password it keeps in the data dir."""
     password = (tmp_path / "var" / "redis" / "password").read_text().strip()
@@ -120,23 +143,10 @@ def test_run_brings_up_the_whole_service_and_stops_it(
     process, log, web, sandbox, redis = running
     base = f"http://127.0.0.1:{web}"
     with httpx.Client(base_url=base, timeout=5.0, trust_env=False) as http:
-
-        def ready() -> bool:
-            try:
-                return http.get("/readyz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait(ready, "/readyz", process, log)
+        _wait_ready(http, "/readyz", process, log)
         redis_url = _own_redis_url(tmp_path, redis)
         assert local_redis.answers(redis_url)  # the Redis run started
-        created = subprocess.run(
-            [sys.executable, "-m", "adapter.cli", "keys", "create",
-             "--la", "812", "--role", "local_authority"],
-            env=run_env, capture_output=True, text=True, check=True, timeout=60,
-        )  # fmt: skip
-        key = created.stdout.strip().splitlines()[-1]
-        headers = {"Authorization": f"Bearer {key}"}
+        headers = _local_authority_headers(run_env)
 
         response = http.post("/api/v1/incidents", json=sample_record(), headers=headers)
         assert response.status_code == 201, response.text
@@ -242,14 +252,7 @@ def test_run_restarts_its_redis_after_kill_9_and_deliveries_resume(
     password_file = tmp_path / "var" / "redis" / "password"
     base = f"http://127.0.0.1:{web}"
     with httpx.Client(base_url=base, timeout=5.0, trust_env=False) as http:
-
-        def ready() -> bool:
-            try:
-                return http.get("/readyz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        _wait(ready, "/readyz", process, log)
+        _wait_ready(http, "/readyz", process, log)
         assert (password_file.stat().st_mode & 0o777) == 0o600
         password = password_file.read_text().strip()
         assert len(password) >= 32
@@ -272,12 +275,7 @@ def test_run_restarts_its_redis_after_kill_9_and_deliveries_resume(
         assert restarted
         assert "restarting it on port" in log.read_text()
 
-        created = subprocess.run(
-            [sys.executable, "-m", "adapter.cli", "keys", "create",
-             "--la", "812", "--role", "local_authority"],
-            env=run_env, capture_output=True, text=True, check=True, timeout=60,
-        )  # fmt: skip
-        headers = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
+        headers = _local_authority_headers(run_env)
         response = http.post("/api/v1/incidents", json=sample_record(), headers=headers)
         assert response.status_code == 201, response.text
         incident = response.json()["id"]
@@ -289,7 +287,7 @@ def test_run_restarts_its_redis_after_kill_9_and_deliveries_resume(
             return bool(items) and all(i["status"] == "acknowledged" for i in items)
 
         _wait(acknowledged, "the delivery after the Redis restart", process, log)
-        _wait(ready, "/readyz after the Redis restart", process, log)
+        _wait_ready(http, "/readyz after the Redis restart", process, log)
 
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=START_SECONDS) == 0, log.read_text(errors="replace")[-4000:]

@@ -102,6 +102,32 @@ def section(body: str, heading: str) -> str:
     return found[0]
 
 
+def check_the_deadline_sections(body: str, deadlines: list[dict[str, Any]]) -> None:
+    """Check that the Overdue and Due today sections of Tuesday 24 November's digest list, by
+    date, link and count, what ``GET /deadlines`` shows overdue or due in 5 working days."""
+    window_ends = dt.date(2026, 12, 1)  # 5 working days after Tuesday 24 November
+    overdue_lines = section(body, "Overdue")
+    due_lines = section(body, "Due today")
+    for item in deadlines:
+        due = dt.date.fromisoformat(item["due"])
+        line = f"{due:%a %-d %b}: "
+        link = f"{BASE_URL}/admin/incidents/{item['incident_id']}"
+        if item["status"] == "overdue":
+            assert line in overdue_lines and link in overdue_lines
+        elif item["status"] in ("pending", "due_soon") and due <= window_ends:
+            assert line in due_lines and link in due_lines
+    expected_overdue = sum(item["status"] == "overdue" for item in deadlines)
+    assert expected_overdue and overdue_lines.startswith(f"Overdue: {expected_overdue}")
+    expected_due = sum(
+        item["status"] in ("pending", "due_soon")
+        and dt.date.fromisoformat(item["due"]) <= window_ends
+        for item in deadlines
+    )
+    assert due_lines.startswith(
+        f"Due today and in the next 5 working days (to Tuesday 1 December): {expected_due}"
+    )
+
+
 def test_the_digest_lists_what_the_api_lists_once_a_day(
     service: Service, la_key: str, inbox: Inbox, smtp_port: int, tmp_path: Path
 ) -> None:
@@ -129,27 +155,7 @@ def test_the_digest_lists_what_the_api_lists_once_a_day(
     assert sorted(recipients) == sorted(MAILBOXES)
     assert "LA 812" in message["Subject"] and message["Message-ID"]
     body = body_of(message)
-    window_ends = dt.date(2026, 12, 1)  # 5 working days after Tuesday 24 November
-    overdue_lines = section(body, "Overdue")
-    due_lines = section(body, "Due today")
-    for item in deadlines:
-        due = dt.date.fromisoformat(item["due"])
-        line = f"{due:%a %-d %b}: "
-        link = f"{BASE_URL}/admin/incidents/{item['incident_id']}"
-        if item["status"] == "overdue":
-            assert line in overdue_lines and link in overdue_lines
-        elif item["status"] in ("pending", "due_soon") and due <= window_ends:
-            assert line in due_lines and link in due_lines
-    expected_overdue = sum(item["status"] == "overdue" for item in deadlines)
-    assert expected_overdue and overdue_lines.startswith(f"Overdue: {expected_overdue}")
-    expected_due = sum(
-        item["status"] in ("pending", "due_soon")
-        and dt.date.fromisoformat(item["due"]) <= window_ends
-        for item in deadlines
-    )
-    assert due_lines.startswith(
-        f"Due today and in the next 5 working days (to Tuesday 1 December): {expected_due}"
-    )
+    check_the_deadline_sections(body, deadlines)
     failed = [item for item in deliveries if item["status"] == "failed"]
     assert failed and section(body, "Failed deliveries").count("\n- ") == len(failed)
     assert f"{BASE_URL}/admin/deliveries?status=failed&incident={overdue['id']}" in body

@@ -154,7 +154,8 @@ def test_outbox_rows_commit_and_roll_back_with_the_incident(db):
         assert session.scalar(select(func.count()).select_from(DeliveryRow)) == 0
 
 
-def test_delivery_lifecycle_and_attempt_log(db):
+def queue_a_panel_notification(db, payload):
+    """A new incident's Panel notification, queued against its obligation; the delivery's id."""
     with db.session_scope() as session:
         incident = new_incident(session, db.keyring)
         (obligation,) = replace_obligations(
@@ -166,11 +167,16 @@ def test_delivery_lifecycle_and_attempt_log(db):
             incident=incident,
             document="incident_notification",
             addressee="panel",
-            payload=b'{"exact": "bytes"}',
+            payload=payload,
             obligation=obligation,
         )
         delivery_id = delivery.id
         assert delivery.status == "queued" and delivery.version == 1
+    return delivery_id
+
+
+def test_delivery_lifecycle_and_attempt_log(db):
+    delivery_id = queue_a_panel_notification(db, b'{"exact": "bytes"}')
     with db.session_scope() as session:
         assert [d.id for d in deliveries_due(session)] == [delivery_id]
         delivery, attempt, _ = start_attempt(session, delivery_id)

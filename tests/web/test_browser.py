@@ -123,6 +123,49 @@ def sign_in(page: Any, key: str) -> None:
     page.wait_for_url("**/admin/")
 
 
+def download_receipt(page: Any, tmp_path: Path) -> Path:
+    """Download the first receipt listed on the page as JSON; where it was saved."""
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Download JSON").first.click()
+    saved: Path = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(saved)
+    return saved
+
+
+def retry_the_failed_delivery(world: World, page: Any) -> None:
+    """From the deliveries page, retry the first of LA 812's failed deliveries (Ofsted refuses
+    them): Ofsted's is queued again and the retry is in the audit log."""
+    page.get_by_role("link", name="Deliveries", exact=True).click()
+    expect(page.get_by_role("heading", name="Failed deliveries")).to_be_visible()
+    check(page, "07-failed-deliveries")
+    page.get_by_role("button", name="Retry").first.click()
+    expect(page.get_by_text("is queued to be sent again")).to_be_visible()
+    check(page, "08-retried")
+    with world.service.database.session_scope() as session:
+        statuses = {
+            d.addressee: d.status
+            for d in session.query(DeliveryRow).filter(DeliveryRow.la_code == "812")
+        }
+        retried = (
+            session.query(AuditEntryRow).filter(AuditEntryRow.action == "delivery.retried").all()
+        )
+    assert statuses["ofsted"] == "queued" and len(retried) == 1
+
+
+def download_and_verify_a_receipt(world: World, page: Any, tmp_path: Path) -> None:
+    """The receipts page marks its receipts Verified; the first, downloaded as JSON, verifies
+    with the service's public keys."""
+    page.get_by_role("link", name="Receipts", exact=True).click()
+    expect(page.get_by_text("Verified").first).to_be_visible()
+    check(page, "09-receipts")
+    saved = download_receipt(page, tmp_path)
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    settings = world.service.settings
+    keys = load_keyring(settings.data_dir).public_keys
+    verified = verify_receipt(SignedReceipt(document["receipt"], document["jws"]), keys)
+    assert verified.content["local_authority_code"] == "812"
+
+
 def test_admin_reads_every_page_retries_and_downloads(
     world: World, page: Any, tmp_path: Path
 ) -> None:
@@ -150,34 +193,8 @@ def test_admin_reads_every_page_retries_and_downloads(
     expect(page.get_by_role("heading", name=reference)).to_be_visible()
     check(page, "06-incident-timeline")
 
-    page.get_by_role("link", name="Deliveries", exact=True).click()
-    expect(page.get_by_role("heading", name="Failed deliveries")).to_be_visible()
-    check(page, "07-failed-deliveries")
-    page.get_by_role("button", name="Retry").first.click()
-    expect(page.get_by_text("is queued to be sent again")).to_be_visible()
-    check(page, "08-retried")
-    with world.service.database.session_scope() as session:
-        statuses = {
-            d.addressee: d.status
-            for d in session.query(DeliveryRow).filter(DeliveryRow.la_code == "812")
-        }
-        retried = (
-            session.query(AuditEntryRow).filter(AuditEntryRow.action == "delivery.retried").all()
-        )
-    assert statuses["ofsted"] == "queued" and len(retried) == 1
-
-    page.get_by_role("link", name="Receipts", exact=True).click()
-    expect(page.get_by_text("Verified").first).to_be_visible()
-    check(page, "09-receipts")
-    with page.expect_download() as downloading:
-        page.get_by_role("link", name="Download JSON").first.click()
-    saved = tmp_path / downloading.value.suggested_filename
-    downloading.value.save_as(saved)
-    document = json.loads(saved.read_text(encoding="utf-8"))
-    settings = world.service.settings
-    keys = load_keyring(settings.data_dir).public_keys
-    verified = verify_receipt(SignedReceipt(document["receipt"], document["jws"]), keys)
-    assert verified.content["local_authority_code"] == "812"
+    retry_the_failed_delivery(world, page)
+    download_and_verify_a_receipt(world, page, tmp_path)
 
     page.get_by_role("link", name="View and print").first.click()
     expect(page.get_by_role("button", name="Print this receipt")).to_be_visible()
@@ -226,12 +243,9 @@ def verify_with_cli(receipt: Path, jwks: Path) -> subprocess.CompletedProcess[st
     )
 
 
-def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
-    world: World, page: Any, tmp_path: Path
-) -> None:
-    """Issue 7's whole flow: an export through the API, deliveries reaching the sandbox, a
-    failed one retried from the page once the addressee recovers, its receipt downloaded from
-    the page and verified offline with ``csins-adapter receipts verify``."""
+def import_the_sample_export(world: World) -> None:
+    """LA 812 uploads the sample Mosaic export through the API; the worker imports it and its
+    deliveries reach the Panel and the Secretary of State (Ofsted still refuses every one)."""
     service = world.service
     content = (REPO / "tests" / "samples" / "mosaic_incidents.csv").read_bytes()
     uploaded = service.client.post(
@@ -244,6 +258,16 @@ def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
     service.work()  # the import, then its deliveries (Ofsted still refuses every delivery)
     reached = service.sandbox.state.stats()["addressees"]
     assert reached["panel"]["count"] >= 1 and reached["secretary_of_state"]["count"] >= 1
+
+
+def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
+    world: World, page: Any, tmp_path: Path
+) -> None:
+    """Issue 7's whole flow: an export through the API, deliveries reaching the sandbox, a
+    failed one retried from the page once the addressee recovers, its receipt downloaded from
+    the page and verified offline with ``csins-adapter receipts verify``."""
+    service = world.service
+    import_the_sample_export(world)
 
     sign_in(page, world.key("admin", "812"))
     page.get_by_role("link", name="Incidents", exact=True).click()
@@ -273,10 +297,7 @@ def test_a_sample_export_reaches_the_addressees_and_a_retried_receipt_verifies(
 
     page.get_by_role("link", name="Receipts", exact=True).click()
     check(page, "15-receipts-after-retry")
-    with page.expect_download() as downloading:
-        page.get_by_role("link", name="Download JSON").first.click()
-    receipt = tmp_path / downloading.value.suggested_filename
-    downloading.value.save_as(receipt)
+    receipt = download_receipt(page, tmp_path)
     jwks = tmp_path / "jwks.json"
     jwks.write_bytes(service.client.get("/.well-known/jwks.json").data)
     verified = verify_with_cli(receipt, jwks)
