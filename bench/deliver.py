@@ -204,6 +204,43 @@ def start_workers(
     return started
 
 
+def random_key(kid: str) -> str:
+    """A new encryption key as ``CSINS_ENCRYPTION_KEYS`` takes it."""
+    return f"{kid}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def start_service(
+    processes: Processes,
+    redis: Redis,
+    redis_url: str,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+) -> Environment:
+    """The service's env (data dir in the processes' folder, the Redis database ``redis_url``
+    that ``redis`` is the client of, a new encryption key, and ``extra_env``), its migrated
+    database and a sandbox receiver started in ``processes`` on a free port: what the benchmark
+    and the restore drill deliver through."""
+    port = local_redis.free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
+        "CSINS_DATA_DIR": str(processes.folder / "data"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CSINS_SANDBOX_URL": f"http://127.0.0.1:{port}",
+        "CSINS_ENCRYPTION_KEYS": random_key("bench"),
+        **(extra_env or {}),
+    }
+    settings = load_settings(env=env)
+    database = Database.from_settings(settings)
+    upgrade(database.engine)
+    receiver = processes.start(
+        "sandbox",
+        [sys.executable, "-m", "adapter.cli", "sandbox", "--port", str(port)],
+        env,
+    )
+    return Environment(settings, database, redis, env, processes.folder, receiver.pid)
+
+
 # --- the measurements ----------------------------------------------------------------------
 
 
@@ -392,25 +429,8 @@ def main() -> int:
     redis.flushdb()
     try:
         with throwaway_database(options.backend, folder) as database_url:
-            sandbox_port = local_redis.free_port()
-            encryption_key = base64.b64encode(secrets.token_bytes(32)).decode()
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
-                "CSINS_DATA_DIR": str(folder / "data"),
-                "DATABASE_URL": database_url,
-                "REDIS_URL": REDIS_BENCH_URL,
-                "CSINS_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
-                "CSINS_ENCRYPTION_KEYS": f"bench:{encryption_key}",
-            }
-            settings = load_settings(env=env)
-            database = Database.from_settings(settings)
-            upgrade(database.engine)
-            receiver = processes.start(
-                "sandbox",
-                [sys.executable, "-m", "adapter.cli", "sandbox", "--port", str(sandbox_port)],
-                env,
-            )
-            environment = Environment(settings, database, redis, env, folder, receiver.pid)
+            environment = start_service(processes, redis, REDIS_BENCH_URL, database_url)
+            database = environment.database
             wait_until(lambda: local_redis.answers(REDIS_BENCH_URL), "redis")
             backend = database.dialect
             print(
