@@ -415,6 +415,52 @@ def idle(environment: Environment, count: int) -> list[float]:
 # --- main ----------------------------------------------------------------------------------
 
 
+def report_loaded(result: Loaded, base_rate: float) -> None:
+    """The loaded phase's rate against the baseline's, its latency, and where the CPU went."""
+    cpu = result.cpu_ms
+    print(
+        f"  loaded    deliveries          {result.rate:8.1f} deliveries/s"
+        f"  ({result.rate / base_rate:.2f} x baseline; target >= 0.50)\n"
+        f"            submit-to-ack       p50 {percentile(result.latencies, 0.5):.3f} s"
+        f"   p99 {percentile(result.latencies, 0.99):.3f} s\n"
+        f"            CPU per delivery    workers {cpu['workers']:.1f} ms, receiver "
+        f"{cpu['receiver']:.1f} ms, database server {cpu['database']:.1f} ms",
+        flush=True,
+    )
+
+
+def phases(environment: Environment, processes: Processes, options: argparse.Namespace) -> bool:
+    """The baseline, loaded and idle phases, each printed as it ends: whether the targets
+    were met."""
+    print(
+        f"deliver benchmark: {options.deliveries} deliveries, {options.workers} "
+        f"workers (SimpleWorker), {environment.database.dialect}, Redis {REDIS_BENCH_URL}\n"
+        f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+        "(other processes compete with the benchmark)",
+        flush=True,
+    )
+    sample = sample_payload(environment)
+    base_rate, base_cpu = baseline(
+        environment, processes, options.deliveries, options.workers, sample
+    )
+    print(
+        f"  baseline  RQ jobs POSTing     {base_rate:8.1f} envelopes/s"
+        f"        (worker CPU {base_cpu:.1f} ms/job)",
+        flush=True,
+    )
+    result = loaded(environment, processes, options.deliveries, options.workers)
+    report_loaded(result, base_rate)
+    idle_latency = idle(environment, options.idle)
+    p99 = percentile(idle_latency, 0.99)
+    print(
+        f"  idle      submit-to-ack       p50 {percentile(idle_latency, 0.5):.3f} s"
+        f"   p99 {p99:.3f} s (target < 2 s; {options.idle} submitted one at a time)\n"
+        f"  machine: load average {os.getloadavg()[0]:.1f} at the end",
+        flush=True,
+    )
+    return result.rate >= 0.5 * base_rate and p99 < 2.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=2000)
@@ -430,49 +476,9 @@ def main() -> int:
     try:
         with throwaway_database(options.backend, folder) as database_url:
             environment = start_service(processes, redis, REDIS_BENCH_URL, database_url)
-            database = environment.database
             wait_until(lambda: local_redis.answers(REDIS_BENCH_URL), "redis")
-            backend = database.dialect
-            print(
-                f"deliver benchmark: {options.deliveries} deliveries, {options.workers} "
-                f"workers (SimpleWorker), {backend}, Redis {REDIS_BENCH_URL}\n"
-                f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-                "(other processes compete with the benchmark)",
-                flush=True,
-            )
-            base_rate, base_cpu = baseline(
-                environment,
-                processes,
-                options.deliveries,
-                options.workers,
-                sample_payload(environment),
-            )
-            print(
-                f"  baseline  RQ jobs POSTing     {base_rate:8.1f} envelopes/s"
-                f"        (worker CPU {base_cpu:.1f} ms/job)",
-                flush=True,
-            )
-            result = loaded(environment, processes, options.deliveries, options.workers)
-            cpu = result.cpu_ms
-            print(
-                f"  loaded    deliveries          {result.rate:8.1f} deliveries/s"
-                f"  ({result.rate / base_rate:.2f} x baseline; target >= 0.50)\n"
-                f"            submit-to-ack       p50 {percentile(result.latencies, 0.5):.3f} s"
-                f"   p99 {percentile(result.latencies, 0.99):.3f} s\n"
-                f"            CPU per delivery    workers {cpu['workers']:.1f} ms, receiver "
-                f"{cpu['receiver']:.1f} ms, database server {cpu['database']:.1f} ms",
-                flush=True,
-            )
-            idle_latency = idle(environment, options.idle)
-            p99 = percentile(idle_latency, 0.99)
-            print(
-                f"  idle      submit-to-ack       p50 {percentile(idle_latency, 0.5):.3f} s"
-                f"   p99 {p99:.3f} s (target < 2 s; {options.idle} submitted one at a time)\n"
-                f"  machine: load average {os.getloadavg()[0]:.1f} at the end",
-                flush=True,
-            )
-            database.dispose()
-            met = result.rate >= 0.5 * base_rate and p99 < 2.0
+            met = phases(environment, processes, options)
+            environment.database.dispose()
             print("  targets met" if met else "  TARGETS MISSED")
             return 0 if met else 1
     except Exception:
