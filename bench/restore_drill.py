@@ -41,6 +41,7 @@ from deliver import (  # noqa: E402
     Processes,
     acknowledged_count,
     postgresql_server,
+    print_log_tails,
     random_key,
     seed_incidents,
     start_service,
@@ -219,9 +220,7 @@ def run_drill(backend: str, incidents: int) -> None:
             drill = sum(took for label, took, _ in rows if not label.startswith("baseline"))
             print(f"  {'the whole drill (every step but the baselines)':<48} {drill:7.2f} s")
     except Exception:
-        for log in sorted(folder.glob("*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-15:]
-            print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
+        print_log_tails(folder)
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
