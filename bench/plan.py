@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -238,10 +239,10 @@ def _measure(
     # Interleave chunks so that both sides see the same machine load (a shared 2-core box).
     for start in range(0, len(records), CHUNK):
         chunk = range(start, min(start + CHUNK, len(records)))
-        wall, cpu = _timed(lambda chunk=chunk: validate_only(chunk))
+        wall, cpu = _timed(partial(validate_only, chunk))
         run.validate_wall += wall
         run.validate_cpu += cpu
-        wall, cpu = _timed(lambda chunk=chunk: plan_each(chunk))
+        wall, cpu = _timed(partial(plan_each, chunk))
         run.plan_wall += wall
         run.plan_cpu += cpu
     return run
