@@ -231,6 +231,84 @@ def report(levels: list[tuple[Level, Level]]) -> bool:
     return met
 
 
+def service_env(database_url: str, folder: Path) -> dict[str, str]:
+    """What both servers run with: the throwaway database, the benchmark's Redis database, the
+    scratch folder as data dir and a new encryption key."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_BENCH_URL,
+        "CSINS_DATA_DIR": str(folder),
+        "CSINS_ENCRYPTION_KEYS": format_key("bench", new_key()),
+    }
+
+
+@contextlib.contextmanager
+def servers(env: dict[str, str], folder: Path) -> Iterator[tuple[str, str]]:
+    """The service (``csins-adapter serve``) and the baseline, each on a free port and answering:
+    their base URLs. Both are stopped afterwards."""
+    service_port, baseline_port = local_redis.free_port(), local_redis.free_port()
+    service_command = [
+        sys.executable,
+        "-m",
+        "adapter.cli",
+        "serve",
+        "--port",
+        str(service_port),
+    ]
+    baseline_command = [
+        sys.executable,
+        str(REPO / "bench" / "api_baseline.py"),
+        "--port",
+        str(baseline_port),
+    ]
+    with (
+        server(
+            service_command,
+            env,
+            folder / "service.log",
+            f"http://127.0.0.1:{service_port}/healthz",
+        ) as service_url,
+        server(
+            baseline_command,
+            env,
+            folder / "baseline.log",
+            f"http://127.0.0.1:{baseline_port}/healthz",
+        ) as baseline_url,
+    ):
+        yield service_url, baseline_url
+
+
+def warm_up(service_url: str, baseline_url: str, key: str, bodies: Bodies) -> None:
+    """A few requests to each server first, so that no level pays for start-up."""
+    print(f"warming up ({WARMUP_REQUESTS} requests each)...", flush=True)
+    for url, path in ((baseline_url, "/ingest"), (service_url, "/api/v1/incidents")):
+        with httpx.Client(
+            base_url=url,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Content-Type": "application/json",
+            },
+        ) as http:
+            for _ in range(WARMUP_REQUESTS):
+                http.post(path, content=bodies.next()).raise_for_status()
+
+
+def measure(
+    service_url: str, baseline_url: str, key: str, levels: list[int], duration: float
+) -> list[tuple[Level, Level]]:
+    """Each concurrency level against the baseline, then the service, after a warm-up."""
+    bodies = Bodies()
+    warm_up(service_url, baseline_url, key, bodies)
+    results: list[tuple[Level, Level]] = []
+    for clients in levels:
+        print(f"{clients} clients, {duration:g} s each...", flush=True)
+        baseline = drive(baseline_url, "/ingest", key, bodies, clients, duration)
+        service = drive(service_url, "/api/v1/incidents", key, bodies, clients, duration)
+        results.append((baseline, service))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="1,5,10,20", help="Client counts, comma-separated")
@@ -243,62 +321,9 @@ def main() -> None:
         throwaway_database(server_url) as database_url,
     ):
         key = api_key(database_url, folder)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_BENCH_URL,
-            "CSINS_DATA_DIR": str(folder),
-            "CSINS_ENCRYPTION_KEYS": format_key("bench", new_key()),
-        }
-        service_port, baseline_port = local_redis.free_port(), local_redis.free_port()
-        service_command = [
-            sys.executable,
-            "-m",
-            "adapter.cli",
-            "serve",
-            "--port",
-            str(service_port),
-        ]
-        baseline_command = [
-            sys.executable,
-            str(REPO / "bench" / "api_baseline.py"),
-            "--port",
-            str(baseline_port),
-        ]
-        with (
-            server(
-                service_command,
-                env,
-                folder / "service.log",
-                f"http://127.0.0.1:{service_port}/healthz",
-            ) as service_url,
-            server(
-                baseline_command,
-                env,
-                folder / "baseline.log",
-                f"http://127.0.0.1:{baseline_port}/healthz",
-            ) as baseline_url,
-        ):
-            bodies = Bodies()
-            print(f"warming up ({WARMUP_REQUESTS} requests each)...", flush=True)
-            for url, path in ((baseline_url, "/ingest"), (service_url, "/api/v1/incidents")):
-                with httpx.Client(
-                    base_url=url,
-                    headers={
-                        "Authorization": f"Bearer {key}",
-                        "Content-Type": "application/json",
-                    },
-                ) as http:
-                    for _ in range(WARMUP_REQUESTS):
-                        http.post(path, content=bodies.next()).raise_for_status()
-            results: list[tuple[Level, Level]] = []
-            for clients in levels:
-                print(f"{clients} clients, {args.duration:g} s each...", flush=True)
-                baseline = drive(baseline_url, "/ingest", key, bodies, clients, args.duration)
-                service = drive(
-                    service_url, "/api/v1/incidents", key, bodies, clients, args.duration
-                )
-                results.append((baseline, service))
+        env = service_env(database_url, folder)
+        with servers(env, folder) as (service_url, baseline_url):
+            results = measure(service_url, baseline_url, key, levels, args.duration)
         print()
         met = report(results)
         print(

@@ -161,36 +161,18 @@ def _child(
     index: int,
     day: Callable[[dt.date | None], str],
 ) -> list[str]:
+    """One child's columns of a row, drawn from ``rng`` in a fixed order (same seed, same file)."""
     liquidlogic = system == "liquidlogic"
     unknown = rng.random() < 0.01
     person = ("-1" if liquidlogic else "") if unknown else str(rng.randint(100000, 9999999))
     born = on - dt.timedelta(days=rng.randint(30, 17 * 365))
     if not liquidlogic and rng.random() < 0.02:
         born = on + dt.timedelta(days=rng.randint(10, 120))  # unborn at the incident
-    if nature == "Death":
-        outcome = "Died" if index == 0 else rng.choice(["Seriously harmed", "Not harmed"])
-    elif nature == "Serious harm":
-        outcome = (
-            "Seriously harmed" if index == 0 else rng.choice(["Seriously harmed", "Not harmed"])
-        )
-    else:
-        outcome = rng.choice(["Not harmed", "Unknown"])
+    outcome = _outcome(rng, nature, index)
     ethnicity = rng.choice(ETHNICITIES)
     if not liquidlogic and rng.random() < 0.3:
         ethnicity = "A1" + ethnicity
-    cp_start = on - dt.timedelta(days=rng.randint(1, 700)) if rng.random() < 0.3 else None
-    cp_end = (
-        cp_start + dt.timedelta(days=rng.randint(30, 900))
-        if cp_start and rng.random() < 0.4
-        else None
-    )
-    cin_start = on - dt.timedelta(days=rng.randint(1, 400)) if rng.random() < 0.3 else None
-    cla_start = on - dt.timedelta(days=rng.randint(1, 2000)) if rng.random() < 0.15 else None
-    cla_end = (
-        cla_start + dt.timedelta(days=rng.randint(30, 3000))
-        if cla_start and rng.random() < 0.5
-        else None
-    )
+    cp_start, cp_end, cin_start, cla_start, cla_end = _care_history(rng, on)
     bad = rng.random()
     birth = day(born)
     if bad < 0.001:
@@ -221,6 +203,34 @@ def _child(
         rng.choice(["K2", "U1", "U4", "R1", "H5"]) if cla_start else "",
         rng.choice(["", "", "Relevant", "Former Relevant"]) if cla_end else "",
     ]
+
+
+def _outcome(rng: random.Random, nature: str, index: int) -> str:
+    """The child's outcome: the first child bears the incident's nature, siblings vary."""
+    if nature == "Death":
+        return "Died" if index == 0 else rng.choice(["Seriously harmed", "Not harmed"])
+    if nature == "Serious harm":
+        return "Seriously harmed" if index == 0 else rng.choice(["Seriously harmed", "Not harmed"])
+    return rng.choice(["Not harmed", "Unknown"])
+
+
+def _care_history(rng: random.Random, on: dt.date) -> tuple[dt.date | None, ...]:
+    """Child protection plan start and end, CIN plan start, and care start and end before the
+    incident ``on`` (``None`` where the child had none)."""
+    cp_start = on - dt.timedelta(days=rng.randint(1, 700)) if rng.random() < 0.3 else None
+    cp_end = (
+        cp_start + dt.timedelta(days=rng.randint(30, 900))
+        if cp_start and rng.random() < 0.4
+        else None
+    )
+    cin_start = on - dt.timedelta(days=rng.randint(1, 400)) if rng.random() < 0.3 else None
+    cla_start = on - dt.timedelta(days=rng.randint(1, 2000)) if rng.random() < 0.15 else None
+    cla_end = (
+        cla_start + dt.timedelta(days=rng.randint(30, 3000))
+        if cla_start and rng.random() < 0.5
+        else None
+    )
+    return cp_start, cp_end, cin_start, cla_start, cla_end
 
 
 def generate(system: str, count: int, path: Path, seed: int = 2026) -> Path:

@@ -189,6 +189,13 @@ class Processes:
             self.running.remove(process)
 
 
+def print_log_tails(folder: Path, lines: int = 15) -> None:
+    """The last lines of each process's log in ``folder``, on standard error (after a failure)."""
+    for log in sorted(folder.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
+
+
 def start_workers(
     processes: Processes,
     redis: Redis,
@@ -202,6 +209,43 @@ def start_workers(
         lambda: set(names) <= {w.name for w in Worker.all(connection=redis)}, "workers to start"
     )
     return started
+
+
+def random_key(kid: str) -> str:
+    """A new encryption key as ``CSINS_ENCRYPTION_KEYS`` takes it."""
+    return f"{kid}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def start_service(
+    processes: Processes,
+    redis: Redis,
+    redis_url: str,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+) -> Environment:
+    """The service's env (data dir in the processes' folder, the Redis database ``redis_url``
+    that ``redis`` is the client of, a new encryption key, and ``extra_env``), its migrated
+    database and a sandbox receiver started in ``processes`` on a free port: what the benchmark
+    and the restore drill deliver through."""
+    port = local_redis.free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
+        "CSINS_DATA_DIR": str(processes.folder / "data"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CSINS_SANDBOX_URL": f"http://127.0.0.1:{port}",
+        "CSINS_ENCRYPTION_KEYS": random_key("bench"),
+        **(extra_env or {}),
+    }
+    settings = load_settings(env=env)
+    database = Database.from_settings(settings)
+    upgrade(database.engine)
+    receiver = processes.start(
+        "sandbox",
+        [sys.executable, "-m", "adapter.cli", "sandbox", "--port", str(port)],
+        env,
+    )
+    return Environment(settings, database, redis, env, processes.folder, receiver.pid)
 
 
 # --- the measurements ----------------------------------------------------------------------
@@ -378,6 +422,52 @@ def idle(environment: Environment, count: int) -> list[float]:
 # --- main ----------------------------------------------------------------------------------
 
 
+def report_loaded(result: Loaded, base_rate: float) -> None:
+    """The loaded phase's rate against the baseline's, its latency, and where the CPU went."""
+    cpu = result.cpu_ms
+    print(
+        f"  loaded    deliveries          {result.rate:8.1f} deliveries/s"
+        f"  ({result.rate / base_rate:.2f} x baseline; target >= 0.50)\n"
+        f"            submit-to-ack       p50 {percentile(result.latencies, 0.5):.3f} s"
+        f"   p99 {percentile(result.latencies, 0.99):.3f} s\n"
+        f"            CPU per delivery    workers {cpu['workers']:.1f} ms, receiver "
+        f"{cpu['receiver']:.1f} ms, database server {cpu['database']:.1f} ms",
+        flush=True,
+    )
+
+
+def phases(environment: Environment, processes: Processes, options: argparse.Namespace) -> bool:
+    """The baseline, loaded and idle phases, each printed as it ends: whether the targets
+    were met."""
+    print(
+        f"deliver benchmark: {options.deliveries} deliveries, {options.workers} "
+        f"workers (SimpleWorker), {environment.database.dialect}, Redis {REDIS_BENCH_URL}\n"
+        f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+        "(other processes compete with the benchmark)",
+        flush=True,
+    )
+    sample = sample_payload(environment)
+    base_rate, base_cpu = baseline(
+        environment, processes, options.deliveries, options.workers, sample
+    )
+    print(
+        f"  baseline  RQ jobs POSTing     {base_rate:8.1f} envelopes/s"
+        f"        (worker CPU {base_cpu:.1f} ms/job)",
+        flush=True,
+    )
+    result = loaded(environment, processes, options.deliveries, options.workers)
+    report_loaded(result, base_rate)
+    idle_latency = idle(environment, options.idle)
+    p99 = percentile(idle_latency, 0.99)
+    print(
+        f"  idle      submit-to-ack       p50 {percentile(idle_latency, 0.5):.3f} s"
+        f"   p99 {p99:.3f} s (target < 2 s; {options.idle} submitted one at a time)\n"
+        f"  machine: load average {os.getloadavg()[0]:.1f} at the end",
+        flush=True,
+    )
+    return result.rate >= 0.5 * base_rate and p99 < 2.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=2000)
@@ -392,73 +482,14 @@ def main() -> int:
     redis.flushdb()
     try:
         with throwaway_database(options.backend, folder) as database_url:
-            sandbox_port = local_redis.free_port()
-            encryption_key = base64.b64encode(secrets.token_bytes(32)).decode()
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
-                "CSINS_DATA_DIR": str(folder / "data"),
-                "DATABASE_URL": database_url,
-                "REDIS_URL": REDIS_BENCH_URL,
-                "CSINS_SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
-                "CSINS_ENCRYPTION_KEYS": f"bench:{encryption_key}",
-            }
-            settings = load_settings(env=env)
-            database = Database.from_settings(settings)
-            upgrade(database.engine)
-            receiver = processes.start(
-                "sandbox",
-                [sys.executable, "-m", "adapter.cli", "sandbox", "--port", str(sandbox_port)],
-                env,
-            )
-            environment = Environment(settings, database, redis, env, folder, receiver.pid)
+            environment = start_service(processes, redis, REDIS_BENCH_URL, database_url)
             wait_until(lambda: local_redis.answers(REDIS_BENCH_URL), "redis")
-            backend = database.dialect
-            print(
-                f"deliver benchmark: {options.deliveries} deliveries, {options.workers} "
-                f"workers (SimpleWorker), {backend}, Redis {REDIS_BENCH_URL}\n"
-                f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-                "(other processes compete with the benchmark)",
-                flush=True,
-            )
-            base_rate, base_cpu = baseline(
-                environment,
-                processes,
-                options.deliveries,
-                options.workers,
-                sample_payload(environment),
-            )
-            print(
-                f"  baseline  RQ jobs POSTing     {base_rate:8.1f} envelopes/s"
-                f"        (worker CPU {base_cpu:.1f} ms/job)",
-                flush=True,
-            )
-            result = loaded(environment, processes, options.deliveries, options.workers)
-            cpu = result.cpu_ms
-            print(
-                f"  loaded    deliveries          {result.rate:8.1f} deliveries/s"
-                f"  ({result.rate / base_rate:.2f} x baseline; target >= 0.50)\n"
-                f"            submit-to-ack       p50 {percentile(result.latencies, 0.5):.3f} s"
-                f"   p99 {percentile(result.latencies, 0.99):.3f} s\n"
-                f"            CPU per delivery    workers {cpu['workers']:.1f} ms, receiver "
-                f"{cpu['receiver']:.1f} ms, database server {cpu['database']:.1f} ms",
-                flush=True,
-            )
-            idle_latency = idle(environment, options.idle)
-            p99 = percentile(idle_latency, 0.99)
-            print(
-                f"  idle      submit-to-ack       p50 {percentile(idle_latency, 0.5):.3f} s"
-                f"   p99 {p99:.3f} s (target < 2 s; {options.idle} submitted one at a time)\n"
-                f"  machine: load average {os.getloadavg()[0]:.1f} at the end",
-                flush=True,
-            )
-            database.dispose()
-            met = result.rate >= 0.5 * base_rate and p99 < 2.0
+            met = phases(environment, processes, options)
+            environment.database.dispose()
             print("  targets met" if met else "  TARGETS MISSED")
             return 0 if met else 1
     except Exception:
-        for log in sorted(folder.glob("*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-15:]
-            print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
+        print_log_tails(folder)
         raise
     finally:
         processes.stop()

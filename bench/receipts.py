@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -107,6 +108,44 @@ def single_verification_us(signed: SignedReceipt, keyring: SigningKeyring, runs:
     return statistics.median(timings) * 1e6
 
 
+def _delivery_row(content: dict[str, Any], incident_id: str) -> dict[str, Any]:
+    """The acknowledged delivery a receipt is the receipt of, as its row."""
+    return {
+        "id": content["delivery_id"],
+        "incident_id": incident_id,
+        "la_code": content["local_authority_code"],
+        "document": content["document"],
+        "addressee": content["addressee"],
+        "version": 1,
+        "status": "acknowledged",
+        "attempts": 1,
+        "media_type": "application/json",
+        "payload": b"",
+        "payload_sha256": content["payload_sha256"],
+        "created_at": ISSUED_AT,
+        "updated_at": ISSUED_AT,
+    }
+
+
+def _receipt_row(receipt: SignedReceipt, compact: str, incident_id: str) -> dict[str, Any]:
+    """A receipt as the service stores it: its JWS and chain hash beside the fields it indexes."""
+    content = receipt.content
+    return {
+        "id": content["receipt_id"],
+        "sequence": content["sequence"],
+        "delivery_id": content["delivery_id"],
+        "incident_id": incident_id,
+        "la_code": content["local_authority_code"],
+        "document": content["document"],
+        "addressee": content["addressee"],
+        "on_time": content["on_time"],
+        "acknowledged_at": dt.datetime(2026, 11, 23, 10, 16, tzinfo=dt.UTC),
+        "jws": compact,
+        "chain_hash": receipt.chain_hash,
+        "created_at": ISSUED_AT,
+    }
+
+
 def store_log(database: Database, compacts: list[str], keyring: SigningKeyring) -> None:
     """Insert the log as the service stores it: receipt rows, the head, one checkpoint, and the
     acknowledged deliveries they are the receipts of (the audit checks each row against its
@@ -121,40 +160,8 @@ def store_log(database: Database, compacts: list[str], keyring: SigningKeyring) 
     rows, deliveries = [], []
     for compact in compacts:
         receipt = SignedReceipt.from_jws(compact)
-        content = receipt.content
-        deliveries.append(
-            {
-                "id": content["delivery_id"],
-                "incident_id": incident_id,
-                "la_code": content["local_authority_code"],
-                "document": content["document"],
-                "addressee": content["addressee"],
-                "version": 1,
-                "status": "acknowledged",
-                "attempts": 1,
-                "media_type": "application/json",
-                "payload": b"",
-                "payload_sha256": content["payload_sha256"],
-                "created_at": ISSUED_AT,
-                "updated_at": ISSUED_AT,
-            }
-        )
-        rows.append(
-            {
-                "id": content["receipt_id"],
-                "sequence": content["sequence"],
-                "delivery_id": content["delivery_id"],
-                "incident_id": incident_id,
-                "la_code": content["local_authority_code"],
-                "document": content["document"],
-                "addressee": content["addressee"],
-                "on_time": content["on_time"],
-                "acknowledged_at": dt.datetime(2026, 11, 23, 10, 16, tzinfo=dt.UTC),
-                "jws": compact,
-                "chain_hash": receipt.chain_hash,
-                "created_at": ISSUED_AT,
-            }
-        )
+        deliveries.append(_delivery_row(receipt.content, incident_id))
+        rows.append(_receipt_row(receipt, compact, incident_id))
     head = rows[-1]
     checkpoint = build_checkpoint(len(rows), head["chain_hash"], keyring)
     loader = create_engine(database.engine.url)
@@ -216,26 +223,19 @@ def _in_one_session(database: Database, keyring: SigningKeyring) -> AuditResult:
         return audit_log(session, keyring)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--log-size", type=int, default=100_000)
-    parser.add_argument("--count", type=int, default=5_000, help="operations per throughput run")
-    args = parser.parse_args()
-    keyring = SigningKeyring(Ed25519PrivateKey.generate())
-    raw_key = Ed25519PrivateKey.generate()
-    signed = issue_receipt(
+def _sample_receipt(keyring: SigningKeyring) -> SignedReceipt:
+    """The first receipt of a log: what the throughput runs sign, verify and canonicalise."""
+    return issue_receipt(
         facts(1),
         sequence=1,
         previous_receipt_sha256=GENESIS_SHA256,
         keyring=keyring,
         issued_at=ISSUED_AT,
     )
-    content = signed.content
-    payload = rfc8785.dumps(content)
-    raw_signature = raw_key.sign(payload)
-    n = args.count
-    print(f"receipt: {len(payload)} canonical bytes, JWS {len(signed.jws)} characters\n")
 
+
+def canonical_form(content: dict[str, Any], n: int) -> None:
+    """RFC 8785 canonicalisation beside ``json.dumps(sort_keys=True)``."""
     print("canonical form")
     rate(
         "json.dumps(sort_keys=True) (baseline)",
@@ -244,27 +244,30 @@ def main() -> None:
     )
     rate("rfc8785.dumps", lambda: rfc8785.dumps(content), n)
 
+
+def signing(
+    keyring: SigningKeyring, raw_key: Ed25519PrivateKey, content: dict[str, Any], n: int
+) -> None:
+    """Signing and issuing a receipt beside a raw Ed25519 signature of its canonical bytes."""
+    payload = rfc8785.dumps(content)
     print("signing")
     raw_sign = rate(
         "raw Ed25519 sign of the canonical bytes (baseline)", lambda: raw_key.sign(payload), n
     )
     sign = rate("sign_receipt (canonicalise + JWS)", lambda: sign_receipt(content, keyring), n)
-    issue = rate(
-        "issue_receipt (build + validate + sign)",
-        lambda: issue_receipt(
-            facts(1),
-            sequence=1,
-            previous_receipt_sha256=GENESIS_SHA256,
-            keyring=keyring,
-            issued_at=ISSUED_AT,
-        ),
-        n,
-    )
+    issue = rate("issue_receipt (build + validate + sign)", lambda: _sample_receipt(keyring), n)
     print(
         f"  JWS overhead over raw signing: sign_receipt x{raw_sign / sign:.1f}, "
         f"issue_receipt x{raw_sign / issue:.1f}"
     )
 
+
+def verifying(
+    keyring: SigningKeyring, raw_key: Ed25519PrivateKey, signed: SignedReceipt, n: int
+) -> None:
+    """Verifying a receipt beside a raw Ed25519 verification of its canonical bytes."""
+    payload = rfc8785.dumps(signed.content)
+    raw_signature = raw_key.sign(payload)
     print("verifying")
     raw_verify = rate(
         "raw Ed25519 verify (baseline)",
@@ -278,7 +281,10 @@ def main() -> None:
     )
     print(f"  overhead over raw verification: x{raw_verify / verify:.1f}")
 
-    size = args.log_size
+
+def chain_audit(size: int, keyring: SigningKeyring) -> tuple[list[str], float]:
+    """Issue a chain of ``size`` receipts and audit it in memory: the log, and the audit's
+    seconds (the baseline of the database audit)."""
     print(f"\nchain of {size:,} receipts")
     start = time.perf_counter()
     compacts = build_log(size, keyring)
@@ -296,15 +302,35 @@ def main() -> None:
         f"  full audit (every signature, link and the checkpoint): {audited:.1f} s "
         f"({size / audited:,.0f} receipts/s)"
     )
+    return compacts, audited
 
-    database_audit(compacts, keyring, audited)
 
+def size_independence(compacts: list[str], keyring: SigningKeyring) -> None:
+    """One verification early in the log beside one at its head."""
     print("\none verification does not depend on the log's size")
-    small = SignedReceipt.from_jws(compacts[min(999, size - 1)])
+    small = SignedReceipt.from_jws(compacts[min(999, len(compacts) - 1)])
     large = SignedReceipt.from_jws(compacts[-1])
     for receipt in (small, large):
         label = f"head of a {receipt.content['sequence']:,}-receipt log"
         print(f"  {label:<32} median {single_verification_us(receipt, keyring, 2000):.1f} µs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--log-size", type=int, default=100_000)
+    parser.add_argument("--count", type=int, default=5_000, help="operations per throughput run")
+    args = parser.parse_args()
+    keyring = SigningKeyring(Ed25519PrivateKey.generate())
+    raw_key = Ed25519PrivateKey.generate()
+    signed = _sample_receipt(keyring)
+    payload = rfc8785.dumps(signed.content)
+    print(f"receipt: {len(payload)} canonical bytes, JWS {len(signed.jws)} characters\n")
+    canonical_form(signed.content, args.count)
+    signing(keyring, raw_key, signed.content, args.count)
+    verifying(keyring, raw_key, signed, args.count)
+    compacts, audited = chain_audit(args.log_size, keyring)
+    database_audit(compacts, keyring, audited)
+    size_independence(compacts, keyring)
 
 
 if __name__ == "__main__":

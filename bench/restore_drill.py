@@ -22,10 +22,8 @@ is stopped and its databases, Redis db and files removed, even on error.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -43,7 +41,10 @@ from deliver import (  # noqa: E402
     Processes,
     acknowledged_count,
     postgresql_server,
+    print_log_tails,
+    random_key,
     seed_incidents,
+    start_service,
     start_workers,
     throwaway_database,
     wait_until,
@@ -51,10 +52,7 @@ from deliver import (  # noqa: E402
 from redis import Redis  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from adapter.queue import enqueue_deliveries, local_redis  # noqa: E402
-from adapter.store.database import Database  # noqa: E402
-from adapter.store.migrate import upgrade  # noqa: E402
-from config.settings import load_settings  # noqa: E402
+from adapter.queue import enqueue_deliveries  # noqa: E402
 from tests.support import backups  # noqa: E402
 
 REDIS_DRILL_URL = "redis://127.0.0.1:6379/12"
@@ -64,11 +62,6 @@ WORKERS = 2
 """Real ``csins-adapter worker`` processes delivering the incidents (the machine has 2 cores)."""
 
 CLI = [sys.executable, "-m", "adapter.cli"]
-
-
-def random_key(kid: str) -> str:
-    """A new encryption key as ``CSINS_ENCRYPTION_KEYS`` takes it."""
-    return f"{kid}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
 
 
 def cli(env: dict[str, str], *args: str | Path) -> str:
@@ -108,30 +101,19 @@ def service(backend: str, folder: Path) -> Iterator[Environment]:
     redis.flushdb()
     try:
         with throwaway_database(backend, folder) as database_url:
-            port = local_redis.free_port()
-            env = {
-                **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
-                "CSINS_DATA_DIR": str(folder / "data"),
-                "CSINS_CHECKPOINT_FILE": str(folder / "witness" / "receipt-checkpoints.jsonl"),
-                "DATABASE_URL": database_url,
-                "REDIS_URL": REDIS_DRILL_URL,
-                "CSINS_SANDBOX_URL": f"http://127.0.0.1:{port}",
-                "CSINS_ENCRYPTION_KEYS": random_key("bench"),
-            }
-            settings = load_settings(env=env)
-            database = Database.from_settings(settings)
-            upgrade(database.engine)
-            receiver = processes.start(
-                "sandbox",
-                [sys.executable, "-m", "adapter.cli", "sandbox", "--port", str(port)],
-                env,
+            witness = folder / "witness" / "receipt-checkpoints.jsonl"
+            environment = start_service(
+                processes,
+                redis,
+                REDIS_DRILL_URL,
+                database_url,
+                {"CSINS_CHECKPOINT_FILE": str(witness)},
             )
-            environment = Environment(settings, database, redis, env, folder, receiver.pid)
             try:
                 yield environment
             finally:
                 processes.stop()
-                database.dispose()
+                environment.database.dispose()
     finally:
         redis.flushdb()
         redis.close()
@@ -238,9 +220,7 @@ def run_drill(backend: str, incidents: int) -> None:
             drill = sum(took for label, took, _ in rows if not label.startswith("baseline"))
             print(f"  {'the whole drill (every step but the baselines)':<48} {drill:7.2f} s")
     except Exception:
-        for log in sorted(folder.glob("*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-15:]
-            print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
+        print_log_tails(folder)
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
