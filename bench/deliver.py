@@ -195,6 +195,13 @@ class Processes:
             self.running.remove(process)
 
 
+def print_log_tails(folder: Path, lines: int = 15) -> None:
+    """The last lines of each process's log in ``folder``, on standard error (after a failure)."""
+    for log in sorted(folder.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
+
+
 def start_workers(
     processes: Processes,
     redis: Redis,
@@ -458,9 +465,7 @@ def main() -> int:
             print("  targets met" if met else "  TARGETS MISSED")
             return 0 if met else 1
     except Exception:
-        for log in sorted(folder.glob("*.log")):
-            tail = log.read_text(errors="replace").splitlines()[-15:]
-            print(f"--- {log.name}", *tail, sep="\n", file=sys.stderr)
+        print_log_tails(folder)
         raise
     finally:
         processes.stop()
