@@ -7,13 +7,18 @@ slots (an RQ rate limit) while it waits or runs; RQ frees it when the job ends.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from redis import Redis
-from rq.job import JobStatus
+from rq import SimpleWorker
+from rq.job import Job, JobStatus
 
-from adapter.clock import utcnow
 from adapter.queue.connection import fetch_job, queue
 from adapter.queue.names import ADDRESSEE_LIMIT_PREFIX
+
+if TYPE_CHECKING:
+    from rq.executions import Execution
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +29,16 @@ def reclaim_addressee_slots(redis: Redis) -> int:
 
     RQ frees a slot when its job ends, and its own housekeeping frees those of jobs in any other
     state than queued or started. After a worker is killed and Redis crashes (its append-only
-    file a second behind), a job can be left "started" with no worker running it (no live
-    execution) or "queued" on no queue: it holds its slot for good, and every delivery to that
-    addressee waits behind it with the workers idle. Such a job is deleted (which frees its
-    slot and promotes the next waiting job); its delivery row still says what is owed, so the
-    sweep enqueues it again.
+    file a second behind), a job can be left "started" with no worker running it or "queued" on
+    no queue; after Redis restarts under a worker that was running a job, the job is left
+    "started" by a worker that has since registered anew (:func:`_run_by_a_live_worker`). Such
+    a job holds its slot for minutes or for good, and every delivery to that addressee waits
+    behind it with the workers idle. It is deleted (which frees its slot and promotes the next
+    waiting job); its delivery row still says what is owed, so the sweep enqueues it again.
     """
-    from rq.executions import ExecutionRegistry
     from rq.rate_limit import RateLimitRegistry
 
     freed = 0
-    now = utcnow().timestamp()
     for registry in RateLimitRegistry.all(redis):
         if not registry.key.startswith(ADDRESSEE_LIMIT_PREFIX):
             continue
@@ -44,10 +48,10 @@ def reclaim_addressee_slots(redis: Redis) -> int:
                 registry.release_stale_and_enqueue(job_id)  # RQ's own check: the job is gone
                 freed += 1
                 continue
-            status = job.get_status(refresh=False)
+            status, executions = job.get_status(refresh=False), []
             if status == JobStatus.STARTED:
-                running = redis.zcount(ExecutionRegistry(job_id, redis).key, f"({now}", "+inf")
-                if running:
+                executions = _live_executions(redis, job_id)
+                if any(_run_by_a_live_worker(redis, each) for each in executions):
                     continue
             elif status == JobStatus.QUEUED:
                 if redis.lpos(queue(job.origin, redis).key, job_id) is not None:
@@ -60,6 +64,48 @@ def reclaim_addressee_slots(redis: Redis) -> int:
                 job_id,
                 "started" if status == JobStatus.STARTED else "queued on no queue",
             )
+            _forget_executions(redis, job, executions)
             job.delete()
             freed += 1
     return freed
+
+
+def _live_executions(redis: Redis, job_id: str) -> list[Execution]:
+    """The executions of ``job_id`` whose heartbeat has not expired (RQ's own clean-up drops
+    the others first), each with its worker's name and start time."""
+    from rq.executions import Execution, ExecutionRegistry
+
+    found = []
+    for execution_id in ExecutionRegistry(job_id, redis).get_execution_ids():
+        with suppress(ValueError):  # its record has expired: no worker keeps it alive
+            found.append(Execution.fetch(execution_id, job_id, redis))
+    return found
+
+
+def _run_by_a_live_worker(redis: Redis, execution: Execution) -> bool:
+    """Whether a worker runs ``execution``: one registered under its worker's name, alive, and
+    registered before the execution began.
+
+    A worker that finds Redis gone mid-job records its outcome in the database, then registers
+    anew once Redis is back (:mod:`jobs.worker`); Redis, restarted from its file, still holds
+    the job "started" with the old execution's heartbeat minutes from expiring (a
+    ``SimpleWorker``'s lasts the job timeout). That execution is no one's: its worker's
+    registration is newer than it, or gone.
+    """
+    from rq.utils import as_text, utcparse
+
+    key = f"{SimpleWorker.redis_worker_namespace_prefix}{execution.worker_name}"
+    birth, death = redis.hmget(key, ["birth", "death"])
+    return birth is not None and death is None and utcparse(as_text(birth)) <= execution.created_at
+
+
+def _forget_executions(redis: Redis, job: Job, executions: list[Execution]) -> None:
+    """Delete ``job``'s executions, which no worker runs: RQ keeps a job's slot while it has an
+    execution whose heartbeat has not expired, however gone its worker."""
+    from rq.executions import ExecutionRegistry
+
+    with redis.pipeline() as pipeline:
+        for execution in executions:
+            execution.delete(job, pipeline)
+        pipeline.delete(ExecutionRegistry(job.id, redis).key)
+        pipeline.execute()

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 from rq import Worker
+from rq.rate_limit import RateLimitRegistry
 
-from adapter.queue import local_redis
+from adapter.queue import ADDRESSEE_LIMIT_PREFIX, local_redis
 from tests.e2e.conftest import WAIT_SECONDS, Stack, WorkerProcess, make_record
 
 HELD_SECONDS = 5
@@ -160,3 +161,52 @@ def test_worker_and_scheduler_waiting_for_redis_stop_on_sigterm(
     stack.wait_for(lambda: LOST in log_of(scheduler), "the scheduler to notice Redis is gone")
     stop_on_sigterm(worker, scheduler)
     redis_server.start()  # for the stack's own clean-up
+
+
+def panel_slots(stack: Stack) -> list[str]:
+    """The jobs holding the Panel's per-addressee slots."""
+    return RateLimitRegistry(f"{ADDRESSEE_LIMIT_PREFIX}panel", stack.redis).get_allowed_job_ids()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("channel_timeout", [HELD_SECONDS + 5])
+def test_a_redis_restart_mid_send_leaves_no_addressee_slot_held(
+    stack: Stack, redis_server: RedisServer
+) -> None:
+    """Found by ``bench/soak.py``: Redis restarted while both workers were sending to the
+    Panel. Each recorded its acknowledgement, then found Redis gone as it told RQ the job had
+    ended; Redis came back from its file with both jobs "started" and their executions'
+    heartbeats minutes from expiring, so both Panel slots stayed held and every Panel delivery
+    waited (about 7 minutes) with the workers idle. The workers are running again under new
+    registrations: the sweep must see that no one runs those jobs and free their slots."""
+    workers = [stack.start_worker(), stack.start_worker()]
+    stack.wait_for(
+        lambda: registered(stack, "e2e-1") and registered(stack, "e2e-2"),
+        "the workers to register",
+    )
+    stack.fault(addressee="panel", delay=HELD_SECONDS, times=2)
+    sent = stack.submit(make_record()) + stack.submit(make_record())
+    stack.wait_for(lambda: stack.requests("panel") == 2, "both workers to be sending")
+    held = panel_slots(stack)
+    assert len(held) == 2
+    redis_server.stop()
+
+    stack.wait_acknowledged(sent)
+    for worker in workers:
+        stack.wait_for(lambda w=worker: LOST in log_of(w), "the workers to notice Redis is gone")
+    redis_server.start()
+    for number, worker in enumerate(workers, start=1):
+        stack.wait_for(
+            lambda w=worker, n=number: (
+                log_of(w).count(f"e2e-{n}: started") == 2 and registered(stack, f"e2e-{n}")
+            ),
+            "the workers to register again",
+            2 * WAIT_SECONDS,
+        )
+    assert sorted(panel_slots(stack)) == sorted(held)  # RQ still counts them as running
+
+    stack.sweep()
+    assert not set(panel_slots(stack)) & set(held)
+    after = stack.submit(make_record())
+    stack.wait_acknowledged(after)
+    stack.assert_delivered_once(sent + after)

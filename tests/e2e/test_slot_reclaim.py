@@ -7,10 +7,13 @@ waited with the workers idle. The sweep now frees such slots and enqueues their 
 
 from __future__ import annotations
 
+from rq import SimpleWorker
+from rq.executions import Execution
+from rq.job import Job, JobStatus
 from rq.rate_limit import RateLimitRegistry
 from sqlalchemy import select
 
-from adapter.queue import ADDRESSEE_LIMIT_PREFIX, DELIVERIES
+from adapter.queue import ADDRESSEE_LIMIT_PREFIX, DELIVERIES, DELIVERY_JOB_TIMEOUT, SERIALIZER
 from adapter.store.models import DeliveryRow
 from jobs.context import build_context, use_context
 from jobs.maintenance import sweep
@@ -73,17 +76,47 @@ def test_slots_held_by_jobs_no_worker_runs_are_reclaimed(service: Service) -> No
     assert panel.get_allowed_job_count() == 0
 
 
-def test_a_job_a_worker_is_running_keeps_its_slot(service: Service) -> None:
-    """A started job with a live execution (its worker's heartbeat) is not touched."""
+def _started(service: Service) -> Job:
+    """A Panel delivery's job taken off the queue and marked started, as a worker does."""
     key = service.key("local_authority", "812")
     record = new_record()
     record["children"][0]["looked_after"] = False
     assert service.post(f"{API}/incidents", key, record).status_code == 201
-    panel = _panel(service)
-    (job_id,) = panel.get_allowed_job_ids()
+    (job_id,) = _panel(service).get_allowed_job_ids()
     service.redis.hset(f"rq:job:{job_id}", "status", "started")
     service.redis.lrem(f"rq:queue:{DELIVERIES}", 0, job_id)
-    far = 2**40
-    service.redis.zadd(f"rq:executions:{job_id}", {"worker-1:execution": far})
+    return Job.fetch(job_id, connection=service.redis, serializer=SERIALIZER)
+
+
+def _run_by(service: Service, job: Job, name: str) -> SimpleWorker:
+    """A registered worker ``name`` and a live execution of ``job`` by it (its heartbeat)."""
+    worker = SimpleWorker([DELIVERIES], name=name, connection=service.redis, serializer=SERIALIZER)
+    worker.register_birth()
+    with service.redis.pipeline() as pipeline:
+        Execution.create(job, ttl=DELIVERY_JOB_TIMEOUT + 60, pipeline=pipeline, worker_name=name)
+        pipeline.execute()
+    return worker
+
+
+def test_a_job_a_worker_is_running_keeps_its_slot(service: Service) -> None:
+    """A started job with a live execution (its worker's heartbeat) is not touched."""
+    job = _started(service)
+    _run_by(service, job, "worker-1")
     _sweep(service)
-    assert panel.get_allowed_job_ids() == [job_id]
+    assert _panel(service).get_allowed_job_ids() == [job.id]
+
+
+def test_a_job_whose_worker_registered_anew_frees_its_slot(service: Service) -> None:
+    """Redis came back from its file under a worker that was running the job: the execution's
+    heartbeat has minutes left, but the worker has registered anew since (``jobs.worker``), so
+    no one runs the job. Its slot is freed and its delivery enqueued again."""
+    job = _started(service)
+    worker = _run_by(service, job, "worker-1")
+    worker.register_death()
+    SimpleWorker([DELIVERIES], name="worker-1", connection=service.redis).register_birth()
+    _sweep(service)
+    assert _panel(service).get_allowed_job_ids() == [job.id]  # enqueued again, a new job
+    assert service.redis.lrange(f"rq:queue:{DELIVERIES}", 0, -1) == [job.id.encode()]
+    assert Job.fetch(job.id, connection=service.redis, serializer=SERIALIZER).get_status() == (
+        JobStatus.QUEUED
+    )
