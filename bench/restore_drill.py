@@ -36,21 +36,20 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from deliver import (  # noqa: E402
+from deliver import acknowledged_count, seed_incidents  # noqa: E402
+from redis import Redis  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from stack import (  # noqa: E402
     Environment,
     Processes,
-    acknowledged_count,
     postgresql_server,
     print_log_tails,
     random_key,
-    seed_incidents,
     start_service,
     start_workers,
     throwaway_database,
     wait_until,
 )
-from redis import Redis  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
 from adapter.queue import enqueue_deliveries  # noqa: E402
 from tests.support import backups  # noqa: E402

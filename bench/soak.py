@@ -44,10 +44,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import api as api_bench  # noqa: E402 - the throwaway database
-import deliver as deliver_bench  # noqa: E402 - the logs' tails after a failure
 import soak_checks  # noqa: E402
 import soak_load  # noqa: E402
 import soak_service  # noqa: E402
+import stack as bench_stack  # noqa: E402 - the logs' tails after a failure
 from soak_service import Service  # noqa: E402
 
 DRAIN_SECONDS = 300.0
@@ -340,7 +340,7 @@ def main() -> int:
         print(f"FAILED: the soak passed its hard cap of {cap:.0f} s", file=sys.stderr)
         return 2
     except BaseException:
-        deliver_bench.print_log_tails(folder)
+        bench_stack.print_log_tails(folder)
         raise
     finally:
         signal.alarm(0)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import api as api_bench
-import deliver as deliver_bench
 import httpx
+import stack as bench_stack
 from redis import Redis
 from rq import Worker
 from sqlalchemy import create_engine
@@ -71,7 +71,7 @@ class Service:
 
     env: dict[str, str]
     folder: Path
-    processes: deliver_bench.Processes
+    processes: bench_stack.Processes
     redis: OwnRedis
     engine: Engine
     sandbox_url: str
@@ -82,7 +82,7 @@ class Service:
     watched: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_workers(self, count: int) -> None:
-        self.workers += deliver_bench.start_workers(
+        self.workers += bench_stack.start_workers(
             self.processes,
             Redis.from_url(self.redis.url),
             count,
@@ -149,7 +149,7 @@ def start_service(
         (folder / "config").mkdir()
         (folder / "config" / "policy.yaml").write_text(f"stuck_delivery_seconds: {stuck_after}\n")
         env["CSINS_CONFIG_DIR"] = str(folder / "config")
-    processes = deliver_bench.Processes(folder)
+    processes = bench_stack.Processes(folder)
     stack.callback(processes.stop)
     engine = create_engine(database_url, pool_pre_ping=True)
     stack.callback(engine.dispose)
@@ -160,7 +160,7 @@ def start_service(
         processes.start("sandbox", [*CLI, "sandbox", "--port", str(sandbox_port)], env),
         processes.start("scheduler", [*CLI, "scheduler"], env),
     ]
-    deliver_bench.wait_until(lambda: _answers(f"{sandbox_url}/healthz"), "the receiver")
+    bench_stack.wait_until(lambda: _answers(f"{sandbox_url}/healthz"), "the receiver")
     service.start_workers(workers)
     port = local_redis.free_port()
     service.base_url = stack.enter_context(
