@@ -184,15 +184,17 @@ def _answers(url: str) -> bool:
 # --- the faults ----------------------------------------------------------------------------
 
 
-def kill_worker(service: Service) -> str:
+def kill_worker(service: Service) -> tuple[str, str | None]:
     """SIGKILL a worker (with what it forked) while it runs a delivery, if one does within
-    :data:`BUSY_WAIT_SECONDS`; start a replacement, as a supervisor would."""
+    :data:`BUSY_WAIT_SECONDS`; start a replacement, as a supervisor would. Says what it did,
+    and which delivery the worker was running (None: none)."""
     victim, job = _busy_worker(service)
     service.workers.remove(victim)
     service.processes.stop([victim])
     service.start_workers(1)
     running = f"while running job {job}" if job else "while idle"
-    return f"worker pid {victim.pid} killed (SIGKILL) {running}; a replacement started"
+    said = f"worker pid {victim.pid} killed (SIGKILL) {running}; a replacement started"
+    return said, job.removeprefix("deliver-").rsplit("-", 1)[0] if job else None
 
 
 def _busy_worker(service: Service) -> tuple[subprocess.Popen[bytes], str | None]:
