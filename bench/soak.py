@@ -102,7 +102,7 @@ class Run:
     peak_backlog: int = 0
     drain_seconds: float | None = None
     dead: list[str] = field(default_factory=list)
-    memory: dict[str, dict[str, float]] = field(default_factory=dict)
+    memory: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     """Resident MiB of each part of the service, after warming up and at the end."""
     marks: soak_checks.Marks = field(default_factory=soak_checks.Marks)
 
@@ -240,7 +240,10 @@ def report(
     for line in soak_checks.delivery_latencies(service.engine, run.marks):
         print(f"  {line}")
     for moment, parts in run.memory.items():
-        shown = ", ".join(f"{name} {mib:.0f}" for name, mib in sorted(parts.items()))
+        shown = ", ".join(
+            f"{name} {sum(each):.0f} ({len(each)} processes, largest {max(each):.0f})"
+            for name, each in sorted(parts.items())
+        )
         print(f"resident MiB ({moment}): {shown}")
     for unexpected in tally.samples:
         print(f"  unexpected: {unexpected}")

@@ -104,8 +104,8 @@ class Service:
             rows = connection.exec_driver_sql("SELECT status, count(*) FROM deliveries GROUP BY 1")
             return Counter({status: int(count) for status, count in rows})
 
-    def memory(self) -> dict[str, float]:
-        """Resident MiB of each part of the service, all the processes of its groups."""
+    def memory(self) -> dict[str, list[float]]:
+        """Resident MiB of the processes of each part of the service (their process groups)."""
         groups = {self.web_group: "web", self.redis.process.pid: "redis"}
         groups |= {process.pid: _argument(process, 3) for process in self.watched}
         groups |= {process.pid: "workers" for process in self.workers}
@@ -222,11 +222,11 @@ def restart_redis(service: Service, down: float, empty: bool) -> str:
 # --- what the processes show ---------------------------------------------------------------
 
 
-def group_rss(groups: dict[int, str]) -> dict[str, float]:
-    """Resident MiB of every process whose process group is a key of ``groups``, summed under
+def group_rss(groups: dict[int, str]) -> dict[str, list[float]]:
+    """Resident MiB of each process whose process group is a key of ``groups``, listed under
     the group's name."""
     page = os.sysconf("SC_PAGE_SIZE")
-    totals: dict[str, float] = {}
+    found: dict[str, list[float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -236,8 +236,8 @@ def group_rss(groups: dict[int, str]) -> dict[str, float]:
             continue
         name = groups.get(int(fields[2]))
         if name is not None:
-            totals[name] = totals.get(name, 0.0) + int(fields[21]) * page / 2**20
-    return totals
+            found.setdefault(name, []).append(int(fields[21]) * page / 2**20)
+    return found
 
 
 def _group_of(arguments: list[str]) -> int:
