@@ -7,7 +7,7 @@ TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # Test folders that touch the database: run again on PostgreSQL.
 DATABASE_TESTS ?= tests/store tests/service tests/api tests/delivery tests/e2e tests/receipts tests/web
 
-.PHONY: run test test-sqlite test-postgres test-dates assets lint format bench clean
+.PHONY: run test test-sqlite test-postgres test-dates assets lint format bench soak clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/deliver.py
 	$(BIN)/python bench/restore_drill.py
+
+## soak: 20 clients for 10 minutes against the whole service on PostgreSQL, a worker killed and
+## Redis restarted meanwhile, then every submission, delivery and receipt checked (about 12
+## minutes; bench/soak.py --quick: 3 clients for 40 s, a smoke run of a few minutes)
+soak: $(BIN)/.installed
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo
@@ -102,8 +102,9 @@ class Run:
     peak_backlog: int = 0
     drain_seconds: float | None = None
     dead: list[str] = field(default_factory=list)
-    memory: dict[str, dict[str, float]] = field(default_factory=dict)
+    memory: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     """Resident MiB of each part of the service, after warming up and at the end."""
+    marks: soak_checks.Marks = field(default_factory=soak_checks.Marks)
 
     def tally(self) -> soak_load.Tally:
         total = soak_load.Tally()
@@ -117,17 +118,21 @@ class Run:
 
 
 def faults(service: Service, options: argparse.Namespace, run: Run) -> list[tuple[float, Fault]]:
-    """The two faults and when (seconds into the run) each is played."""
+    """The two faults and when (seconds into the run) each is played; each notes its time."""
+
+    def worker() -> str:
+        killed_at = dt.datetime.now(dt.UTC)
+        said, delivery = soak_service.kill_worker(service)
+        run.marks = replace(run.marks, killed_at=killed_at, killed_delivery=delivery)
+        return said
 
     def redis() -> str:
-        before = run.created()
-        done = soak_service.restart_redis(service, options.redis_down, options.redis_empty)
-        return f"{done}; {run.created() - before} incidents created meanwhile"
+        before, down = run.created(), dt.datetime.now(dt.UTC)
+        said = soak_service.restart_redis(service, options.redis_down, options.redis_empty)
+        run.marks = replace(run.marks, redis_down=(down, dt.datetime.now(dt.UTC)))
+        return f"{said}; {run.created() - before} incidents created meanwhile"
 
-    return [
-        (options.seconds / 3, lambda: soak_service.kill_worker(service)),
-        (2 * options.seconds / 3, redis),
-    ]
+    return [(options.seconds / 3, worker), (2 * options.seconds / 3, redis)]
 
 
 def load(service: Service, options: argparse.Namespace, run: Run) -> None:
@@ -204,7 +209,7 @@ def drain(service: Service, run: Run, seconds: float) -> None:
 
 
 def report(
-    run: Run, checks: list[soak_checks.Check], options: argparse.Namespace, folder: Path
+    run: Run, checks: list[soak_checks.Check], options: argparse.Namespace, service: Service
 ) -> None:
     tally = run.tally()
     print(f"\nrequests ({run.seconds:.0f} s, {options.clients} clients):")
@@ -225,14 +230,20 @@ def report(
     for at, what in run.faults:
         print(f"  {at:6.1f} s  {what}")
     drained = "not drained" if run.drain_seconds is None else f"{run.drain_seconds:.0f} s"
-    tracebacks, swept = soak_service.logs_summary(folder)
+    tracebacks, swept = soak_service.logs_summary(service.folder)
     print(
         f"outbox: at most {run.peak_backlog} deliveries waiting during the run; drained in "
         f"{drained} after it; the sweeps re-enqueued {swept}"
     )
     print("tracebacks in the logs: " + ", ".join(f"{k} {n}" for k, n in tracebacks.items()))
+    print("creation to acknowledgement:")
+    for line in soak_checks.delivery_latencies(service.engine, run.marks):
+        print(f"  {line}")
     for moment, parts in run.memory.items():
-        shown = ", ".join(f"{name} {mib:.0f}" for name, mib in sorted(parts.items()))
+        shown = ", ".join(
+            f"{name} {sum(each):.0f} ({len(each)} processes, largest {max(each):.0f})"
+            for name, each in sorted(parts.items())
+        )
         print(f"resident MiB ({moment}): {shown}")
     for unexpected in tally.samples:
         print(f"  unexpected: {unexpected}")
@@ -331,7 +342,7 @@ def main() -> int:
             load(service, options, run)
             drain(service, run, options.drain)
             checks = end_checks(service, run)
-            report(run, checks, options, folder)
+            report(run, checks, options, service)
             passed = all(check.passed for check in checks)
             if not passed:
                 kept = shutil.copytree(folder, f"{folder}-failed", ignore=_NOT_LOGS)

@@ -8,6 +8,8 @@ the service's API, so a bug in the API cannot hide one in the store.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import subprocess
 import sys
 from collections import Counter
@@ -148,3 +150,52 @@ def receipts_audit(env: dict[str, str], witness: Path) -> Check:
     )
     said = " ".join((done.stdout if done.returncode == 0 else done.stdout + done.stderr).split())
     return Check("receipts audit passes", done.returncode == 0, f"exit {done.returncode}: {said}")
+
+
+@dataclass(frozen=True)
+class Marks:
+    """When the faults were played (UTC), and the delivery the killed worker was running."""
+
+    killed_at: dt.datetime | None = None
+    killed_delivery: str | None = None
+    redis_down: tuple[dt.datetime, dt.datetime] | None = None
+
+
+def delivery_latencies(engine: Engine, marks: Marks) -> list[str]:
+    """Creation-to-acknowledgement times: of every delivery, of those created while Redis was
+    down (the sweep enqueued them), and of the delivery the killed worker was running."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, created_at, acknowledged_at FROM deliveries")
+        ).all()
+    seconds = {
+        row[0]: (_utc(row[2]) - _utc(row[1])).total_seconds() for row in rows if row[2] is not None
+    }
+    lines = [f"every delivery: {_spread(list(seconds.values()))}"]
+    if marks.redis_down is not None:
+        began, ended = marks.redis_down
+        during = [seconds[r[0]] for r in rows if r[0] in seconds and began <= _utc(r[1]) <= ended]
+        lines.append(f"{len(during)} created while Redis was down: {_spread(during)}")
+    if marks.killed_delivery is not None and marks.killed_at is not None:
+        acknowledged = {row[0]: row[2] for row in rows}.get(marks.killed_delivery)
+        after = (
+            f"acknowledged {(_utc(acknowledged) - marks.killed_at).total_seconds():.0f} s after "
+            "the kill"
+            if acknowledged is not None
+            else "never acknowledged"
+        )
+        lines.append(f"the killed worker's delivery {marks.killed_delivery}: {after}")
+    return lines
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "none"
+    ordered = sorted(values)
+    p50 = ordered[(len(ordered) - 1) // 2]
+    p99 = ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+    return f"p50 {p50:.2f} s, p99 {p99:.2f} s, max {ordered[-1]:.1f} s"

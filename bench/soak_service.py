@@ -104,8 +104,8 @@ class Service:
             rows = connection.exec_driver_sql("SELECT status, count(*) FROM deliveries GROUP BY 1")
             return Counter({status: int(count) for status, count in rows})
 
-    def memory(self) -> dict[str, float]:
-        """Resident MiB of each part of the service, all the processes of its groups."""
+    def memory(self) -> dict[str, list[float]]:
+        """Resident MiB of the processes of each part of the service (their process groups)."""
         groups = {self.web_group: "web", self.redis.process.pid: "redis"}
         groups |= {process.pid: _argument(process, 3) for process in self.watched}
         groups |= {process.pid: "workers" for process in self.workers}
@@ -184,15 +184,17 @@ def _answers(url: str) -> bool:
 # --- the faults ----------------------------------------------------------------------------
 
 
-def kill_worker(service: Service) -> str:
+def kill_worker(service: Service) -> tuple[str, str | None]:
     """SIGKILL a worker (with what it forked) while it runs a delivery, if one does within
-    :data:`BUSY_WAIT_SECONDS`; start a replacement, as a supervisor would."""
+    :data:`BUSY_WAIT_SECONDS`; start a replacement, as a supervisor would. Says what it did,
+    and which delivery the worker was running (None: none)."""
     victim, job = _busy_worker(service)
     service.workers.remove(victim)
     service.processes.stop([victim])
     service.start_workers(1)
     running = f"while running job {job}" if job else "while idle"
-    return f"worker pid {victim.pid} killed (SIGKILL) {running}; a replacement started"
+    said = f"worker pid {victim.pid} killed (SIGKILL) {running}; a replacement started"
+    return said, job.removeprefix("deliver-").rsplit("-", 1)[0] if job else None
 
 
 def _busy_worker(service: Service) -> tuple[subprocess.Popen[bytes], str | None]:
@@ -220,11 +222,11 @@ def restart_redis(service: Service, down: float, empty: bool) -> str:
 # --- what the processes show ---------------------------------------------------------------
 
 
-def group_rss(groups: dict[int, str]) -> dict[str, float]:
-    """Resident MiB of every process whose process group is a key of ``groups``, summed under
+def group_rss(groups: dict[int, str]) -> dict[str, list[float]]:
+    """Resident MiB of each process whose process group is a key of ``groups``, listed under
     the group's name."""
     page = os.sysconf("SC_PAGE_SIZE")
-    totals: dict[str, float] = {}
+    found: dict[str, list[float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -234,8 +236,8 @@ def group_rss(groups: dict[int, str]) -> dict[str, float]:
             continue
         name = groups.get(int(fields[2]))
         if name is not None:
-            totals[name] = totals.get(name, 0.0) + int(fields[21]) * page / 2**20
-    return totals
+            found.setdefault(name, []).append(int(fields[21]) * page / 2**20)
+    return found
 
 
 def _group_of(arguments: list[str]) -> int:
