@@ -19,6 +19,13 @@ DEFAULT_WEB_WORKERS = 2
 DEFAULT_WEB_THREADS = 4
 """Threads per gunicorn worker (requests mostly wait on the database)."""
 
+KEEPALIVE_SECONDS = 75
+"""How long an idle keep-alive connection stays open. gunicorn's default (2 s) closes it while
+clients still mean to reuse it: one that sends just as it closes gets a reset, and a proxy
+reusing its connections to ``serve`` answers 502 (``bench/soak.py`` saw 2 resets in 22 000
+requests). Longer than the idle timeout of common proxies and load balancers (60 s) and of
+HTTP client pools, so they close first. An idle connection holds no thread (gthread)."""
+
 
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
@@ -38,6 +45,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
                 "worker_class": "gthread",
                 "accesslog": "-",
                 "timeout": 60,
+                "keepalive": KEEPALIVE_SECONDS,
             }.items():
                 self.cfg.set(key, value)
 
