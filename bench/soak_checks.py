@@ -178,12 +178,13 @@ def delivery_latencies(engine: Engine, marks: Marks) -> list[str]:
         lines.append(f"{len(during)} created while Redis was down: {_spread(during)}")
     if marks.killed_delivery is not None and marks.killed_at is not None:
         acknowledged = {row[0]: row[2] for row in rows}.get(marks.killed_delivery)
-        after = (
-            f"acknowledged {(_utc(acknowledged) - marks.killed_at).total_seconds():.0f} s after "
-            "the kill"
-            if acknowledged is not None
-            else "never acknowledged"
-        )
+        waited = None if acknowledged is None else (_utc(acknowledged) - marks.killed_at)
+        if waited is None:
+            after = "never acknowledged"
+        elif waited.total_seconds() < 0:
+            after = "acknowledged just before the kill (the job was ending)"
+        else:
+            after = f"acknowledged {waited.total_seconds():.0f} s after the kill"
         lines.append(f"the killed worker's delivery {marks.killed_delivery}: {after}")
     return lines
 

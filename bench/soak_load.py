@@ -218,8 +218,20 @@ class Client:
     known: Known
     rng: random.Random
     tally: Tally = field(default_factory=Tally)
+    last: float = field(default_factory=time.perf_counter)
+    """When this client's last request ended."""
+    idle: float = 0.0
+    """How long the client had sent nothing before its current request (said with a request
+    that got no answer: a connection closed by the server while idle is the usual cause)."""
 
     def step(self) -> None:
+        self.idle = time.perf_counter() - self.last
+        try:
+            self._step()
+        finally:
+            self.last = time.perf_counter()
+
+    def _step(self) -> None:
         kind = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
         picked = self.known.pick(self.rng)
         if picked is None and kind not in ("submit", "race", "deadlines", "deliveries"):
@@ -247,7 +259,7 @@ class Client:
 
     def _read(self, kind: str, path: str) -> None:
         status, milliseconds, detail, _ = _send(self.http, "GET", path)
-        self.tally.record(kind, status, milliseconds, detail)
+        self.tally.record(kind, status, milliseconds, self._detail(status, detail))
 
     def _submit(self, kind: str, reference: str) -> None:
         self._note(kind, reference, _send(self.http, "POST", "/incidents", self._body(reference)))
@@ -266,12 +278,15 @@ class Client:
         for answer in (mine, *answers):
             self._note("race", reference, answer)
 
+    def _detail(self, status: int, detail: str) -> str:
+        return f"{detail} after {self.idle:.2f} s idle" if status == 0 else detail
+
     def _body(self, reference: str) -> bytes:
         return self.records.body(reference)
 
     def _note(self, kind: str, reference: str, answer: Answer) -> None:
         status, milliseconds, detail, document = answer
-        self.tally.record(kind, status, milliseconds, detail)
+        self.tally.record(kind, status, milliseconds, self._detail(status, detail))
         if status in (200, 201):
             self.tally.accepted.add(reference)
             self.known.add(reference, document["id"])

@@ -23,6 +23,13 @@ DEFAULT_WEB_THREADS = 4
 WEB_TIMEOUT_SECONDS = 60
 """gunicorn's worker timeout (seconds): a worker silent for longer is killed and replaced."""
 
+KEEPALIVE_SECONDS = 75
+"""How long an idle keep-alive connection stays open. gunicorn's default (2 s) closes it while
+clients still mean to reuse it: one that sends just as it closes gets a reset, and a proxy
+reusing its connections to ``serve`` answers 502 (``bench/soak.py`` saw 2 resets in 22 000
+requests). Longer than the idle timeout of common proxies and load balancers (60 s) and of
+HTTP client pools, so they close first. An idle connection holds no thread (gthread)."""
+
 
 @click.command()
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
@@ -57,6 +64,7 @@ def gunicorn_settings(host: str, port: int, workers: int, threads: int) -> dict[
         "worker_class": "gthread",
         "accesslog": "-",
         "timeout": WEB_TIMEOUT_SECONDS,
+        "keepalive": KEEPALIVE_SECONDS,
     }
 
 

@@ -48,7 +48,8 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 def _answers(port: int) -> bool:
     try:
-        return _raw(port, b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1")
+        request = b"GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        return _raw(port, request).startswith(b"HTTP/1.1")
     except OSError:
         return False
 
@@ -91,3 +92,42 @@ def test_header_fields_too_large_are_a_431_problem(serve: int) -> None:
     status, kind, body = _problem(_raw(serve, request))
     assert (status, kind) == (431, "application/problem+json")
     assert body["status"] == 431
+
+
+IDLE_SECONDS = 4
+"""Longer than gunicorn's default keep-alive (2 s, and its close comes within a second more)."""
+
+
+def _response(conn: socket.socket) -> bytes:
+    """One whole response (status line to the end of its Content-Length body) from ``conn``;
+    empty when the server closed the connection instead of answering."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return received
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    (length,) = [
+        int(line.split(b":")[1]) for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    ]  # fmt: skip
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_idle_keep_alive_connection_stays_open(serve: int) -> None:
+    """Found by ``bench/soak.py``: gunicorn closed an idle keep-alive connection after 2 s, so
+    a client that sent on it just as it closed got a reset (and a proxy reusing its connections
+    to ``serve`` would answer 502). An idle connection now stays open longer than proxies and
+    client pools keep theirs, so they close it first."""
+    with socket.create_connection(("127.0.0.1", serve), timeout=10) as conn:
+        for _ in range(2):
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = _response(conn)
+            except ConnectionResetError:
+                answer = b""
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            time.sleep(IDLE_SECONDS)
