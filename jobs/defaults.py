@@ -46,6 +46,12 @@ SWEEP_BATCHES = 40
 reads past due deliveries whose jobs are alive (a backlog waiting on the per-addressee limit),
 so a lost job behind a long backlog is not left waiting until the backlog drains."""
 
+SLOT_RECLAIM_GRACE_SECONDS = 10.0
+"""Seconds a per-addressee slot's job must have looked unowned to the sweeps before they free
+the slot (:func:`adapter.queue.reclaim_addressee_slots`): a worker holds a job it has just
+taken, still "queued", for a moment before marking it started. Sweeps are
+:data:`SWEEP_INTERVAL` apart, so in practice the second sweep to see it frees it."""
+
 SCHEDULER_GRACE = dt.timedelta(seconds=30)
 """How late a scheduled retry may be before the sweep enqueues it itself: RQ's scheduler runs
 inside one worker at a time, and after that worker dies its lock outlives it for a minute."""

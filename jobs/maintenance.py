@@ -39,7 +39,7 @@ from adapter.store import assisted, outbox
 from adapter.store.import_runs import imports_to_resume
 from adapter.store.models import DeliveryRow, IncidentRow, ObligationRow
 from jobs.context import WorkerContext, context
-from jobs.defaults import SCHEDULER_GRACE, SWEEP_BATCH, SWEEP_BATCHES
+from jobs.defaults import SCHEDULER_GRACE, SLOT_RECLAIM_GRACE_SECONDS, SWEEP_BATCH, SWEEP_BATCHES
 
 OPEN_STATUSES = ("pending", "due_soon", "overdue")
 _NEWLY = {"due_soon": alerts.DEADLINE_AT_RISK, "overdue": alerts.DEADLINE_OVERDUE}
@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 def sweep() -> int:
     """Enqueue every due delivery whose job is missing or dead; returns how many were enqueued.
 
-    First the per-addressee slots held by jobs that no worker runs are freed
+    First the per-addressee slots held by jobs that no worker runs, and seen so by sweeps
+    :data:`~jobs.defaults.SLOT_RECLAIM_GRACE_SECONDS` apart, are freed
     (:func:`adapter.queue.reclaim_addressee_slots`): their deliveries are then enqueued again here.
 
     A job is dead when it finished or failed without moving the row on, or when it is a retry
@@ -59,7 +60,7 @@ def sweep() -> int:
     """
     ctx = context()
     redis = connect(ctx.settings)
-    reclaim_addressee_slots(redis)
+    reclaim_addressee_slots(redis, SLOT_RECLAIM_GRACE_SECONDS)
     now = utcnow()
     stuck_after = dt.timedelta(seconds=ctx.settings.policy.stuck_delivery_seconds)
     enqueued = 0
