@@ -22,7 +22,6 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from tenacity import (
@@ -37,7 +36,6 @@ from tenacity import (
 from adapter.clock import utcnow
 from adapter.delivery import DeliveryError, Outcome
 from adapter.delivery.errors import UnreadablePayload
-from adapter.queue import connect, enqueue_delivery
 from adapter.service import assisted, delivering
 from adapter.store.models import DeliveryAttemptRow, DeliveryRow
 from jobs.context import WorkerContext, context
@@ -78,18 +76,7 @@ def deliver(delivery_id: str) -> str:
         log.error("delivery %s cannot be sent: %s", delivery_id, type(error).__name__)
         outcome = Outcome.not_sent(channel, str(error), utcnow())
     recorded = _transaction(ctx, "recording", delivery_id, _recording(ctx, started, outcome))
-    if recorded.retry_at is not None:
-        try:
-            enqueue_delivery(
-                connect(ctx.settings),
-                delivery_id,
-                started.addressee,
-                attempts=started.attempt,
-                at=recorded.retry_at,
-            )
-        except RedisError as error:  # the sweeper will find it when it is due
-            log.warning("could not schedule retry of %s: %s", delivery_id, type(error).__name__)
-    return recorded.status
+    return recorded.status  # a retry is on RQ's scheduler: the recording published it
 
 
 def _recording(
@@ -110,10 +97,10 @@ def _recording(
             attempt = session.get(DeliveryAttemptRow, (started.delivery_id, started.attempt))
             if attempt is not None and attempt.outcome is not None:
                 delivery = session.get_one(DeliveryRow, started.delivery_id)
-                retrying = delivery.status == "retrying"
-                return delivering.Recorded(
-                    delivery.status, delivery.next_attempt_at if retrying else None
-                )
+                retry_at = delivery.next_attempt_at if delivery.status == "retrying" else None
+                if retry_at is not None:  # its publication may have gone with the connection
+                    delivering.publish_retry(session, delivery, retry_at)
+                return delivering.Recorded(delivery.status, retry_at)
         return delivering.record(
             session, ctx.database.keyring, ctx.settings, ctx.signer, started, outcome, utcnow()
         )

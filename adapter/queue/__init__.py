@@ -31,7 +31,6 @@ from adapter.queue.publisher import (
     enqueue_deliveries,
     enqueue_delivery,
     enqueue_import,
-    enqueue_retry,
 )
 from adapter.queue.slots import reclaim_addressee_slots
 
@@ -44,7 +43,6 @@ __all__ = [
     "enqueue_deliveries",
     "enqueue_delivery",
     "enqueue_import",
-    "enqueue_retry",
     "fetch_job",
     "job_status",
     "queue",

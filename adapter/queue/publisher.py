@@ -106,20 +106,6 @@ def enqueue_deliveries(
         return 0
 
 
-def enqueue_retry(settings: Settings, delivery_id: str, addressee: str, attempts: int) -> bool:
-    """Best-effort enqueue of a delivery retried by hand, after the commit: its job id follows
-    the tries already made, as the sweeper's does. Errors are logged only."""
-    try:
-        return enqueue_delivery(connect(settings), delivery_id, addressee, attempts=attempts)
-    except (RedisError, OSError) as error:
-        log.warning(
-            "could not enqueue retried delivery %s (the sweeper will): %s",
-            delivery_id,
-            type(error).__name__,
-        )
-        return False
-
-
 def enqueue_import(redis: Redis, import_id: str, attempt: int = 0) -> bool:
     """Put run ``attempt`` of an import on the queue; False if that run's job is live already."""
     job_id = import_job_id(import_id, attempt)
@@ -155,7 +141,12 @@ class RqPublisher:
                     enqueue_import(redis, item.id, item.attempts)
                 else:
                     enqueue_delivery(
-                        redis, item.id, item.addressee, attempts=item.attempts, new=item.new
+                        redis,
+                        item.id,
+                        item.addressee,
+                        attempts=item.attempts,
+                        new=item.new,
+                        at=item.at,
                     )
         except (RedisError, OSError) as error:
             log.warning(

@@ -28,6 +28,7 @@ from adapter.service.replanning import replan
 from adapter.store import outbox
 from adapter.store.crypto import DecryptionError, Keyring
 from adapter.store.models import DeliveryAttemptRow, DeliveryRow, IncidentRow, ObligationRow
+from adapter.store.publishing import Publication, publish_after_commit
 from config.settings import Policy, Settings
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,18 @@ def _retry_later(
     )
     if risk is not None and risk != alerted_before:
         _alert(session, settings, alerts.DEADLINE_AT_RISK, delivery, detail)
+    publish_retry(session, delivery, retry_at)
     return Recorded("retrying", retry_at)
+
+
+def publish_retry(session: Session, delivery: DeliveryRow, retry_at: dt.datetime) -> None:
+    """Put the delivery's next try on the queue, due at ``retry_at``, once the transaction that
+    scheduled it commits (the one after-commit step, :mod:`adapter.store.publishing`); should
+    Redis not take it, the sweeper enqueues it when it is due."""
+    publish_after_commit(
+        session,
+        Publication("delivery", delivery.id, delivery.addressee, delivery.attempts, at=retry_at),
+    )
 
 
 def _acknowledged(

@@ -10,6 +10,7 @@ and the sweeper enqueues whatever a publisher could not (DESIGN.md §2).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,9 @@ class Publication:
     new: bool = False
     """Created by this transaction: no job of it can exist yet but a sweep's (see
     :func:`adapter.queue.enqueue_delivery`)."""
+    at: dt.datetime | None = None
+    """When the try is due, if later than now: a retry after a transient failure waits for it
+    on RQ's scheduler."""
 
 
 class Publisher(Protocol):
