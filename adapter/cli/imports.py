@@ -2,9 +2,11 @@
 
 The same import as ``POST /imports``: the file is checked and stored, then converted and
 written a batch per transaction, here in this process with a progress bar (on a terminal), so
-no worker is needed. Should this command be stopped part-way, the import is left ``running``
-and a worker takes it over where its last batch ended (the sweeper finds it, as it finds an
-import whose worker died). The deliveries it queues go to the workers' queue.
+no worker is needed. The import is also on the workers' queue, as every import is: when a
+worker takes it first, the bar follows the worker's progress instead (and this process takes
+it over should that worker die). Should this command be stopped part-way, the import is left
+``running`` and a worker takes it over where its last batch ended (the sweeper finds it, as it
+finds an import whose worker died). The deliveries it queues go to the workers' queue.
 
 Exit status: 0 every row imported as a new or unchanged incident, 1 some rows rejected or some
 incidents not submitted (a conflict, an invalid record: the summary and ``GET /imports/{id}``
@@ -14,6 +16,8 @@ say which), 2 the file cannot be imported at all (unreadable, over the limits, a
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -27,11 +31,16 @@ from adapter.store import Database
 from adapter.store.api_keys import Principal
 from adapter.store.import_runs import import_detail
 from adapter.store.models import ImportRunRow
-from config.settings import SettingsError, load_settings
+from config.settings import Settings, SettingsError, load_settings
 
 EXIT_IMPORTED = 0
 EXIT_NOT_ALL = 1
 EXIT_UNREADABLE = 2
+
+FOLLOW_SECONDS = 0.5
+"""Seconds between looks at an import a worker is running."""
+
+FINISHED = ("done", "failed")
 
 
 @click.command("import")
@@ -66,11 +75,33 @@ def import_export(file: Path, la_code: str, system: str) -> None:
             bar.update(progress.rows_read - seen)
             seen = progress.rows_read
 
-        status = run_import(database, settings, record.id, moved)
-    sys.exit(_summary(database, record.id, status))
+        _run_or_follow(database, settings, record.id, moved)
+    sys.exit(_summary(database, record.id))
 
 
-def _summary(database: Database, import_id: str, status: str) -> int:
+def _run_or_follow(
+    database: Database,
+    settings: Settings,
+    import_id: str,
+    moved: Callable[[ImportRunRow], None],
+) -> None:
+    """Run the import here until it is finished; while a worker runs it, follow its progress,
+    and take it over should the worker die (``run_import`` takes only an import no live run
+    holds)."""
+    followed = False
+    while run_import(database, settings, import_id, moved) not in FINISHED:
+        if not followed:
+            click.echo("a worker took this import first: following its progress", err=True)
+            followed = True
+        with database.session_scope() as session:
+            record = session.get_one(ImportRunRow, import_id)
+            moved(record)
+            if record.status in FINISHED:
+                return
+        time.sleep(FOLLOW_SECONDS)
+
+
+def _summary(database: Database, import_id: str) -> int:
     """One line on stderr for people; the exit status."""
     with database.session_scope() as session:
         record = session.get_one(ImportRunRow, import_id)
@@ -81,8 +112,6 @@ def _summary(database: Database, import_id: str, status: str) -> int:
         f"{outcomes or 'none'}; {detail.rows_rejected} rows rejected",
         err=True,
     )
-    if status == "nothing to do":  # a worker took it first: it finishes it
-        click.echo("a worker is running this import; GET /api/v1/imports/{id} shows it", err=True)
     if detail.failure:
         click.echo(f"failed: {detail.failure}", err=True)
         return EXIT_UNREADABLE

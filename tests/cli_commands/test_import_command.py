@@ -3,9 +3,11 @@ in the command's own process with a progress bar, its deliveries queued for the 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from rq import Queue
 from sqlalchemy import select
@@ -63,3 +65,39 @@ def test_rejected_rows_exit_1_and_an_unreadable_file_exits_2(service: Any, tmp_p
     assert "not a Liquidlogic or Mosaic export" in result.stderr
     with service.database.session_scope() as session:
         assert len(session.scalars(select(ImportRunRow)).all()) == 1
+
+
+def test_an_import_a_worker_took_first_is_followed_to_its_end(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: under ``run`` a worker could take the import the command had put on
+    the queue; the command then exited 1 at once, its bar at 0 and the import "running". It
+    now follows the worker's run to the end and reports it."""
+    from adapter.service.import_runs import run_import
+
+    worker: list[threading.Thread] = []
+
+    def a_worker_first(database: Any, settings: Any, import_id: str, *more: Any) -> str:
+        if not worker:  # the worker's run takes the import before this command's does
+            taken = threading.Event()
+            worker.append(
+                threading.Thread(
+                    target=run_import, args=(database, settings, import_id, _set(taken))
+                )
+            )
+            worker[0].start()
+            taken.wait(timeout=60)
+            return "nothing to do"
+        return run_import(database, settings, import_id, *more)
+
+    monkeypatch.setattr("adapter.cli.imports.run_import", a_worker_first)
+    result = _run(service, str(SAMPLES / "mosaic_incidents.csv"), "--la", "812")
+    worker[0].join()
+    assert result.exit_code == 0, result.output
+    assert "a worker took this import first: following its progress" in result.stderr
+    assert "done: 2 rows read; incidents: 2 created; 0 rows rejected" in result.stderr
+
+
+def _set(event: threading.Event) -> Any:
+    """A progress callback that sets ``event`` once the run has written its first batch."""
+    return lambda _record: event.set()
