@@ -195,3 +195,22 @@ def test_a_delivery_failing_again_at_the_same_risk_is_alerted_once(service: Serv
     assert fail_a_try(overdue) == 1
     assert fail_a_try(overdue + dt.timedelta(hours=1), previous_finished_at=overdue) == 1
     assert fail_a_try(overdue + dt.timedelta(hours=2), previous_finished_at=long_before) == 2
+
+
+def test_a_transient_failure_puts_the_next_try_on_rqs_scheduler(service: Service):
+    """The retry is published by the recording's after-commit step, the one place deliveries
+    go on RQ (issue 16), due when the retry schedule says: not enqueued by the job itself."""
+    from rq.registry import ScheduledJobRegistry
+
+    from adapter.queue import DELIVERIES, SERIALIZER, delivery_job_id
+
+    queued, started = _submitted_and_started(service)
+    assert started is not None
+    now = dt.datetime.now(dt.UTC)
+    recorded = _record(service, started, _transient(now), now)
+    assert recorded.status == "retrying" and recorded.retry_at is not None
+    scheduled = ScheduledJobRegistry(DELIVERIES, connection=service.redis, serializer=SERIALIZER)
+    job_id = delivery_job_id(queued["id"], started.attempt)
+    assert scheduled.get_job_ids() == [job_id]
+    at = scheduled.get_scheduled_time(job_id)
+    assert abs(at - recorded.retry_at) < dt.timedelta(seconds=1)
