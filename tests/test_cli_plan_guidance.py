@@ -68,6 +68,9 @@ def test_s2_abused_at_7_died_at_19_aware_next_day_consult_the_panel(tmp_path: Pa
     assert body["blocked_reason"] == "panel_consultation_required"
     assert body["classification"] == ["young_adult_historical_harm"]
     assert body["obligations"] == []
+    # An old incident is warned of, without calling this one notifiable (it is not).
+    (old,) = [w for w in body["warnings"] if w.startswith("incident.date")]
+    assert "notifiable" not in old and "historical harm (§2)" in old
 
 
 def test_s2_incident_in_another_english_las_area_owes_nothing_here(tmp_path: Path) -> None:

@@ -27,11 +27,13 @@ def incident_warnings(
     incident_date: dt.date = incident["date"]
     if incident["became_aware_on"] > years_later(incident_date, OLD_INCIDENT_YEARS):
         # DESIGN.md §4: an incident many years old is still notifiable; §2 asks partners to
-        # weigh "the time that has elapsed since the harm occurred".
+        # weigh "the time that has elapsed since the harm occurred". (Not said of one that is
+        # not notifiable, such as harm in childhood learnt of in adulthood: consult the Panel.)
+        still = "an old incident is still notifiable; " if notifiable else ""
         yield (
             f"incident.date {incident_date.isoformat()} is more than a year before "
-            f"became_aware_on {incident['became_aware_on'].isoformat()}: an old incident is "
-            "still notifiable; check the dates, and whether it is historical harm (§2)"
+            f"became_aware_on {incident['became_aware_on'].isoformat()}: {still}check the "
+            "dates, and whether it is historical harm (§2)"
         )
     if incident.get("suicide"):
         if not any(child["outcome"] == "died" for child in children):

@@ -6,8 +6,8 @@ The factories build records of an incident on 2026-11-20 that the LA learnt of o
 the service's clock moved to :data:`NOW` (and ticking from there, so timeouts and queues still
 move), unless it is marked ``real_clock``: those are the tests whose service runs in other
 processes (workers, ``run``, the CLI), which cannot see this clock; they build their dates from
-the real today instead, and are run at other dates with ``faketime`` (README, "Tests at another
-date").
+the real today instead, and are run at other dates by ``tests/at-date`` (every Python process
+moved by one offset; ``make test-dates``, README "Tests and the date").
 """
 
 from __future__ import annotations
