@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -105,17 +104,7 @@ def read_jwks(
 ) -> dict[str, Ed25519PublicKey]:
     """The keys of the JWKS at ``source``: an ``http(s)://`` URL, else a file path."""
     if source.startswith(("http://", "https://")):
-        request = urllib.request.Request(  # noqa: S310 (the scheme is checked just above)
-            source, headers={"Accept": "application/jwk-set+json, application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                body: bytes = response.read(max_bytes + 1)
-        except urllib.error.HTTPError as exc:
-            raise MalformedJwks(f"cannot fetch JWKS from {source}: HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise MalformedJwks(f"cannot fetch JWKS from {source}: {reason}") from None
+        body = _fetch(source, timeout, max_bytes)
     else:
         try:
             with Path(source).open("rb") as handle:
@@ -129,3 +118,17 @@ def read_jwks(
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedJwks(f"malformed JWKS: {source} is not JSON") from None
     return public_keys_from_jwks(document)
+
+
+def _fetch(url: str, timeout: float, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of the document at ``url`` (with ``requests``, as all
+    the service's outgoing HTTP); a refusal or an unreachable server is :class:`MalformedJwks`."""
+    headers = {"Accept": "application/jwk-set+json, application/json"}
+    try:
+        with requests.get(url, headers=headers, timeout=timeout, stream=True) as response:
+            if response.status_code >= 400:
+                raise MalformedJwks(f"cannot fetch JWKS from {url}: HTTP {response.status_code}")
+            body: bytes = response.raw.read(max_bytes + 1, decode_content=True)
+            return body
+    except requests.RequestException as exc:
+        raise MalformedJwks(f"cannot fetch JWKS from {url}: {type(exc).__name__}") from None
