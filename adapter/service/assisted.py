@@ -137,8 +137,11 @@ def record_confirmation(
 
     ``destination`` is the online service's address (the receipts' ``destination``); ``via``
     names where the confirmation came from (``api``, ``web``) for the audit line.
+
+    It decides on the delivery as it stands under its locks: a confirmation sent twice at once
+    (a double-clicked form, a retry) waits for the first, then finds it recorded.
     """
-    delivery = outbox.get_delivery(session, who.la_scope, delivery_id)
+    delivery = _locked_delivery(session, who.la_scope, delivery_id)
     if delivery is None:
         return Recording(Result.NOT_FOUND)
     if delivery.status == "acknowledged":
@@ -149,7 +152,6 @@ def record_confirmation(
             reason=f"delivery {delivery.id} is {delivery.status} and not a submission to make "
             "(its route is not csins, or it has not been handed to a person yet)",
         )
-    delivering._locked_incident(session, delivery.incident_id)
     task = assisted_store.task_of(session, who.la_scope, delivery)
     submission = _submission(delivery, confirmation, who, now)
     submitted_at = submission.submitted_at
@@ -179,6 +181,21 @@ def record_confirmation(
         },
     )
     return Recording(Result.RECORDED, task.deliveries, submission, queued=tuple(queued))
+
+
+def _locked_delivery(session: Session, la_scope: str, delivery_id: str) -> DeliveryRow | None:
+    """The delivery, None if missing or out of scope, re-read once its incident and then its
+    own row are locked (the order the worker takes them in, :func:`delivering.record`).
+
+    On PostgreSQL another confirmation of the same task may be recording it right now: what
+    was read before the locks (the caller's own look at the delivery included) may be stale.
+    """
+    found = outbox.get_delivery(session, la_scope, delivery_id)
+    if found is None:
+        return None
+    delivering._locked_incident(session, found.incident_id)
+    session.refresh(found, with_for_update=True)
+    return found
 
 
 def _submission(

@@ -77,7 +77,8 @@ def open_tasks(session: Session, la_scope: str) -> list[Task]:
 
 def task_of(session: Session, la_scope: str, delivery: DeliveryRow, *, lock: bool = True) -> Task:
     """The open task ``delivery`` belongs to: its open ``csins`` siblings of the same document
-    version (itself among them if it is open). Rows are locked (``lock``), in addressee order."""
+    version (itself among them if it is open). Rows are locked (``lock``), in addressee order,
+    and then read as they stand under the lock, not as the session last saw them."""
     statement = (
         open_only(
             scoped(select(DeliveryRow, IncidentRow.reference), DeliveryRow.la_code, la_scope).where(
@@ -91,7 +92,9 @@ def task_of(session: Session, la_scope: str, delivery: DeliveryRow, *, lock: boo
         .order_by(DeliveryRow.addressee)
     )
     if lock:
-        statement = statement.with_for_update(of=DeliveryRow)
+        statement = statement.with_for_update(of=DeliveryRow).execution_options(
+            populate_existing=True
+        )
     tasks = _grouped(session.execute(statement).all())
     return (
         tasks[0]
