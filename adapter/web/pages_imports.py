@@ -4,8 +4,8 @@ The page lists the latest imports of the key's scope with a progress bar (an HTM
 with its numbers in words, readable without JavaScript); where JavaScript runs, the page asks
 :func:`imports_progress` for the same rows every few seconds while it is in view, and lays its
 table out again from them without a full reload: counts grow, and an import started after the
-page was loaded (from another tab, the API or the command line) appears.
-Filenames are not shown: exports are often
+page was loaded (from another tab, the API or the command line) appears. That polling does not
+keep the session alive (:func:`sessions.passive`). Filenames are not shown: exports are often
 named after the child, and these pages are for admin and compliance keys (§7).
 """
 
@@ -97,4 +97,5 @@ def imports() -> str:
 @sessions.signed_in()
 def imports_progress() -> Response:
     """The page's rows, newest first, for its script to lay the table out again (JSON)."""
+    sessions.passive()
     return jsonify({"items": _rows()})

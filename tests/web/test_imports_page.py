@@ -67,3 +67,13 @@ def test_an_empty_page_is_ready_for_an_import_started_later(service: Service) ->
     assert "No export has been imported yet." in plain(page)
     assert "<table" in page and "data-app-imports" in page and "imports.mjs" in page
     assert "<template data-app-import-row>" in page
+
+
+def test_the_pages_polling_does_not_keep_the_session_alive(service: Service) -> None:
+    """A page left open asks every 2 s: those requests must not renew the sign-in's cookie, or
+    it would never expire; a page the person opens does renew it."""
+    client = _signed_in(service)
+    polled = client.get("/admin/imports/progress.json")
+    assert polled.status_code == 200 and "Set-Cookie" not in polled.headers
+    opened = client.get("/admin/imports")
+    assert opened.status_code == 200 and "Set-Cookie" in opened.headers
