@@ -2,8 +2,10 @@
 
 The page lists the latest imports of the key's scope with a progress bar (an HTML ``<progress>``
 with its numbers in words, readable without JavaScript); where JavaScript runs, the page asks
-:func:`imports_progress` for fresh counts every few seconds while an import is still queued or
-running, and updates itself without a full reload. Filenames are not shown: exports are often
+:func:`imports_progress` for the same rows every few seconds while it is in view, and lays its
+table out again from them without a full reload: counts grow, and an import started after the
+page was loaded (from another tab, the API or the command line) appears. That polling does not
+keep the session alive (:func:`sessions.passive`). Filenames are not shown: exports are often
 named after the child, and these pages are for admin and compliance keys (§7).
 """
 
@@ -19,16 +21,35 @@ from adapter.store.import_runs import list_imports
 from adapter.store.models import ImportRunRow
 from adapter.web import sessions
 from adapter.web.blueprint import bp
+from adapter.web.formatting import iso_london, london_time, short_id, words
 
 IMPORTS_SHOWN = 50
 """The latest imports the page lists."""
 
 REFRESH_SECONDS = 2
-"""How often the page asks for fresh counts while an import is unfinished (with JavaScript)."""
+"""How often the page asks for fresh rows while it is in view (with JavaScript)."""
+
+BLANK_ROW: dict[str, Any] = {
+    "id": "",
+    "status": "queued",
+    "started_iso": "",
+    "started": "",
+    "short_id": "",
+    "system_name": "",
+    "rows_read": 0,
+    "rows_total": 0,
+    "percent": 0,
+    "incidents_created": 0,
+    "incidents_unchanged": 0,
+    "incidents_conflicting": 0,
+    "error_count": 0,
+}
+"""The row the page's ``<template>`` holds for its script to fill in (an import it has not seen)."""
 
 
 def import_row(record: ImportRunRow) -> dict[str, Any]:
-    """What the page (and its refresh) shows of an import: counts and codes, nothing personal."""
+    """What the page (and its refresh) shows of an import: counts and codes, nothing personal;
+    the words and times as the page writes them, so its script need not format anything."""
     total = record.rows_total or 0
     done = record.status == "done"
     read = total if done and total else min(record.rows_read, total) if total else 0
@@ -37,6 +58,10 @@ def import_row(record: ImportRunRow) -> dict[str, Any]:
         "status": record.status,
         "system": record.system,
         "created_at": record.created_at.isoformat(),
+        "started": london_time(record.created_at),
+        "started_iso": iso_london(record.created_at),
+        "short_id": short_id(record.id),
+        "system_name": words(record.system),
         "rows_read": read,
         "rows_total": total,
         "percent": 100 if done else (read * 100 // total if total else 0),
@@ -51,8 +76,7 @@ def _rows() -> list[dict[str, Any]]:
     res, who = resources(), sessions.principal()
     with res.transaction() as db:
         return [
-            dict(import_row(record), created=record.created_at)
-            for record in list_imports(db, who.la_scope, limit=IMPORTS_SHOWN)
+            import_row(record) for record in list_imports(db, who.la_scope, limit=IMPORTS_SHOWN)
         ]
 
 
@@ -64,6 +88,7 @@ def imports() -> str:
         "admin/imports.html",
         title="Imports",
         rows=_rows(),
+        blank_row=BLANK_ROW,
         refresh_seconds=REFRESH_SECONDS,
     )
 
@@ -71,6 +96,6 @@ def imports() -> str:
 @bp.route("/imports/progress.json")
 @sessions.signed_in()
 def imports_progress() -> Response:
-    """The imports' counts for the page's refresh (JSON)."""
-    rows = [{k: v for k, v in row.items() if k != "created"} for row in _rows()]
-    return jsonify({"items": rows})
+    """The page's rows, newest first, for its script to lay the table out again (JSON)."""
+    sessions.passive()
+    return jsonify({"items": _rows()})

@@ -43,6 +43,9 @@ SECURE_CONFIG_KEY = "WEB_COOKIE_SECURE"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_PASSIVE = "web_session_passive"
+"""Name in ``flask.g`` of the mark :func:`passive` sets."""
+
 
 class AdminSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, ``Secure`` unless configured off (``CSINS_COOKIE_SECURE``).
@@ -53,6 +56,13 @@ class AdminSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get(SECURE_CONFIG_KEY, True))
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        """As Flask does (a permanent session's cookie is sent again, and so renewed, on each
+        request), except on a :func:`passive` request, which sends it only if it changed."""
+        if g.get(_PASSIVE):
+            return bool(session.modified)
+        return super().should_set_cookie(app, session)
 
 
 def configure(app: Flask, secure: bool = True) -> None:
@@ -168,6 +178,13 @@ def signed_in(*roles: str) -> Callable[[F], F]:
         return cast(F, guarded)
 
     return decorate
+
+
+def passive() -> None:
+    """Mark this request as a page's own polling, not the person's: it does not renew the
+    session, which still ends :data:`SESSION_LIFETIME` after the person's last request (a page
+    left open must not keep its sign-in alive for ever)."""
+    setattr(g, _PASSIVE, True)
 
 
 def principal() -> Principal:

@@ -34,6 +34,10 @@ def test_an_import_shows_its_progress_as_it_runs(service: Service) -> None:
     assert "Quartermain" not in queued  # the filename may name the child
     (item,) = client.get("/admin/imports/progress.json").get_json()["items"]
     assert (item["id"], item["status"], item["percent"]) == (import_id, "queued", 0)
+    # what the script writes into a row it has not seen, as the page writes it
+    assert (item["short_id"], item["system_name"]) == (f"{import_id[:8]}\u2026", "Mosaic")
+    assert f'<time datetime="{item["started_iso"]}" data-app-field="started">' in queued
+    assert item["started"] in words
 
     service.run_imports()
     done = plain(text(client.get("/admin/imports")))
@@ -52,4 +56,24 @@ def test_the_page_shows_only_the_keys_la_and_asks_to_sign_in(service: Service) -
     assert other.get("/admin/imports/progress.json").get_json() == {"items": []}
     anonymous = service.app.test_client().get("/admin/imports")
     assert anonymous.status_code == 302 and "/admin/sign-in" in anonymous.headers["Location"]
+    polled = service.app.test_client().get("/admin/imports/progress.json")
+    assert polled.status_code == 302  # the script stops asking
     assert "Imports" in plain(text(_signed_in(service).get("/admin/")))  # in the navigation
+
+
+def test_an_empty_page_is_ready_for_an_import_started_later(service: Service) -> None:
+    """Without JavaScript it says there is nothing; the script has a hidden table to fill."""
+    page = text(_signed_in(service).get("/admin/imports"))
+    assert "No export has been imported yet." in plain(page)
+    assert "<table" in page and "data-app-imports" in page and "imports.mjs" in page
+    assert "<template data-app-import-row>" in page
+
+
+def test_the_pages_polling_does_not_keep_the_session_alive(service: Service) -> None:
+    """A page left open asks every 2 s: those requests must not renew the sign-in's cookie, or
+    it would never expire; a page the person opens does renew it."""
+    client = _signed_in(service)
+    polled = client.get("/admin/imports/progress.json")
+    assert polled.status_code == 200 and "Set-Cookie" not in polled.headers
+    opened = client.get("/admin/imports")
+    assert opened.status_code == 200 and "Set-Cookie" in opened.headers
