@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -162,11 +163,24 @@ def record_confirmation(
         queued += _acknowledge(
             session, keyring, settings, signer, covered, submission, destination, now
         )
+    _audit_recorded(session, who, submission, submitted_at, task.deliveries, via)
+    return Recording(Result.RECORDED, task.deliveries, submission, queued=tuple(queued))
+
+
+def _audit_recorded(
+    session: Session,
+    who: Principal,
+    submission: AssistedSubmissionRow,
+    submitted_at: dt.datetime,
+    covered: Sequence[DeliveryRow],
+    via: str,
+) -> None:
+    """The audit line of a recorded submission: who recorded it, how, and what it covers."""
     audit_log.audit_by(
         session,
         who,
         "submission.recorded",
-        la_code=delivery.la_code,
+        la_code=submission.la_code,
         object_type="submission",
         object_id=submission.id,
         detail={
@@ -176,11 +190,10 @@ def record_confirmation(
             "confirmation_reference": submission.confirmation_reference,
             "submitted_by": submission.submitted_by,
             "submitted_at": submitted_at.isoformat(),
-            "deliveries": [d.id for d in task.deliveries],
-            "addressees": [d.addressee for d in task.deliveries],
+            "deliveries": [d.id for d in covered],
+            "addressees": [d.addressee for d in covered],
         },
     )
-    return Recording(Result.RECORDED, task.deliveries, submission, queued=tuple(queued))
 
 
 def _locked_delivery(session: Session, la_scope: str, delivery_id: str) -> DeliveryRow | None:
