@@ -102,30 +102,57 @@ def section(body: str, heading: str) -> str:
     return found[0]
 
 
-def check_the_deadline_sections(body: str, deadlines: list[dict[str, Any]]) -> None:
-    """Check that the Overdue and Due today sections of Tuesday 24 November's digest list, by
-    date, link and count, what ``GET /deadlines`` shows overdue or due in 5 working days."""
+def entries(section_text: str) -> list[str]:
+    """A section's entries after its heading line, sorted: each its ``<day>: <title>`` line
+    and the indented link under it."""
+    return sorted(section_text.split("\n- ")[1:])
+
+
+def expected_entry(item: dict[str, Any], references: dict[str, str], names: dict[str, str]) -> str:
+    """The digest entry of one ``GET /deadlines`` item: its due day, document, addressee (by
+    the name addressees.yaml gives it), incident reference and incident page; nothing else."""
+    document = item["document"].replace("_", " ").capitalize()
+    direction = "from" if item["document"] == "panel_response" else "to"
+    due = dt.date.fromisoformat(item["due"])
+    return (
+        f"{due:%a %-d %b}: {document} {direction} {names[item['addressee']]}"
+        f" \u2013 {references[item['incident_id']]}\n"
+        f"  {BASE_URL}/admin/incidents/{item['incident_id']}"
+    )
+
+
+def check_the_deadline_sections(
+    body: str, deadlines: list[dict[str, Any]], references: dict[str, str], names: dict[str, str]
+) -> None:
+    """The Overdue and Due today sections of Tuesday 24 November's digest list, entry for entry
+    (due day, document, addressee, incident reference and link), the deadlines ``GET /deadlines``
+    shows overdue, and pending or due soon within 5 working days; nothing more or less."""
     window_ends = dt.date(2026, 12, 1)  # 5 working days after Tuesday 24 November
-    overdue_lines = section(body, "Overdue")
-    due_lines = section(body, "Due today")
-    for item in deadlines:
-        due = dt.date.fromisoformat(item["due"])
-        line = f"{due:%a %-d %b}: "
-        link = f"{BASE_URL}/admin/incidents/{item['incident_id']}"
-        if item["status"] == "overdue":
-            assert line in overdue_lines and link in overdue_lines
-        elif item["status"] in ("pending", "due_soon") and due <= window_ends:
-            assert line in due_lines and link in due_lines
-    expected_overdue = sum(item["status"] == "overdue" for item in deadlines)
-    assert expected_overdue and overdue_lines.startswith(f"Overdue: {expected_overdue}")
-    expected_due = sum(
-        item["status"] in ("pending", "due_soon")
-        and dt.date.fromisoformat(item["due"]) <= window_ends
+    overdue = [item for item in deadlines if item["status"] == "overdue"]
+    due = [
+        item
         for item in deadlines
+        if item["status"] in ("pending", "due_soon")
+        and dt.date.fromisoformat(item["due"]) <= window_ends
+    ]
+    assert overdue and due, deadlines
+    overdue_lines, due_lines = section(body, "Overdue"), section(body, "Due today")
+    assert overdue_lines.startswith(f"Overdue: {len(overdue)}\n")
+    assert entries(overdue_lines) == sorted(
+        expected_entry(item, references, names) for item in overdue
     )
     assert due_lines.startswith(
-        f"Due today and in the next 5 working days (to Tuesday 1 December): {expected_due}"
+        f"Due today and in the next 5 working days (to Tuesday 1 December): {len(due)}\n"
     )
+    assert entries(due_lines) == sorted(expected_entry(item, references, names) for item in due)
+
+
+def check_no_personal_data(message: EmailMessage) -> None:
+    """Not the child's names nor NHS number, in the headers or the decoded body (the raw
+    message could hide them behind a transfer encoding or a soft line break)."""
+    for personal in (CHILD_FORENAMES, CHILD_SURNAME, CHILD_NHS_NUMBER):
+        for text in (body_of(message), message.as_string(), str(message["Subject"])):
+            assert personal.casefold() not in text.casefold()
 
 
 def test_the_digest_lists_what_the_api_lists_once_a_day(
@@ -155,7 +182,9 @@ def test_the_digest_lists_what_the_api_lists_once_a_day(
     assert sorted(recipients) == sorted(MAILBOXES)
     assert "LA 812" in message["Subject"] and message["Message-ID"]
     body = body_of(message)
-    check_the_deadline_sections(body, deadlines)
+    references = {incident["id"]: incident["reference"] for incident in (overdue, waiting)}
+    names = {code: entry["name"] for code, entry in service.settings.addressees.items()}
+    check_the_deadline_sections(body, deadlines, references, names)
     failed = [item for item in deliveries if item["status"] == "failed"]
     assert failed and section(body, "Failed deliveries").count("\n- ") == len(failed)
     assert f"{BASE_URL}/admin/deliveries?status=failed&incident={overdue['id']}" in body
@@ -167,8 +196,7 @@ def test_the_digest_lists_what_the_api_lists_once_a_day(
     assisted = section(body, "Assisted submissions")
     assert queued and assisted.count("\n- ") == len(queued)
     assert waiting["reference"] in assisted
-    for personal in (CHILD_FORENAMES, CHILD_SURNAME, CHILD_NHS_NUMBER):
-        assert personal not in message.as_string()
+    check_no_personal_data(message)
     assert "REF-813" not in body
 
     # A restart (a new worker context) the same day sends nothing; the next day sends again.
