@@ -14,23 +14,22 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from adapter.service import assisted
 from adapter.store.access_models import AuditEntryRow
 from adapter.store.api_keys import Principal
-from adapter.store.database import Database
 from adapter.store.models import AssistedSubmissionRow, DeliveryRow
 from tests.api.test_assisted import SUBMITTED_AT, by_document, confirmation, handed_over
 from tests.api.test_concurrency import race
 from tests.support.api import API
 from tests.support.clock import NOW
+from tests.support.locks import waits_for_a_lock
 from tests.support.service import Service
 from tests.web.conftest import csrf_token, sign_in
 
@@ -68,23 +67,6 @@ def recorded_uncommitted(service: Service, delivery_id: str) -> Iterator[None]:
         yield
 
 
-def waits_for_a_lock(database: Database) -> bool:
-    """Whether a connection to ``database`` is seen waiting for a lock within five seconds."""
-    with database.engine.connect() as watcher:
-        for _ in range(100):
-            waiting = watcher.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-            watcher.rollback()
-            if waiting:
-                return True
-            time.sleep(0.05)
-    return False
-
-
 def behind_the_first(service: Service, delivery_id: str, request: Callable[[], Any]) -> Any:
     """``request``'s response, sent while the first confirmation of ``delivery_id``'s task is
     recorded and not committed: it must wait for the first's locks, and decides after it."""
@@ -100,7 +82,7 @@ def behind_the_first(service: Service, delivery_id: str, request: Callable[[], A
     thread = threading.Thread(target=send)
     with recorded_uncommitted(service, delivery_id):
         thread.start()
-        blocked = waits_for_a_lock(service.database)
+        blocked = waits_for_a_lock(service.database.engine)
     thread.join(60)
     assert not errors, errors
     assert blocked, "the second confirmation never waited for the first's locks"

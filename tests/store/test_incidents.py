@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from adapter.clock import utcnow
 from adapter.store import ALL_LAS, OutOfScope, RecordMismatch
@@ -30,6 +29,7 @@ from adapter.store.models import (
 from adapter.store.new_incidents import create_incident
 from adapter.store.tracker import list_deadlines, replace_obligations
 from tests.store.factories import CHILD_NHS_NUMBER, make_event, make_obligation, make_record
+from tests.support.locks import waits_for_a_lock
 
 
 def submit(db, record, *, scope=None, **kwargs):
@@ -231,20 +231,7 @@ def test_losing_insert_reads_the_winner_postgresql(db):
 
     thread = threading.Thread(target=submit_b)
     thread.start()
-    blocked = False
-    with db.engine.connect() as watcher:
-        for _ in range(100):
-            waiting = watcher.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            ).scalar()
-            if waiting:
-                blocked = True
-                break
-            time.sleep(0.05)
-            watcher.rollback()
+    blocked = waits_for_a_lock(db.engine)
     session_a.commit()
     session_a.close()
     thread.join(30)
