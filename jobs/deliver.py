@@ -47,7 +47,23 @@ T = TypeVar("T")
 
 
 def deliver(delivery_id: str) -> str:
-    """Send one delivery; returns its status afterwards (RQ keeps it as the job's result)."""
+    """Send one delivery; returns its status afterwards (RQ keeps it as the job's result).
+
+    A job that fails says so itself, by the error's class alone (its message may quote a
+    record): RQ's own report needs Redis, and a job failing while Redis is away went unlogged.
+    """
+    try:
+        return _deliver(delivery_id)
+    except Exception as error:
+        log.error(
+            "delivery %s: the job failed (%s); the sweeper will send it again",
+            delivery_id,
+            type(error).__name__,
+        )
+        raise
+
+
+def _deliver(delivery_id: str) -> str:
     ctx = context()
 
     def start(session: Session, _again: bool) -> delivering.Started | None:

@@ -71,3 +71,21 @@ def test_the_log_level_comes_from_the_environment(given: str, level: str) -> Non
 def test_an_unknown_log_level_is_refused_by_name() -> None:
     with pytest.raises(SettingsError, match="CSINS_LOG_LEVEL: expected one of DEBUG, INFO"):
         load_settings(env={"CSINS_LOG_LEVEL": "LOUD"})
+
+
+def test_a_failing_delivery_job_logs_its_error_class_and_never_its_message(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RQ reports a failed job only through Redis; one failing while Redis was away went
+    unlogged (CI could not tell why a recording failed). The job says so itself, by the error's
+    class: its message may quote a record."""
+    from jobs import deliver
+
+    def fails(_delivery_id: str) -> str:
+        raise ValueError("Ada Lovelace, born 2015-01-01")
+
+    monkeypatch.setattr(deliver, "_deliver", fails)
+    with caplog.at_level("ERROR"), pytest.raises(ValueError):
+        deliver.deliver("d-1")
+    (line,) = [record.getMessage() for record in caplog.records]
+    assert line == "delivery d-1: the job failed (ValueError); the sweeper will send it again"

@@ -29,6 +29,7 @@ from adapter.receipts.chain import build_checkpoint
 from adapter.receipts.keys import SigningKeyring, load_keyring
 from adapter.receipts.receipt import DeliveryFacts, issue_receipt
 from adapter.receipts.signed import SignedReceipt
+from adapter.store.dialects import dialect_insert
 from adapter.store.errors import InvalidCursor
 from adapter.store.pagination import (
     NOT_ISSUED,
@@ -74,10 +75,7 @@ def append_receipt(
     session: Session, signer: SigningKeyring, facts: DeliveryFacts, *, incident_id: str
 ) -> ReceiptRow:
     """Sign and store the receipt of an acknowledged delivery as the log's next entry."""
-    head = session.get(ReceiptLogHeadRow, HEAD_ID, with_for_update=True)
-    if head is None:
-        head = ReceiptLogHeadRow(id=HEAD_ID, size=0, head_sha256=GENESIS_SHA256)
-        session.add(head)
+    head = _locked_head(session)
     signed = issue_receipt(
         facts, sequence=head.size + 1, previous_receipt_sha256=head.head_sha256, keyring=signer
     )
@@ -99,6 +97,26 @@ def append_receipt(
     head.size, head.head_sha256 = row.sequence, row.chain_hash
     session.flush()
     return row
+
+
+def _locked_head(session: Session) -> ReceiptLogHeadRow:
+    """The log's head, locked until the transaction ends: the next receipt's place.
+
+    The migration creates the head row; a database emptied table by table (as the tests empty
+    theirs) has none to lock. It is then created race-free: on PostgreSQL two receipts recorded
+    at once by two workers both found none, and the second failed on the duplicate head (its
+    delivery then waited for the sweeper and was sent again; CI failed on it). The second's
+    insert now waits for the first's, does nothing, and locks the head the first left.
+    """
+    head = session.get(ReceiptLogHeadRow, HEAD_ID, with_for_update=True)
+    if head is not None:
+        return head
+    session.execute(
+        dialect_insert(session)(ReceiptLogHeadRow)
+        .values(id=HEAD_ID, size=0, head_sha256=GENESIS_SHA256)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    return session.get_one(ReceiptLogHeadRow, HEAD_ID, with_for_update=True, populate_existing=True)
 
 
 def signed(row: ReceiptRow) -> SignedReceipt:

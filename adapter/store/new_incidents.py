@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from adapter.clock import utcnow
 from adapter.store.crypto import Keyring
+from adapter.store.dialects import dialect_insert
 from adapter.store.errors import StoreError
 from adapter.store.incident_versions import content_sha256, same_facts, write_version
 from adapter.store.models import IncidentRow, IncidentVersionRow, LocalAuthorityRow
@@ -43,11 +43,6 @@ class CreateResult:
     version: IncidentVersionRow | None = None
 
 
-def _dialect_insert(session: Session) -> Any:
-    """``insert`` of the session's dialect (both have ``ON CONFLICT``)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def ensure_local_authority(session: Session, code: str, name: str | None = None) -> None:
     """Record the LA (race-free upsert); a new name replaces the stored one.
 
@@ -57,7 +52,7 @@ def ensure_local_authority(session: Session, code: str, name: str | None = None)
     known = session.get(LocalAuthorityRow, code)
     if known is not None and (name is None or known.name == name):
         return
-    statement = _dialect_insert(session)(LocalAuthorityRow).values(
+    statement = dialect_insert(session)(LocalAuthorityRow).values(
         code=code, name=name, created_at=utcnow()
     )
     if name is None:
@@ -94,7 +89,7 @@ def create_incident(
 
     now = utcnow()
     inserted = (
-        _dialect_insert(session)(IncidentRow)
+        dialect_insert(session)(IncidentRow)
         .values(
             id=str(uuid.uuid4()),
             la_code=la_code,
@@ -159,9 +154,7 @@ def insert_new_incidents(
         )
     if not rows:
         return []
-    statement = (
-        _dialect_insert(session)(IncidentRow).on_conflict_do_nothing().returning(IncidentRow)
-    )
+    statement = dialect_insert(session)(IncidentRow).on_conflict_do_nothing().returning(IncidentRow)
     inserted = {incident.id: incident for incident in session.scalars(statement, rows)}
     results: list[CreateResult | None] = []
     for (record, _), row in zip(records, rows, strict=True):
