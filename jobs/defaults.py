@@ -73,6 +73,11 @@ MAINTENANCE_INTERVAL = 60
 killed worker left behind (its job's rate-limit slot, once the job's heartbeat has expired) and
 takes over RQ's scheduler when the worker that ran it is gone, so retries do not wait long."""
 
+PUBSUB_WAKE_SECONDS = 1.0
+"""Seconds a worker's command-channel thread waits for a message before looking whether it
+should stop (RQ's is 60). redis-py 8 makes the worker's stop wait for that thread, so a worker
+asked to stop waited up to a minute whenever the thread had read the unsubscribe reply first."""
+
 PUBSUB_RETRY_SECONDS = 2.0
 """Seconds between a worker's tries to listen to its command channel again while Redis is away."""
 

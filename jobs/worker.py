@@ -27,7 +27,7 @@ from adapter import logs
 from adapter.queue import ALL_QUEUES, SERIALIZER, connect
 from config.settings import Settings, load_settings
 from jobs.context import build_context, use_context
-from jobs.defaults import MAINTENANCE_INTERVAL, PUBSUB_RETRY_SECONDS
+from jobs.defaults import MAINTENANCE_INTERVAL, PUBSUB_RETRY_SECONDS, PUBSUB_WAKE_SECONDS
 from jobs.outages import REDIS_DOWN, StopAsked, wait_for_redis
 from jobs.scheduler import scheduler_running
 
@@ -125,6 +125,20 @@ class ServiceWorker(SimpleWorker):
             serializer=self.serializer,
         )
         self.scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+
+    def subscribe(self) -> None:
+        """RQ's, but the channel's thread looks every :data:`PUBSUB_WAKE_SECONDS` whether to
+        stop (RQ's 60 s): the teardown waits for it (redis-py 8's ``stop`` joins the thread), and
+        a worker stopped by SIGTERM hung up to a minute after "unsubscribing" (CI failed on it)."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        # RQ's attribute is typed None; the thread is what RQ's own subscribe puts there.
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
+            sleep_time=PUBSUB_WAKE_SECONDS,
+            daemon=True,
+            exception_handler=self._pubsub_exception_handler,
+        )
 
     def _pubsub_exception_handler(self, error: Exception, *args: Any) -> None:
         """RQ's, but quiet while Redis is away: the work loop reports that (RQ logged an error

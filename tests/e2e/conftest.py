@@ -363,6 +363,8 @@ def stack(
             **{k: v for k, v in os.environ.items() if not k.startswith("CSINS_")},
             **env,
             "PYTHONUNBUFFERED": "1",
+            # A process that hangs can be made to print every thread's stack (SIGABRT).
+            "PYTHONFAULTHANDLER": "1",
         }
         stack = Stack(settings, db, app.test_client(), sandbox, redis, process_env, tmp_path)
         try:

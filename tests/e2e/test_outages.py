@@ -10,6 +10,7 @@ SIGTERM.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -102,6 +103,9 @@ def stop_on_sigterm(*processes: WorkerProcess) -> None:
         try:  # generous: CI machines are loaded, and the exit waits for a job under way
             code = process.process.wait(timeout=2 * WAIT_SECONDS)
         except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGABRT)  # faulthandler prints where every thread is
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.process.wait(timeout=10)
             pytest.fail(f"pid {process.pid} did not stop on SIGTERM:\n{log_of(process)}")
         assert code == 0, log_of(process)
 

@@ -203,3 +203,28 @@ def test_adapter_never_imports_jobs() -> None:
                 names = [node.module]
             importing += [f"{path}: {name}" for name in names if name.split(".")[0] == "jobs"]
     assert importing == []
+
+
+def test_a_worker_stops_listening_at_once_when_its_thread_has_read_the_unsubscribe_reply(
+    redis: Redis,
+) -> None:
+    """CI failed on a worker that hung up to a minute after "unsubscribing" on SIGTERM: redis-py
+    8's ``stop`` waits for the channel's thread, and RQ's thread waited 60 s for a message when
+    it had already read the unsubscribe reply. Ours looks every PUBSUB_WAKE_SECONDS."""
+    import threading
+
+    from jobs.defaults import PUBSUB_WAKE_SECONDS
+
+    made = worker.ServiceWorker(list(queue.ALL_QUEUES), connection=redis, name="quitting")
+    made.subscribe()
+    assert made.pubsub_thread is not None and made.pubsub_thread.sleep_time == PUBSUB_WAKE_SECONDS
+    assert made.pubsub is not None
+    made.pubsub.unsubscribe()  # the reply the thread reads before the stop flag is cleared
+    for _ in range(100):
+        if not made.pubsub.subscribed:
+            break
+        threading.Event().wait(0.05)
+    stopping = threading.Thread(target=made.unsubscribe)
+    stopping.start()
+    stopping.join(timeout=20)  # not a speed check: RQ's thread would hold it for 60 s
+    assert not stopping.is_alive()
