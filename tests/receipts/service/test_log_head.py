@@ -8,7 +8,6 @@ for the sweeper (the outage test gave up). The head is now created race-free.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from typing import Any
 
@@ -20,28 +19,19 @@ from adapter.receipts.audit import HEAD_ID
 from adapter.receipts.log import append_receipt, signer_for
 from adapter.store.models import DeliveryRow
 from adapter.store.receipt_models import ReceiptLogHeadRow, ReceiptRow
+from tests.receipts.conftest import make_facts
 from tests.receipts.service.conftest import make_record
 from tests.support.locks import waits_for_a_lock
 from tests.support.service import Service
 
 
-def _facts(delivery: DeliveryRow, now: dt.datetime) -> DeliveryFacts:
-    return DeliveryFacts(
+def _facts(delivery: DeliveryRow) -> DeliveryFacts:
+    """The receipt's facts of ``delivery`` (the rest as :func:`make_facts` gives them)."""
+    return make_facts(
         delivery_id=delivery.id,
         document=delivery.document,
         addressee=delivery.addressee,
-        incident_reference="NEL-2026-014",
         local_authority_code=delivery.la_code,
-        document_sha256=delivery.payload_sha256,
-        payload_sha256=delivery.payload_sha256,
-        channel="sandbox",
-        destination="http://127.0.0.1:1/",
-        attempts=1,
-        first_attempt_at=now,
-        acknowledged_at=now,
-        addressee_status="200",
-        addressee_reference=None,
-        due_on=now.date(),
     )
 
 
@@ -49,11 +39,10 @@ def _append(service: Service, delivery_id: str) -> ReceiptRow:
     database = service.database
     with database.session_scope() as session:
         delivery = session.get_one(DeliveryRow, delivery_id)
-        now = dt.datetime.now(dt.UTC)
         return append_receipt(
             session,
             signer_for(service.settings),
-            _facts(delivery, now),
+            _facts(delivery),
             incident_id=delivery.incident_id,
         )
 
@@ -79,11 +68,10 @@ def test_the_first_two_receipts_recorded_at_once_are_both_kept(service: Service)
     database = service.database
     with database.session_scope() as session:  # the first receipt, not yet committed
         delivery = session.get_one(DeliveryRow, first_id)
-        now = dt.datetime.now(dt.UTC)
         append_receipt(
             session,
             signer_for(service.settings),
-            _facts(delivery, now),
+            _facts(delivery),
             incident_id=delivery.incident_id,
         )
         thread = threading.Thread(target=second)
